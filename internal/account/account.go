@@ -1,0 +1,189 @@
+// Package account holds sender accounts: the mailbox a delivery leaves
+// from, its SMTP server, how it authenticates and its sending limits.
+package account
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+// Security is how the SMTP connection is protected.
+type Security string
+
+const (
+	SecurityTLS      Security = "tls"      // implicit TLS (port 465)
+	SecurityStartTLS Security = "starttls" // STARTTLS required (port 587)
+	SecurityNone     Security = "none"     // plain text: only for a local relay
+)
+
+// AuthMethod is how the account authenticates to the SMTP server.
+type AuthMethod string
+
+const (
+	AuthXOAuth2 AuthMethod = "xoauth2"
+	AuthPlain   AuthMethod = "plain"
+	AuthLogin   AuthMethod = "login"
+	AuthNone    AuthMethod = "none"
+)
+
+// Account is one sender mailbox.
+type Account struct {
+	Name          string          `json:"name"`
+	From          string          `json:"from"`
+	FromName      string          `json:"from_name,omitempty"`
+	SMTPHost      string          `json:"smtp_host"`
+	SMTPPort      int             `json:"smtp_port"`
+	Security      Security        `json:"security"`
+	Auth          AuthMethod      `json:"auth"`
+	Credentials   string          `json:"credentials,omitempty"` // name of an imported credential file (xoauth2)
+	Username      string          `json:"username,omitempty"`    // SMTP user; defaults to From
+	ClientCert    string          `json:"client_cert,omitempty"` // PEM file of a TLS client certificate
+	ClientKey     string          `json:"client_key,omitempty"`
+	CAFile        string          `json:"ca_file,omitempty"` // extra CA bundle to trust
+	ConfirmReauth bool            `json:"confirm_reauth"`    // ask before opening a re-sign-in (確認メッセージの表示)
+	Limits        provider.Limits `json:"limits"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+// SMTPAddr is host:port of the account's server.
+func (a *Account) SMTPAddr() string { return net.JoinHostPort(a.SMTPHost, strconv.Itoa(a.SMTPPort)) }
+
+// LoginName is the SMTP user name: Username, else the From address.
+func (a *Account) LoginName() string {
+	if a.Username != "" {
+		return a.Username
+	}
+	return a.From
+}
+
+// ErrNotFound is returned when no account has the given name.
+var ErrNotFound = errors.New("no such account")
+
+// Validate checks the fields a user types, naming the one that is wrong.
+func (a *Account) Validate() error {
+	if strings.TrimSpace(a.Name) == "" {
+		return errors.New("account name is empty")
+	}
+	if _, err := mail.ParseAddress(a.From); err != nil || strings.ContainsAny(a.From, "<> ") {
+		return fmt.Errorf("--from %q is not an e-mail address", a.From)
+	}
+	if a.SMTPHost == "" || a.SMTPPort <= 0 || a.SMTPPort > 65535 {
+		return fmt.Errorf("--smtp must be HOST:PORT (got %q)", a.SMTPAddr())
+	}
+	switch a.Security {
+	case SecurityTLS, SecurityStartTLS, SecurityNone:
+	default:
+		return fmt.Errorf("--security %q: use tls, starttls or none", a.Security)
+	}
+	switch a.Auth {
+	case AuthXOAuth2:
+		if a.Credentials == "" {
+			return errors.New("--auth xoauth2 needs --credentials NAME (an imported credential file)")
+		}
+	case AuthPlain, AuthLogin, AuthNone:
+	default:
+		return fmt.Errorf("--auth %q: use xoauth2, plain, login or none", a.Auth)
+	}
+	if (a.ClientCert == "") != (a.ClientKey == "") {
+		return errors.New("--client-cert and --client-key go together")
+	}
+	return nil
+}
+
+// Store reads and writes accounts in the database.
+type Store struct{ DB *sql.DB }
+
+const columns = `name, from_addr, from_name, smtp_host, smtp_port, security, auth, credentials,
+	username, client_cert, client_key, ca_file, confirm_reauth, limits_json, created_at, updated_at`
+
+func scan(row interface{ Scan(...any) error }) (*Account, error) {
+	var a Account
+	var limits, created, updated string
+	err := row.Scan(&a.Name, &a.From, &a.FromName, &a.SMTPHost, &a.SMTPPort, &a.Security, &a.Auth,
+		&a.Credentials, &a.Username, &a.ClientCert, &a.ClientKey, &a.CAFile, &a.ConfirmReauth,
+		&limits, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(limits), &a.Limits); err != nil {
+		return nil, fmt.Errorf("account %s: limits: %w", a.Name, err)
+	}
+	a.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	a.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	return &a, nil
+}
+
+// Get returns the named account, or an error wrapping ErrNotFound.
+func (s *Store) Get(ctx context.Context, name string) (*Account, error) {
+	a, err := scan(s.DB.QueryRowContext(ctx, `SELECT `+columns+` FROM accounts WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("account %q: %w (see 'bluemoon account list')", name, ErrNotFound)
+	}
+	return a, err
+}
+
+// List returns every account, by name.
+func (s *Store) List(ctx context.Context) ([]*Account, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+columns+` FROM accounts ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Account
+	for rows.Next() {
+		a, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Put inserts or replaces a after validating it.
+func (s *Store) Put(ctx context.Context, a *Account) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	limits, err := json.Marshal(a.Limits)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	a.UpdatedAt = now
+	_, err = s.DB.ExecContext(ctx, `INSERT OR REPLACE INTO accounts (`+columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.Name, a.From, a.FromName, a.SMTPHost, a.SMTPPort, a.Security, a.Auth, a.Credentials,
+		a.Username, a.ClientCert, a.ClientKey, a.CAFile, a.ConfirmReauth, string(limits),
+		a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("save account %s: %w", a.Name, err)
+	}
+	return nil
+}
+
+// Remove deletes the named account.
+func (s *Store) Remove(ctx context.Context, name string) error {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM accounts WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("account %q: %w", name, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package home
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestResolveOrder(t *testing.T) {
+	t.Setenv(EnvVar, "/tmp/from-env")
+	if got, _ := Resolve("/tmp/from-flag"); got != "/tmp/from-flag" {
+		t.Fatalf("flag ignored: %s", got)
+	}
+	if got, _ := Resolve(""); got != "/tmp/from-env" {
+		t.Fatalf("env ignored: %s", got)
+	}
+	t.Setenv(EnvVar, "")
+	got, err := Resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(got) != "bluemoon" {
+		t.Fatalf("default home %s does not end in bluemoon", got)
+	}
+}
+
+func TestEnsureAndSecretFileModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes")
+	}
+	dir := filepath.Join(t.TempDir(), "h")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Ensure(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o700 {
+		t.Fatalf("home mode %v, want 0700", fi.Mode().Perm())
+	}
+	p := filepath.Join(dir, "secret")
+	if err := WriteSecretFile(p, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ = os.Stat(p)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret mode %v, want 0600", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temp files left behind: %v", entries)
+	}
+}

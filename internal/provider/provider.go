@@ -1,0 +1,249 @@
+// Package provider holds the OAuth 2.0 settings of each supported provider:
+// the defaults the admin guide's 既定値の設定 button fills in, Microsoft's
+// tenant rules, and the SMTP presets and sending limits that go with them.
+package provider
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Kind names an OAuth provider.
+type Kind string
+
+const (
+	Google    Kind = "google"
+	Microsoft Kind = "microsoft"
+	Generic   Kind = "generic" // any other OAuth 2.0 server: every endpoint given explicitly
+)
+
+// Kinds lists the accepted provider names, for help texts and errors.
+var Kinds = []Kind{Google, Microsoft, Generic}
+
+// ParseKind accepts a provider name, case-insensitively.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(strings.ToLower(strings.TrimSpace(s))); k {
+	case Google, Microsoft, Generic:
+		return k, nil
+	}
+	return "", fmt.Errorf("unknown provider %q: use google, microsoft or generic", s)
+}
+
+// Config is everything a sign-in needs: the seven fields of the guide's
+// credential file screen plus the redirect URI and the endpoints the guide
+// leaves implicit (device code, revocation, userinfo).
+type Config struct {
+	Provider       Kind   `json:"provider"`
+	Tenant         string `json:"tenant,omitempty"`
+	ClientID       string `json:"client_id"`
+	ClientSecret   string `json:"client_secret,omitempty"`
+	AuthEndpoint   string `json:"auth_endpoint"`
+	AuthScope      string `json:"auth_scope"`
+	TokenEndpoint  string `json:"token_endpoint"`
+	TokenScope     string `json:"token_scope"`
+	RedirectURI    string `json:"redirect_uri"`
+	DeviceEndpoint string `json:"device_endpoint,omitempty"`
+	RevokeEndpoint string `json:"revoke_endpoint,omitempty"`
+	UserinfoURL    string `json:"userinfo_endpoint,omitempty"`
+}
+
+// DefaultTenant is the guide's default: work and school accounts only.
+const DefaultTenant = "organizations"
+
+// TenantPlaceholder is replaced by the tenant in Microsoft's endpoints.
+const TenantPlaceholder = "{tenant}"
+
+// DefaultRedirectURI is what the guide registers for the desktop app; the
+// loopback listener adds the port it got (both providers ignore the port
+// when matching loopback redirects).
+const DefaultRedirectURI = "http://127.0.0.1"
+
+// Provider facts, checked against Google's and Microsoft's documentation.
+const (
+	GoogleAuthEndpoint   = "https://accounts.google.com/o/oauth2/v2/auth"
+	GoogleTokenEndpoint  = "https://oauth2.googleapis.com/token"
+	GoogleRevokeEndpoint = "https://oauth2.googleapis.com/revoke"
+	GoogleUserinfo       = "https://openidconnect.googleapis.com/v1/userinfo"
+	// SMTP needs the restricted full-mail scope; openid email tell us who
+	// signed in so we can warn when it is not the account's From address.
+	GoogleAuthScope  = "https://mail.google.com/ openid email"
+	GoogleTokenScope = "https://mail.google.com/"
+
+	MicrosoftAuthEndpoint   = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
+	MicrosoftTokenEndpoint  = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+	MicrosoftDeviceEndpoint = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode"
+	// The SMTP resource is outlook.office.com even though the portal lists
+	// SMTP.Send under Microsoft Graph; a Graph token fails SMTP with 535 5.7.3.
+	MicrosoftAuthScope  = "https://outlook.office.com/SMTP.Send offline_access openid email"
+	MicrosoftTokenScope = "https://outlook.office.com/SMTP.Send offline_access"
+)
+
+// Defaults returns the provider's default Config (client ID and secret
+// empty: those come from the admin's app registration). For Microsoft the
+// tenant is validated and substituted; "" means DefaultTenant.
+func Defaults(kind Kind, tenant string) (Config, error) {
+	switch kind {
+	case Google:
+		if tenant != "" {
+			return Config{}, fmt.Errorf("tenant %q given for google: only microsoft has tenants", tenant)
+		}
+		return Config{
+			Provider:       Google,
+			AuthEndpoint:   GoogleAuthEndpoint,
+			AuthScope:      GoogleAuthScope,
+			TokenEndpoint:  GoogleTokenEndpoint,
+			TokenScope:     GoogleTokenScope,
+			RedirectURI:    DefaultRedirectURI,
+			RevokeEndpoint: GoogleRevokeEndpoint,
+			UserinfoURL:    GoogleUserinfo,
+		}, nil
+	case Microsoft:
+		if tenant == "" {
+			tenant = DefaultTenant
+		}
+		if err := ValidateTenant(tenant); err != nil {
+			return Config{}, err
+		}
+		return Config{
+			Provider:       Microsoft,
+			Tenant:         tenant,
+			AuthEndpoint:   SubstituteTenant(MicrosoftAuthEndpoint, tenant),
+			AuthScope:      MicrosoftAuthScope,
+			TokenEndpoint:  SubstituteTenant(MicrosoftTokenEndpoint, tenant),
+			TokenScope:     MicrosoftTokenScope,
+			RedirectURI:    DefaultRedirectURI,
+			DeviceEndpoint: SubstituteTenant(MicrosoftDeviceEndpoint, tenant),
+		}, nil
+	case Generic:
+		return Config{Provider: Generic, Tenant: tenant, RedirectURI: DefaultRedirectURI}, nil
+	}
+	return Config{}, fmt.Errorf("unknown provider %q: use google, microsoft or generic", kind)
+}
+
+// SubstituteTenant replaces {tenant} in a Microsoft endpoint.
+func SubstituteTenant(endpoint, tenant string) string {
+	return strings.ReplaceAll(endpoint, TenantPlaceholder, url.PathEscape(tenant))
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))+$`)
+)
+
+// TenantForms describes the accepted tenant values, for error messages.
+const TenantForms = "common (work/school and personal accounts), organizations (work/school accounts; the default), " +
+	"consumers (personal Microsoft accounts), a verified domain such as contoso.onmicrosoft.com, or a tenant ID (GUID)"
+
+// ValidateTenant accepts the tenant forms Microsoft's v2.0 endpoint takes.
+func ValidateTenant(t string) error {
+	switch t {
+	case "common", "organizations", "consumers":
+		return nil
+	}
+	if guidRE.MatchString(t) || (len(t) <= 253 && domainRE.MatchString(t)) {
+		return nil
+	}
+	return fmt.Errorf("invalid Microsoft tenant %q: use %s", t, TenantForms)
+}
+
+// FillDefaults returns c with every empty field taken from the provider's
+// defaults (the tenant applied first), leaving the fields the admin set.
+func FillDefaults(c Config) (Config, error) {
+	d, err := Defaults(c.Provider, c.Tenant)
+	if err != nil {
+		return Config{}, err
+	}
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&c.Tenant, d.Tenant)
+	fill(&c.AuthEndpoint, d.AuthEndpoint)
+	fill(&c.AuthScope, d.AuthScope)
+	fill(&c.TokenEndpoint, d.TokenEndpoint)
+	fill(&c.TokenScope, d.TokenScope)
+	fill(&c.RedirectURI, d.RedirectURI)
+	fill(&c.DeviceEndpoint, d.DeviceEndpoint)
+	fill(&c.RevokeEndpoint, d.RevokeEndpoint)
+	fill(&c.UserinfoURL, d.UserinfoURL)
+	return c, nil
+}
+
+// MissingFieldError names a required field a Config lacks.
+type MissingFieldError struct {
+	Field string // JSON key, e.g. "client_secret"
+	Why   string
+}
+
+func (e *MissingFieldError) Error() string {
+	return fmt.Sprintf("missing %s: %s", e.Field, e.Why)
+}
+
+// Validate checks that c is complete enough to sign in with.
+func (c Config) Validate() error {
+	if _, err := ParseKind(string(c.Provider)); err != nil {
+		return err
+	}
+	if c.ClientID == "" {
+		return &MissingFieldError{"client_id", "the client ID from the app registration is always required (--client-id)"}
+	}
+	if c.Provider == Google && c.ClientSecret == "" {
+		return &MissingFieldError{"client_secret", "Google's token endpoint requires the client secret of the OAuth client (--client-secret)"}
+	}
+	if c.Provider == Microsoft {
+		if err := ValidateTenant(c.Tenant); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct{ key, val, flag string }{
+		{"auth_endpoint", c.AuthEndpoint, "--auth-endpoint"},
+		{"auth_scope", c.AuthScope, "--auth-scope"},
+		{"token_endpoint", c.TokenEndpoint, "--token-endpoint"},
+		{"token_scope", c.TokenScope, "--token-scope"},
+		{"redirect_uri", c.RedirectURI, "--redirect-uri"},
+	} {
+		if strings.TrimSpace(f.val) == "" {
+			return &MissingFieldError{f.key, "required; give it with " + f.flag}
+		}
+	}
+	for _, f := range []struct{ key, val string }{
+		{"auth_endpoint", c.AuthEndpoint}, {"token_endpoint", c.TokenEndpoint},
+		{"redirect_uri", c.RedirectURI}, {"device_endpoint", c.DeviceEndpoint},
+		{"revoke_endpoint", c.RevokeEndpoint}, {"userinfo_endpoint", c.UserinfoURL},
+	} {
+		if f.val == "" {
+			continue
+		}
+		u, err := url.Parse(f.val)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%s %q is not an http(s) URL", f.key, f.val)
+		}
+	}
+	return nil
+}
+
+// CustomEndpoints lists the endpoints of c that differ from its provider's
+// defaults (for c's tenant). Such a file could send users' sign-ins to
+// someone else, so import shows them and asks for consent. Generic configs
+// have no defaults: every endpoint is listed.
+func (c Config) CustomEndpoints() []string {
+	d, err := Defaults(c.Provider, c.Tenant)
+	if err != nil {
+		d = Config{}
+	}
+	var out []string
+	check := func(key, got, want string) {
+		if got != "" && got != want {
+			out = append(out, key+" = "+got)
+		}
+	}
+	check("auth_endpoint", c.AuthEndpoint, d.AuthEndpoint)
+	check("token_endpoint", c.TokenEndpoint, d.TokenEndpoint)
+	check("device_endpoint", c.DeviceEndpoint, d.DeviceEndpoint)
+	check("revoke_endpoint", c.RevokeEndpoint, d.RevokeEndpoint)
+	check("userinfo_endpoint", c.UserinfoURL, d.UserinfoURL)
+	return out
+}
