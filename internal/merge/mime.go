@@ -35,7 +35,9 @@ func (t *Template) Compose(c *Content, env Envelope, buf *bytes.Buffer) error {
 	buf.Reset()
 	charset := t.spec.Charset
 	var jis jisParts
+	fromName := t.spec.FromName
 	if charset == "iso-2022-jp" {
+		c.Subject, c.Text, c.HTML, fromName = widenKana(c.Subject), widenKana(c.Text), widenKana(c.HTML), widenKana(fromName)
 		var ok bool
 		jis, ok = encodeJIS(c)
 		if !ok {
@@ -50,8 +52,8 @@ func (t *Template) Compose(c *Content, env Envelope, buf *bytes.Buffer) error {
 	buf.WriteString("Date: ")
 	buf.WriteString(date.Format(time.RFC1123Z))
 	buf.WriteString("\r\nFrom: ")
-	if t.spec.FromName != "" {
-		writeHeaderText(buf, t.spec.FromName, charset, true)
+	if fromName != "" {
+		writeHeaderText(buf, fromName, charset, true)
 		buf.WriteString(" <")
 		buf.WriteString(from)
 		buf.WriteString(">")
