@@ -31,6 +31,9 @@ type Server struct {
 	Discard bool
 	// RcptReply, when set, may refuse a recipient with an *smtp.SMTPError.
 	RcptReply func(rcpt string) error
+	// OnData, when set, is called with each message after it is recorded
+	// and before the server answers (a test kills the client there).
+	OnData func(n int64)
 	// User and Password, when set, make AUTH PLAIN required and checked.
 	User, Password string
 
@@ -134,7 +137,10 @@ func (se *session) Data(r io.Reader) error {
 	se.s.mu.Lock()
 	se.s.received = append(se.s.received, Received{From: se.from, To: append([]string(nil), se.to...), Data: b})
 	se.s.mu.Unlock()
-	se.s.count.Add(1)
+	n := se.s.count.Add(1)
+	if se.s.OnData != nil {
+		se.s.OnData(n)
+	}
 	return nil
 }
 
@@ -219,6 +225,8 @@ func (c *Client) Send(_ context.Context, from string, to []string, msg []byte) (
 
 // Close ends the session politely.
 func (c *Client) Close() error {
-	c.c.Quit()
+	if err := c.c.Quit(); err == nil {
+		return nil // QUIT closed the connection
+	}
 	return c.c.Close()
 }
