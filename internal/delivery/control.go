@@ -169,6 +169,10 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 			return nil, err
 		}
 		rec.Resent = true
+		// A finished delivery with unknown rows opens again for them.
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
+			return nil, err
+		}
 	}
 	// A run that died left the status 'running'.
 	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', control = '' WHERE id = ? AND status = 'running'`, id); err != nil {

@@ -57,7 +57,7 @@ type Dialer func(ctx context.Context, refresh bool) (Mailer, error)
 type Options struct {
 	Limits         provider.Limits // the account's limits (provider presets, changed by the user)
 	Clock          Clock           // [real time]
-	ClaimBatch     int             // rows marked sending per transaction at most [64]
+	ClaimBatch     int             // rows marked sending per transaction at most [4 × connections, ≤ 64]
 	CommitEvery    int             // outcomes per journal transaction at most [256]
 	CommitInterval time.Duration   // longest an outcome waits for its transaction [50ms]
 	RetryBase      time.Duration   // first retry after a temporary failure, doubling [1m]
@@ -75,8 +75,14 @@ func (o *Options) defaults() {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
+	if o.Limits.Connections <= 0 {
+		o.Limits.Connections = 1
+	}
 	if o.ClaimBatch <= 0 {
-		o.ClaimBatch = 64
+		// Small enough that a crash leaves few rows claimed but never
+		// handed over (they too become unknown), big enough that the
+		// durable claim commit is shared by several messages.
+		o.ClaimBatch = min(64, 4*o.Limits.Connections)
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 256
