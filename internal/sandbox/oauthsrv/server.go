@@ -87,7 +87,7 @@ type grant struct {
 
 type authRequest struct {
 	id, clientID, redirectURI, state, challenge, method, scope, loginHint, nonce, tenant string
-	offline                                                                             bool
+	offline                                                                              bool
 }
 
 type authCode struct {
