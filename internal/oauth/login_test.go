@@ -164,7 +164,7 @@ func TestLoginRefusesTamperedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = run.wait(t)
-	if !errors.Is(err, ErrStateMismatch) || !strings.Contains(err.Error(), "forged") {
+	if !errors.Is(err, ErrStateMismatch) || !strings.Contains(err.Error(), "forgery") {
 		t.Fatalf("want state refusal, got %v", err)
 	}
 	if land.Status != 400 || !strings.Contains(land.Body, "偽装") {

@@ -93,7 +93,7 @@ func newLoopback(configured, state string) (*loopback, error) {
 }
 
 // ErrStateMismatch: the redirect's state is not the one this sign-in sent.
-var ErrStateMismatch = errors.New("the sign-in response carried a wrong 'state' and was refused: it may be a forged request (cross-site request forgery). Start the sign-in again")
+var ErrStateMismatch = errors.New("the sign-in response carried a wrong 'state' and was refused as a possible forgery (cross-site request forgery); start the sign-in again")
 
 // AccessDeniedError: the user (or a policy) refused consent.
 type AccessDeniedError struct{ Code, Description string }
