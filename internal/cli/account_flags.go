@@ -23,8 +23,8 @@ import (
 // 'account edit'; edit changes only the flags given.
 type accountFlags struct {
 	from, fromName, smtp, security, auth, credentials, username string
-	passwordFile, clientCert, clientKey, caFile, confirmReauth     string
-	perMinute, perDay, connections, perConnection                 int
+	passwordFile, clientCert, clientKey, caFile, confirmReauth  string
+	perMinute, perDay, connections, perConnection               int
 
 	password string // read from passwordFile by apply
 }
@@ -238,4 +238,3 @@ func (fl *accountFlags) applyLimits(a *account.Account, kind provider.Kind, chan
 	}
 	return nil
 }
-

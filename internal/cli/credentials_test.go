@@ -272,7 +272,9 @@ func TestCustomEndpointNeedsConsent(t *testing.T) {
 	}
 	assertNothingImported(t, user)
 	r = mustRun(t, user, "credentials", "import", file, "--accept-custom-endpoints", "--json")
-	var got struct{ Custom []string `json:"custom_endpoints"` }
+	var got struct {
+		Custom []string `json:"custom_endpoints"`
+	}
 	json.Unmarshal([]byte(r.Stdout), &got)
 	if len(got.Custom) != 1 {
 		t.Fatalf("--json custom endpoints %v", got.Custom)
