@@ -203,7 +203,8 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 	if !errors.As(err, &se) {
 		return newNetError(addr, "AUTH", err)
 	}
-	e := &Error{Server: addr, Op: "AUTH", Code: se.Code, Enhanced: fmtEnhanced(se.EnhancedCode), Text: se.Message}
+	enh, text := enhancedOf(se)
+	e := &Error{Server: addr, Op: "AUTH", Code: se.Code, Enhanced: enh, Text: text}
 	if x != nil && len(x.challenge) > 0 {
 		e.Challenge = string(x.challenge)
 	}
@@ -215,9 +216,27 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 func replyError(addr, op string, err error) error {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
-		return newReplyError(addr, op, se.Code, fmtEnhanced(se.EnhancedCode), se.Message)
+		enh, text := enhancedOf(se)
+		return newReplyError(addr, op, se.Code, enh, text)
 	}
 	return newNetError(addr, op, err)
+}
+
+// enhancedOf returns the reply's enhanced code and text. go-smtp finds the
+// code only when the first line starts with it; servers differ (go-smtp's
+// own puts it on the last line only), so look at every line and drop the
+// repeats.
+func enhancedOf(se *smtp.SMTPError) (string, string) {
+	enh := fmtEnhanced(se.EnhancedCode)
+	lines := strings.Split(se.Message, "\n")
+	for i, l := range lines {
+		first, rest, _ := strings.Cut(l, " ")
+		if isEnhanced(first) && (enh == "" || enh == first) {
+			enh = first
+			lines[i] = strings.TrimLeft(rest, " ")
+		}
+	}
+	return enh, strings.Join(lines, " ")
 }
 
 // Send submits one message: MAIL, RCPT for each of to, DATA. It returns the
