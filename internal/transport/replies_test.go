@@ -33,7 +33,9 @@ func TestRepliesPeopleMeet(t *testing.T) {
 			func(s *smtpsrv.Server, _ *transport.Config) { s.SetSMTPAuthDisabled(true) }, 0,
 			want{535, "5.7.139", transport.Auth, false, "an administrator must enable authenticated SMTP"}},
 		{"Microsoft token refused", smtpsrv.Options{Flavor: smtpsrv.Microsoft},
-			func(_ *smtpsrv.Server, c *transport.Config) { c.Tokens = &tokens{current: "graph-token", fresh: "graph-token"} }, 0,
+			func(_ *smtpsrv.Server, c *transport.Config) {
+				c.Tokens = &tokens{current: "graph-token", fresh: "graph-token"}
+			}, 0,
 			want{535, "5.7.3", transport.Auth, false, "https://outlook.office.com/SMTP.Send"}},
 		{"Microsoft client not authenticated", smtpsrv.Options{Flavor: smtpsrv.Microsoft},
 			func(_ *smtpsrv.Server, c *transport.Config) { c.Auth = account.AuthNone }, 0,
