@@ -144,7 +144,9 @@ func TestTestSendBadInput(t *testing.T) {
 // signInNeeded stands for *oauth.ReauthError.
 type signInNeeded struct{}
 
-func (signInNeeded) Error() string     { return "account sales must sign in again: run 'bluemoon login sales'" }
+func (signInNeeded) Error() string {
+	return "account sales must sign in again: run 'bluemoon login sales'"
+}
 func (signInNeeded) NeedsSignIn() bool { return true }
 func (signInNeeded) ExitCode() int     { return 4 }
 
