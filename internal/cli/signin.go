@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +10,12 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
 // signinHooks are what tests replace: the browser opener (so a test can
@@ -33,37 +33,29 @@ type signInConfigFunc func(ctx context.Context, app *App, credentials string) (p
 
 var signInConfig signInConfigFunc = credentialsFromDB
 
-// credentialsFromDB reads an imported credential file's settings from the
-// credentials table and its client secret from the secrets store.
+func init() {
+	// test-send (and the other sending commands) reach the sign-in here.
+	tokenSourceFor = func(app *App, ctx context.Context, acct *account.Account, unattended bool) (transport.TokenSource, error) {
+		src, err := app.tokenSource(ctx, acct, unattended)
+		if err != nil {
+			return nil, err
+		}
+		return src, nil
+	}
+}
+
+// credentialsFromDB reads an imported credential file's settings, client
+// secret included, from the credential store.
 func credentialsFromDB(ctx context.Context, app *App, name string) (provider.Config, error) {
-	db, err := app.DB(ctx)
+	cs, err := credentialsStore(ctx, app)
 	if err != nil {
 		return provider.Config{}, err
 	}
-	var js string
-	err = db.QueryRowContext(ctx, `SELECT config_json FROM credentials WHERE name = ?`, name).Scan(&js)
-	if errors.Is(err, sql.ErrNoRows) {
-		return provider.Config{}, exitcode.Usagef("credentials %q are not imported: import the credential file from your administrator first", name)
+	cfg, err := cs.Config(ctx, name)
+	if errors.Is(err, credstore.ErrNotFound) {
+		return provider.Config{}, &exitcode.UsageError{Err: fmt.Errorf("%w: import the credential file from your administrator first", err)}
 	}
-	if err != nil {
-		return provider.Config{}, fmt.Errorf("credentials %s: %w", name, err)
-	}
-	var cfg provider.Config
-	if err := json.Unmarshal([]byte(js), &cfg); err != nil {
-		return provider.Config{}, fmt.Errorf("credentials %s are damaged: %w", name, err)
-	}
-	st, err := app.secretStore()
-	if err != nil {
-		return provider.Config{}, err
-	}
-	secret, err := st.Get("client-secret:" + name)
-	switch {
-	case err == nil:
-		cfg.ClientSecret = string(secret)
-	case !errors.Is(err, secrets.ErrNotFound):
-		return provider.Config{}, err
-	}
-	return provider.FillDefaults(cfg)
+	return cfg, err
 }
 
 func (app *App) secretStore() (*secrets.Store, error) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -51,22 +52,12 @@ func newOAuthFixture(t *testing.T, flavor provider.Kind, from string, confirm bo
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cfg := srv.Config("")
-	secret := cfg.ClientSecret
-	cfg.ClientSecret = ""
-	js, _ := json.Marshal(cfg)
-	if _, err := db.ExecContext(ctx, `INSERT INTO credentials (name, provider, config_json, signer, imported_at) VALUES (?, ?, ?, '', ?)`,
-		"org", string(flavor), string(js), time.Now().Format(time.RFC3339)); err != nil {
+	st, err := secrets.Open(home)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if secret != "" {
-		st, err := secrets.Open(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Put("client-secret:org", []byte(secret)); err != nil {
-			t.Fatal(err)
-		}
+	if err := (&credstore.Store{DB: db.DB, Secrets: st}).Import(ctx, "org", srv.Config(""), credstore.ImportOptions{}); err != nil {
+		t.Fatal(err)
 	}
 	a := &account.Account{Name: "work", From: from, SMTPHost: "127.0.0.1", SMTPPort: 587, Security: account.SecurityStartTLS,
 		Auth: account.AuthXOAuth2, Credentials: "org", ConfirmReauth: confirm}
