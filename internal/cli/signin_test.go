@@ -90,9 +90,14 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func startCLI(t *testing.T, home string, args ...string) *cliRun {
 	t.Helper()
+	return startCLIWithStdin(t, home, strings.NewReader(""), args...)
+}
+
+func startCLIWithStdin(t *testing.T, home string, stdin io.Reader, args ...string) *cliRun {
+	t.Helper()
 	pr, pw := io.Pipe()
 	r := &cliRun{lines: make(chan string, 16), stdout: &bytes.Buffer{}, stderr: &syncBuffer{}, done: make(chan int, 1)}
-	app := &App{Stdin: strings.NewReader(""), Stdout: pw, Stderr: r.stderr, IsTerminal: func() bool { return false }}
+	app := &App{Stdin: stdin, Stdout: pw, Stderr: r.stderr, IsTerminal: func() bool { return false }}
 	go func() {
 		code := Run(context.Background(), app, append([]string{"--home", home}, args...))
 		pw.Close()
@@ -570,4 +575,54 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("microsoft logout: %s", r.Stdout)
 	}
 	assertNoTokenText(t, []*oauth.Token{tok}, r.Stdout, r.Stderr)
+}
+
+func TestLoginPasteGoogle(t *testing.T) {
+	f := newOAuthFixture(t, provider.Google, "news@example.org", true)
+	stdinR, stdinW := io.Pipe()
+	run := startCLIWithStdin(t, f.home, stdinR, "login", "work", "--paste")
+	authURL := run.firstLine(t)
+	// The browser is on another computer: the redirect goes nowhere, the
+	// person copies the address from the address bar.
+	redirect, err := (&oauthsrv.Browser{}).Authorize(context.Background(), authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(stdinW, "  "+redirect.String()+"\n")
+	if code := run.wait(t); code != 0 || !strings.Contains(run.stderr.String(), "Signed in account work as news@example.org") {
+		t.Fatalf("exit %d: %s", code, run.stderr)
+	}
+	if !strings.Contains(run.stderr.String(), "paste it here") {
+		t.Fatalf("no instructions: %s", run.stderr)
+	}
+	assertNoTokenText(t, []*oauth.Token{f.token(t)}, run.stdout.String(), run.stderr.String())
+}
+
+func TestLoginDeviceMicrosoft(t *testing.T) {
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	run := startCLI(t, f.home, "login", "work", "--device")
+	verify := run.firstLine(t)
+	code := run.firstLine(t)
+	if err := (&oauthsrv.Browser{}).DeviceLogin(context.Background(), verify, code); err != nil {
+		t.Fatal(err)
+	}
+	if c := run.wait(t); c != 0 || !strings.Contains(run.stderr.String(), "enter the code "+code) {
+		t.Fatalf("exit %d: %s", c, run.stderr)
+	}
+	if f.token(t).Identity != f.from {
+		t.Fatal("identity not learnt from the device sign-in")
+	}
+}
+
+func TestLoginDeviceDeclined(t *testing.T) {
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	run := startCLI(t, f.home, "login", "work", "--device")
+	verify := run.firstLine(t)
+	code := run.firstLine(t)
+	if err := (&oauthsrv.Browser{Deny: true}).DeviceLogin(context.Background(), verify, code); err != nil {
+		t.Fatal(err)
+	}
+	if c := run.wait(t); c != 1 || !strings.Contains(run.stderr.String(), "consent was not given") {
+		t.Fatalf("exit %d: %s", c, run.stderr)
+	}
 }
