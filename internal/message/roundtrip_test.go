@@ -435,3 +435,26 @@ func TestPlainHeadersFoldAndRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// An attachment name ISO-2022-JP cannot carry does not fail the message:
+// filename* is UTF-8 anyway and name= falls back to a UTF-8 word. An
+// empty file is still a file.
+func TestAttachmentNamesOutsideJIS(t *testing.T) {
+	m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: "本文", Charset: ISO2022JP,
+		Attachments: []Attachment{{Filename: "🎉パーティー.png", ContentType: "image/png", Data: []byte{0x89, 'P', 'N', 'G'}},
+			{Filename: "空.txt", Data: nil}}}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, raw)
+	if p.TextCharset != ISO2022JP {
+		t.Errorf("charset %q", p.TextCharset)
+	}
+	for _, a := range m.Attachments {
+		got, ok := p.Files[a.Filename]
+		if !ok || !bytes.Equal(got, a.Data) || p.Names[a.Filename] != a.Filename {
+			t.Errorf("%q: present %v, content %q, name= %q", a.Filename, ok, got, p.Names[a.Filename])
+		}
+	}
+}
