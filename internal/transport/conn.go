@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -37,9 +38,13 @@ func (r Reply) String() string {
 // Conn is one authenticated SMTP session that sends many messages in turn.
 // It is not safe for concurrent use: run one Conn per worker.
 type Conn struct {
-	cfg    Config
-	c      *smtp.Client
-	raw    net.Conn
+	cfg  Config
+	c    *smtp.Client // go-smtp's client: sign-in, and sending without PIPELINING
+	raw  net.Conn     // the TCP connection
+	conn net.Conn     // what carries SMTP: raw or TLS over it
+	// tp carries the transactions when the server offers PIPELINING (go-smtp's
+	// client waits for each reply); nil otherwise.
+	tp     *textproto.Conn
 	broken bool
 	// Sent counts messages accepted on this connection (for the
 	// messages-per-connection limit).
@@ -116,6 +121,7 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 	}
 
 	var c *smtp.Client
+	smtpConn := raw
 	switch cfg.Security {
 	case account.SecurityTLS:
 		tlsConn := tls.Client(raw, tc)
@@ -124,37 +130,34 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 			return nil, newNetError(addr, "TLS", err)
 		}
 		raw.SetDeadline(time.Time{})
+		smtpConn = tlsConn
 		c = newClient(tlsConn, cfg)
-		if err := c.Hello(local); err != nil {
-			return nil, replyError(addr, "EHLO", err)
-		}
 	case account.SecurityStartTLS:
-		// NewClientStartTLS stops before STARTTLS when the server does
-		// not offer it: nothing, credentials least of all, goes out in
-		// the clear.
-		c, err = smtp.NewClientStartTLS(raw, tc)
+		tlsConn, err := startTLS(ctx, raw, tc, cfg, local)
 		if err != nil {
-			return nil, startTLSError(addr, err)
+			return nil, err
 		}
-		c.CommandTimeout = cfg.timeout()
-		if err := c.Hello(local); err != nil {
-			return nil, startTLSError(addr, err)
-		}
-		if _, ok := c.TLSConnectionState(); !ok {
-			return nil, &Error{Server: addr, Op: "STARTTLS", Class: Permanent, Err: ErrNoStartTLS}
-		}
+		smtpConn = tlsConn
+		// go-smtp continues on the TLS connection; it expects a greeting,
+		// which in SMTP terms the 220 to STARTTLS was.
+		c = newClient(&greeted{Conn: tlsConn, pending: []byte("220 TLS ready\r\n")}, cfg)
 	default:
 		c = newClient(raw, cfg)
-		if err := c.Hello(local); err != nil {
-			return nil, replyError(addr, "EHLO", err)
-		}
 	}
-
+	if err := c.Hello(local); err != nil {
+		return nil, replyError(addr, "EHLO", err)
+	}
 	if err := authenticate(c, cfg, token, addr); err != nil {
 		c.Close()
 		return nil, err
 	}
-	return &Conn{cfg: cfg, c: c, raw: raw}, nil
+	conn = &Conn{cfg: cfg, c: c, raw: raw, conn: smtpConn}
+	if ok, _ := c.Extension("PIPELINING"); ok && !cfg.NoPipelining {
+		// go-smtp has read the 235 and nothing else is pending: the
+		// session can change hands here.
+		conn.tp = textproto.NewConn(smtpConn)
+	}
+	return conn, nil
 }
 
 func newClient(conn net.Conn, cfg Config) *smtp.Client {
@@ -163,17 +166,68 @@ func newClient(conn net.Conn, cfg Config) *smtp.Client {
 	return c
 }
 
-func startTLSError(addr string, err error) error {
-	if err != nil && strings.Contains(err.Error(), "doesn't support STARTTLS") {
-		return &Error{Server: addr, Op: "STARTTLS", Class: Permanent, Err: ErrNoStartTLS,
+// startTLS does the clear-text part of a STARTTLS session itself (greeting,
+// EHLO, STARTTLS) so that it holds the TLS connection afterwards. Nothing
+// but EHLO and STARTTLS goes out before TLS: if the server does not offer
+// STARTTLS, or it fails, no credentials are ever sent.
+func startTLS(ctx context.Context, raw net.Conn, tc *tls.Config, cfg Config, local string) (*tls.Conn, error) {
+	addr := cfg.Addr()
+	raw.SetDeadline(time.Now().Add(cfg.timeout()))
+	defer raw.SetDeadline(time.Time{})
+	tp := textproto.NewConn(raw)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, replyError(addr, "connect", err)
+	}
+	if err := tp.PrintfLine("EHLO %s", local); err != nil {
+		return nil, newNetError(addr, "EHLO", err)
+	}
+	_, ehlo, err := tp.ReadResponse(250)
+	if err != nil {
+		return nil, replyError(addr, "EHLO", err)
+	}
+	offered := false
+	for _, line := range strings.Split(ehlo, "\n")[1:] {
+		if strings.EqualFold(strings.TrimSpace(line), "STARTTLS") {
+			offered = true
+		}
+	}
+	if !offered {
+		return nil, &Error{Server: addr, Op: "STARTTLS", Class: Permanent, Err: ErrNoStartTLS,
 			Advice: "The server did not offer STARTTLS, so no password or token was sent. Check the port " +
 				"(587 for STARTTLS, 465 for security tls); use security none only for a trusted local relay"}
 	}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return replyError(addr, "STARTTLS", err)
+	if err := tp.PrintfLine("STARTTLS"); err != nil {
+		return nil, newNetError(addr, "STARTTLS", err)
 	}
-	return newNetError(addr, "STARTTLS", err)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, replyError(addr, "STARTTLS", err)
+	}
+	// Bytes already waiting were sent before TLS by someone in the middle
+	// (STARTTLS command injection): they must not be read as if protected.
+	if tp.R.Buffered() > 0 {
+		return nil, &Error{Server: addr, Op: "STARTTLS", Class: Permanent,
+			Err: errors.New("the server sent data right after agreeing to STARTTLS (possible tampering); stopped")}
+	}
+	tlsConn := tls.Client(raw, tc)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		return nil, newNetError(addr, "STARTTLS", err)
+	}
+	return tlsConn, nil
+}
+
+// greeted replays pending before reading from Conn.
+type greeted struct {
+	net.Conn
+	pending []byte
+}
+
+func (g *greeted) Read(p []byte) (int, error) {
+	if len(g.pending) > 0 {
+		n := copy(p, g.pending)
+		g.pending = g.pending[n:]
+		return n, nil
+	}
+	return g.Conn.Read(p)
 }
 
 func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
@@ -212,10 +266,14 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 	return e
 }
 
-// replyError turns a go-smtp error into *Error.
+// replyError turns a go-smtp or textproto reply error into *Error.
 func replyError(addr, op string, err error) error {
 	var se *smtp.SMTPError
-	if errors.As(err, &se) {
+	var pe *textproto.Error
+	if errors.As(err, &pe) {
+		se = &smtp.SMTPError{Code: pe.Code, Message: pe.Msg}
+	}
+	if se != nil || errors.As(err, &se) {
 		enh, text := enhancedOf(se)
 		return newReplyError(addr, op, se.Code, enh, text)
 	}
@@ -253,28 +311,19 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	if len(to) == 0 {
 		return Reply{}, errors.New("no recipients")
 	}
+	for _, a := range append(to, from) {
+		if strings.ContainsAny(a, "\r\n<>") {
+			return Reply{}, fmt.Errorf("address %q contains a line break or <>", a)
+		}
+	}
 	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()
+	if c.tp != nil {
+		return c.sendPipelined(ctx, from, to, msg)
+	}
 	addr := c.cfg.Addr()
-
 	fail := func(op, rcpt string, err error) (Reply, error) {
-		e := replyError(addr, op, err)
-		if te, ok := e.(*Error); ok {
-			te.Recipient = rcpt
-			if te.Code == 0 || te.Code == 421 {
-				c.broken = true
-			}
-		}
-		if !c.broken {
-			if rerr := c.c.Reset(); rerr != nil {
-				c.broken = true
-			}
-		}
-		if ctx.Err() != nil {
-			c.broken = true
-			return Reply{}, fmt.Errorf("%w (%w)", ctx.Err(), e)
-		}
-		return Reply{}, e
+		return c.fail(ctx, replyError(addr, op, err), rcpt)
 	}
 
 	if err := c.c.Mail(from, nil); err != nil {
@@ -299,6 +348,38 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	}
 	c.Sent++
 	return parseReply(250, resp.StatusText), nil
+}
+
+// fail finishes a failed transaction: a broken connection is marked so,
+// any other gets RSET so the next message starts clean.
+func (c *Conn) fail(ctx context.Context, e error, rcpt string) (Reply, error) {
+	if te, ok := e.(*Error); ok {
+		te.Recipient = rcpt
+		if te.Code == 0 || te.Code == 421 {
+			c.broken = true
+		}
+	}
+	if !c.broken {
+		if err := c.reset(); err != nil {
+			c.broken = true
+		}
+	}
+	if ctx.Err() != nil {
+		c.broken = true
+		return Reply{}, fmt.Errorf("%w (%w)", ctx.Err(), e)
+	}
+	return Reply{}, e
+}
+
+func (c *Conn) reset() error {
+	if c.tp == nil {
+		return c.c.Reset()
+	}
+	if err := c.tp.PrintfLine("RSET"); err != nil {
+		return err
+	}
+	_, _, err := c.tp.ReadResponse(250)
+	return err
 }
 
 // parseReply splits "2.0.0 OK <id>" into the enhanced code and the text.
@@ -335,9 +416,15 @@ func (c *Conn) Close() error {
 		return c.c.Close()
 	}
 	c.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	if c.tp != nil {
+		// Best effort: the server may hang up first; nothing to report.
+		if c.tp.PrintfLine("QUIT") == nil {
+			c.tp.ReadResponse(221)
+		}
+		return c.conn.Close()
+	}
 	if err := c.c.Quit(); err != nil {
 		c.c.Close()
-		return nil // the server may hang up first; nothing to report
 	}
 	return nil
 }

@@ -48,8 +48,11 @@ type Config struct {
 	// RootCAs replaces the system pool (tests pass the stand-in's CA).
 	RootCAs *x509.CertPool
 
-	LocalName string        // EHLO name; "localhost" when empty
-	Timeout   time.Duration // connect and per-command timeout; 60 s when zero
+	LocalName string // EHLO name; "localhost" when empty
+	// NoPipelining sends MAIL, RCPT and DATA one round trip at a time even
+	// when the server offers PIPELINING (RFC 2920).
+	NoPipelining bool
+	Timeout      time.Duration // connect and per-command timeout; 60 s when zero
 	// DialContext replaces net.Dialer (tests count or refuse connections).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }

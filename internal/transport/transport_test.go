@@ -220,12 +220,10 @@ func TestExpiredTokenRefreshedAtReconnect(t *testing.T) {
 }
 
 func TestRefusedTokenAfterRefreshIsAnAuthError(t *testing.T) {
-	s := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail})
+	s := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail, Security: smtpsrv.ImplicitTLS})
 	ts := &tokens{current: "ya29.bad", fresh: "ya29.still-bad"}
 	cfg := config(s, account.SecurityTLS, account.AuthXOAuth2)
 	cfg.Tokens = ts
-	s2 := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail, Security: smtpsrv.ImplicitTLS})
-	cfg.Port, cfg.RootCAs = s2.Port(), s2.CertPool()
 	_, err := transport.Dial(context.Background(), cfg)
 	if !transport.IsAuthFailure(err) || transport.IsTemporary(err) {
 		t.Fatalf("err = %v, want an auth failure", err)
