@@ -113,8 +113,7 @@ func (app *App) testSend(ctx context.Context, acct *account.Account, req testsen
 	return testsend.Send(ctx, cfg, req)
 }
 
-// accountPassword reads the SMTP password stored for a plain/login account
-// (secret "password:<account>").
+// accountPassword reads the SMTP password stored for a plain/login account.
 func (app *App) accountPassword(name string) (string, error) {
 	dir, err := app.Home()
 	if err != nil {
@@ -124,12 +123,9 @@ func (app *App) accountPassword(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := st.Get("password:" + name)
-	if errors.Is(err, secrets.ErrNotFound) {
-		return "", exitcode.Usagef("account %s has no SMTP password stored: store it with the account command (see 'bluemoon account --help')", name)
+	p, err := account.Password(st, name)
+	if errors.Is(err, account.ErrNoPassword) {
+		return "", &exitcode.UsageError{Err: err}
 	}
-	if err != nil {
-		return "", fmt.Errorf("read the password of account %s: %w", name, err)
-	}
-	return string(p), nil
+	return p, err
 }
