@@ -123,6 +123,14 @@ func IsAuthFailure(err error) bool {
 	return errors.As(err, &a) && a.AuthFailure()
 }
 
+// NewReplyError builds the classified error for a reply seen elsewhere (a
+// test transcript, another client); challenge is a decoded 334 JSON or "".
+func NewReplyError(server, op string, code int, enhanced, text, challenge string) *Error {
+	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text, Challenge: challenge}
+	classify(e)
+	return e
+}
+
 // newReplyError builds the typed error for an SMTP reply and classifies it.
 func newReplyError(server, op string, code int, enhanced, text string) *Error {
 	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text}

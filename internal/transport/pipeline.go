@@ -72,6 +72,9 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 		return c.fail(ctx, first, recipientOf(first))
 	}
 
+	// The upload may take longer than one command on a slow line: allow
+	// 16 KB/s on top of the command timeout.
+	c.conn.SetDeadline(time.Now().Add(c.cfg.timeout() + time.Duration(len(msg)/16384)*time.Second))
 	dw := c.tp.DotWriter()
 	if _, err := dw.Write(msg); err != nil {
 		c.broken = true
@@ -81,6 +84,8 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 		c.broken = true
 		return c.fail(ctx, newNetError(addr, "DATA", err), "")
 	}
+	// RFC 5321 4.5.3.2.6: a server may take 10 minutes to accept the data.
+	c.conn.SetDeadline(time.Now().Add(10 * time.Minute))
 	code, text, err := c.tp.ReadResponse(250)
 	if err != nil {
 		return c.fail(ctx, replyError(addr, "DATA", err), "")
