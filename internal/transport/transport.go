@@ -6,6 +6,20 @@
 // used Go SMTP library, also used for our stand-in server) with a small
 // XOAUTH2 SASL client of our own: go-sasl dropped its XOAUTH2 client, and the
 // 334-JSON dance Gmail and Dovecot do needs the challenge kept for the error.
+// STARTTLS's clear-text part and, when the server offers PIPELINING, the
+// MAIL/RCPT/DATA transactions are done here, since go-smtp's client can do
+// neither while handing us the connection.
+//
+// Use:
+//
+//	cfg, err := transport.ConfigFor(acct, password, tokens) // or a Config literal
+//	cfg.RootCAs = pool                                      // tests: the server's CA
+//	conn, err := transport.Dial(ctx, cfg)                   // connect, TLS, AUTH
+//	reply, err := conn.Send(ctx, from, []string{to}, raw)   // "250 2.0.0 OK ..."
+//	if conn.Broken() { /* dial again */ }
+//	conn.Close()
+//
+// Errors are *Error: branch on Temporary(), AuthFailure(), Throttled().
 package transport
 
 import (
