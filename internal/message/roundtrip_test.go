@@ -400,6 +400,8 @@ func TestBadInputNamesTheField(t *testing.T) {
 		"To #2 address":    {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}, {Addr: "x y@z"}}},
 		"header X-A":       {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Headers: map[string]string{"X-A": "a\r\nBcc: evil@example.com"}},
 		"charset \"sjis\"": {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Charset: "sjis"},
+		"header Subject":   {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Headers: map[string]string{"Subject": "x"}},
+		"To #1 address":    {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "花子@例え.jp"}}},
 	}
 	for want, m := range cases {
 		_, err := m.Bytes()
@@ -413,6 +415,18 @@ func TestMessageIDsDiffer(t *testing.T) {
 	a, b := NewMessageID("x@example.org"), NewMessageID("x@example.org")
 	if a == b || !strings.HasSuffix(a, "@example.org") {
 		t.Errorf("ids %q %q", a, b)
+	}
+}
+
+func TestVeryLongWordInSubject(t *testing.T) {
+	subj := "token " + strings.Repeat("x", 1200) + " end"
+	m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Subject: subj, Text: "x"}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := parse(t, raw); p.Subject != subj { // parse checks the 998 limit
+		t.Errorf("subject changed")
 	}
 }
 

@@ -82,7 +82,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 // setting or the auth method, which a new token does not change).
 func worthRefreshing(err error) bool {
 	var e *Error
-	if !errors.As(err, &e) || !e.AuthFailure() {
+	if !errors.As(err, &e) || !e.AuthFailure() || e.Code == 0 {
 		return false
 	}
 	switch e.Enhanced {
@@ -244,10 +244,16 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 	case account.AuthLogin:
 		mech = sasl.NewLoginClient(cfg.Username, cfg.Password)
 	}
-	if ok, _ := c.Extension("AUTH"); !ok {
+	ok, offered := c.Extension("AUTH")
+	if !ok {
 		return &Error{Server: addr, Op: "AUTH", Class: Auth,
 			Text:   "the server does not offer AUTH",
 			Advice: "This server does not take sign-ins on this port: check the port and security (587 starttls or 465 tls), or use auth none for a relay that needs none"}
+	}
+	if !c.SupportsAuth(strings.ToUpper(string(cfg.Auth))) {
+		return &Error{Server: addr, Op: "AUTH", Class: Auth,
+			Text:   fmt.Sprintf("the server does not offer AUTH %s (it offers: %s)", strings.ToUpper(string(cfg.Auth)), offered),
+			Advice: "Choose one of the offered methods with the account's auth setting; Google and Microsoft mailboxes need xoauth2"}
 	}
 	err := c.Auth(mech)
 	if err == nil {

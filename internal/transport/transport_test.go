@@ -312,3 +312,20 @@ func TestConnectionSurvivesARefusedRecipient(t *testing.T) {
 		t.Errorf("accepted %d on %d connections", s.Accepted(), s.Stats().Connections)
 	}
 }
+
+func TestUnofferedMechanismIsNamed(t *testing.T) {
+	s := start(t, smtpsrv.Options{Mechanisms: []string{"PLAIN", "LOGIN"}}) // like Mailpit: no XOAUTH2
+	cfg := config(s, account.SecurityStartTLS, account.AuthXOAuth2)
+	ts := &tokens{current: goodTok, fresh: goodTok}
+	cfg.Tokens = ts
+	_, err := transport.Dial(context.Background(), cfg)
+	if ts.refreshes != 0 {
+		t.Errorf("refreshed the token for a mechanism the server lacks")
+	}
+	if !transport.IsAuthFailure(err) || !strings.Contains(err.Error(), "does not offer AUTH XOAUTH2 (it offers: PLAIN LOGIN)") {
+		t.Fatalf("err = %v", err)
+	}
+	if st := s.Stats(); st.AuthFailed != 0 {
+		t.Errorf("an AUTH was tried: %+v", st)
+	}
+}
