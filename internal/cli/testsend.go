@@ -70,7 +70,12 @@ never waits for a person: if a sign-in is needed it exits with code 4.`,
 				app.Warnf("bluemoon: %v\n", rerr)
 			}
 			if err != nil {
-				return fmt.Errorf("test send through %s to %s failed: %w", acct.Name, to, err)
+				err = fmt.Errorf("test send through %s to %s failed: %w", acct.Name, to, err)
+				var ce *message.CharsetError
+				if errors.As(err, &ce) { // the text given, not the server
+					return &exitcode.UsageError{Err: err}
+				}
+				return err
 			}
 			app.Printf("%s\n", reply)
 			return nil

@@ -157,6 +157,7 @@ func TestTestSendBadInput(t *testing.T) {
 		{[]string{"test-send", "sales", "--to", "not an address"}, "--to"},
 		{[]string{"test-send", "sales", "--to", "a@example.org", "--charset", "sjis"}, "--charset"},
 		{[]string{"test-send", "nobody", "--to", "a@example.org"}, "nobody"},
+		{[]string{"test-send", "sales", "--to", "a@example.org", "--charset", "iso-2022-jp", "--subject", "お祝い🎉"}, "Subject, character 4"},
 	} {
 		r := runCLI(t, home, "", c.args...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, c.want) {
