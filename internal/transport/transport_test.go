@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -327,5 +328,37 @@ func TestUnofferedMechanismIsNamed(t *testing.T) {
 	}
 	if st := s.Stats(); st.AuthFailed != 0 {
 		t.Errorf("an AUTH was tried: %+v", st)
+	}
+}
+
+// A server that accepts the connection and then says nothing: cancelling
+// the context ends the wait (instead of the 60-second command timeout).
+func TestCancelInterruptsASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		close(accepted)
+		io.Copy(io.Discard, c) // never answers
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := transport.Dial(ctx, transport.Config{Host: "127.0.0.1", Port: port, Security: account.SecurityStartTLS, Auth: account.AuthNone})
+		done <- err
+	}()
+	<-accepted
+	cancel()
+	if err := <-done; err == nil || !transport.IsTemporary(err) {
+		t.Fatalf("err = %v, want a temporary error after cancel", err)
 	}
 }
