@@ -311,6 +311,6 @@ func (app *App) revokeAtProvider(ctx context.Context, acct *account.Account, t *
 	case err != nil:
 		app.Warnf("warning: revoking at the provider failed (%v); the tokens are deleted here anyway\n", err)
 	default:
-		app.Printf("Revoked the sign-in at the provider.\n")
+		app.Printf("The sign-in is revoked at the provider (%s).\n", cfg.Provider)
 	}
 }

@@ -555,7 +555,7 @@ func TestLogout(t *testing.T) {
 	}
 	tok := g.token(t)
 	r := mustRun(t, g.home, "logout", "work")
-	if !strings.Contains(r.Stdout, "Revoked the sign-in at the provider") {
+	if !strings.Contains(r.Stdout, "The sign-in is revoked at the provider (google)") {
 		t.Fatalf("google logout: %s", r.Stdout)
 	}
 	if _, _, err := g.srv.ValidateAccessToken(tok.AccessToken); err == nil {
