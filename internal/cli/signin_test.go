@@ -317,6 +317,9 @@ func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
 	if f.srv.RefreshCount() != 2 || f.srv.ActiveGrants(f.from) != 1 || third.Refreshes != 2 {
 		t.Fatalf("refreshes %d grants %d", f.srv.RefreshCount(), f.srv.ActiveGrants(f.from))
 	}
+	if got := f.srv.LastRefreshScope(); got != provider.MicrosoftTokenScope {
+		t.Fatalf("Microsoft refresh carried scope %q, want the token scope %q", got, provider.MicrosoftTokenScope)
+	}
 	assertNoTokenText(t, []*oauth.Token{first, second, third}, r1.Stdout, r1.Stderr, r2.Stdout, r2.Stderr)
 }
 

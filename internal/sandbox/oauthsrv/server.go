@@ -69,6 +69,8 @@ type Server struct {
 	devices  map[string]*deviceRequest
 	refreshN int
 	failCode string // FailRefresh
+	// lastScope is the scope parameter of the last successful refresh.
+	lastScope string
 }
 
 type grant struct {
@@ -259,6 +261,10 @@ func (s *Server) Advance(d time.Duration) { s.mu.Lock(); s.offset += d; s.mu.Unl
 
 // RefreshCount is the number of successful refresh-token grants so far.
 func (s *Server) RefreshCount() int { s.mu.Lock(); defer s.mu.Unlock(); return s.refreshN }
+
+// LastRefreshScope is the scope parameter the last successful refresh
+// carried ("" if none).
+func (s *Server) LastRefreshScope() string { s.mu.Lock(); defer s.mu.Unlock(); return s.lastScope }
 
 // ActiveGrants counts the grants of email that are not revoked.
 func (s *Server) ActiveGrants(email string) int {

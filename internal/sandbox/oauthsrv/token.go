@@ -314,6 +314,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, token, scope string, scopeG
 		return
 	}
 	s.refreshN++
+	s.lastScope = scope
 	g.refreshCount++
 	g.lastRefresh = s.now()
 	writeJSON(w, s.issue(g, false))
