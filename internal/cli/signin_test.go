@@ -268,8 +268,12 @@ func TestLoginRefusals(t *testing.T) {
 			if c.tamper != nil {
 				c.tamper(u)
 			}
-			if _, err := c.browser.SignIn(context.Background(), u.String()); err != nil {
+			land, err := c.browser.SignIn(context.Background(), u.String())
+			if err != nil {
 				t.Fatal(err)
+			}
+			if land.Status != 400 || !strings.Contains(land.Body, "サインインできませんでした") || !strings.Contains(land.Body, "Sign-in failed") {
+				t.Fatalf("landing page %d: %s", land.Status, land.Body)
 			}
 			code := run.wait(t)
 			if code == 0 || !strings.Contains(run.stderr.String(), c.want) {
