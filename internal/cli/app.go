@@ -34,6 +34,7 @@ type App struct {
 	dbOnce  sync.Once
 	db      *store.DB
 	dbErr   error
+	log     logState // Logger(): stderr + <home>/logs/bluemoon.log
 }
 
 // Home resolves and creates the data home (0700).
@@ -67,6 +68,7 @@ func (a *App) DB(ctx context.Context) (*store.DB, error) {
 
 // Close releases the database.
 func (a *App) Close() error {
+	a.closeLog()
 	if a.db != nil {
 		return a.db.Close()
 	}
