@@ -2,7 +2,14 @@ package schedule
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // accountLocks lets one scheduled delivery per account run at a time: the
@@ -39,4 +46,33 @@ func (l *accountLocks) lock(ctx context.Context, account string, onWait func()) 
 		}
 	}
 	return func() { <-slot }, nil
+}
+
+// LockAccount takes the lock, shared by every bluemoon process on this data
+// home, that one unattended delivery through account holds while it runs
+// (`bluemoon run` from cron and serve's jobs alike). When the account is
+// busy it calls onWait once and waits until the lock is free or ctx ends.
+func LockAccount(ctx context.Context, home, account string, onWait func()) (unlock func(), err error) {
+	dir := filepath.Join(home, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lock folder: %w", err)
+	}
+	fl := flock.New(filepath.Join(dir, "send-"+hex.EncodeToString([]byte(account))+".lock"))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock account %s: %w", account, err)
+	}
+	if !ok {
+		if onWait != nil {
+			onWait()
+		}
+		ok, err = fl.TryLockContext(ctx, 250*time.Millisecond)
+		if err != nil {
+			return nil, fmt.Errorf("lock account %s: %w", account, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("lock account %s: %w", account, ctx.Err())
+		}
+	}
+	return func() { fl.Unlock() }, nil
 }

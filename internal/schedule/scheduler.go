@@ -42,6 +42,8 @@ type Scheduler struct {
 	AccountOf AccountOf
 	Log       *slog.Logger
 	Notifier  *alert.Notifier // for run_missed alerts; may be nil
+	// DefaultAlert is where alerts of schedules without their own go.
+	DefaultAlert alert.Config
 	// Grace is how late a run may start and still count as on time; older
 	// occurrences are "missed" and follow the schedule's policy. It absorbs
 	// a slow start-up and lets `serve --once` from a minutely cron job work.
@@ -161,7 +163,11 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 		default:
 			s.Log.Warn("missed scheduled run while serve was down: skipped", "schedule", sc.Name, "missed", missed, "last_due", last.Format(time.RFC3339), "policy", string(sc.Missed))
 			if s.Notifier != nil {
-				s.Notifier.Notify(ctx, sc.Alert, alert.Event{Kind: alert.RunMissed, Schedule: sc.Name, Delivery: deliveryName(sc),
+				cfg := sc.Alert
+				if cfg.IsZero() {
+					cfg = s.DefaultAlert
+				}
+				s.Notifier.Notify(ctx, cfg, alert.Event{Kind: alert.RunMissed, Schedule: sc.Name, Delivery: deliveryName(sc),
 					Message: fmt.Sprintf("schedule %s missed %d run(s) while bluemoon serve was not running (last due %s); skipped as its policy says",
 						sc.Name, missed, last.Format(time.RFC3339)), Time: now})
 			}

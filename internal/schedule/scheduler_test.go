@@ -362,3 +362,31 @@ func TestParseAt(t *testing.T) {
 		t.Fatal("accepted 'tomorrow'")
 	}
 }
+
+func TestLockAccountAcrossHandles(t *testing.T) {
+	home := t.TempDir()
+	ctx := context.Background()
+	unlock, err := LockAccount(ctx, home, "sales", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	got := make(chan error)
+	go func() {
+		u, err := LockAccount(ctx, home, "sales", func() { close(waited) })
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	<-waited // the second holder waits while the first holds the lock
+	other, err := LockAccount(ctx, home, "support", nil)
+	if err != nil {
+		t.Fatalf("another account must not wait: %v", err)
+	}
+	other()
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
