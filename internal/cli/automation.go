@@ -55,7 +55,7 @@ func (a *App) notifier() *alert.Notifier {
 // runJob does j, logs it, raises an alert when it did not succeed, and
 // returns an error carrying the exit code (nil when all went well).
 func (a *App) runJob(ctx context.Context, j job) error {
-	log := a.Logger().With("schedule", j.Schedule)
+	log := a.Logger()
 	var (
 		err      error
 		acctName string
@@ -79,7 +79,11 @@ func (a *App) runJob(ctx context.Context, j job) error {
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
 	}
 	code := exitcode.For(err)
-	log = log.With("account", acctName, "delivery", delivery)
+	for _, kv := range [][2]string{{"schedule", j.Schedule}, {"account", acctName}, {"delivery", delivery}} {
+		if kv[1] != "" {
+			log = log.With(kv[0], kv[1])
+		}
+	}
 	if code == exitcode.OK {
 		log.Info(what+" done", "target", j.Target)
 	} else {
