@@ -93,8 +93,13 @@ func (n *Notifier) Notify(ctx context.Context, cfg Config, ev Event) error {
 		ev.Time = now().UTC()
 	}
 	ev.Message = redact.String(ev.Message)
-	n.Log.Warn("alert", "kind", string(ev.Kind), "account", ev.Account, "delivery", ev.Delivery,
-		"schedule", ev.Schedule, "message", ev.Message)
+	attrs := []any{"kind", string(ev.Kind)}
+	for _, kv := range [][2]string{{"account", ev.Account}, {"delivery", ev.Delivery}, {"schedule", ev.Schedule}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	n.Log.Warn("alert", append(attrs, "message", ev.Message)...)
 
 	timeout := n.Timeout
 	if timeout <= 0 {

@@ -226,7 +226,11 @@ func scheduleListCmd(app *App) *cobra.Command {
 			for _, s := range list {
 				when := s.Cron
 				if when == "" {
-					when = "at " + s.At.Format(time.RFC3339)
+					loc, err := s.Location()
+					if err != nil {
+						loc = time.UTC
+					}
+					when = "at " + s.At.In(loc).Format("2006-01-02 15:04")
 				}
 				last := "-"
 				if !s.LastRunAt.IsZero() {
