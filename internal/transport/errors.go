@@ -1,0 +1,195 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Class sorts a failure by what the caller should do about it.
+type Class int
+
+const (
+	// Temporary: 4xx replies and network trouble; retry later.
+	Temporary Class = iota + 1
+	// Permanent: 5xx replies; this message or recipient will not go through.
+	Permanent
+	// Auth: the server refused to let this account send (535, 530, 534,
+	// 550 5.7.30...); no message will go through until it is fixed.
+	Auth
+)
+
+func (c Class) String() string {
+	switch c {
+	case Temporary:
+		return "temporary"
+	case Permanent:
+		return "permanent"
+	case Auth:
+		return "authentication"
+	}
+	return "unknown"
+}
+
+// Error is a failed SMTP exchange: a server reply or a network failure.
+// Callers branch on Temporary() / AuthFailure() (see common contracts), and
+// show Error() to the user: it ends with a sentence saying what to do.
+type Error struct {
+	Server    string // host:port
+	Op        string // "connect", "TLS", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA"
+	Recipient string // for RCPT failures
+	Code      int    // SMTP reply code; 0 for network failures
+	Enhanced  string // enhanced status code, e.g. "5.7.139"; "" when absent
+	Text      string // the server's text after the codes
+	// Challenge is the decoded JSON of an XOAUTH2 334 challenge (Gmail,
+	// Dovecot) that came before the failing reply, e.g.
+	// {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}.
+	Challenge string
+	Class     Class
+	Advice    string // what the user should do; "" when nothing specific is known
+	Err       error  // underlying network / TLS error, if any
+
+	throttled bool
+}
+
+func (e *Error) Error() string {
+	var sb strings.Builder
+	if e.Server != "" {
+		sb.WriteString(e.Server)
+		sb.WriteString(": ")
+	}
+	if e.Op != "" {
+		sb.WriteString(e.Op)
+		if e.Recipient != "" {
+			sb.WriteString(" <" + e.Recipient + ">")
+		}
+		sb.WriteString(": ")
+	}
+	if e.Code != 0 {
+		sb.WriteString(e.ReplyLine())
+	} else if e.Err != nil {
+		sb.WriteString(e.Err.Error())
+	} else {
+		sb.WriteString(e.Text)
+	}
+	if e.Challenge != "" {
+		sb.WriteString(" (challenge " + e.Challenge + ")")
+	}
+	if e.Advice != "" {
+		sb.WriteString(". ")
+		sb.WriteString(e.Advice)
+	}
+	return sb.String()
+}
+
+// ReplyLine is the server's reply as it was sent, e.g. "535 5.7.3 Authentication unsuccessful".
+func (e *Error) ReplyLine() string {
+	s := strconv.Itoa(e.Code)
+	if e.Enhanced != "" {
+		s += " " + e.Enhanced
+	}
+	if e.Text != "" {
+		s += " " + e.Text
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports whether trying again later can succeed (4xx, network,
+// and provider quotas that reset by themselves).
+func (e *Error) Temporary() bool { return e.Class == Temporary }
+
+// AuthFailure reports whether the server refused the account's credentials
+// or its right to send; with XOAUTH2 one forced token refresh is worth a try.
+func (e *Error) AuthFailure() bool { return e.Class == Auth }
+
+// Permanent reports whether this message or recipient will never go through as is.
+func (e *Error) Permanent() bool { return e.Class == Permanent }
+
+// Throttled reports whether the provider is limiting this account (rate or
+// daily quota): pause the account, do not fail its recipients.
+func (e *Error) Throttled() bool { return e.throttled }
+
+// IsTemporary, IsAuthFailure: helpers for callers holding a plain error.
+func IsTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+func IsAuthFailure(err error) bool {
+	var a interface{ AuthFailure() bool }
+	return errors.As(err, &a) && a.AuthFailure()
+}
+
+// NewReplyError builds the classified error for a reply seen elsewhere (a
+// test transcript, another client); challenge is a decoded 334 JSON or "".
+func NewReplyError(server, op string, code int, enhanced, text, challenge string) *Error {
+	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text, Challenge: challenge}
+	classify(e)
+	return e
+}
+
+// newReplyError builds the typed error for an SMTP reply and classifies it.
+func newReplyError(server, op string, code int, enhanced, text string) *Error {
+	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text}
+	classify(e)
+	return e
+}
+
+// newNetError wraps a network or TLS failure (always temporary, except a
+// certificate the client refuses, which will not fix itself).
+func newNetError(server, op string, err error) *Error {
+	e := &Error{Server: server, Op: op, Err: err, Class: Temporary}
+	if isCertError(err) {
+		e.Class = Permanent
+		e.Advice = "The server's TLS certificate was not accepted: check the host name, or give the CA that signed it with the account's CA file setting"
+	}
+	return e
+}
+
+// ErrNoStartTLS: the account requires STARTTLS and the server did not offer
+// it (or it failed); no credentials were sent.
+var ErrNoStartTLS = errors.New("server does not offer STARTTLS")
+
+func fmtEnhanced(c [3]int) string {
+	if c == [3]int{} || c[0] < 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
+}
+
+// replyError turns a go-smtp or textproto reply error into *Error.
+func replyError(addr, op string, err error) error {
+	var se *smtp.SMTPError
+	var pe *textproto.Error
+	if errors.As(err, &pe) {
+		se = &smtp.SMTPError{Code: pe.Code, Message: pe.Msg}
+	}
+	if se != nil || errors.As(err, &se) {
+		enh, text := enhancedOf(se)
+		return newReplyError(addr, op, se.Code, enh, text)
+	}
+	return newNetError(addr, op, err)
+}
+
+// enhancedOf returns the reply's enhanced code and text. go-smtp finds the
+// code only when the first line starts with it; servers differ (go-smtp's
+// own puts it on the last line only), so look at every line and drop the
+// repeats.
+func enhancedOf(se *smtp.SMTPError) (string, string) {
+	enh := fmtEnhanced(se.EnhancedCode)
+	lines := strings.Split(se.Message, "\n")
+	for i, l := range lines {
+		first, rest, _ := strings.Cut(l, " ")
+		if isEnhanced(first) && (enh == "" || enh == first) {
+			enh = first
+			lines[i] = strings.TrimLeft(rest, " ")
+		}
+	}
+	return enh, strings.Join(lines, " ")
+}
