@@ -2,137 +2,80 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
-	"net"
-	"strings"
-	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
-	"github.com/bluemoon-mail/bluemoon/internal/secrets"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
-// deliveryDialer returns how the engine opens SMTP sessions for acct.
-//
-// STAND-IN until internal/transport is on main: this speaks plain go-smtp
-// (TLS / STARTTLS / none; AUTH PLAIN or LOGIN with the stored password, or
-// no auth). The lead replaces its body with the transport's dialer and
-// (app).tokenSource for xoauth2, keeping the signature.
+// deliveryDialer returns how the delivery engine opens SMTP sessions for
+// acct: the transport (TLS / STARTTLS, XOAUTH2 with the account's token
+// source, PLAIN / LOGIN with its stored password, PIPELINING when offered).
+// The token source is made once, so a sign-in prompt (interactive runs
+// only) happens before the first message, never in the middle.
 func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unattended bool) (delivery.Dialer, error) {
-	var user, pass string
+	var password string
+	var tokens transport.TokenSource
 	switch acct.Auth {
-	case account.AuthNone:
+	case account.AuthXOAuth2:
+		if tokenSourceFor == nil {
+			return nil, errors.New("this build has no OAuth sign-in: cannot send with auth xoauth2")
+		}
+		ts, err := tokenSourceFor(app, ctx, acct, unattended)
+		if err != nil {
+			return nil, err
+		}
+		tokens = ts
 	case account.AuthPlain, account.AuthLogin:
-		dir, err := app.Home()
+		p, err := app.accountPassword(acct.Name)
 		if err != nil {
 			return nil, err
 		}
-		sec, err := secrets.Open(dir)
-		if err != nil {
-			return nil, err
-		}
-		pw, err := sec.Get("password:" + acct.Name)
-		if err != nil {
-			return nil, fmt.Errorf("account %s: no password stored: %w", acct.Name, err)
-		}
-		user, pass = acct.LoginName(), string(pw)
-	default:
-		return nil, fmt.Errorf("account %s: %s sign-in needs the SMTP transport, which this build does not have yet", acct.Name, acct.Auth)
+		password = p
+	}
+	cfg, err := transport.ConfigFor(acct, password, tokens)
+	if err != nil {
+		return nil, exitcode.Usagef("account %s: %w", acct.Name, err)
 	}
 	return func(ctx context.Context, refresh bool) (delivery.Mailer, error) {
-		var c *smtp.Client
-		var err error
-		tlsConf := &tls.Config{ServerName: acct.SMTPHost}
-		switch acct.Security {
-		case account.SecurityTLS:
-			c, err = smtp.DialTLS(acct.SMTPAddr(), tlsConf)
-		case account.SecurityStartTLS:
-			c, err = smtp.DialStartTLS(acct.SMTPAddr(), tlsConf)
-		default:
-			c, err = smtp.Dial(acct.SMTPAddr())
+		if refresh && tokens != nil {
+			// The engine asks once after the server refused a token; the
+			// transport then signs in with the fresh one.
+			if _, err := tokens.Refresh(ctx); err != nil {
+				return nil, err
+			}
 		}
+		c, err := transport.Dial(ctx, cfg)
 		if err != nil {
-			return nil, smtpErr(err)
+			return nil, err
 		}
-		if err := c.Hello("localhost"); err != nil {
-			c.Close()
-			return nil, smtpErr(err)
-		}
-		if user != "" {
-			var a sasl.Client = sasl.NewPlainClient("", user, pass)
-			if acct.Auth == account.AuthLogin {
-				a = sasl.NewLoginClient(user, pass)
-			}
-			if err := c.Auth(a); err != nil {
-				c.Close()
-				return nil, smtpErr(err)
-			}
-		}
-		return &smtpSession{c: c}, nil
+		return mailer{c}, nil
 	}, nil
 }
 
-type smtpSession struct{ c *smtp.Client }
+// mailer adapts a transport connection to the engine's Mailer.
+type mailer struct{ c *transport.Conn }
 
-func (s *smtpSession) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		s.c.CommandTimeout = time.Until(dl)
-	}
-	if err := s.c.Mail(from, nil); err != nil {
-		s.c.Reset()
-		return "", smtpErr(err)
-	}
-	for _, t := range to {
-		if err := s.c.Rcpt(t, nil); err != nil {
-			s.c.Reset()
-			return "", smtpErr(err)
+func (m mailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	r, err := m.c.Send(ctx, from, to, msg)
+	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && te.Op == "DATA" && te.Code == 0 {
+			return "", uncertain{err}
 		}
+		return "", err
 	}
-	w, err := s.c.Data()
-	if err != nil {
-		return "", smtpErr(err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return "", smtpErr(err)
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return "", smtpErr(err)
-	}
-	return "250 " + strings.TrimSpace(resp.StatusText), nil
+	return r.String(), nil
 }
 
-func (s *smtpSession) Close() error {
-	if err := s.c.Quit(); err == nil {
-		return nil // QUIT closed the connection
-	}
-	return s.c.Close()
-}
+func (m mailer) Close() error { return m.c.Close() }
 
-// sendError classifies a go-smtp failure as the engine branches on it.
-type sendError struct {
-	err  error
-	code int
-}
+// uncertain marks a connection lost during DATA: the server may have taken
+// the message, so the engine records the recipient unknown instead of
+// retrying (which could send it twice).
+type uncertain struct{ error }
 
-func (e *sendError) Error() string     { return e.err.Error() }
-func (e *sendError) Unwrap() error     { return e.err }
-func (e *sendError) Temporary() bool   { return e.code == 0 || e.code/100 == 4 }
-func (e *sendError) AuthFailure() bool { return e.code == 535 || e.code == 534 || e.code == 530 }
-
-func smtpErr(err error) error {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return &sendError{err: err, code: se.Code}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return &sendError{err: err}
-	}
-	return &sendError{err: err}
-}
+func (u uncertain) Unwrap() error   { return u.error }
+func (u uncertain) Uncertain() bool { return true }

@@ -41,8 +41,10 @@ const (
 )
 
 // Mailer is one SMTP session: Send hands one message to the server and
-// returns its reply. Errors branch on Temporary() (4xx, network) and
-// AuthFailure(); anything else is permanent for that recipient.
+// returns its reply. Errors branch on Uncertain() (the connection broke
+// while the server had the message: recorded unknown, never retried by
+// itself), AuthFailure(), Temporary() (4xx, network: retried later);
+// anything else is permanent for that recipient.
 type Mailer interface {
 	Send(ctx context.Context, from string, to []string, msg []byte) (reply string, err error)
 	Close() error
@@ -178,8 +180,8 @@ func (o *Outcome) ExitCode() int {
 		return 4
 	case o.Status == StatusPaused || o.Status == StatusCancelled:
 		return 5
-	case o.Counts.Failed > 0:
-		return 3
+	case o.Counts.Failed > 0 || o.Counts.Unknown > 0:
+		return 3 // not every recipient is known to have it
 	}
 	return 0
 }

@@ -488,3 +488,38 @@ func attachments(t *testing.T, raw []byte) map[string]string {
 		}
 	}
 }
+
+type brokenMidData struct{ Mailer }
+
+type uncertainErr struct{}
+
+func (uncertainErr) Error() string     { return "connection reset during DATA" }
+func (uncertainErr) Uncertain() bool   { return true }
+func (uncertainErr) Temporary() bool   { return true }
+func (uncertainErr) AuthFailure() bool { return false }
+
+func (b brokenMidData) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	if to[0] == "user2@example.com" {
+		return "", uncertainErr{}
+	}
+	return b.Mailer.Send(ctx, from, to, msg)
+}
+
+func TestConnectionLostDuringDataIsUnknownNotRetried(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+		m, err := smtptest.Dial(srv.Addr, "", "")
+		return brokenMidData{m}, err
+	}
+	pf, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(3))), dial, fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.Sent != 2 || out.Counts.Unknown != 1 || out.Counts.Deferred != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if r := reportOf(t, db, pf.DeliveryID)["3:user2@example.com"]; r.State != "unknown" || r.Attempts != 1 {
+		t.Fatalf("user2: %+v", r)
+	}
+}

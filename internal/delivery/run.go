@@ -288,6 +288,12 @@ func (r *run) worker(ctx context.Context) {
 		case err == nil:
 			j.state, j.reply = stateSent, reply
 			j.attempts++
+		case isUncertain(err):
+			// The connection broke while the server had the message: it may
+			// have been taken. Retrying could send it twice, so it is
+			// unknown, like a row a crash left 'sending'.
+			j.attempts++
+			j.state, j.reply = stateUnknown, "uncertain: "+err.Error()
 		case isAuthFailure(err):
 			// Refused before the message was taken: send it again on a
 			// connection with a refreshed token.
@@ -367,6 +373,11 @@ func isTemporary(err error) bool {
 func isAuthFailure(err error) bool {
 	var a interface{ AuthFailure() bool }
 	return errors.As(err, &a) && a.AuthFailure()
+}
+
+func isUncertain(err error) bool {
+	var u interface{ Uncertain() bool }
+	return errors.As(err, &u) && u.Uncertain()
 }
 
 func needsSignIn(err error) bool {
