@@ -84,7 +84,7 @@ func (o *Options) defaults() {
 		// Small enough that a crash leaves few rows claimed but never
 		// handed over (they too become unknown), big enough that the
 		// durable claim commit is shared by several messages.
-		o.ClaimBatch = min(64, 4*o.Limits.Connections)
+		o.ClaimBatch = 64
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 256
@@ -236,6 +236,7 @@ type run struct {
 	notify    chan struct{}
 
 	sentThisRun atomic.Int64
+	noDial      atomic.Bool // a connection failure stopped the run: workers stop dialing
 
 	mu      sync.Mutex
 	counts  Counts
@@ -283,7 +284,9 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 		return nil, err
 	}
 	r.started = time.Now()
-	r.work = make(chan *job)
+	// Claimed jobs wait here for a free worker; a stop leaves them to be
+	// sent (they are in flight), so a pause sends at most one batch more.
+	r.work = make(chan *job, o.ClaimBatch)
 	r.results = make(chan *job, 1024)
 
 	// Ctrl-C and `deliveries pause` stop the run the same way.

@@ -242,12 +242,19 @@ type rowWriter struct {
 	sup   *sql.Stmt
 	n     int
 	close func() error
+	// noSuppressions skips the per-row lookup when the list is empty.
+	noSuppressions bool
 }
 
 const rowsPerTx = 5000
 
 func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error) {
 	w := &rowWriter{ctx: ctx, db: db, id: id}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM suppressions LIMIT 1)`).Scan(&n); err != nil {
+		return nil, err
+	}
+	w.noSuppressions = n == 0
 	w.close = func() error {
 		if w.tx == nil {
 			return nil
@@ -305,6 +312,9 @@ func (w *rowWriter) insertKeyed(row int, email, key string, fields []byte, state
 }
 
 func (w *rowWriter) suppressed(key string) (bool, error) {
+	if w.noSuppressions {
+		return false, nil
+	}
 	var one int
 	err := w.sup.QueryRowContext(w.ctx, key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -54,8 +54,14 @@ func (r *run) feed(ctx context.Context, th *Throttle) error {
 		return err
 	}
 	defer claim.Close()
+	claimRange, err := conn.PrepareContext(ctx, `UPDATE delivery_recipients SET state = 'sending', updated_at = ?
+		WHERE id BETWEEN ? AND ? AND +delivery_id = ? AND state = 'pending'`)
+	if err != nil {
+		return err
+	}
+	defer claimRange.Close()
 
-	f := &feeder{r: r, conn: conn, claim: claim, th: th}
+	f := &feeder{r: r, conn: conn, claim: claim, claimRange: claimRange, th: th}
 	cursor := int64(0)
 	for {
 		if r.stopped() {
@@ -140,12 +146,24 @@ func readJobs(ctx context.Context, st *sql.Stmt, a, b int64) ([]*job, error) {
 	return out, rows.Err()
 }
 
+// contiguous reports whether batch holds pending rows in rising id order,
+// as read from one page of pending rows.
+func contiguous(batch []*job) bool {
+	for i, j := range batch {
+		if j.from != statePending || i > 0 && j.id <= batch[i-1].id {
+			return false
+		}
+	}
+	return true
+}
+
 type feeder struct {
-	r     *run
-	conn  *sql.Conn
-	claim *sql.Stmt
-	th    *Throttle
-	batch []*job
+	r          *run
+	conn       *sql.Conn
+	claim      *sql.Stmt
+	claimRange *sql.Stmt
+	th         *Throttle
+	batch      []*job
 }
 
 // offer passes page through the throttle into claimed batches.
@@ -202,12 +220,27 @@ func (f *feeder) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := tx.StmtContext(ctx, f.claim)
 	now := time.Now().UnixMilli()
-	for _, j := range batch {
-		if _, err := st.ExecContext(ctx, now, j.id); err != nil {
+	if contiguous(batch) {
+		// The batch is every pending row between its first and last id
+		// (the page was read in id order): one statement claims them all.
+		res, err := tx.StmtContext(ctx, f.claimRange).ExecContext(ctx, now, batch[0].id, batch[len(batch)-1].id, r.id)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n != int64(len(batch)) {
+				err = fmt.Errorf("claimed %d rows, expected %d", n, len(batch))
+			}
+		}
+		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("journal: %w", err)
+		}
+	} else {
+		st := tx.StmtContext(ctx, f.claim)
+		for _, j := range batch {
+			if _, err := st.ExecContext(ctx, now, j.id); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("journal: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -269,6 +302,11 @@ func (r *run) worker(ctx context.Context) {
 		env := merge.Envelope{MessageID: fmt.Sprintf("bm%d.%d.%s", r.id, j.id, merge.NewMessageID(r.from)), Headers: headers}
 		if err := r.tpl.Compose(&content, env, &buf); err != nil {
 			r.fail(j, "not sent: "+err.Error())
+			continue
+		}
+		if m == nil && r.noDial.Load() {
+			j.state = j.from // the account cannot connect: never handed to a server
+			r.results <- j
 			continue
 		}
 		if m == nil {
@@ -343,6 +381,9 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 		m, err := r.e.Dial(ctx, refresh)
 		if err == nil {
 			return m, nil
+		}
+		if needsSignIn(err) || isAuthFailure(err) && refresh || attempt+1 >= r.o.DialRetries || !isTemporary(err) && attempt > 0 {
+			r.noDial.Store(true)
 		}
 		switch {
 		case needsSignIn(err):
