@@ -42,6 +42,10 @@ var sendRunner = func(ctx context.Context, app *App, args []string) error {
 	// has already explained there can be quoted in the alert.
 	tail := &tailWriter{max: 4096}
 	sub := &App{Stdin: app.Stdin, Stdout: app.Stdout, Stderr: io.MultiWriter(app.Stderr, tail), IsTerminal: app.IsTerminal}
+	if app.log.stamped != nil {
+		// app's stderr already reaches the log file: do not copy it twice.
+		sub.log.stamped = nopCloser{}
+	}
 	defer sub.Close()
 	root := NewRoot(sub)
 	if c, _, err := root.Find(args[:1]); err != nil || c == root {
@@ -57,6 +61,11 @@ var sendRunner = func(ctx context.Context, app *App, args []string) error {
 	}
 	return err
 }
+
+type nopCloser struct{}
+
+func (nopCloser) Write(p []byte) (int, error) { return len(p), nil }
+func (nopCloser) Close() error                { return nil }
 
 // explainedError is a failure the engine already printed: Run prints
 // nothing more (it is a silentError), alerts quote the engine's sentence.

@@ -408,3 +408,31 @@ func TestInstallPrintsAllSetups(t *testing.T) {
 		}
 	}
 }
+
+func TestUnattendedStderrAlsoGoesToTheLogFile(t *testing.T) {
+	home := t.TempDir()
+	saveNews(t, home)
+	old := sendRunner
+	sendRunner = func(_ context.Context, app *App, _ []string) error {
+		app.Warnf("Delivery 7: 1 recipient(s) to send to.\n")
+		return nil
+	}
+	t.Cleanup(func() { sendRunner = old })
+	r := mustRun(t, home, "run", "news", "--unattended")
+	raw, err := os.ReadFile(filepath.Join(home, "logs", LogFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logText := string(raw)
+	if !strings.Contains(r.Stderr, "Delivery 7") || !strings.Contains(logText, "Delivery 7: 1 recipient(s)") {
+		t.Fatalf("engine output not in the log file:\n%s", logText)
+	}
+	if n := strings.Count(logText, "delivery done"); n != 1 {
+		t.Fatalf("'delivery done' logged %d times:\n%s", n, logText)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logText), "\n") {
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", strings.Fields(line)[0]); err != nil {
+			t.Fatalf("log line without a time stamp: %q", line)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -223,4 +224,16 @@ func needSh(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("notify commands here use /bin/sh")
 	}
+}
+
+// withSaved calls f with the recipients path of saved delivery "news".
+func withSaved(t *testing.T, home string, f func(recipients string)) {
+	t.Helper()
+	withDB(t, home, func(db *store.DB) {
+		d, err := (&saved.Store{DB: db.DB}).Get(context.Background(), "news")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(d.Recipients)
+	})
 }
