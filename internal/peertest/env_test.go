@@ -14,7 +14,9 @@ type peers struct {
 	Issuer      string // oidc-provider, e.g. http://127.0.0.1:24080
 	Submission  string // Dovecot submission, STARTTLS
 	Submissions string // Dovecot submission, implicit TLS
-	Sink        string // where Dovecot relays accepted mail: the sink these tests run
+	Sink        string // where Dovecot and Postfix relay accepted mail: the sink these tests run
+	Postfix     string // Postfix: AUTH only after STARTTLS, credentials checked by Dovecot
+	PostfixOpen string // Postfix without TLS, offering AUTH in the clear
 	CAFile      string // the CA that signed Dovecot's certificate
 	PlainUser   string // passwd-file user for PLAIN / LOGIN
 	PlainPass   string
@@ -56,6 +58,8 @@ func loadPeers() (*peers, error) {
 		Submission:  get("BLUEMOON_PEER_SUBMISSION"),
 		Submissions: get("BLUEMOON_PEER_SUBMISSIONS"),
 		Sink:        get("BLUEMOON_PEER_SINK"),
+		Postfix:     get("BLUEMOON_PEER_POSTFIX"),
+		PostfixOpen: get("BLUEMOON_PEER_POSTFIX_CLEAR"),
 		CAFile:      get("BLUEMOON_PEER_CA_FILE"),
 		PlainUser:   get("BLUEMOON_PEER_PLAIN_USER"),
 		PlainPass:   get("BLUEMOON_PEER_PLAIN_PASSWORD"),
@@ -63,6 +67,7 @@ func loadPeers() (*peers, error) {
 	for name, v := range map[string]string{
 		"BLUEMOON_PEER_OIDC_ISSUER": p.Issuer, "BLUEMOON_PEER_SUBMISSION": p.Submission,
 		"BLUEMOON_PEER_SUBMISSIONS": p.Submissions, "BLUEMOON_PEER_SINK": p.Sink,
+		"BLUEMOON_PEER_POSTFIX": p.Postfix, "BLUEMOON_PEER_POSTFIX_CLEAR": p.PostfixOpen,
 		"BLUEMOON_PEER_CA_FILE": p.CAFile, "BLUEMOON_PEER_PLAIN_USER": p.PlainUser,
 		"BLUEMOON_PEER_PLAIN_PASSWORD": p.PlainPass,
 	} {

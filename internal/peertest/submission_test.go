@@ -248,6 +248,7 @@ func TestTransportBadToken(t *testing.T) {
 			tc.Username, tc.Tokens = "nobody@bluemoon.test", tokens
 			_, err := dial(t, tc)
 			te := authError(t, err)
+			t.Logf("what the user reads: %v", err)
 			if te.Challenge != dovecotChallenge {
 				t.Errorf("kept challenge %q, want %q", te.Challenge, dovecotChallenge)
 			}
