@@ -16,6 +16,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -34,6 +35,7 @@ type App struct {
 	dbOnce  sync.Once
 	db      *store.DB
 	dbErr   error
+	log     logState // Logger(): stderr + <home>/logs/bluemoon.log
 }
 
 // Home resolves and creates the data home (0700).
@@ -67,6 +69,7 @@ func (a *App) DB(ctx context.Context) (*store.DB, error) {
 
 // Close releases the database.
 func (a *App) Close() error {
+	a.closeLog()
 	if a.db != nil {
 		return a.db.Close()
 	}
@@ -95,6 +98,17 @@ var registry []func(*App) *cobra.Command
 // register adds a top-level command; called from init() in each command file.
 func register(f func(*App) *cobra.Command) { registry = append(registry, f) }
 
+// subRegistry holds subcommands added to a group another file owns (e.g.
+// `deliveries save` next to the engine's `deliveries list`), keyed by the
+// group's name.
+var subRegistry = map[string][]func(*App) *cobra.Command{}
+
+// registerSub adds a subcommand under the top-level command parent, creating
+// the group if no file registers it.
+func registerSub(parent string, f func(*App) *cobra.Command) {
+	subRegistry[parent] = append(subRegistry[parent], f)
+}
+
 // NewRoot builds the command tree for app.
 func NewRoot(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -109,6 +123,21 @@ OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 	root.PersistentFlags().StringVar(&app.HomeFlag, "home", "", "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
 	for _, f := range registry {
 		root.AddCommand(f(app))
+	}
+	for parent, subs := range subRegistry {
+		var group *cobra.Command
+		for _, c := range root.Commands() {
+			if c.Name() == parent {
+				group = c
+			}
+		}
+		if group == nil {
+			group = &cobra.Command{Use: parent, Short: parent + " commands", Args: cobra.NoArgs}
+			root.AddCommand(group)
+		}
+		for _, f := range subs {
+			group.AddCommand(f(app))
+		}
 	}
 	root.SetIn(app.Stdin)
 	root.SetOut(app.Stdout)
@@ -141,7 +170,8 @@ func Run(ctx context.Context, app *App, args []string) int {
 	if err != nil {
 		var silent *silentError
 		if !errors.As(err, &silent) {
-			fmt.Fprintf(app.Stderr, "bluemoon: %v\n", err)
+			// Masked in case a token slipped into an error message.
+			fmt.Fprintf(app.Stderr, "bluemoon: %s\n", redact.String(err.Error()))
 		}
 		code := exitcode.For(err)
 		if isCobraUsage(err) {

@@ -58,6 +58,8 @@ Nothing is imported when any check fails.`,
 				if pass, err = importPassphrase(app, passFile); err != nil {
 					return err
 				}
+			} else if passFile != "" {
+				app.Warnf("note: %s has no passphrase; --passphrase-file is not needed\n", path)
 			}
 			cfg, err := env.Decrypt([]byte(pass))
 			if err != nil {

@@ -47,7 +47,10 @@ func makeGoogleFile(t *testing.T, admin string, extra ...string) string {
 	out := filepath.Join(t.TempDir(), "acme-google.bmcred")
 	args := append([]string{"credentials", "create", "--provider", "google",
 		"--client-id", "1234-abc.apps.googleusercontent.com", "--client-secret", googleSecret, "--out", out}, extra...)
-	mustRun(t, admin, args...)
+	r := mustRun(t, admin, args...)
+	if strings.Contains(r.Stdout+r.Stderr, googleSecret) {
+		t.Fatalf("create printed the client secret:\n%s%s", r.Stdout, r.Stderr)
+	}
 	return out
 }
 

@@ -70,7 +70,12 @@ never waits for a person: if a sign-in is needed it exits with code 4.`,
 				app.Warnf("bluemoon: %v\n", rerr)
 			}
 			if err != nil {
-				return fmt.Errorf("test send through %s to %s failed: %w", acct.Name, to, err)
+				err = fmt.Errorf("test send through %s to %s failed: %w", acct.Name, to, err)
+				var ce *message.CharsetError
+				if errors.As(err, &ce) { // the text given, not the server
+					return &exitcode.UsageError{Err: err}
+				}
+				return err
 			}
 			app.Printf("%s\n", reply)
 			return nil
@@ -113,8 +118,7 @@ func (app *App) testSend(ctx context.Context, acct *account.Account, req testsen
 	return testsend.Send(ctx, cfg, req)
 }
 
-// accountPassword reads the SMTP password stored for a plain/login account
-// (secret "password:<account>").
+// accountPassword reads the SMTP password stored for a plain/login account.
 func (app *App) accountPassword(name string) (string, error) {
 	dir, err := app.Home()
 	if err != nil {
@@ -124,12 +128,9 @@ func (app *App) accountPassword(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := st.Get("password:" + name)
-	if errors.Is(err, secrets.ErrNotFound) {
-		return "", exitcode.Usagef("account %s has no SMTP password stored: store it with the account command (see 'bluemoon account --help')", name)
+	p, err := account.Password(st, name)
+	if errors.Is(err, account.ErrNoPassword) {
+		return "", &exitcode.UsageError{Err: err}
 	}
-	if err != nil {
-		return "", fmt.Errorf("read the password of account %s: %w", name, err)
-	}
-	return string(p), nil
+	return p, err
 }

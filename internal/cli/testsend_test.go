@@ -53,7 +53,7 @@ func setupTestSend(t *testing.T, auth account.AuthMethod, opts smtpsrv.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Put("password:sales", []byte(testPassword)); err != nil {
+	if err := account.SetPassword(st, "sales", testPassword); err != nil {
 		t.Fatal(err)
 	}
 	return home, srv
@@ -74,7 +74,20 @@ func history(t *testing.T, home string) []testsend.Result {
 }
 
 func TestTestSendPlainAccountEndToEnd(t *testing.T) {
-	home, srv := setupTestSend(t, account.AuthPlain, smtpsrv.Options{})
+	srv, err := smtpsrv.Start(smtpsrv.Options{Passwords: map[string]string{"sales@example.com": testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	home := newHome(t)
+	caFile, err := srv.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Set up the way a user does, with the account command.
+	mustRun(t, home, "account", "add", "sales", "--from", "sales@example.com", "--from-name", "営業部",
+		"--smtp", srv.Addr(), "--security", "starttls", "--auth", "plain",
+		"--password-file", writeFile(t, "pw", testPassword+"\n"), "--ca-file", caFile)
 	r := mustRun(t, home, "test-send", "sales", "--to", "me@example.org", "--subject", "設定の確認", "--charset", "iso-2022-jp")
 	if !strings.HasPrefix(r.Stdout, "250 2.0.0") {
 		t.Fatalf("stdout %q: want the server's final reply", r.Stdout)
@@ -121,6 +134,17 @@ func TestTestSendWrongPasswordExplainsAndRecords(t *testing.T) {
 	if len(h) != 1 || h[0].OK || h[0].Class != "authentication" || !strings.Contains(h[0].Reply, "5.7.139") {
 		t.Fatalf("recorded %+v", h)
 	}
+	// No password stored: a usage error naming how to set one.
+	sec, err := secrets.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.Delete(account.PasswordSecret("sales")); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, home, "", "test-send", "sales", "--to", "me@example.org"); r.Code != 2 || !strings.Contains(r.Stderr, "--password-file") {
+		t.Errorf("no password: exit %d stderr %q", r.Code, r.Stderr)
+	}
 }
 
 func TestTestSendBadInput(t *testing.T) {
@@ -133,6 +157,7 @@ func TestTestSendBadInput(t *testing.T) {
 		{[]string{"test-send", "sales", "--to", "not an address"}, "--to"},
 		{[]string{"test-send", "sales", "--to", "a@example.org", "--charset", "sjis"}, "--charset"},
 		{[]string{"test-send", "nobody", "--to", "a@example.org"}, "nobody"},
+		{[]string{"test-send", "sales", "--to", "a@example.org", "--charset", "iso-2022-jp", "--subject", "お祝い🎉"}, "Subject, character 4"},
 	} {
 		r := runCLI(t, home, "", c.args...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, c.want) {

@@ -15,18 +15,16 @@ func (b *builder) textPart(ctype, text string) {
 	b.raw(ctype)
 	if b.charset == ISO2022JP {
 		b.raw("; charset=ISO-2022-JP\r\n")
-		var data []byte
-		if isASCII(text) {
-			data = []byte(text)
-		} else {
+		data := text
+		if !isASCII(text) {
 			data = toJIS(text)
 		}
 		if longestLine(data) <= 998 {
 			b.raw("Content-Transfer-Encoding: 7bit\r\n\r\n")
-			b.buf.Write(data)
+			b.raw(data)
 		} else { // 7bit would break the 998-octet line limit
 			b.raw("Content-Transfer-Encoding: base64\r\n\r\n")
-			b.base64(data)
+			writeBase64(b, data)
 		}
 		return
 	}
@@ -38,7 +36,7 @@ func (b *builder) textPart(ctype, text string) {
 		}
 	}
 	switch {
-	case nonASCII == 0 && longestLine([]byte(text)) <= 998:
+	case nonASCII == 0 && longestLine(text) <= 998:
 		b.raw("Content-Transfer-Encoding: 7bit\r\n\r\n")
 		b.raw(text)
 	case nonASCII*4 < len(text):
@@ -51,7 +49,7 @@ func (b *builder) textPart(ctype, text string) {
 		// Japanese text is 3 bytes a character in UTF-8: base64 (4/3) beats
 		// quoted-printable (3 escapes a byte).
 		b.raw("Content-Transfer-Encoding: base64\r\n\r\n")
-		b.base64([]byte(text))
+		writeBase64(b, text)
 	}
 }
 
@@ -95,10 +93,10 @@ func crlf(text string) string {
 	return sb.String()
 }
 
-func longestLine(data []byte) int {
+func longestLine[T string | []byte](data T) int {
 	longest, cur := 0, 0
-	for _, c := range data {
-		if c == '\n' {
+	for i := 0; i < len(data); i++ {
+		if data[i] == '\n' {
 			cur = 0
 			continue
 		}
@@ -110,21 +108,24 @@ func longestLine(data []byte) int {
 	return longest
 }
 
-// base64 writes data in lines of 76 characters, encoding straight into the
-// buffer.
-func (b *builder) base64(data []byte) {
+// writeBase64 writes data in lines of 76 characters, encoding straight
+// into the buffer through a small chunk (a string body is never copied whole).
+func writeBase64[T string | []byte](b *builder, data T) {
 	const lineRaw = 57 // 76 encoded characters
+	if len(data) == 0 {
+		return
+	}
 	enc := base64.StdEncoding
+	var chunk [lineRaw]byte
 	for len(data) > 0 {
-		n := min(lineRaw, len(data))
+		n := copy(chunk[:], data)
 		dst := b.buf.AvailableBuffer()
-		dst = enc.AppendEncode(dst, data[:n])
+		dst = enc.AppendEncode(dst, chunk[:n])
+		dst = append(dst, '\r', '\n')
 		b.buf.Write(dst)
 		data = data[n:]
-		if len(data) > 0 {
-			b.raw("\r\n")
-		}
 	}
+	b.buf.Truncate(b.buf.Len() - 2) // the part's delimiter brings its own CRLF
 }
 
 // attachment writes one attachment part. The file name goes in
@@ -147,7 +148,7 @@ func (b *builder) attachment(a *Attachment) {
 	b.raw("\"\r\nContent-Disposition: attachment")
 	b.rfc2231("filename", a.Filename)
 	b.raw("\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	b.base64(a.Data)
+	writeBase64(b, a.Data)
 }
 
 // nameWord encodes a file name as RFC 2047 words separated by spaces (the

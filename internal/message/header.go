@@ -80,9 +80,14 @@ func needsEncoding(value string) bool {
 	if value[0] == ' ' || value[len(value)-1] == ' ' {
 		return true
 	}
-	prevSpace := false
+	prevSpace, word := false, 0
 	for i := 0; i < len(value); i++ {
 		c := value[i]
+		if c == ' ' {
+			word = 0
+		} else if word++; word > 900 { // no fold point before the 998 limit
+			return true
+		}
 		if c >= 0x7f || (c < ' ' && c != '\t') || c == '\t' {
 			return true
 		}

@@ -142,8 +142,8 @@ func isASCII(s string) bool {
 
 // toJIS converts s (already checked) to ISO-2022-JP; every line ends in
 // ASCII because x/text switches back before any ASCII byte, CR/LF included.
-func toJIS(s string) []byte {
-	out, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(strings.Map(jisVariant, s)))
+func toJIS(s string) string {
+	out, err := japanese.ISO2022JP.NewEncoder().String(strings.Map(jisVariant, s))
 	if err != nil {
 		// checkISO2022JP ran first; reaching this is a bug, not bad input.
 		panic(fmt.Sprintf("message: ISO-2022-JP conversion after check: %v", err))
@@ -188,7 +188,7 @@ func (b *builder) jisWords(f *field, value string) {
 			n += w
 		}
 		b.scratch = append(b.scratch[:0], prefix...)
-		b.scratch = base64.StdEncoding.AppendEncode(b.scratch, toJIS(value[:n]))
+		b.scratch = base64.StdEncoding.AppendEncode(b.scratch, []byte(toJIS(value[:n])))
 		b.scratch = append(b.scratch, suffix...)
 		f.token(string(b.scratch))
 		value = value[n:]

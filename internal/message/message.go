@@ -116,6 +116,9 @@ func (m *Message) validate() error {
 		if !validFieldName(k) {
 			return fmt.Errorf("header name %q is not a valid field name", k)
 		}
+		if reserved[strings.ToLower(k)] {
+			return fmt.Errorf("header %s cannot be set as an extra header: it comes from the message itself", k)
+		}
 		if strings.ContainsAny(v, "\r\n") {
 			return fmt.Errorf("header %s: value contains a line break", k)
 		}
@@ -136,6 +139,10 @@ func checkAddr(field, addr string) error {
 	if addr == "" || at <= 0 || at == len(addr)-1 || strings.ContainsAny(addr, " \t\r\n<>,\"") {
 		return fmt.Errorf("%s address %q is not an e-mail address", field, addr)
 	}
+	if !isASCII(addr) {
+		// Would need SMTPUTF8 end to end, which many servers lack.
+		return fmt.Errorf("%s address %q has non-ASCII characters: internationalized addresses are not supported (use the ASCII form of the domain)", field, addr)
+	}
 	return nil
 }
 
@@ -152,7 +159,7 @@ func validFieldName(k string) bool {
 	return true
 }
 
-// reserved are the fields Bytes writes itself; Headers cannot replace them.
+// reserved are the fields Bytes writes itself; Headers cannot set them.
 var reserved = map[string]bool{
 	"from": true, "to": true, "subject": true, "date": true, "message-id": true,
 	"mime-version": true, "content-type": true, "content-transfer-encoding": true,
@@ -194,9 +201,7 @@ func (b *builder) message(m *Message) error {
 	if len(m.Headers) > 0 {
 		keys := make([]string, 0, len(m.Headers))
 		for k := range m.Headers {
-			if !reserved[strings.ToLower(k)] {
-				keys = append(keys, k)
-			}
+			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {

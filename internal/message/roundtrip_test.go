@@ -400,6 +400,8 @@ func TestBadInputNamesTheField(t *testing.T) {
 		"To #2 address":    {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}, {Addr: "x y@z"}}},
 		"header X-A":       {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Headers: map[string]string{"X-A": "a\r\nBcc: evil@example.com"}},
 		"charset \"sjis\"": {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Charset: "sjis"},
+		"header Subject":   {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Headers: map[string]string{"Subject": "x"}},
+		"To #1 address":    {From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "花子@例え.jp"}}},
 	}
 	for want, m := range cases {
 		_, err := m.Bytes()
@@ -413,6 +415,18 @@ func TestMessageIDsDiffer(t *testing.T) {
 	a, b := NewMessageID("x@example.org"), NewMessageID("x@example.org")
 	if a == b || !strings.HasSuffix(a, "@example.org") {
 		t.Errorf("ids %q %q", a, b)
+	}
+}
+
+func TestVeryLongWordInSubject(t *testing.T) {
+	subj := "token " + strings.Repeat("x", 1200) + " end"
+	m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Subject: subj, Text: "x"}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := parse(t, raw); p.Subject != subj { // parse checks the 998 limit
+		t.Errorf("subject changed")
 	}
 }
 
@@ -432,6 +446,29 @@ func TestPlainHeadersFoldAndRoundTrip(t *testing.T) {
 	for _, l := range strings.Split(string(head), "\r\n") {
 		if len(l) > 78 {
 			t.Errorf("line not folded: %q", l)
+		}
+	}
+}
+
+// An attachment name ISO-2022-JP cannot carry does not fail the message:
+// filename* is UTF-8 anyway and name= falls back to a UTF-8 word. An
+// empty file is still a file.
+func TestAttachmentNamesOutsideJIS(t *testing.T) {
+	m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: "本文", Charset: ISO2022JP,
+		Attachments: []Attachment{{Filename: "🎉パーティー.png", ContentType: "image/png", Data: []byte{0x89, 'P', 'N', 'G'}},
+			{Filename: "空.txt", Data: nil}}}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, raw)
+	if p.TextCharset != ISO2022JP {
+		t.Errorf("charset %q", p.TextCharset)
+	}
+	for _, a := range m.Attachments {
+		got, ok := p.Files[a.Filename]
+		if !ok || !bytes.Equal(got, a.Data) || p.Names[a.Filename] != a.Filename {
+			t.Errorf("%q: present %v, content %q, name= %q", a.Filename, ok, got, p.Names[a.Filename])
 		}
 	}
 }

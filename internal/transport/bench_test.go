@@ -13,8 +13,12 @@ import (
 // BenchmarkSend: messages over one authenticated STARTTLS session to an
 // in-process discard server on loopback (client and server share the
 // CPU, so this is a floor, not a network figure). Each message costs
-// MAIL, RCPT, DATA and the end-of-data round trips.
-func BenchmarkSend(b *testing.B) {
+// MAIL, RCPT, DATA and the end-of-data round trips without pipelining,
+// two with it.
+func BenchmarkSend(b *testing.B)             { benchmarkSend(b, false) }
+func BenchmarkSendNoPipelining(b *testing.B) { benchmarkSend(b, true) }
+
+func benchmarkSend(b *testing.B, noPipelining bool) {
 	s, err := smtpsrv.Start(smtpsrv.Options{Discard: true, Passwords: map[string]string{user: password}})
 	if err != nil {
 		b.Fatal(err)
@@ -27,7 +31,7 @@ func BenchmarkSend(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := transport.Config{Host: s.Host(), Port: s.Port(), Security: account.SecurityStartTLS, Auth: account.AuthPlain,
-		Username: user, Password: password, RootCAs: s.CertPool()}
+		Username: user, Password: password, RootCAs: s.CertPool(), NoPipelining: noPipelining}
 	c, err := transport.Dial(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -26,6 +26,10 @@ func classify(e *Error) {
 	}
 
 	switch {
+	case code == 535 && enh == "5.7.139" && strings.Contains(text, "basic authentication is disabled"):
+		e.Class = Auth
+		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for this mailbox: switch the account to OAuth " +
+			"(auth xoauth2 with a Microsoft credential file) and sign in"
 	case code == 535 && enh == "5.7.139":
 		e.Class = Auth
 		e.Advice = "SMTP AUTH is disabled for this Microsoft 365 tenant or mailbox: an administrator must enable " +
@@ -52,14 +56,13 @@ func classify(e *Error) {
 		e.Class, e.throttled = Temporary, true
 		e.Advice = "The mailbox reached Google's daily sending limit (2,000 messages a day, 500 on trial accounts): " +
 			"the rest waits until the limit resets (up to 24 hours)"
-	case code == 535 && enh == "5.7.8":
+	case code == 535 && enh == "5.7.8" && isGoogle(e.Text):
 		e.Class = Auth
 		if e.Challenge != "" {
 			e.Advice = "Google refused the access token (" + challengeStatus(e.Challenge) + "): it expired or was revoked, " +
-				"or the signed-in user is not the account's From/user name. Sign in again with 'bluemoon login' as that user"
+				"or the signed-in user is not the account's From/user name. Sign in again as that user"
 		} else {
-			e.Advice = "The user name or password was not accepted. Google accounts need OAuth (auth xoauth2); " +
-				"for other servers check the user name and password"
+			e.Advice = "Google did not accept the user name and password: Google accounts need OAuth (auth xoauth2 with a Google credential file)"
 		}
 	case code == 535 || code == 534 || code == 538:
 		e.Class = Auth
@@ -68,6 +71,10 @@ func classify(e *Error) {
 		} else {
 			e.Advice = "The server refused the credentials: check the user name and password (or sign in again for OAuth)"
 		}
+	case code == 530:
+		e.Class = Auth
+		e.Advice = "The server wants the client to sign in (over TLS) before sending: set the account's auth " +
+			"(xoauth2, plain or login) and security (starttls or tls)"
 	case code == 454 && e.Op == "AUTH":
 		e.Class = Temporary
 		e.Advice = "The server could not check the credentials just now (its sign-in service is down): try again later"
@@ -89,6 +96,12 @@ func classify(e *Error) {
 	case code == 553 && e.Op == "MAIL":
 		e.Advice = "The server refused the sender address: the From address must be the signed-in mailbox or one it may send as"
 	}
+}
+
+// isGoogle: Gmail's replies end with "gsmtp" and point at support.google.com.
+func isGoogle(text string) bool {
+	return strings.Contains(text, "gsmtp") || strings.Contains(text, "google.com") ||
+		strings.Contains(text, "Username and Password not accepted")
 }
 
 // challengeStatus picks the "status" out of a 334 JSON challenge for the sentence.

@@ -3,8 +3,11 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"net/textproto"
 	"strconv"
 	"strings"
+
+	"github.com/emersion/go-smtp"
 )
 
 // Class sorts a failure by what the caller should do about it.
@@ -123,6 +126,14 @@ func IsAuthFailure(err error) bool {
 	return errors.As(err, &a) && a.AuthFailure()
 }
 
+// NewReplyError builds the classified error for a reply seen elsewhere (a
+// test transcript, another client); challenge is a decoded 334 JSON or "".
+func NewReplyError(server, op string, code int, enhanced, text, challenge string) *Error {
+	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text, Challenge: challenge}
+	classify(e)
+	return e
+}
+
 // newReplyError builds the typed error for an SMTP reply and classifies it.
 func newReplyError(server, op string, code int, enhanced, text string) *Error {
 	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text}
@@ -150,4 +161,35 @@ func fmtEnhanced(c [3]int) string {
 		return ""
 	}
 	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
+}
+
+// replyError turns a go-smtp or textproto reply error into *Error.
+func replyError(addr, op string, err error) error {
+	var se *smtp.SMTPError
+	var pe *textproto.Error
+	if errors.As(err, &pe) {
+		se = &smtp.SMTPError{Code: pe.Code, Message: pe.Msg}
+	}
+	if se != nil || errors.As(err, &se) {
+		enh, text := enhancedOf(se)
+		return newReplyError(addr, op, se.Code, enh, text)
+	}
+	return newNetError(addr, op, err)
+}
+
+// enhancedOf returns the reply's enhanced code and text. go-smtp finds the
+// code only when the first line starts with it; servers differ (go-smtp's
+// own puts it on the last line only), so look at every line and drop the
+// repeats.
+func enhancedOf(se *smtp.SMTPError) (string, string) {
+	enh := fmtEnhanced(se.EnhancedCode)
+	lines := strings.Split(se.Message, "\n")
+	for i, l := range lines {
+		first, rest, _ := strings.Cut(l, " ")
+		if isEnhanced(first) && (enh == "" || enh == first) {
+			enh = first
+			lines[i] = strings.TrimLeft(rest, " ")
+		}
+	}
+	return enh, strings.Join(lines, " ")
 }

@@ -128,3 +128,29 @@ func TestNetworkFailureIsTemporary(t *testing.T) {
 		t.Fatalf("connection refused: err = %v, want temporary", err)
 	}
 }
+
+// Replies from servers other than Google and Microsoft (Dovecot's wording)
+// get provider-neutral sentences.
+func TestClassifyOtherServers(t *testing.T) {
+	cases := []struct {
+		op, text, enh string
+		code          int
+		challenge     string
+		class         transport.Class
+		advice, not   string
+	}{
+		{"AUTH", "Authentication failed.", "5.7.8", 535, `{"status":"401","schemes":"bearer","scope":"mail"}`, transport.Auth, "sign in again", "Google"},
+		{"AUTH", "Authentication failed.", "5.7.8", 535, "", transport.Auth, "check the user name and password", "Google"},
+		{"AUTH", "Authentication unsuccessful, basic authentication is disabled. [X.outlook.com]", "5.7.139", 535, "", transport.Auth, "switch the account to OAuth", "administrator"},
+		{"MAIL", "Authentication required.", "5.7.0", 530, "", transport.Auth, "sign in (over TLS) before sending", ""},
+		{"RCPT", "No such user", "5.1.1", 550, "", transport.Permanent, "refused this recipient", ""},
+		{"DATA", "Message size exceeds fixed limit", "5.3.4", 552, "", transport.Permanent, "attachments smaller", ""},
+		{"MAIL", "Service not available, closing transmission channel", "", 421, "", transport.Temporary, "reconnects", ""},
+	}
+	for _, c := range cases {
+		e := transport.NewReplyError("127.0.0.1:25", c.op, c.code, c.enh, c.text, c.challenge)
+		if e.Class != c.class || !strings.Contains(e.Error(), c.advice) || (c.not != "" && strings.Contains(e.Error(), c.not)) {
+			t.Errorf("%d %s %q: class %s, message %q", c.code, c.enh, c.text, e.Class, e.Error())
+		}
+	}
+}

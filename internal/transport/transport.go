@@ -6,6 +6,20 @@
 // used Go SMTP library, also used for our stand-in server) with a small
 // XOAUTH2 SASL client of our own: go-sasl dropped its XOAUTH2 client, and the
 // 334-JSON dance Gmail and Dovecot do needs the challenge kept for the error.
+// STARTTLS's clear-text part and, when the server offers PIPELINING, the
+// MAIL/RCPT/DATA transactions are done here, since go-smtp's client can do
+// neither while handing us the connection.
+//
+// Use:
+//
+//	cfg, err := transport.ConfigFor(acct, password, tokens) // or a Config literal
+//	cfg.RootCAs = pool                                      // tests: the server's CA
+//	conn, err := transport.Dial(ctx, cfg)                   // connect, TLS, AUTH
+//	reply, err := conn.Send(ctx, from, []string{to}, raw)   // "250 2.0.0 OK ..."
+//	if conn.Broken() { /* dial again */ }
+//	conn.Close()
+//
+// Errors are *Error: branch on Temporary(), AuthFailure(), Throttled().
 package transport
 
 import (
@@ -48,8 +62,11 @@ type Config struct {
 	// RootCAs replaces the system pool (tests pass the stand-in's CA).
 	RootCAs *x509.CertPool
 
-	LocalName string        // EHLO name; "localhost" when empty
-	Timeout   time.Duration // connect and per-command timeout; 60 s when zero
+	LocalName string // EHLO name; "localhost" when empty
+	// NoPipelining sends MAIL, RCPT and DATA one round trip at a time even
+	// when the server offers PIPELINING (RFC 2920).
+	NoPipelining bool
+	Timeout      time.Duration // connect and per-command timeout; 60 s when zero
 	// DialContext replaces net.Dialer (tests count or refuse connections).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }

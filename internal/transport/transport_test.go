@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -220,12 +221,10 @@ func TestExpiredTokenRefreshedAtReconnect(t *testing.T) {
 }
 
 func TestRefusedTokenAfterRefreshIsAnAuthError(t *testing.T) {
-	s := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail})
+	s := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail, Security: smtpsrv.ImplicitTLS})
 	ts := &tokens{current: "ya29.bad", fresh: "ya29.still-bad"}
 	cfg := config(s, account.SecurityTLS, account.AuthXOAuth2)
 	cfg.Tokens = ts
-	s2 := start(t, smtpsrv.Options{Flavor: smtpsrv.Gmail, Security: smtpsrv.ImplicitTLS})
-	cfg.Port, cfg.RootCAs = s2.Port(), s2.CertPool()
 	_, err := transport.Dial(context.Background(), cfg)
 	if !transport.IsAuthFailure(err) || transport.IsTemporary(err) {
 		t.Fatalf("err = %v, want an auth failure", err)
@@ -312,5 +311,54 @@ func TestConnectionSurvivesARefusedRecipient(t *testing.T) {
 	}
 	if s.Accepted() != 1 || s.Stats().Connections != 1 {
 		t.Errorf("accepted %d on %d connections", s.Accepted(), s.Stats().Connections)
+	}
+}
+
+func TestUnofferedMechanismIsNamed(t *testing.T) {
+	s := start(t, smtpsrv.Options{Mechanisms: []string{"PLAIN", "LOGIN"}}) // like Mailpit: no XOAUTH2
+	cfg := config(s, account.SecurityStartTLS, account.AuthXOAuth2)
+	ts := &tokens{current: goodTok, fresh: goodTok}
+	cfg.Tokens = ts
+	_, err := transport.Dial(context.Background(), cfg)
+	if ts.refreshes != 0 {
+		t.Errorf("refreshed the token for a mechanism the server lacks")
+	}
+	if !transport.IsAuthFailure(err) || !strings.Contains(err.Error(), "does not offer AUTH XOAUTH2 (it offers: PLAIN LOGIN)") {
+		t.Fatalf("err = %v", err)
+	}
+	if st := s.Stats(); st.AuthFailed != 0 {
+		t.Errorf("an AUTH was tried: %+v", st)
+	}
+}
+
+// A server that accepts the connection and then says nothing: cancelling
+// the context ends the wait (instead of the 60-second command timeout).
+func TestCancelInterruptsASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		close(accepted)
+		io.Copy(io.Discard, c) // never answers
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := transport.Dial(ctx, transport.Config{Host: "127.0.0.1", Port: port, Security: account.SecurityStartTLS, Auth: account.AuthNone})
+		done <- err
+	}()
+	<-accepted
+	cancel()
+	if err := <-done; err == nil || !transport.IsTemporary(err) {
+		t.Fatalf("err = %v, want a temporary error after cancel", err)
 	}
 }

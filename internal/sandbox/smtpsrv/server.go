@@ -56,6 +56,8 @@ type Options struct {
 	Discard bool
 	// Now replaces the clock (throttling tests).
 	Now func() time.Time
+	// UnknownRecipients get 550 5.1.1 at RCPT.
+	UnknownRecipients []string
 	// Transcript receives the raw protocol exchange (both directions).
 	Transcript io.Writer
 }

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/testsend"
+)
+
+// Hooks from automatic delivery (run, schedule, serve, keepalive) to the
+// sign-in and SMTP code. Tests replace them; a nil hook makes its step fail
+// with a clear "not available in this build".
+var (
+	// refreshToken forces a token refresh for acct; the token source saves
+	// a rotated refresh token before returning. Errors needing a person
+	// implement NeedsSignIn() and ExitCode() 4. unattended: never prompt or
+	// open a browser.
+	refreshToken = func(ctx context.Context, app *App, acct *account.Account, unattended bool) error {
+		if tokenSourceFor == nil {
+			return errors.New("this build has no OAuth sign-in: cannot refresh the token")
+		}
+		ts, err := tokenSourceFor(app, ctx, acct, unattended)
+		if err != nil {
+			return err
+		}
+		_, err = ts.Refresh(ctx)
+		return err
+	}
+
+	// tokenAge reads, from the token store, when acct signed in and last
+	// refreshed (for the lifetime warnings). Nil: no warnings.
+	tokenAge func(ctx context.Context, app *App, acct *account.Account) (keepalive.TokenAge, error)
+
+	// sendTestMessage sends a test message from acct to its own address, and
+	// records it with the other test sends.
+	sendTestMessage = func(ctx context.Context, app *App, acct *account.Account, unattended bool) error {
+		started := time.Now()
+		reply, err := app.testSend(ctx, acct, testsend.Request{
+			Account: acct, To: acct.From,
+			Subject: "bluemoon keep-alive (" + acct.Name + ")",
+			Text: fmt.Sprintf("bluemoon の自動テスト送信（キープアライブ）です。アカウント %s のサインインを維持しています。\n"+
+				"This is bluemoon's automatic keep-alive test message for account %s: it keeps the sign-in alive.\n", acct.Name, acct.Name),
+		}, unattended)
+		if db, derr := app.DB(ctx); derr == nil {
+			if rerr := testsend.Record(ctx, db.DB, testsend.ResultOf(acct.Name, acct.From, started, reply, err)); rerr != nil {
+				app.Logger().Warn("keep-alive: record the test send", "err", rerr)
+			}
+		}
+		return err
+	}
+
+	// alertMailer sends alert e-mails through another account.
+	alertMailer = func(app *App) alert.Mailer { return accountMailer{app} }
+)
+
+// accountMailer sends an alert as a plain-text message through a bluemoon
+// account, never waiting for a person (an alert is sent by a job nobody watches).
+type accountMailer struct{ app *App }
+
+func (m accountMailer) SendAlert(ctx context.Context, name, to, subject, body string) error {
+	db, err := m.app.DB(ctx)
+	if err != nil {
+		return err
+	}
+	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
+	if err != nil {
+		if errors.Is(err, account.ErrNotFound) {
+			return &exitcode.UsageError{Err: fmt.Errorf("--notify-account: %w", err)}
+		}
+		return err
+	}
+	_, err = m.app.testSend(ctx, acct, testsend.Request{Account: acct, To: to, Subject: subject, Text: body}, true)
+	return err
+}

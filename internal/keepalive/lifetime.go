@@ -1,0 +1,59 @@
+package keepalive
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+// Lifetimes the providers enforce on refresh tokens.
+const (
+	MicrosoftIdle    = 90 * 24 * time.Hour     // AADSTS700082 after 90 days without use
+	GoogleTesting    = 7 * 24 * time.Hour      // apps left in "Testing" with external users
+	GoogleIdle       = 6 * 30 * 24 * time.Hour // about six months unused
+	WarnAheadIdle    = 14 * 24 * time.Hour     // warn two weeks before an idle limit
+	WarnAheadTesting = 2 * 24 * time.Hour      // and two days before Google's 7-day limit
+)
+
+// Warning says a refresh token nears (or passed) a lifetime.
+type Warning struct {
+	Expires time.Time `json:"expires,omitzero"`
+	Message string    `json:"message"`
+}
+
+// Check returns warnings for a token of age a at now. A token refreshed
+// within its idle limit resets the idle clock (Microsoft rotates it, Google
+// counts use), so the idle check measures from the last refresh; Google's
+// 7-day Testing limit counts from the sign-in and is not reset by use.
+func Check(a TokenAge, now time.Time) []Warning {
+	if a.Obtained.IsZero() {
+		return nil
+	}
+	lastUse := a.LastRefreshed
+	if lastUse.IsZero() || lastUse.Before(a.Obtained) {
+		lastUse = a.Obtained
+	}
+	var ws []Warning
+	idle := func(limit time.Duration, who string) {
+		exp := lastUse.Add(limit)
+		if now.After(exp.Add(-WarnAheadIdle)) {
+			ws = append(ws, Warning{Expires: exp, Message: fmt.Sprintf(
+				"%s refresh tokens expire after %d days unused: this one was last used %s and expires %s unless it is used before then (keep-alive does that)",
+				who, int(limit.Hours()/24), lastUse.UTC().Format("2006-01-02"), exp.UTC().Format("2006-01-02 15:04 MST"))})
+		}
+	}
+	switch a.Provider {
+	case provider.Microsoft:
+		idle(MicrosoftIdle, "Microsoft")
+	case provider.Google:
+		exp := a.Obtained.Add(GoogleTesting)
+		if now.After(exp.Add(-WarnAheadTesting)) && now.Before(exp) {
+			ws = append(ws, Warning{Expires: exp, Message: fmt.Sprintf(
+				"if the Google OAuth app is still in \"Testing\" (Google Cloud console › OAuth consent screen), this sign-in ends %s, 7 days after it was made; publish the app as Internal (Workspace) or In production to lift the limit",
+				exp.UTC().Format("2006-01-02 15:04 MST"))})
+		}
+		idle(GoogleIdle, "Google")
+	}
+	return ws
+}

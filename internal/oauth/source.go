@@ -1,0 +1,196 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/secrets"
+)
+
+// DefaultMargin is how long an access token handed out stays valid at
+// least: long enough for one SMTP connection's worth of messages.
+const DefaultMargin = 10 * time.Minute
+
+// SourceOptions tunes a Source; zero values are the defaults.
+type SourceOptions struct {
+	Margin     time.Duration // default DefaultMargin
+	HTTPClient *http.Client
+	Now        func() time.Time // for tests
+}
+
+// Source hands out an account's access tokens, refreshing them when they
+// have less than the margin left. One Source per account per process:
+// its goroutines share one refresh; other processes are kept in step by
+// the secrets store's lock and a re-read under it.
+type Source struct {
+	account string
+	cfg     provider.Config
+	store   *secrets.Store
+	opts    SourceOptions
+	sem     chan struct{} // one refresh at a time in this process; cancellable
+	mu      sync.Mutex    // guards tok
+	tok     *Token
+}
+
+// NewSource returns the token source of account, whose sign-in settings
+// are cfg.
+func NewSource(st *secrets.Store, account string, cfg provider.Config, opts SourceOptions) *Source {
+	if opts.Margin <= 0 {
+		opts.Margin = DefaultMargin
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Source{account: account, cfg: cfg, store: st, opts: opts, sem: make(chan struct{}, 1)}
+}
+
+// Account names the account the source serves.
+func (s *Source) Account() string { return s.account }
+
+// AccessToken returns an access token valid for at least the margin,
+// refreshing it first if needed. A *ReauthError means a person must sign in.
+func (s *Source) AccessToken(ctx context.Context) (string, error) {
+	if t := s.cached(); t != nil && s.fresh(t) {
+		return t.AccessToken, nil
+	}
+	t, err := s.refresh(ctx, false, "")
+	if err != nil {
+		return "", err
+	}
+	return t.AccessToken, nil
+}
+
+// Refresh gets a new access token even if the current one looks valid,
+// for when the server refused it. Callers that failed with the same token
+// at the same time share one refresh.
+func (s *Source) Refresh(ctx context.Context) (string, error) {
+	stale := ""
+	if t := s.cached(); t != nil {
+		stale = t.AccessToken
+	}
+	t, err := s.refresh(ctx, true, stale)
+	if err != nil {
+		return "", err
+	}
+	return t.AccessToken, nil
+}
+
+// Token returns a copy of the stored token after making sure the access
+// token is valid for the margin (refreshing if needed).
+func (s *Source) Token(ctx context.Context) (*Token, error) {
+	if _, err := s.AccessToken(ctx); err != nil {
+		return nil, err
+	}
+	t := s.cached()
+	if t == nil {
+		return nil, &ReauthError{Account: s.account, Reason: ReasonNoTokens, Why: "nobody has signed in to this account yet (or it was signed out)."}
+	}
+	c := *t
+	return &c, nil
+}
+
+func (s *Source) cached() *Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tok
+}
+
+func (s *Source) setCached(t *Token) {
+	s.mu.Lock()
+	s.tok = t
+	s.mu.Unlock()
+}
+
+// fresh says whether t can be handed out. The margin is capped at half the
+// token's lifetime, so a server issuing short-lived tokens does not make
+// every call refresh.
+func (s *Source) fresh(t *Token) bool {
+	if t.AccessToken == "" || t.SignInNeeded != "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	margin := s.opts.Margin
+	issued := t.LastRefreshed
+	if issued.IsZero() {
+		issued = t.ObtainedAt
+	}
+	if life := t.Expiry.Sub(issued); life > 0 && margin > life/2 {
+		margin = life / 2
+	}
+	return s.opts.Now().Add(margin).Before(t.Expiry)
+}
+
+func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token, error) {
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Another goroutine may have refreshed while this one waited.
+	if t := s.cached(); t != nil && s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale)) {
+		return t, nil
+	}
+	unlock, err := s.store.Lock(ctx, SecretName(s.account))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Re-read under the lock: another process may have rotated the refresh
+	// token; refreshing with our old copy would lose the grant.
+	t, err := LoadToken(s.store, s.account)
+	if errors.Is(err, ErrNoToken) {
+		return nil, &ReauthError{Account: s.account, Reason: ReasonNoTokens, Why: "nobody has signed in to this account yet (or it was signed out)."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale)) {
+		s.setCached(t)
+		return t, nil
+	}
+	if t.SignInNeeded != "" {
+		return nil, &ReauthError{Account: s.account, Reason: ReasonRefused, Why: t.SignInNeeded}
+	}
+	if t.RefreshToken == "" {
+		return nil, &ReauthError{Account: s.account, Reason: ReasonNoRefresh, Why: "the provider gave no refresh token at sign-in, so the access token cannot be renewed."}
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.RefreshToken}}
+	if s.cfg.Provider != provider.Google && s.cfg.TokenScope != "" {
+		// Microsoft refuses a refresh without scope (AADSTS900144).
+		form.Set("scope", s.cfg.TokenScope)
+	}
+	tr, err := tokenRequest(ctx, s.opts.HTTPClient, s.cfg, form)
+	if err != nil {
+		err = classify(s.account, err)
+		var re *ReauthError
+		if errors.As(err, &re) {
+			t.SignInNeeded = re.Why
+			t.AccessToken = ""
+			if serr := SaveToken(s.store, s.account, t); serr != nil {
+				return nil, fmt.Errorf("%w (and recording it failed: %v)", err, serr)
+			}
+			s.setCached(nil)
+		}
+		return nil, err
+	}
+	now := s.opts.Now()
+	t.apply(tr, now)
+	t.LastRefreshed = now
+	t.Refreshes++
+	// Save before handing the token out: a rotated refresh token that is
+	// not on disk is a grant lost when this process stops.
+	if err := SaveToken(s.store, s.account, t); err != nil {
+		return nil, fmt.Errorf("saving the refreshed sign-in of %s: %w", s.account, err)
+	}
+	s.setCached(t)
+	return t, nil
+}

@@ -1,0 +1,47 @@
+// Package redact removes credentials from text bound for a log line, an alert
+// or a notification command: those leave the program, so a token that slipped
+// into an error message must not leave with them.
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// patterns match the shapes tokens take on the wire: bearer headers, JWTs
+// (Microsoft access tokens, ID tokens), Google access and refresh tokens,
+// XOAUTH2 initial responses and form or JSON fields named like secrets.
+var patterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+`),
+	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?`),
+	regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`),
+	regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`),
+	regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|password|code_verifier|code)(["']?\s*[:=]\s*["']?)[^"'&\s,}]+`),
+	regexp.MustCompile(`\bdXNlcj[A-Za-z0-9+/=]{16,}`), // base64("user=…\x01auth=Bearer …")
+}
+
+// Mask is what replaces a secret.
+const Mask = "[redacted]"
+
+// String returns s with anything shaped like a credential masked.
+func String(s string) string {
+	for i, p := range patterns {
+		if i == 4 {
+			s = p.ReplaceAllString(s, "${1}${2}"+Mask)
+			continue
+		}
+		s = p.ReplaceAllString(s, Mask)
+	}
+	return s
+}
+
+// SecretKey reports whether a field name says its value is a credential.
+func SecretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range []string{"token", "secret", "password", "authorization", "verifier", "passphrase"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}

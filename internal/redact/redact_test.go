@@ -1,0 +1,42 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestStringMasksTokenShapes(t *testing.T) {
+	secrets := []string{
+		"ya29.a0AfH6SMBx-secretpart",
+		"1//0gLongRefreshToken-abcdefgh",
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+		"dXNlcj1hQGV4YW1wbGUuY29tAWF1dGg9QmVhcmVy",
+		"s3cr3t-refresh",
+	}
+	in := "refresh failed: Authorization: Bearer " + secrets[0] + " rt=" + secrets[1] + " id " + secrets[2] +
+		" AUTH XOAUTH2 " + secrets[3] + ` {"refresh_token":"` + secrets[4] + `"}`
+	out := String(in)
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("%q survived: %s", s, out)
+		}
+	}
+	if !strings.Contains(out, "refresh failed") || !strings.Contains(out, `"refresh_token":"`+Mask) {
+		t.Errorf("the words around secrets should stay: %s", out)
+	}
+}
+
+func TestStringLeavesPlainSentences(t *testing.T) {
+	in := "sign-in needed for account sales (AADSTS700082: the refresh token expired after 90 days idle); run 'bluemoon login sales'"
+	if got := String(in); got != in {
+		t.Fatalf("changed a sentence with no secret:\n%s\n%s", in, got)
+	}
+}
+
+func TestSecretKey(t *testing.T) {
+	for k, want := range map[string]bool{"refresh_token": true, "ClientSecret": true, "account": false, "message": false} {
+		if SecretKey(k) != want {
+			t.Errorf("SecretKey(%q) = %v", k, !want)
+		}
+	}
+}

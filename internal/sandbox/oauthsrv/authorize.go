@@ -1,0 +1,249 @@
+package oauthsrv
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>{{.Title}}</title></head><body>
+<h1>{{.Title}}</h1>
+<p>The application <b>{{.ClientID}}</b> asks for: {{.Scope}}</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="req" value="{{.ID}}">
+<label>Account <input type="email" name="email" value="{{.Email}}"></label>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Cancel</button>
+</form></body></html>`))
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Sign-in error</title></head><body>
+<h1>{{.Code}}</h1><p>{{.Text}}</p></body></html>`))
+
+// pageError is an authorize-time problem the server shows in the browser
+// instead of redirecting (unknown client, unregistered redirect URI), as
+// real servers do so as not to send anything to an unverified address.
+func (s *Server) pageError(w http.ResponseWriter, status int, code, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	errorPage.Execute(w, map[string]string{"Code": code, "Text": text})
+}
+
+// redirectMatches applies the loopback rule of both providers: scheme, host
+// and path must match the registered URI; the port is ignored.
+func (s *Server) redirectMatches(got string) bool {
+	g, err1 := url.Parse(got)
+	r, err2 := url.Parse(s.opts.RedirectURI)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return g.Scheme == r.Scheme && g.Hostname() == r.Hostname() && g.Path == r.Path && g.RawQuery == ""
+}
+
+func (s *Server) tenantError(tenant string) string {
+	if s.opts.Flavor != provider.Microsoft {
+		return ""
+	}
+	if err := provider.ValidateTenant(tenant); err != nil {
+		return fmt.Sprintf("AADSTS90002: Tenant '%s' not found.", tenant)
+	}
+	if s.opts.HomeTenant != "" && tenant != s.opts.HomeTenant {
+		return fmt.Sprintf("AADSTS50194: Application '%s' is not configured as a multi-tenant application. "+
+			"Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. "+
+			"Use a tenant-specific endpoint or configure the application to be multi-tenant.", s.opts.ClientID)
+	}
+	return ""
+}
+
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tenant := r.PathValue("tenant")
+	if q.Get("client_id") != s.opts.ClientID {
+		if s.opts.Flavor == provider.Microsoft {
+			s.pageError(w, 400, "unauthorized_client", fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory.", q.Get("client_id")))
+		} else {
+			s.pageError(w, 401, "Error 401: invalid_client", "The OAuth client was not found.")
+		}
+		return
+	}
+	if msg := s.tenantError(tenant); msg != "" {
+		s.pageError(w, 400, "invalid_request", msg)
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if !s.redirectMatches(redirect) {
+		s.pageError(w, 400, "redirect_uri_mismatch", fmt.Sprintf("The redirect URI '%s' does not match the ones registered (%s).", redirect, s.opts.RedirectURI))
+		return
+	}
+	fail := func(code, desc string) {
+		u, _ := url.Parse(redirect)
+		v := url.Values{"error": {code}, "error_description": {desc}}
+		if st := q.Get("state"); st != "" {
+			v.Set("state", st)
+		}
+		u.RawQuery = v.Encode()
+		http.Redirect(w, r, u.String(), http.StatusFound)
+	}
+	if q.Get("response_type") != "code" {
+		fail("unsupported_response_type", "response_type must be code")
+		return
+	}
+	scope := strings.TrimSpace(q.Get("scope"))
+	if scope == "" {
+		fail("invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'.")
+		return
+	}
+	if q.Get("code_challenge") == "" {
+		fail("invalid_request", "PKCE is required: code_challenge missing.")
+		return
+	}
+	if q.Get("code_challenge_method") != "S256" {
+		fail("invalid_request", "code_challenge_method must be S256.")
+		return
+	}
+	req := &authRequest{
+		id: randomString("", 12), clientID: q.Get("client_id"), redirectURI: redirect,
+		state: q.Get("state"), challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"),
+		scope: scope, loginHint: q.Get("login_hint"), nonce: q.Get("nonce"), tenant: tenant,
+	}
+	if s.opts.Flavor == provider.Google {
+		req.offline = q.Get("access_type") == "offline"
+	} else {
+		req.offline = hasScope(scope, "offline_access")
+	}
+	s.mu.Lock()
+	auto, email := s.opts.AutoApprove, s.opts.Email
+	if req.loginHint != "" {
+		email = req.loginHint
+	}
+	if auto {
+		s.mu.Unlock()
+		s.redirectWithCode(w, r, req, email)
+		return
+	}
+	s.pending[req.id] = req
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	consentPage.Execute(w, map[string]string{
+		"Title": "Sign in and allow access", "ClientID": req.clientID, "Scope": scope,
+		"Action": "/consent", "ID": req.id, "Email": email,
+	})
+}
+
+func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.pageError(w, 400, "invalid_request", err.Error())
+		return
+	}
+	s.mu.Lock()
+	req := s.pending[r.PostForm.Get("req")]
+	delete(s.pending, r.PostForm.Get("req"))
+	email := s.opts.Email
+	s.mu.Unlock()
+	if req == nil {
+		s.pageError(w, 400, "invalid_request", "This sign-in page has expired; start again from the application.")
+		return
+	}
+	if e := strings.TrimSpace(r.PostForm.Get("email")); e != "" {
+		email = e
+	}
+	if r.PostForm.Get("decision") != "allow" {
+		u, _ := url.Parse(req.redirectURI)
+		desc := "The user denied access."
+		if s.opts.Flavor == provider.Microsoft {
+			desc = "AADSTS65004: User declined to consent to access the app."
+		}
+		v := url.Values{"error": {"access_denied"}, "error_description": {desc}}
+		if req.state != "" {
+			v.Set("state", req.state)
+		}
+		u.RawQuery = v.Encode()
+		http.Redirect(w, r, u.String(), http.StatusFound)
+		return
+	}
+	s.redirectWithCode(w, r, req, email)
+}
+
+func (s *Server) redirectWithCode(w http.ResponseWriter, r *http.Request, req *authRequest, email string) {
+	code := randomString("code-", 24)
+	s.mu.Lock()
+	s.codes[code] = &authCode{req: req, email: email, expires: s.now().Add(10 * time.Minute)}
+	s.mu.Unlock()
+	u, _ := url.Parse(req.redirectURI)
+	v := url.Values{"code": {code}}
+	if req.state != "" {
+		v.Set("state", req.state)
+	}
+	if s.opts.Flavor == provider.Google {
+		v.Set("scope", req.scope)
+	}
+	u.RawQuery = v.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+var deviceLoginPage = template.Must(template.New("device").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Enter code</title></head><body>
+<h1>Enter code</h1><p>{{.Message}}</p>
+<form method="post" action="/devicelogin">
+<label>Code <input type="text" name="user_code" value="{{.Code}}"></label>
+<label>Account <input type="email" name="email" value="{{.Email}}"></label>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Cancel</button>
+</form></body></html>`))
+
+// handleDeviceLogin is Microsoft's https://microsoft.com/devicelogin: the
+// user types the code shown by the app and approves or declines.
+func (s *Server) handleDeviceLogin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	s.mu.Lock()
+	email := s.opts.Email
+	s.mu.Unlock()
+	if r.Method == http.MethodGet {
+		deviceLoginPage.Execute(w, map[string]string{"Code": r.URL.Query().Get("otc"), "Email": email})
+		return
+	}
+	r.ParseForm()
+	code := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("user_code")))
+	if e := strings.TrimSpace(r.PostForm.Get("email")); e != "" {
+		email = e
+	}
+	s.mu.Lock()
+	var d *deviceRequest
+	for _, x := range s.devices {
+		if x.userCode == code && x.status == "pending" && s.now().Before(x.expires) {
+			d = x
+		}
+	}
+	if d != nil {
+		d.email = email
+		d.status = "denied"
+		if r.PostForm.Get("decision") == "allow" {
+			d.status = "approved"
+		}
+	}
+	s.mu.Unlock()
+	if d == nil {
+		deviceLoginPage.Execute(w, map[string]string{"Message": "That code is not valid or has expired.", "Email": email})
+		return
+	}
+	if d.status == "denied" {
+		fmt.Fprint(w, "<!doctype html><p>You declined to sign in to the application on your device.</p>")
+		return
+	}
+	fmt.Fprint(w, "<!doctype html><p>You have signed in to the application on your device. You may now close this window.</p>")
+}
+
+func hasScope(scope, want string) bool {
+	for _, f := range strings.Fields(scope) {
+		if strings.EqualFold(f, want) {
+			return true
+		}
+	}
+	return false
+}

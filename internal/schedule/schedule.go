@@ -1,0 +1,177 @@
+// Package schedule keeps timed jobs — scheduled deliveries and keep-alives —
+// and decides when each is due: cron expressions or one-off times in any
+// time zone, runs missed while the scheduler was down (run once, or skip),
+// preflight checks ahead of each delivery, and one delivery per account at a
+// time. The clock is injected so the logic is tested without sleeping.
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // Windows has no zoneinfo database: carry our own so --tz Asia/Tokyo works everywhere
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+)
+
+// Kind is what a schedule runs.
+type Kind string
+
+const (
+	KindDelivery  Kind = "delivery"  // Target is a saved delivery
+	KindKeepAlive Kind = "keepalive" // Target is an account
+)
+
+// Missed says what to do, at start-up, with runs that fell due while the
+// scheduler was not running.
+type Missed string
+
+const (
+	MissedRunOnce Missed = "run-once" // run once now, however many were missed
+	MissedSkip    Missed = "skip"     // wait for the next run (and raise a run_missed alert)
+)
+
+// DefaultPreflight is how long before a scheduled delivery its preflight
+// runs: a day leaves time to sign in again.
+const DefaultPreflight = 24 * time.Hour
+
+// DefaultKeepAliveCron runs keep-alives daily.
+const DefaultKeepAliveCron = "@daily"
+
+// Schedule is one timed job.
+type Schedule struct {
+	Name      string        `json:"name"`
+	Kind      Kind          `json:"kind"`
+	Target    string        `json:"target"`
+	Cron      string        `json:"cron,omitempty"`
+	At        time.Time     `json:"at,omitempty"` // one-off time (when Cron is empty)
+	TZ        string        `json:"tz"`
+	Missed    Missed        `json:"missed"`
+	Preflight time.Duration `json:"preflight"` // 0: none
+	SendTest  bool          `json:"send_test,omitempty"`
+	Alert     alert.Config  `json:"alert"`
+	Paused    bool          `json:"paused"`
+
+	// State kept by the scheduler.
+	LastDue      time.Time `json:"last_due,omitempty"`      // the last occurrence handled (run or skipped)
+	PreflightFor time.Time `json:"preflight_for,omitempty"` // the occurrence the last preflight checked
+	LastRunAt    time.Time `json:"last_run_at,omitempty"`
+	LastExit     int       `json:"last_exit"`
+	LastMessage  string    `json:"last_message,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Location returns the schedule's time zone.
+func (s *Schedule) Location() (*time.Location, error) { return LoadLocation(s.TZ) }
+
+// LoadLocation loads an IANA zone name ("Asia/Tokyo", "UTC"; "" or "Local"
+// for the machine's zone), naming the flag when the name is unknown.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "" || strings.EqualFold(name, "local") {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("--tz %q is not a time zone name (use an IANA name such as Asia/Tokyo, Europe/London or UTC): %w", name, err)
+	}
+	return loc, nil
+}
+
+// ParseCron parses a five-field cron expression or a descriptor (@daily,
+// @hourly, @every 6h…) evaluated in loc.
+func ParseCron(expr string, loc *time.Location) (cron.Schedule, error) {
+	if strings.Contains(expr, "TZ=") {
+		return nil, fmt.Errorf("--cron %q: give the time zone with --tz, not inside the expression", expr)
+	}
+	sch, err := parser.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("--cron %q: %w (five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"; or @daily, @hourly)", expr, err)
+	}
+	if spec, ok := sch.(*cron.SpecSchedule); ok {
+		spec.Location = loc
+	}
+	return sch, nil
+}
+
+// Validate checks a schedule as a user typed it.
+func (s *Schedule) Validate() error {
+	if strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, " \t\n/\\") {
+		return fmt.Errorf("schedule name %q: use letters, digits, '-' or '_'", s.Name)
+	}
+	switch s.Kind {
+	case KindDelivery, KindKeepAlive:
+	default:
+		return fmt.Errorf("schedule %s: unknown kind %q", s.Name, s.Kind)
+	}
+	if s.Target == "" {
+		return fmt.Errorf("schedule %s: nothing to run (--run SAVED_DELIVERY)", s.Name)
+	}
+	loc, err := s.Location()
+	if err != nil {
+		return err
+	}
+	if (s.Cron == "") == s.At.IsZero() {
+		return errors.New("give exactly one of --cron EXPR and --at TIME")
+	}
+	if s.Cron != "" {
+		if _, err := ParseCron(s.Cron, loc); err != nil {
+			return err
+		}
+	}
+	switch s.Missed {
+	case MissedRunOnce, MissedSkip:
+	default:
+		return fmt.Errorf("--missed %q: use run-once or skip", s.Missed)
+	}
+	if s.Preflight < 0 {
+		return fmt.Errorf("--preflight %v: must not be negative (0 turns it off)", s.Preflight)
+	}
+	return s.Alert.Validate()
+}
+
+// Next returns the first occurrence strictly after t, or the zero time when
+// there is none (a one-off time already past).
+func (s *Schedule) Next(t time.Time) (time.Time, error) {
+	if s.Cron == "" {
+		if s.At.After(t) {
+			return s.At, nil
+		}
+		return time.Time{}, nil
+	}
+	loc, err := s.Location()
+	if err != nil {
+		return time.Time{}, err
+	}
+	sch, err := ParseCron(s.Cron, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return sch.Next(t.In(loc)).UTC(), nil
+}
+
+// base is the instant after which occurrences are still to be handled.
+func (s *Schedule) base() time.Time {
+	if !s.LastDue.IsZero() {
+		return s.LastDue
+	}
+	return s.CreatedAt
+}
+
+// ParseAt reads a one-off time: RFC 3339 ("2026-12-01T09:00:00+09:00"), or
+// "2026-12-01 09:00" / "2026-12-01T09:00" in loc.
+func ParseAt(v string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--at %q: use \"2026-12-01 09:00\" (in --tz) or RFC 3339 \"2026-12-01T09:00:00+09:00\"", v)
+}

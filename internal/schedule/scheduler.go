@@ -1,0 +1,258 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+)
+
+// Job is one thing the scheduler asks its Runner to do.
+type Job struct {
+	Schedule  *Schedule
+	Due       time.Time // the occurrence this job is for
+	Preflight bool      // a check ahead of Due, not the run itself
+	Missed    int       // occurrences missed while the scheduler was down (run-once catch-up)
+}
+
+// Result is what a job came to. ExitCode follows internal/exitcode.
+type Result struct {
+	ExitCode int
+	Message  string
+}
+
+// Runner does the work of a job. The real one starts `bluemoon schedule run`
+// in a child process; tests use a fake.
+type Runner interface {
+	Run(ctx context.Context, job Job) Result
+}
+
+// AccountOf tells which account a schedule sends through (for the
+// one-delivery-per-account rule).
+type AccountOf func(ctx context.Context, s *Schedule) (string, error)
+
+// Scheduler runs schedules from a Store on a Clock.
+type Scheduler struct {
+	Store     *Store
+	Clock     Clock
+	Runner    Runner
+	AccountOf AccountOf
+	Log       *slog.Logger
+	Notifier  *alert.Notifier // for run_missed alerts; may be nil
+	// DefaultAlert is where alerts of schedules without their own go.
+	DefaultAlert alert.Config
+	// Grace is how late a run may start and still count as on time; older
+	// occurrences are "missed" and follow the schedule's policy. It absorbs
+	// a slow start-up and lets `serve --once` from a minutely cron job work.
+	Grace time.Duration
+	// Poll bounds the sleep between looks at the store, so schedules added,
+	// paused or removed by other commands are seen while serve runs.
+	Poll time.Duration
+	// OnWait, when set, is called when a delivery waits for its account.
+	OnWait func(job Job, account string)
+
+	locks accountLocks
+	wg    sync.WaitGroup
+}
+
+// DefaultGrace and DefaultPoll are the serve defaults.
+const (
+	DefaultGrace = 2 * time.Minute
+	DefaultPoll  = 15 * time.Second
+)
+
+// Serve runs until ctx ends: it handles what is due, sleeps until the next
+// thing (or Poll), and repeats. It waits for started jobs before returning.
+func (s *Scheduler) Serve(ctx context.Context) error {
+	defer s.wg.Wait()
+	poll := s.Poll
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	for {
+		now := s.Clock.Now()
+		next, err := s.Tick(ctx, now)
+		if err != nil {
+			s.Log.Error("scheduler", "err", err)
+		}
+		wait := poll
+		if !next.IsZero() && next.Sub(now) < wait {
+			wait = max(next.Sub(now), 0)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.Clock.After(wait):
+		}
+	}
+}
+
+// Wait blocks until every job started by Tick has finished.
+func (s *Scheduler) Wait() { s.wg.Wait() }
+
+// Tick starts every job due at now (each in its own goroutine) and returns
+// when the next occurrence or preflight falls (zero if none).
+func (s *Scheduler) Tick(ctx context.Context, now time.Time) (time.Time, error) {
+	list, err := s.Store.List(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read schedules: %w", err)
+	}
+	var wake time.Time
+	for _, sc := range list {
+		if sc.Paused {
+			continue
+		}
+		next, err := s.tickOne(ctx, sc, now)
+		if err != nil {
+			s.Log.Error("schedule", "schedule", sc.Name, "err", err)
+			continue
+		}
+		if !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
+			wake = next
+		}
+	}
+	return wake, nil
+}
+
+// maxCatchUp bounds the walk over missed occurrences (an "@every 1m"
+// schedule down for a year).
+const maxCatchUp = 100000
+
+func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (time.Time, error) {
+	next, err := sc.Next(sc.base())
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !next.IsZero() && !next.After(now) {
+		// Walk to the latest occurrence not after now, counting the earlier ones.
+		last, count := next, 1
+		for i := 0; i < maxCatchUp; i++ {
+			n, err := sc.Next(last)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if n.IsZero() || n.After(now) {
+				break
+			}
+			last, count = n, count+1
+		}
+		onTime := now.Sub(last) <= s.grace()
+		missed := count
+		if onTime {
+			missed = count - 1
+		}
+		// Record the occurrence as handled before running it: a crash while it
+		// runs must not run it again at the next start (the delivery itself
+		// is resumed with `deliveries resume`, which never sends twice).
+		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error { x.LastDue = last; return nil }); err != nil {
+			return time.Time{}, err
+		}
+		sc.LastDue = last
+		switch {
+		case onTime:
+			if missed > 0 {
+				s.Log.Warn("missed scheduled runs while serve was down; running the current one", "schedule", sc.Name, "missed", missed, "policy", string(sc.Missed))
+			}
+			s.start(ctx, Job{Schedule: sc, Due: last, Missed: missed})
+		case sc.Missed == MissedRunOnce:
+			s.Log.Warn("missed scheduled run while serve was down: running it once now", "schedule", sc.Name, "missed", missed, "last_due", last.Format(time.RFC3339), "policy", string(sc.Missed))
+			s.start(ctx, Job{Schedule: sc, Due: last, Missed: missed})
+		default:
+			s.Log.Warn("missed scheduled run while serve was down: skipped", "schedule", sc.Name, "missed", missed, "last_due", last.Format(time.RFC3339), "policy", string(sc.Missed))
+			if s.Notifier != nil {
+				cfg := sc.Alert
+				if cfg.IsZero() {
+					cfg = s.DefaultAlert
+				}
+				s.Notifier.Notify(ctx, cfg, alert.Event{Kind: alert.RunMissed, Schedule: sc.Name, Delivery: deliveryName(sc),
+					Message: fmt.Sprintf("schedule %s missed %d run(s) while bluemoon serve was not running (last due %s); skipped as its policy says",
+						sc.Name, missed, last.Format(time.RFC3339)), Time: now})
+			}
+		}
+		if next, err = sc.Next(last); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if next.IsZero() {
+		return time.Time{}, nil
+	}
+	wake := next
+	if sc.Kind == KindDelivery && sc.Preflight > 0 {
+		at := next.Add(-sc.Preflight)
+		switch {
+		case sc.PreflightFor.Equal(next):
+		case !now.Before(at):
+			if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error { x.PreflightFor = next; return nil }); err != nil {
+				return time.Time{}, err
+			}
+			sc.PreflightFor = next
+			s.start(ctx, Job{Schedule: sc, Due: next, Preflight: true})
+		default:
+			wake = at
+		}
+	}
+	return wake, nil
+}
+
+func (s *Scheduler) grace() time.Duration {
+	if s.Grace > 0 {
+		return s.Grace
+	}
+	return DefaultGrace
+}
+
+func deliveryName(sc *Schedule) string {
+	if sc.Kind == KindDelivery {
+		return sc.Target
+	}
+	return ""
+}
+
+func (s *Scheduler) start(ctx context.Context, job Job) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.execute(ctx, job)
+	}()
+}
+
+func (s *Scheduler) execute(ctx context.Context, job Job) {
+	sc := job.Schedule
+	what := "run"
+	if job.Preflight {
+		what = "preflight"
+	}
+	if sc.Kind == KindDelivery && !job.Preflight && s.AccountOf != nil {
+		acct, err := s.AccountOf(ctx, sc)
+		if err != nil {
+			s.Log.Error("schedule: cannot tell the account", "schedule", sc.Name, "err", err)
+		} else {
+			unlock, err := s.locks.lock(ctx, acct, func() {
+				s.Log.Info("waiting: another scheduled delivery is using the account", "schedule", sc.Name, "account", acct)
+				if s.OnWait != nil {
+					s.OnWait(job, acct)
+				}
+			})
+			if err != nil {
+				return
+			}
+			defer unlock()
+		}
+	}
+	s.Log.Info("schedule "+what+" starts", "schedule", sc.Name, "kind", string(sc.Kind), "target", sc.Target, "due", job.Due.Format(time.RFC3339))
+	res := s.Runner.Run(ctx, job)
+	s.Log.Info("schedule "+what+" ended", "schedule", sc.Name, "exit", res.ExitCode, "message", res.Message)
+	if job.Preflight {
+		return
+	}
+	at := s.Clock.Now().UTC()
+	if _, err := s.Store.Update(context.WithoutCancel(ctx), sc.Name, func(x *Schedule) error {
+		x.LastRunAt, x.LastExit, x.LastMessage = at, res.ExitCode, res.Message
+		return nil
+	}); err != nil {
+		s.Log.Error("schedule: record the result", "schedule", sc.Name, "err", err)
+	}
+}

@@ -1,0 +1,142 @@
+package schedule
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound is returned for a schedule name that does not exist.
+var ErrNotFound = errors.New("no such schedule")
+
+// ErrExists is returned by Add for a name already taken.
+var ErrExists = errors.New("a schedule with this name exists")
+
+// Store keeps schedules in SQLite (table schedules, one JSON document per
+// row so the scheduler's state and the user's settings change together).
+type Store struct{ DB *sql.DB }
+
+const tsLayout = time.RFC3339Nano
+
+// Add stores a new schedule.
+func (st *Store) Add(ctx context.Context, s *Schedule) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = time.Now().UTC()
+	}
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = st.DB.ExecContext(ctx, `INSERT INTO schedules (name, doc, created_at) VALUES (?, ?, ?)`,
+		s.Name, string(doc), s.CreatedAt.Format(tsLayout))
+	if err != nil {
+		if _, gerr := st.Get(ctx, s.Name); gerr == nil {
+			return fmt.Errorf("schedule %q: %w (remove it first, or pick another name)", s.Name, ErrExists)
+		}
+		return fmt.Errorf("save schedule %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+// Get returns the named schedule.
+func (st *Store) Get(ctx context.Context, name string) (*Schedule, error) {
+	var doc string
+	err := st.DB.QueryRowContext(ctx, `SELECT doc FROM schedules WHERE name = ?`, name).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("schedule %q: %w (see 'bluemoon schedule list')", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s Schedule
+	if err := json.Unmarshal([]byte(doc), &s); err != nil {
+		return nil, fmt.Errorf("schedule %s is damaged: %w", name, err)
+	}
+	return &s, nil
+}
+
+// List returns every schedule by name.
+func (st *Store) List(ctx context.Context) ([]*Schedule, error) {
+	rows, err := st.DB.QueryContext(ctx, `SELECT name, doc FROM schedules ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Schedule
+	for rows.Next() {
+		var name, doc string
+		if err := rows.Scan(&name, &doc); err != nil {
+			return nil, err
+		}
+		var s Schedule
+		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			return nil, fmt.Errorf("schedule %s is damaged: %w", name, err)
+		}
+		out = append(out, &s)
+	}
+	return out, rows.Err()
+}
+
+// Remove deletes the named schedule.
+func (st *Store) Remove(ctx context.Context, name string) error {
+	res, err := st.DB.ExecContext(ctx, `DELETE FROM schedules WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("schedule %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// Update applies change to the stored schedule in one transaction, so the
+// scheduler recording a run and a user pausing the schedule from another
+// process do not overwrite each other.
+func (st *Store) Update(ctx context.Context, name string, change func(*Schedule) error) (*Schedule, error) {
+	tx, err := st.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var doc string
+	err = tx.QueryRowContext(ctx, `SELECT doc FROM schedules WHERE name = ?`, name).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("schedule %q: %w (see 'bluemoon schedule list')", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s Schedule
+	if err := json.Unmarshal([]byte(doc), &s); err != nil {
+		return nil, fmt.Errorf("schedule %s is damaged: %w", name, err)
+	}
+	if err := change(&s); err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(&s)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schedules SET doc = ? WHERE name = ?`, string(out), name); err != nil {
+		return nil, err
+	}
+	return &s, tx.Commit()
+}
+
+// SetPaused pauses or resumes a schedule. Resuming starts counting from now,
+// so runs that fell due while it was paused are not "missed" ones.
+func (st *Store) SetPaused(ctx context.Context, name string, paused bool, now time.Time) (*Schedule, error) {
+	return st.Update(ctx, name, func(s *Schedule) error {
+		if s.Paused && !paused && now.After(s.base()) {
+			s.LastDue = now.UTC()
+		}
+		s.Paused = paused
+		return nil
+	})
+}

@@ -1,0 +1,83 @@
+package automatic
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// A daily keep-alive whose runs fell due while serve was down for three
+// days: with run-once, the first `serve --once` runs it once (the test
+// message reaches the server once), and the next does nothing more.
+func TestMissedRunOnceRunsOnceAtStart(t *testing.T) {
+	srv := startSMTP(t)
+	home := passwordAccount(t, srv)
+	addSchedule(t, home, &schedule.Schedule{Name: "keepalive-sales", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
+		Cron: "0 7 * * *", TZ: "Asia/Tokyo", Missed: schedule.MissedRunOnce, CreatedAt: time.Now().Add(-72 * time.Hour)})
+
+	r := mustRun(t, home, "serve", "--once")
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("run-once: %d test messages reached the server, want 1\nstderr: %s", n, r.Stderr)
+	}
+	if m := srv.Messages()[0]; m.To[0] != "sales@example.com" {
+		t.Fatalf("keep-alive test message went to %v, want the account itself", m.To)
+	}
+	if !strings.Contains(r.Stderr, "running it once now") || !strings.Contains(r.Stderr, "missed=3") {
+		t.Fatalf("the catch-up is not logged:\n%s", r.Stderr)
+	}
+	mustRun(t, home, "serve", "--once")
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("the missed runs were caught up again: %d messages", n)
+	}
+	list := mustRun(t, home, "schedule", "list", "--json").Stdout
+	if !strings.Contains(list, `"last_exit": 0`) {
+		t.Fatalf("schedule list does not show the run:\n%s", list)
+	}
+}
+
+// With skip, nothing runs, the log says so, and a run_missed alert goes out.
+func TestMissedSkipRunsNothingAndAlerts(t *testing.T) {
+	needSh(t)
+	srv := startSMTP(t)
+	home := passwordAccount(t, srv)
+	out := filepath.Join(t.TempDir(), "alerts.json")
+	addSchedule(t, home, &schedule.Schedule{Name: "keepalive-sales", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
+		Cron: "0 7 * * *", TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-72 * time.Hour)})
+
+	r := mustRun(t, home, "serve", "--once", "--notify-cmd", "cat >> "+out)
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("skip: %d messages sent", n)
+	}
+	if !strings.Contains(r.Stderr, "skipped") {
+		t.Fatalf("the skip is not logged:\n%s", r.Stderr)
+	}
+	evs := readEvents(t, out)
+	if len(evs) != 1 || evs[0].Kind != alert.RunMissed || evs[0].Schedule != "keepalive-sales" {
+		t.Fatalf("alerts %+v", evs)
+	}
+}
+
+// serve, long-running, starts a job at its time in a child process and
+// records the result; SIGTERM stops it cleanly.
+func TestServeRunsAScheduledJobAtItsTime(t *testing.T) {
+	srv := startSMTP(t)
+	home := passwordAccount(t, srv)
+	addSchedule(t, home, &schedule.Schedule{Name: "soon", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
+		At: time.Now().Add(2 * time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now()})
+	s := startServe(t, home)
+	waitFor(t, "the scheduled test message", func() bool { return len(srv.Messages()) == 1 })
+	waitFor(t, "the result recorded", func() bool {
+		return strings.Contains(mustRun(t, home, "schedule", "list", "--json").Stdout, `"last_exit": 0`)
+	})
+	code, stderr := s.stop(t)
+	if code != 0 {
+		t.Fatalf("serve exit %d after SIGTERM\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "schedule run starts") || !strings.Contains(stderr, "keep-alive done") {
+		t.Fatalf("serve's log:\n%s", stderr)
+	}
+}

@@ -1,0 +1,89 @@
+package automatic
+
+import (
+	"bytes"
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type served struct {
+	cmd  *exec.Cmd
+	errb *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServe starts `bluemoon serve` with a short poll so new schedules are
+// seen quickly.
+func startServe(t *testing.T, home string, args ...string) *served {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("stops serve with SIGTERM")
+	}
+	cmd := exec.Command(binary(t), append([]string{"--home", home, "serve", "--poll", "200ms"}, args...)...)
+	cmd.Env, _ = env(t)
+	s := &served{cmd: cmd, errb: &lockedBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = s.errb, s.errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	return s
+}
+
+// stop sends SIGTERM and returns serve's exit code and output.
+func (s *served) stop(t *testing.T) (int, string) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), s.errb.String()
+		}
+		return 0, s.errb.String()
+	case <-time.After(time.Minute):
+		s.cmd.Process.Kill()
+		t.Fatalf("serve did not stop on SIGTERM\n%s", s.errb.String())
+	}
+	return -1, ""
+}
+
+// waitFor polls cond until it holds; a minute is a hang, not slowness.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
