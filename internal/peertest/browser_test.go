@@ -137,6 +137,22 @@ func (b *browser) authorize(ctx context.Context, authURL string) (*url.URL, erro
 	return nil, fmt.Errorf("no redirect to the app after %d pages; last page: %s", b.Pages, firstText(b.lastPage))
 }
 
+// visit does what a browser does with the redirect authorize returned: it opens the app's
+// loopback address and returns the landing page the app serves there.
+func (b *browser) visit(ctx context.Context, u *url.URL) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), nil
+}
+
 // firstText is the start of a page's text, for error messages.
 func firstText(page string) string {
 	s := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(page, " ")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
 
 // peers is where .ci/peers/start put everything (its env file, or the environment).
@@ -109,6 +111,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	env, sink = p, s
+	// The token stores the tests make keep their key in a file, never in a desktop keyring.
+	os.Setenv(secrets.KeyringEnv, "off")
 	code := m.Run()
 	s.Close()
 	os.Exit(code)

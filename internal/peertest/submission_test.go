@@ -141,6 +141,10 @@ func authError(t *testing.T, err error) *transport.Error {
 	if te.Code != 535 || te.Enhanced != "5.7.8" || te.Op != "AUTH" {
 		t.Fatalf("reply %q at %s, want 535 5.7.8 at AUTH", te.ReplyLine(), te.Op)
 	}
+	// Gmail answers 535 5.7.8 too; the advice must not send a Dovecot or Postfix user to Google.
+	if strings.Contains(te.Advice, "Google") {
+		t.Errorf("advice for a non-Google server talks about Google: %v", err)
+	}
 	return te
 }
 
@@ -306,6 +310,7 @@ func TestTransportRevokedToken(t *testing.T) {
 // (rotating the refresh token) and signs in on a new connection with the new token.
 func TestTransportExpiredTokenRefreshedAtReconnect(t *testing.T) {
 	p := needPeers(t)
+	t.Parallel() // mostly waiting for the token to expire
 	d := discover(t, p.Issuer)
 	user := "expired-" + uniqueID() + "@bluemoon.test"
 	cfg := rawConfig(d, clientShort)

@@ -87,6 +87,22 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+
+// oidc-provider grants offline_access only with prompt=consent (as Google wants it) and drops it
+// silently otherwise; Microsoft grants it whenever it is asked for. Be Microsoft-like: a client
+// that asks for offline_access gets consent asked and the scope granted, so that it may name the
+// scope again in refresh requests (Microsoft requires a scope there; more than granted is
+// invalid_scope).
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/auth') {
+    const q = new URLSearchParams(ctx.querystring);
+    if ((q.get('scope') || '').split(' ').includes('offline_access') && !q.has('prompt')) {
+      q.set('prompt', 'consent');
+      ctx.querystring = q.toString();
+    }
+  }
+  await next();
+});
 // Quiet by default; OIDC_DEBUG=1 logs server errors to the log file the start script keeps.
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 if (process.env.OIDC_DEBUG) {
