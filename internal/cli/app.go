@@ -119,6 +119,14 @@ own Google Workspace / Gmail or Microsoft 365 / Outlook.com mailboxes, signing i
 OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --unattended (the convention of every command a timer may start):
+		// what the command writes to stderr also goes to the log file.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flags().Lookup("unattended"); f != nil && f.Value.String() == "true" {
+				app.teeStderrToLog()
+			}
+			return nil
+		},
 	}
 	root.PersistentFlags().StringVar(&app.HomeFlag, "home", "", "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
 	for _, f := range registry {
