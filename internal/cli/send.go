@@ -101,33 +101,7 @@ func (t *templateFlags) spec(acct *account.Account) (merge.Spec, []merge.Attachm
 	return s, atts, nil
 }
 
-// accountLimits are the account's limits, the provider's presets filling
-// any the user left at zero.
-func accountLimits(acct *account.Account) provider.Limits {
-	l := acct.Limits
-	kind := provider.Generic
-	switch {
-	case l != (provider.Limits{}):
-	case acct.Credentials != "" && acct.SMTPHost == "smtp.gmail.com":
-		kind = provider.Google
-	case acct.SMTPHost == "smtp.office365.com":
-		kind = provider.Microsoft
-	}
-	p := provider.LimitsFor(kind)
-	if l.Connections == 0 {
-		l.Connections = p.Connections
-	}
-	if l.PerConnection == 0 {
-		l.PerConnection = p.PerConnection
-	}
-	if l.MaxMessageBytes == 0 {
-		l.MaxMessageBytes = p.MaxMessageBytes
-	}
-	if acct.Limits == (provider.Limits{}) {
-		l.PerMinute, l.PerDay = p.PerMinute, p.PerDay
-	}
-	return l
-}
+func accountLimits(acct *account.Account) provider.Limits { return delivery.LimitsOf(acct) }
 
 func sendCmd(app *App) *cobra.Command {
 	var lf listFlags

@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -425,12 +426,17 @@ func TestSuppressedNeverMailed(t *testing.T) {
 	if _, err := sup.Add(context.Background(), "User2@Example.com", "unsubscribed"); err != nil {
 		t.Fatal(err)
 	}
-	pf, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(3))), dialer(srv), fastOpts())
+	acct := &account.Account{Name: "acct", From: "desk@example.org", FromName: "Desk", Limits: provider.Limits{Connections: 1}}
+	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{CommitInterval: time.Millisecond})
 	if err != nil || pf.Suppressed != 1 || out.Counts.Sent != 2 || out.Counts.Suppressed != 1 || out.ExitCode() != 0 {
 		t.Fatalf("%v %+v %+v", err, pf, out)
 	}
-	if byRecipient(t, srv.Messages())["user2@example.com"] != nil {
+	got := byRecipient(t, srv.Messages())
+	if got["user2@example.com"] != nil {
 		t.Fatal("a suppressed address was mailed")
+	}
+	if m := srv.Messages()[0]; m.From != "desk@example.org" || !strings.Contains(string(m.Data), "From: Desk <desk@example.org>") {
+		t.Fatalf("sender: %s\n%s", m.From, m.Data)
 	}
 }
 
