@@ -529,3 +529,31 @@ func TestConnectionLostDuringDataIsUnknownNotRetried(t *testing.T) {
 		t.Fatalf("user2: %+v", r)
 	}
 }
+
+func TestCtrlCPausesAfterInFlightMessages(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	opts := fastOpts()
+	opts.Limits.PerMinute = 1200 // one every 50ms
+	pf, err := Prepare(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(40))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts.Progress = func(p Progress) {
+		if p.Sent >= 2 {
+			cancel() // what the first Ctrl-C does
+		}
+	}
+	out, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: opts}).Run(ctx, pf.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusPaused || out.Reason != "interrupted" || out.ExitCode() != 5 || out.Counts.Sending != 0 || out.Counts.Sent >= 40 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if int(srv.Count()) != out.Counts.Sent || out.Counts.Sent+out.Counts.Pending != 40 {
+		t.Fatalf("server got %d; journal: %+v", srv.Count(), out.Counts)
+	}
+}
