@@ -162,10 +162,10 @@ daily limit); 2 bad input.`,
 				return err
 			}
 			if authErr != nil {
-				if exitcode.For(authErr) == exitcode.SignIn || isAuthFailure(authErr) {
-					return exitWith(exitcode.SignIn)
+				if isAuthFailure(authErr) {
+					return exitWith(exitcode.SignIn) // a person must fix the sign-in
 				}
-				return exitWith(exitcode.Error)
+				return exitWith(exitcode.For(authErr))
 			}
 			if dryRun {
 				app.Printf("Dry run: nothing was sent. %d recipient(s) would get a message.\n", pf.Ready)

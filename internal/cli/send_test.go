@@ -188,3 +188,37 @@ func TestPauseAndCancelAStoppedDelivery(t *testing.T) {
 		t.Fatalf("resume of a cancelled delivery: exit %d", r.Code)
 	}
 }
+
+func TestSendRefusedSignInSendsNothing(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, func(s *smtptest.Server) { s.User, s.Password = "news@example.com", "right" })
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	// Make it a password account with the wrong password.
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &account.Store{DB: db.DB}
+	acct, _ := st.Get(context.Background(), "a")
+	acct.Auth = account.AuthPlain
+	if err := st.Put(context.Background(), acct); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	args := []string{"send", "--account", "a", "--recipients", list, "--subject", "s", "--text", body}
+	// No password stored: a usage error naming what to do, nothing sent.
+	if r := runCLI(t, home, "", args...); r.Code != 2 || !strings.Contains(r.Stderr, "password") {
+		t.Fatalf("no password: exit %d\n%s", r.Code, r.Stderr)
+	}
+	pw := writeTemp(t, dir, "pw", "wrong")
+	mustRun(t, home, "account", "edit", "a", "--password-file", pw)
+	r := runCLI(t, home, "", args...)
+	if r.Code != 4 || !strings.Contains(r.Stderr, "cannot sign in") || strings.Contains(r.Stderr, "wrong") || srv.Count() != 0 {
+		t.Fatalf("wrong password: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if l := mustRun(t, home, "deliveries", "list"); strings.Contains(l.Stdout, "l.csv") {
+		t.Fatalf("a delivery was stored:\n%s", l.Stdout)
+	}
+}
