@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -223,16 +224,7 @@ func (app *App) printPreflight(pf *delivery.Preflight) {
 // lockDelivery takes the delivery's run lock: one process at a time runs
 // or recovers a delivery, so `resume` never touches a live run's rows.
 func (app *App) lockDelivery(id int64) (*flock.Flock, error) {
-	dir, err := app.Home()
-	if err != nil {
-		return nil, err
-	}
-	ldir := filepath.Join(dir, "locks")
-	if err := os.MkdirAll(ldir, 0o700); err != nil {
-		return nil, err
-	}
-	fl := flock.New(filepath.Join(ldir, fmt.Sprintf("delivery-%d.lock", id)))
-	ok, err := fl.TryLock()
+	fl, ok, err := app.tryLock(fmt.Sprintf("delivery-%d.lock", id))
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +234,49 @@ func (app *App) lockDelivery(id int64) (*flock.Flock, error) {
 	return fl, nil
 }
 
+// busyError: the account is sending another delivery; this one is left
+// ready to resume (exit code 5, like a pause).
+type busyError struct{ msg string }
+
+func (e *busyError) Error() string { return e.msg }
+func (e *busyError) ExitCode() int { return exitcode.Paused }
+
+// lockAccount takes the account's send lock: the provider's limits are per
+// mailbox, so one delivery at a time per account keeps the per-minute,
+// daily and connection counts true across processes.
+func (app *App) lockAccount(name string, id int64) (*flock.Flock, error) {
+	fl, ok, err := app.tryLock("account-" + hex.EncodeToString([]byte(name)) + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &busyError{fmt.Sprintf("account %s is sending another delivery in another bluemoon process (its limits are per mailbox); delivery %d is ready: run 'bluemoon deliveries resume %d' when that one is done", name, id, id)}
+	}
+	return fl, nil
+}
+
+func (app *App) tryLock(name string) (*flock.Flock, bool, error) {
+	dir, err := app.Home()
+	if err != nil {
+		return nil, false, err
+	}
+	ldir := filepath.Join(dir, "locks")
+	if err := os.MkdirAll(ldir, 0o700); err != nil {
+		return nil, false, err
+	}
+	fl := flock.New(filepath.Join(ldir, name))
+	ok, err := fl.TryLock()
+	return fl, ok, err
+}
+
 // runDelivery runs delivery id under its lock, showing progress, and
 // turns the outcome into the exit code.
 func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Account, limits provider.Limits, id int64, dial delivery.Dialer, dailyWait time.Duration) error {
+	al, err := app.lockAccount(acct.Name, id)
+	if err != nil {
+		return err
+	}
+	defer al.Unlock()
 	fl, err := app.lockDelivery(id)
 	if err != nil {
 		return err

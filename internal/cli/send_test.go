@@ -222,3 +222,24 @@ func TestSendRefusedSignInSendsNothing(t *testing.T) {
 		t.Fatalf("a delivery was stored:\n%s", l.Stdout)
 	}
 }
+
+func TestOneDeliveryPerAccountAtATime(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	app := &App{HomeFlag: home}
+	held, err := app.lockAccount("a", 0) // another process sending on the account
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	r := runCLI(t, home, "", "send", "--account", "a", "--recipients", list, "--subject", "s", "--text", body)
+	if r.Code != 5 || !strings.Contains(r.Stderr, "deliveries resume 1") || srv.Count() != 0 {
+		t.Fatalf("busy account: exit %d\n%s", r.Code, r.Stderr)
+	}
+	held.Unlock()
+	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code != 0 || srv.Count() != 1 {
+		t.Fatalf("resume: exit %d, server %d\n%s", r.Code, srv.Count(), r.Stderr)
+	}
+}
