@@ -386,12 +386,23 @@ func TestScheduleRunPreflightIsDryRun(t *testing.T) {
 	home := t.TempDir()
 	f := &fakeSend{}
 	f.install(t)
+	addAccount(t, home, "sales", account.AuthXOAuth2)
+	refreshed, sent := 0, 0
+	setHooks(t, func() error { refreshed++; return nil }, keepalive.TokenAge{}, &sent)
 	saveNews(t, home)
 	mustRun(t, home, "schedule", "add", "m", "--run", "news", "--cron", "@monthly", "--tz", "UTC")
 	mustRun(t, home, "schedule", "run", "m", "--preflight")
 	calls := f.all()
 	if len(calls) != 1 || !slices.Contains(calls[0], "--dry-run") || !slices.Contains(calls[0], "--unattended") {
 		t.Fatalf("preflight should be an unattended dry run: %q", calls)
+	}
+	if refreshed != 1 {
+		t.Fatalf("the preflight should force one token refresh; got %d", refreshed)
+	}
+	// A refresh that needs a person stops the preflight before the dry run.
+	setHooks(t, func() error { return signInErr{} }, keepalive.TokenAge{}, &sent)
+	if r := runCLI(t, home, "", "schedule", "run", "m", "--preflight"); r.Code != exitcode.SignIn || len(f.all()) != 1 {
+		t.Fatalf("exit %d, dry runs %d", r.Code, len(f.all()))
 	}
 }
 

@@ -77,9 +77,13 @@ func TestPreflightSendsNothingAndCatchesRevokedSignIn(t *testing.T) {
 	if n := len(h.smtp.Messages()); n != 0 {
 		t.Fatalf("the preflight sent %d messages", n)
 	}
+	if n := h.auth.RefreshCount(); n != 1 {
+		t.Fatalf("the preflight refreshed %d times, want 1 (the refresh token is what it checks)", n)
+	}
 
+	// Revoked while the access token from sign-in is still valid: only a
+	// refresh finds out.
 	h.auth.RevokeUser(mailbox)
-	h.auth.ExpireAccessTokens()
 	r := run(t, h.home, "schedule", "run", "monthly", "--preflight", "--unattended")
 	if r.Code != 4 {
 		t.Fatalf("preflight with a revoked sign-in: exit %d\n%s", r.Code, r.Stderr)
