@@ -475,3 +475,26 @@ func TestTokenLifetimeCheckAlertsWithoutRefreshing(t *testing.T) {
 		t.Fatalf("alerts %+v", evs)
 	}
 }
+
+func TestInstallWriteSystemdUnits(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("--write writes systemd units on Linux")
+	}
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	home := t.TempDir()
+	r := mustRun(t, home, "schedule", "install", "--write", "--bin", "/usr/local/bin/bluemoon")
+	unit, err := os.ReadFile(filepath.Join(cfg, "systemd", "user", "bluemoon.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "ExecStart=/usr/local/bin/bluemoon --home "+home+" serve") ||
+		!strings.Contains(r.Stdout, "systemctl --user daemon-reload && systemctl --user enable --now bluemoon.service") {
+		t.Fatalf("unit:\n%s\nstdout:\n%s", unit, r.Stdout)
+	}
+	mustRun(t, home, "schedule", "install", "--write", "--bin", "/usr/local/bin/bluemoon", "--keepalive", "sales", "--at", "06:15")
+	timer, err := os.ReadFile(filepath.Join(cfg, "systemd", "user", "bluemoon-keepalive-sales.timer"))
+	if err != nil || !strings.Contains(string(timer), "OnCalendar=*-*-* 06:15:00") {
+		t.Fatalf("timer: %v\n%s", err, timer)
+	}
+}
