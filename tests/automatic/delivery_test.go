@@ -1,12 +1,17 @@
 package automatic
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
 // saveNews writes a three-row list and a body template and saves them as
@@ -116,5 +121,48 @@ func TestPreflightCatchesABrokenTemplate(t *testing.T) {
 	}
 	if n := len(h.smtp.Messages()); n != 0 {
 		t.Fatalf("sent %d", n)
+	}
+}
+
+// Two deliveries through one account never run at once: while another
+// process holds the account (here the test itself), `run` waits, says so,
+// sends nothing; it goes on when the account is free.
+func TestRunWaitsForTheAccount(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses a background process and polling of its output")
+	}
+	h := newOAuthHome(t)
+	saveNews(t, h.home)
+	unlock, err := schedule.LockAccount(context.Background(), h.home, "sales", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "--home", h.home, "run", "news", "--unattended")
+	cmd.Env, _ = env(t)
+	errb := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = errb, errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, "run to say it waits", func() bool {
+		return strings.Contains(errb.String(), "waiting: another delivery through this account is running")
+	})
+	if n := len(h.smtp.Messages()); n != 0 {
+		t.Fatalf("%d messages sent while the account was busy", n)
+	}
+	unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, errb)
+		}
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("run did not go on after the account was freed\n%s", errb)
+	}
+	if n := len(h.smtp.Messages()); n != 3 {
+		t.Fatalf("%d messages, want 3", n)
 	}
 }
