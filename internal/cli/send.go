@@ -101,39 +101,14 @@ func (t *templateFlags) spec(acct *account.Account) (merge.Spec, []merge.Attachm
 	return s, atts, nil
 }
 
-// accountLimits are the account's limits, the provider's presets filling
-// any the user left at zero.
-func accountLimits(acct *account.Account) provider.Limits {
-	l := acct.Limits
-	kind := provider.Generic
-	switch {
-	case l != (provider.Limits{}):
-	case acct.Credentials != "" && acct.SMTPHost == "smtp.gmail.com":
-		kind = provider.Google
-	case acct.SMTPHost == "smtp.office365.com":
-		kind = provider.Microsoft
-	}
-	p := provider.LimitsFor(kind)
-	if l.Connections == 0 {
-		l.Connections = p.Connections
-	}
-	if l.PerConnection == 0 {
-		l.PerConnection = p.PerConnection
-	}
-	if l.MaxMessageBytes == 0 {
-		l.MaxMessageBytes = p.MaxMessageBytes
-	}
-	if acct.Limits == (provider.Limits{}) {
-		l.PerMinute, l.PerDay = p.PerMinute, p.PerDay
-	}
-	return l
-}
+func accountLimits(acct *account.Account) provider.Limits { return delivery.LimitsOf(acct) }
 
 func sendCmd(app *App) *cobra.Command {
 	var lf listFlags
 	var tf templateFlags
 	var acctName, name string
 	var dryRun, skipInvalid, unattended bool
+	var dailyWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "send",
 		Short: "Send a personalised message to every recipient of a list",
@@ -197,7 +172,7 @@ daily limit); 2 bad input.`,
 				return nil
 			}
 			app.Printf("Delivery %d: %d recipient(s) to send to.\n", pf.DeliveryID, pf.Ready)
-			return app.runDelivery(ctx, db.DB, acct, limits, pf.DeliveryID, dial)
+			return app.runDelivery(ctx, db.DB, acct, limits, pf.DeliveryID, dial, dailyWait)
 		},
 	}
 	lf.add(cmd)
@@ -207,7 +182,14 @@ daily limit); 2 bad input.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check everything, send nothing")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "leave out rows with problems (they are listed in the report) instead of refusing")
 	cmd.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser (cron, Task Scheduler)")
+	addDailyWait(cmd, &dailyWait)
 	return cmd
+}
+
+// addDailyWait adds --daily-wait: how long to wait for the daily window
+// to reopen before pausing instead.
+func addDailyWait(cmd *cobra.Command, d *time.Duration) {
+	cmd.Flags().DurationVar(d, "daily-wait", 15*time.Minute, "when the daily limit is reached, wait this long for the window to reopen; longer waits pause the delivery (exit 5)")
 }
 
 func isAuthFailure(err error) bool {
@@ -262,14 +244,14 @@ func (app *App) lockDelivery(id int64) (*flock.Flock, error) {
 
 // runDelivery runs delivery id under its lock, showing progress, and
 // turns the outcome into the exit code.
-func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Account, limits provider.Limits, id int64, dial delivery.Dialer) error {
+func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Account, limits provider.Limits, id int64, dial delivery.Dialer, dailyWait time.Duration) error {
 	fl, err := app.lockDelivery(id)
 	if err != nil {
 		return err
 	}
 	defer fl.Unlock()
 	pr := newProgressPrinter(app)
-	e := &delivery.Engine{DB: db, Dial: dial, Opts: delivery.Options{Limits: limits, Progress: pr.show}}
+	e := &delivery.Engine{DB: db, Dial: dial, Opts: delivery.Options{Limits: limits, Progress: pr.show, MaxDailyWait: dailyWait}}
 	out, err := e.Run(ctx, id)
 	pr.done()
 	if err != nil {
