@@ -20,6 +20,7 @@ type peers struct {
 	Postfix     string // Postfix: AUTH only after STARTTLS, credentials checked by Dovecot
 	PostfixOpen string // Postfix without TLS, offering AUTH in the clear
 	CAFile      string // the CA that signed Dovecot's certificate
+	DownDomain  string // mailboxes Dovecot checks at an OAuth server that does not answer
 	PlainUser   string // passwd-file user for PLAIN / LOGIN
 	PlainPass   string
 }
@@ -63,6 +64,7 @@ func loadPeers() (*peers, error) {
 		Postfix:     get("BLUEMOON_PEER_POSTFIX"),
 		PostfixOpen: get("BLUEMOON_PEER_POSTFIX_CLEAR"),
 		CAFile:      get("BLUEMOON_PEER_CA_FILE"),
+		DownDomain:  get("BLUEMOON_PEER_DOWN_DOMAIN"),
 		PlainUser:   get("BLUEMOON_PEER_PLAIN_USER"),
 		PlainPass:   get("BLUEMOON_PEER_PLAIN_PASSWORD"),
 	}
@@ -70,7 +72,8 @@ func loadPeers() (*peers, error) {
 		"BLUEMOON_PEER_OIDC_ISSUER": p.Issuer, "BLUEMOON_PEER_SUBMISSION": p.Submission,
 		"BLUEMOON_PEER_SUBMISSIONS": p.Submissions, "BLUEMOON_PEER_SINK": p.Sink,
 		"BLUEMOON_PEER_POSTFIX": p.Postfix, "BLUEMOON_PEER_POSTFIX_CLEAR": p.PostfixOpen,
-		"BLUEMOON_PEER_CA_FILE": p.CAFile, "BLUEMOON_PEER_PLAIN_USER": p.PlainUser,
+		"BLUEMOON_PEER_CA_FILE": p.CAFile, "BLUEMOON_PEER_DOWN_DOMAIN": p.DownDomain,
+		"BLUEMOON_PEER_PLAIN_USER": p.PlainUser,
 		"BLUEMOON_PEER_PLAIN_PASSWORD": p.PlainPass,
 	} {
 		if v == "" {
