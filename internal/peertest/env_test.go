@@ -80,7 +80,7 @@ func loadPeers() (*peers, error) {
 		"BLUEMOON_PEER_POSTFIX": p.Postfix, "BLUEMOON_PEER_POSTFIX_CLEAR": p.PostfixOpen,
 		"BLUEMOON_PEER_POSTFIX_CCERT": p.PostfixCert, "BLUEMOON_PEER_CLIENT_CERT": p.ClientCert,
 		"BLUEMOON_PEER_CLIENT_KEY": p.ClientKey,
-		"BLUEMOON_PEER_CA_FILE": p.CAFile, "BLUEMOON_PEER_DOWN_DOMAIN": p.DownDomain,
+		"BLUEMOON_PEER_CA_FILE":    p.CAFile, "BLUEMOON_PEER_DOWN_DOMAIN": p.DownDomain,
 		"BLUEMOON_PEER_PLAIN_USER":     p.PlainUser,
 		"BLUEMOON_PEER_PLAIN_PASSWORD": p.PlainPass,
 	} {
