@@ -30,6 +30,9 @@ type App struct {
 	// IsTerminal reports whether stdin is an interactive terminal; commands
 	// never wait for a person when it is false.
 	IsTerminal func() bool
+	// OpenBrowser, when set, replaces the system browser for sign-ins (the
+	// demo answers its own stand-in's consent page with it).
+	OpenBrowser func(url string) error
 
 	homeDir string
 	dbOnce  sync.Once
@@ -119,8 +122,18 @@ own Google Workspace / Gmail or Microsoft 365 / Outlook.com mailboxes, signing i
 OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --unattended (the convention of every command a timer may start):
+		// what the command writes to stderr also goes to the log file.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flags().Lookup("unattended"); f != nil && f.Value.String() == "true" {
+				app.teeStderrToLog()
+			}
+			return nil
+		},
 	}
-	root.PersistentFlags().StringVar(&app.HomeFlag, "home", "", "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
+	// The default is what the caller already set (the demo runs commands on
+	// its own home), since StringVar overwrites the variable with it.
+	root.PersistentFlags().StringVar(&app.HomeFlag, "home", app.HomeFlag, "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
 	for _, f := range registry {
 		root.AddCommand(f(app))
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
@@ -32,16 +34,76 @@ type job struct {
 // command in this process, so a saved delivery behaves exactly as the same
 // command typed by hand (flags, checks, exit codes). Tests replace it.
 var sendRunner = func(ctx context.Context, app *App, args []string) error {
-	root := NewRoot(app)
-	if c, _, err := root.Find(args[:1]); err != nil || c == root {
-		return fmt.Errorf("this bluemoon has no %q command (the delivery engine is not in this build)", args[0])
-	}
 	home, err := app.Home()
 	if err != nil {
 		return err
 	}
+	// A fresh App whose stderr is also kept, so that a failure the engine
+	// has already explained there can be quoted in the alert.
+	tail := &tailWriter{max: 4096}
+	sub := &App{Stdin: app.Stdin, Stdout: app.Stdout, Stderr: io.MultiWriter(app.Stderr, tail), IsTerminal: app.IsTerminal}
+	if app.log.stamped != nil {
+		// app's stderr already reaches the log file: do not copy it twice.
+		sub.log.stamped = nopCloser{}
+	}
+	defer sub.Close()
+	root := NewRoot(sub)
+	if c, _, err := root.Find(args[:1]); err != nil || c == root {
+		return fmt.Errorf("this bluemoon has no %q command (the delivery engine is not in this build)", args[0])
+	}
 	root.SetArgs(append([]string{"--home", home}, args...))
-	return root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
+	var silent *silentError
+	if errors.As(err, &silent) {
+		if line := tail.lastLine("bluemoon: "); line != "" {
+			return &explainedError{silentError: silent, detail: line}
+		}
+	}
+	return err
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Write(p []byte) (int, error) { return len(p), nil }
+func (nopCloser) Close() error                { return nil }
+
+// explainedError is a failure the engine already printed: Run prints
+// nothing more (it is a silentError), alerts quote the engine's sentence.
+type explainedError struct {
+	*silentError
+	detail string
+}
+
+func (e *explainedError) Unwrap() error { return e.silentError }
+
+// tailWriter keeps the last max bytes written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > w.max {
+		w.buf = w.buf[len(w.buf)-w.max:]
+	}
+	return len(p), nil
+}
+
+// lastLine returns the last line starting with prefix (without it).
+func (w *tailWriter) lastLine(prefix string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	lines := strings.Split(string(w.buf), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(lines[i]), prefix); ok {
+			return rest
+		}
+	}
+	return ""
 }
 
 func (a *App) notifier() *alert.Notifier {
@@ -123,9 +185,15 @@ func alertKind(j job, code int, err error) alert.Kind {
 // errText is the sentence for an alert. An error already explained on
 // stderr (a silent exit code) gets a sentence from its code.
 func errText(err error, what, target string) string {
-	var silent *silentError
+	var (
+		silent    *silentError
+		explained *explainedError
+	)
 	if err == nil {
 		return ""
+	}
+	if errors.As(err, &explained) {
+		return explained.detail
 	}
 	if !errors.As(err, &silent) {
 		return err.Error()

@@ -10,32 +10,52 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/testsend"
 )
 
 // Hooks from automatic delivery (run, schedule, serve, keepalive) to the
-// sign-in and SMTP code. Tests replace them; a nil hook makes its step fail
-// with a clear "not available in this build".
+// sign-in (signin.go, internal/oauth) and SMTP code (testsend.go). They are
+// variables so that tests can replace them.
 var (
 	// refreshToken forces a token refresh for acct; the token source saves
 	// a rotated refresh token before returning. Errors needing a person
 	// implement NeedsSignIn() and ExitCode() 4. unattended: never prompt or
 	// open a browser.
 	refreshToken = func(ctx context.Context, app *App, acct *account.Account, unattended bool) error {
-		if tokenSourceFor == nil {
-			return errors.New("this build has no OAuth sign-in: cannot refresh the token")
+		if !unattended {
+			// A person is here: let the sign-in ask and run if one is needed.
+			if _, err := app.tokenSource(ctx, acct, false); err != nil {
+				return err
+			}
 		}
-		ts, err := tokenSourceFor(app, ctx, acct, unattended)
+		// Exactly one forced refresh: it proves the refresh token works and
+		// resets the provider's idle clock; the source saves the rotated one.
+		src, _, err := app.newSource(ctx, acct)
 		if err != nil {
 			return err
 		}
-		_, err = ts.Refresh(ctx)
+		_, err = src.Refresh(ctx)
 		return err
 	}
 
 	// tokenAge reads, from the token store, when acct signed in and last
-	// refreshed (for the lifetime warnings). Nil: no warnings.
-	tokenAge func(ctx context.Context, app *App, acct *account.Account) (keepalive.TokenAge, error)
+	// refreshed (for the lifetime warnings).
+	tokenAge = func(ctx context.Context, app *App, acct *account.Account) (keepalive.TokenAge, error) {
+		st, err := app.secretStore()
+		if err != nil {
+			return keepalive.TokenAge{}, err
+		}
+		tok, err := oauth.LoadToken(st, acct.Name)
+		if err != nil {
+			return keepalive.TokenAge{}, err
+		}
+		last := tok.LastRefreshed
+		if tok.RefreshTokenAt.After(last) {
+			last = tok.RefreshTokenAt
+		}
+		return keepalive.TokenAge{Provider: tok.Provider, Obtained: tok.ObtainedAt, LastRefreshed: last}, nil
+	}
 
 	// sendTestMessage sends a test message from acct to its own address, and
 	// records it with the other test sends.

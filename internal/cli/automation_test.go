@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -406,5 +407,60 @@ func TestInstallPrintsAllSetups(t *testing.T) {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("missing %q in:\n%s", want, r.Stdout)
 		}
+	}
+}
+
+func TestUnattendedStderrAlsoGoesToTheLogFile(t *testing.T) {
+	home := t.TempDir()
+	saveNews(t, home)
+	old := sendRunner
+	sendRunner = func(_ context.Context, app *App, _ []string) error {
+		app.Warnf("Delivery 7: 1 recipient(s) to send to.\n")
+		return nil
+	}
+	t.Cleanup(func() { sendRunner = old })
+	r := mustRun(t, home, "run", "news", "--unattended")
+	raw, err := os.ReadFile(filepath.Join(home, "logs", LogFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logText := string(raw)
+	if !strings.Contains(r.Stderr, "Delivery 7") || !strings.Contains(logText, "Delivery 7: 1 recipient(s)") {
+		t.Fatalf("engine output not in the log file:\n%s", logText)
+	}
+	if n := strings.Count(logText, "delivery done"); n != 1 {
+		t.Fatalf("'delivery done' logged %d times:\n%s", n, logText)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logText), "\n") {
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", strings.Fields(line)[0]); err != nil {
+			t.Fatalf("log line without a time stamp: %q", line)
+		}
+	}
+}
+
+func TestTokenLifetimeCheckAlertsWithoutRefreshing(t *testing.T) {
+	needSh(t)
+	home := t.TempDir()
+	addAccount(t, home, "sales", account.AuthXOAuth2)
+	addAccount(t, home, "fresh", account.AuthXOAuth2)
+	addAccount(t, home, "relay", account.AuthNone)
+	now := time.Now()
+	old := tokenAge
+	t.Cleanup(func() { tokenAge = old })
+	tokenAge = func(_ context.Context, _ *App, a *account.Account) (keepalive.TokenAge, error) {
+		if a.Name == "sales" { // 85 days without use at Microsoft
+			return keepalive.TokenAge{Provider: provider.Microsoft, Obtained: now.Add(-200 * 24 * time.Hour), LastRefreshed: now.Add(-85 * 24 * time.Hour)}, nil
+		}
+		return keepalive.TokenAge{Provider: provider.Microsoft, Obtained: now.Add(-200 * 24 * time.Hour), LastRefreshed: now}, nil
+	}
+	out := filepath.Join(t.TempDir(), "alerts.json")
+	app := &App{HomeFlag: home, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, IsTerminal: func() bool { return false }}
+	defer app.Close()
+	if n := app.checkTokenLifetimes(context.Background(), alert.Config{Command: "cat >> " + out}, now); n != 1 {
+		t.Fatalf("%d warnings, want 1", n)
+	}
+	evs := readEvents(t, out)
+	if len(evs) != 1 || evs[0].Kind != alert.TokenExpiring || evs[0].Account != "sales" || !strings.Contains(evs[0].Message, "90 days") {
+		t.Fatalf("alerts %+v", evs)
 	}
 }

@@ -95,6 +95,7 @@ instead of a long-running process. 'bluemoon schedule install' prints both set-u
 			}
 			defer lock.Unlock()
 			log.Info("serve started", "home", home, "pid", os.Getpid())
+			go app.watchTokenLifetimes(ctx, fallback)
 			err = sch.Serve(ctx)
 			log.Info("serve stopped")
 			return err

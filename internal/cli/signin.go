@@ -194,10 +194,14 @@ func (app *App) runLogin(ctx context.Context, acct *account.Account, cfg provide
 	if err != nil {
 		return nil, err
 	}
+	opener := signinHooks.openBrowser
+	if app.OpenBrowser != nil {
+		opener = app.OpenBrowser
+	}
 	res, err := oauth.Login(ctx, oauth.LoginOptions{
 		Account: acct.Name, Config: cfg, Mode: mode, Timeout: timeout, Expected: acct.From, Store: st,
 		Stdout: app.Stdout, Stderr: app.Stderr, Stdin: app.Stdin,
-		OpenBrowser: signinHooks.openBrowser, HTTPClient: signinHooks.httpClient,
+		OpenBrowser: opener, HTTPClient: signinHooks.httpClient,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign-in of account %s: %w", acct.Name, err)

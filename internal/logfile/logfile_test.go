@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRotatesBySizeAndKeepsBackups(t *testing.T) {
@@ -49,5 +50,18 @@ func TestFollowsRotationByAnotherProcess(t *testing.T) {
 	cur, _ := os.ReadFile(path)
 	if !bytes.Equal(cur, []byte("two\nthree\n")) {
 		t.Fatalf("current log %q, want the lines written after the rotation", cur)
+	}
+}
+
+func TestStampedWritesWholeLines(t *testing.T) {
+	var out bytes.Buffer
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	w := Stamped(&out, func() time.Time { return at }, strings.ToUpper)
+	w.Write([]byte("Checked 3 row"))
+	w.Write([]byte("(s)\r\nDelivery 5: 3 to send\n\nlast"))
+	w.Close()
+	want := "2026-11-26T09:00:00.000Z CHECKED 3 ROW(S)\n2026-11-26T09:00:00.000Z DELIVERY 5: 3 TO SEND\n2026-11-26T09:00:00.000Z LAST\n"
+	if out.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +43,16 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{DB: sqldb, Path: path}
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// Account settings are nobody else's business; the -wal and -shm files
+	// SQLite adds take the database file's mode.
+	if err := os.Chmod(path, 0o600); err != nil && runtime.GOOS != "windows" {
+		sqldb.Close()
+		return nil, fmt.Errorf("restrict database %s to its owner: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

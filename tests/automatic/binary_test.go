@@ -20,6 +20,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -64,21 +65,40 @@ type result struct {
 }
 
 // env is a child environment in which opening a browser leaves a mark:
-// BROWSER and the usual openers on PATH are replaced by a script that
-// writes a file, so a test can prove no browser was opened.
+// the usual openers on PATH (and BROWSER) are replaced by a script that
+// writes to browserMark, so a test can prove no browser was opened. One
+// per test, so every command of a test shares the mark.
 func env(t *testing.T) (vars []string, browserMark string) {
 	t.Helper()
+	envMu.Lock()
+	defer envMu.Unlock()
+	if e, ok := envs[t]; ok {
+		return e.vars, e.mark
+	}
 	dir := t.TempDir()
-	browserMark = filepath.Join(dir, "browser-opened")
+	mark := filepath.Join(dir, "browser-opened")
 	if runtime.GOOS != "windows" {
-		script := "#!/bin/sh\necho \"$@\" >> " + browserMark + "\n"
+		script := "#!/bin/sh\necho \"$@\" >> " + mark + "\n"
 		for _, name := range []string{"xdg-open", "open", "sensible-browser", "www-browser", "browser"} {
 			os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755)
 		}
 	}
-	vars = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"), "BROWSER="+filepath.Join(dir, "browser"), "DISPLAY=:0")
-	return vars, browserMark
+	e := testEnv{mark: mark, vars: append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"BROWSER="+filepath.Join(dir, "browser"), "DISPLAY=:0")}
+	envs[t] = e
+	t.Cleanup(func() { envMu.Lock(); delete(envs, t); envMu.Unlock() })
+	return e.vars, e.mark
 }
+
+type testEnv struct {
+	vars []string
+	mark string
+}
+
+var (
+	envMu sync.Mutex
+	envs  = map[*testing.T]testEnv{}
+)
 
 // run runs the binary with --home home, stdin an open pipe nobody writes to
 // (a person who never answers), and a minute's limit.
@@ -204,4 +224,16 @@ func needSh(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("notify commands here use /bin/sh")
 	}
+}
+
+// withSaved calls f with the recipients path of saved delivery "news".
+func withSaved(t *testing.T, home string, f func(recipients string)) {
+	t.Helper()
+	withDB(t, home, func(db *store.DB) {
+		d, err := (&saved.Store{DB: db.DB}).Get(context.Background(), "news")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(d.Recipients)
+	})
 }

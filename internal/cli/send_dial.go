@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
+)
+
+// deliveryDialer returns how the delivery engine opens SMTP sessions for
+// acct: the transport (TLS / STARTTLS, XOAUTH2 with the account's token
+// source, PLAIN / LOGIN with its stored password, PIPELINING when offered).
+// The token source is made once, so a sign-in prompt (interactive runs
+// only) happens before the first message, never in the middle.
+func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unattended bool) (delivery.Dialer, error) {
+	var password string
+	var tokens transport.TokenSource
+	switch acct.Auth {
+	case account.AuthXOAuth2:
+		if tokenSourceFor == nil {
+			return nil, errors.New("this build has no OAuth sign-in: cannot send with auth xoauth2")
+		}
+		ts, err := tokenSourceFor(app, ctx, acct, unattended)
+		if err != nil {
+			return nil, err
+		}
+		tokens = ts
+	case account.AuthPlain, account.AuthLogin:
+		p, err := app.accountPassword(acct.Name)
+		if err != nil {
+			return nil, err
+		}
+		password = p
+	}
+	cfg, err := transport.ConfigFor(acct, password, tokens)
+	if err != nil {
+		return nil, exitcode.Usagef("account %s: %w", acct.Name, err)
+	}
+	return func(ctx context.Context, refresh bool) (delivery.Mailer, error) {
+		if refresh && tokens != nil {
+			// The engine asks once after the server refused a token; the
+			// transport then signs in with the fresh one.
+			if _, err := tokens.Refresh(ctx); err != nil {
+				return nil, err
+			}
+		}
+		c, err := transport.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return mailer{c}, nil
+	}, nil
+}
+
+// mailer adapts a transport connection to the engine's Mailer.
+type mailer struct{ c *transport.Conn }
+
+func (m mailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	r, err := m.c.Send(ctx, from, to, msg)
+	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && te.Op == "DATA" && te.Code == 0 {
+			return "", uncertain{err}
+		}
+		return "", err
+	}
+	return r.String(), nil
+}
+
+func (m mailer) Close() error { return m.c.Close() }
+
+// uncertain marks a connection lost during DATA: the server may have taken
+// the message, so the engine records the recipient unknown instead of
+// retrying (which could send it twice).
+type uncertain struct{ error }
+
+func (u uncertain) Unwrap() error   { return u.error }
+func (u uncertain) Uncertain() bool { return true }

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+	"golang.org/x/text/encoding/japanese"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
+)
+
+// addTestAccount stores an account sending to srv without auth.
+func addTestAccount(t *testing.T, home, name string, srv *smtptest.Server, limits provider.Limits) {
+	t.Helper()
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	p, _ := strconv.Atoi(port)
+	err = (&account.Store{DB: db.DB}).Put(context.Background(), &account.Account{
+		Name: name, From: "news@example.com", FromName: "Example News", SMTPHost: host, SMTPPort: p,
+		Security: account.SecurityNone, Auth: account.AuthNone, Limits: limits,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startSMTP(t *testing.T, configure func(*smtptest.Server)) *smtptest.Server {
+	t.Helper()
+	s, err := smtptest.Start(configure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func writeTemp(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSendDryRunPreviewReportSuppress(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 2, PerConnection: 10})
+	sj, _ := japanese.ShiftJIS.NewEncoder().String("email,name\r\nann@example.com,山田花子\r\nbob@example.com,Bob\r\nnot-an-address,Carl\r\ndan@example.com,Dan\r\n")
+	list := writeTemp(t, dir, "list.csv", sj)
+	body := writeTemp(t, dir, "body.txt", "{{.name}} 様\nお知らせです。\n")
+	common := []string{"send", "--account", "news", "--recipients", list, "--subject", "{{.name}}様へ", "--text", body, "--charset", "iso-2022-jp"}
+
+	// Bad row: reported with its number, nothing sent.
+	r := runCLI(t, home, "", common...)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "row 4, email:") || srv.Count() != 0 {
+		t.Fatalf("bad row: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// Dry run with --skip-invalid: checks, signs in, sends nothing.
+	r = mustRun(t, home, append(common, "--skip-invalid", "--dry-run")...)
+	if !strings.Contains(r.Stdout, "Dry run: nothing was sent. 3 recipient(s)") || !strings.Contains(r.Stderr, "signed in") || srv.Count() != 0 {
+		t.Fatalf("dry run:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	// Preview row 2 writes the exact message.
+	eml := filepath.Join(dir, "ann.eml")
+	mustRun(t, home, "preview", "--account", "news", "--recipients", list, "--subject", "{{.name}}様へ", "--text", body, "--charset", "iso-2022-jp", "--row", "2", "--out", eml)
+	raw, _ := os.ReadFile(eml)
+	if !strings.Contains(string(raw), "To: ann@example.com") || !strings.Contains(string(raw), "=?ISO-2022-JP?B?") {
+		t.Fatalf("preview:\n%s", raw)
+	}
+	mustRun(t, home, "suppress", "add", "Dan@example.com")
+	if r := mustRun(t, home, "suppress", "list"); !strings.Contains(r.Stdout, "Dan@example.com") {
+		t.Fatalf("suppress list: %s", r.Stdout)
+	}
+	r = runCLI(t, home, "", append(common, "--skip-invalid", "--name", "autumn")...)
+	if r.Code != 0 || srv.Count() != 2 {
+		t.Fatalf("send: exit %d, server got %d\n%s\n%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
+	}
+	rep := mustRun(t, home, "deliveries", "report", "1", "--csv")
+	for _, want := range []string{"2,ann@example.com,sent,1,250", "3,bob@example.com,sent", "4,not-an-address,skipped", "5,dan@example.com,suppressed"} {
+		if !strings.Contains(rep.Stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, rep.Stdout)
+		}
+	}
+	if l := mustRun(t, home, "deliveries", "list"); !strings.Contains(l.Stdout, "autumn") || !strings.Contains(l.Stdout, "done") {
+		t.Fatalf("list:\n%s", l.Stdout)
+	}
+	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code != 2 || !strings.Contains(r.Stderr, "is done") {
+		t.Fatalf("resume of a finished delivery: %d %s", r.Code, r.Stderr)
+	}
+	// Preview of the message the server got equals what preview wrote, bar Date/Message-ID.
+	got := srv.Messages()[0].Data
+	if strip(string(got)) == "" || !strings.Contains(string(got), "X-Bluemoon-Delivery: 1") {
+		t.Fatalf("received:\n%s", got)
+	}
+}
+
+// strip drops the lines that differ between two renderings of a message.
+func strip(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\r\n") {
+		if strings.HasPrefix(l, "Date:") || strings.HasPrefix(l, "Message-ID:") || strings.HasPrefix(l, "X-Bluemoon") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestSendFailuresExitThree(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			if strings.HasPrefix(rcpt, "gone") {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+			}
+			return nil
+		}
+	})
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.tsv", "email\tname\nok@example.com\tOk\ngone@example.com\tGone\n")
+	body := writeTemp(t, dir, "b.html", "<p>Hi {{.name}}</p>")
+	r := runCLI(t, home, "", "send", "--account", "a", "--recipients", list, "--subject", "Hi", "--html", body)
+	if r.Code != 3 || !strings.Contains(r.Stdout, "1 sent, 1 failed") {
+		t.Fatalf("exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}

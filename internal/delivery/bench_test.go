@@ -1,0 +1,211 @@
+//go:build linux
+
+package delivery
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
+)
+
+// The benchmarks measure the sender alone: the discard SMTP server runs in
+// a child process (this test binary re-executed), so the process CPU time
+// read with getrusage is the sender's — rendering, MIME, the journal in
+// SQLite, the SMTP client with PIPELINING — not the sink's.
+//
+//	go test -run '^$' -bench Deliver -benchtime 1x ./internal/delivery
+//
+// Each benchmark is one full delivery; scripts/bench runs each in its own
+// process so that the peak RSS figure (ru_maxrss) is that delivery's.
+
+const sinkEnv = "BLUEMOON_BENCH_SINK"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(sinkEnv) == "1" {
+		runSink()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// runSink serves a discard SMTP server until stdin closes, printing its
+// address and, at the end, the number of messages it took.
+func runSink() {
+	s, err := smtptest.Start(func(s *smtptest.Server) { s.Discard = true })
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	fmt.Println(s.Addr)
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	fmt.Println(s.Count())
+	s.Close()
+}
+
+type sink struct {
+	cmd  *exec.Cmd
+	addr string
+	in   interface{ Close() error }
+	out  *bufio.Reader
+}
+
+func startSink(b *testing.B) *sink {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), sinkEnv+"=1")
+	in, _ := cmd.StdinPipe()
+	outp, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	out := bufio.NewReader(outp)
+	line, err := out.ReadString('\n')
+	if err != nil || strings.HasPrefix(line, "ERR") {
+		b.Fatalf("sink: %v %s", err, line)
+	}
+	return &sink{cmd: cmd, addr: strings.TrimSpace(line), in: in, out: out}
+}
+
+// stop ends the sink and returns how many messages it accepted.
+func (s *sink) stop() int64 {
+	s.in.Close()
+	line, _ := s.out.ReadString('\n')
+	s.cmd.Wait()
+	n, _ := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
+	return n
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss * 1024 // KiB on Linux
+}
+
+// writeBigList writes n personalised rows without holding them.
+func writeBigList(b *testing.B, n int) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "list.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	w.WriteString("email,name,company,plan\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "user%07d@example.com,Name %d,Company %d,plan-%d\n", i, i, i%997, i%5)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+func benchPlan(list string) Plan {
+	return Plan{
+		Account: "bench",
+		Spec: merge.Spec{
+			Subject: "{{.name}}, your {{.plan}} newsletter",
+			Text:    "Dear {{.name}} of {{.company}},\n\nHere is what is new this month for your {{.plan}} plan.\n\nRegards,\nExample News\n",
+			From:    "news@example.com", FromName: "Example News",
+		},
+		List: list,
+	}
+}
+
+func transportDialer(addr string) Dialer {
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	cfg, err := transport.ConfigFor(&account.Account{SMTPHost: host, SMTPPort: p, Security: account.SecurityNone, Auth: account.AuthNone, From: "news@example.com"}, "", nil)
+	if err != nil {
+		panic(err)
+	}
+	return func(ctx context.Context, refresh bool) (Mailer, error) {
+		c, err := transport.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return benchMailer{c}, nil
+	}
+}
+
+type benchMailer struct{ c *transport.Conn }
+
+func (m benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	r, err := m.c.Send(ctx, from, to, msg)
+	return r.Text, err
+}
+func (m benchMailer) Close() error { return m.c.Close() }
+
+func benchDeliver(b *testing.B, n, conns int) {
+	list := writeBigList(b, n)
+	for b.Loop() {
+		db := openDB(b)
+		s := startSink(b)
+		runtime.GC()
+		cpu0, t0 := cpuTime(), time.Now()
+		pf, err := Prepare(context.Background(), db.DB, benchPlan(list))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu1, t1 := cpuTime(), time.Now()
+		e := &Engine{DB: db.DB, Dial: transportDialer(s.addr), Opts: Options{Limits: provider.Limits{Connections: conns, PerConnection: 10000}}}
+		out, err := e.Run(context.Background(), pf.DeliveryID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu2, t2 := cpuTime(), time.Now()
+		got := s.stop()
+		if out.Counts.Sent != n || got != int64(n) {
+			b.Fatalf("sent %d, sink got %d, want %d", out.Counts.Sent, got, n)
+		}
+		b.ReportMetric(float64(n)/t2.Sub(t1).Seconds(), "msgs/s")
+		b.ReportMetric(float64((cpu2-cpu1).Microseconds())/float64(n), "cpu-µs/msg")
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(n), "preflight-cpu-µs/row")
+		b.ReportMetric(t1.Sub(t0).Seconds(), "preflight-s")
+		b.ReportMetric(float64(maxRSS())/(1<<20), "peak-rss-MiB")
+	}
+}
+
+// BenchmarkDeliver100k: 100,000 personalised messages, journal on.
+func BenchmarkDeliver100k(b *testing.B) { benchDeliver(b, 100_000, 4) }
+
+// BenchmarkDeliver1M: a 1,000,000-row list, read, checked, stored and sent.
+func BenchmarkDeliver1M(b *testing.B) { benchDeliver(b, 1_000_000, 4) }
+
+// BenchmarkPrepare1M: only the preflight and import of a 1,000,000-row list.
+func BenchmarkPrepare1M(b *testing.B) {
+	list := writeBigList(b, 1_000_000)
+	for b.Loop() {
+		db := openDB(b)
+		cpu0, t0 := cpuTime(), time.Now()
+		pf, err := Prepare(context.Background(), db.DB, benchPlan(list))
+		if err != nil || pf.Ready != 1_000_000 {
+			b.Fatal(err, pf)
+		}
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1e6, "cpu-µs/row")
+		b.ReportMetric(time.Since(t0).Seconds(), "s")
+		b.ReportMetric(float64(maxRSS())/(1<<20), "peak-rss-MiB")
+	}
+}

@@ -1,0 +1,219 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Summary is one delivery as `deliveries list` and `show` print it.
+type Summary struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Account     string    `json:"account"`
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason,omitempty"`
+	ResumeAfter time.Time `json:"resume_after,omitzero"`
+	Source      string    `json:"source"`
+	Subject     string    `json:"subject"`
+	Rows        int       `json:"rows"`
+	Duplicates  int       `json:"duplicates"`
+	Counts      Counts    `json:"counts"`
+	CreatedAt   time.Time `json:"created_at"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
+}
+
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Get returns delivery id with its counts.
+func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
+	s, err := scanSummary(db.QueryRowContext(ctx, summarySQL+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Counts, err = countStates(ctx, db, id)
+	return s, err
+}
+
+const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
+	total, duplicates, created_at, started_at, finished_at FROM deliveries`
+
+func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
+	var s Summary
+	var resume, created, started, finished int64
+	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Reason, &resume, &s.Source, &s.Subject,
+		&s.Rows, &s.Duplicates, &created, &started, &finished); err != nil {
+		return nil, err
+	}
+	s.ResumeAfter, s.CreatedAt, s.StartedAt, s.FinishedAt = msTime(resume), msTime(created), msTime(started), msTime(finished)
+	return &s, nil
+}
+
+// List returns every delivery (newest first) with its counts.
+func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
+	rows, err := db.QueryContext(ctx, summarySQL+` WHERE status != 'preparing' ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Summary
+	for rows.Next() {
+		s, err := scanSummary(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, s := range out {
+		if s.Counts, err = countStates(ctx, db, s.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RequestPause asks the process running delivery id to pause (it polls
+// the flag); a delivery that is not running is simply marked paused.
+func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
+	return request(ctx, db, id, "pause")
+}
+
+// RequestCancel asks the running process to cancel delivery id; one that
+// is not running is cancelled at once (its unsent rows become cancelled).
+func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
+	return request(ctx, db, id, "cancel")
+}
+
+func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, error) {
+	s, err := Get(ctx, db, id)
+	if err != nil {
+		return false, err
+	}
+	switch s.Status {
+	case StatusDone, StatusCancelled:
+		return false, &usageErr{fmt.Errorf("delivery %d is already %s", id, s.Status)}
+	case StatusRunning:
+		_, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id)
+		return true, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if what == "cancel" {
+		now := time.Now().UnixMilli()
+		if _, err := tx.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
+			WHERE delivery_id = ? AND state IN ('pending', 'deferred', 'unknown')`, now, id); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', reason = 'cancelled', finished_at = ? WHERE id = ?`, now, id); err != nil {
+			return false, err
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
+		return false, err
+	}
+	return false, tx.Commit()
+}
+
+// Recovery is what Recover found and did.
+type Recovery struct {
+	Unknown []Outcomes // rows that were with the server when the last run stopped
+	Resent  bool       // they were put back to be sent again
+}
+
+// Recover prepares delivery id for another run after a crash: rows still
+// `sending` — a previous process died between marking them and recording
+// the server's answer — become `unknown` and are returned. With
+// resendUnknown, every unknown row (from this crash or an earlier one) is
+// put back to pending. The caller must hold the delivery's run lock, so
+// that no live process owns those `sending` rows.
+func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Recovery, error) {
+	if _, err := Get(ctx, db, id); err != nil {
+		return nil, err
+	}
+	now := time.Now().UnixMilli()
+	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'unknown', updated_at = ?,
+		reply = 'the program stopped while this message was with the server: it may or may not have been sent'
+		WHERE delivery_id = ? AND state = 'sending'`, now, id); err != nil {
+		return nil, err
+	}
+	rec := &Recovery{}
+	err := Report(ctx, db, id, func(o Outcomes) error {
+		if o.State == stateUnknown {
+			rec.Unknown = append(rec.Unknown, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resendUnknown && len(rec.Unknown) > 0 {
+		if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'pending', reply = '', updated_at = ?
+			WHERE delivery_id = ? AND state = 'unknown'`, now, id); err != nil {
+			return nil, err
+		}
+		rec.Resent = true
+		// A finished delivery with unknown rows opens again for them.
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
+			return nil, err
+		}
+	}
+	// A run that died left the status 'running'.
+	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', control = '' WHERE id = ? AND status = 'running'`, id); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Outcomes is one recipient's line of the report.
+type Outcomes struct {
+	Row      int       `json:"row"`
+	Email    string    `json:"email"`
+	State    string    `json:"state"`
+	Attempts int       `json:"attempts"`
+	Reply    string    `json:"reply,omitempty"`
+	NextTry  time.Time `json:"next_try,omitzero"`
+	At       time.Time `json:"at,omitzero"`
+}
+
+// Report calls fn for every row of delivery id's list, in list order,
+// streaming (a report of a million rows is not held in memory).
+func Report(ctx context.Context, db *sql.DB, id int64, fn func(Outcomes) error) error {
+	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at
+		FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? ORDER BY id`, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o Outcomes
+		var next, at int64
+		if err := rows.Scan(&o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at); err != nil {
+			return err
+		}
+		if o.State == stateDeferred {
+			o.NextTry = msTime(next)
+		}
+		o.At = msTime(at)
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,500 @@
+// Package delivery is the bulk delivery engine: a delivery and one row per
+// recipient in SQLite, workers on the account's SMTP connections, the
+// account's limits, retries, and a journal from which any crash is resumed
+// with only the messages then in the server's hands left uncertain.
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+// Recipient states.
+const (
+	statePending    = "pending"
+	stateSending    = "sending"
+	stateSent       = "sent"
+	stateFailed     = "failed"
+	stateDeferred   = "deferred"
+	stateUnknown    = "unknown"
+	stateSkipped    = "skipped"
+	stateSuppressed = "suppressed"
+	stateCancelled  = "cancelled"
+)
+
+// Delivery statuses.
+const (
+	StatusReady     = "ready"
+	StatusRunning   = "running"
+	StatusPaused    = "paused"
+	StatusDone      = "done"
+	StatusCancelled = "cancelled"
+)
+
+// Mailer is one SMTP session: Send hands one message to the server and
+// returns its reply. Errors branch on Uncertain() (the connection broke
+// while the server had the message: recorded unknown, never retried by
+// itself), AuthFailure(), Temporary() (4xx, network: retried later);
+// anything else is permanent for that recipient.
+type Mailer interface {
+	Send(ctx context.Context, from string, to []string, msg []byte) (reply string, err error)
+	Close() error
+}
+
+// Dialer opens an authenticated session. refresh asks for a freshly
+// refreshed token (after the server refused one). Errors implementing
+// NeedsSignIn() true mean a person must sign in again.
+type Dialer func(ctx context.Context, refresh bool) (Mailer, error)
+
+// Options tune the engine; zero values take the defaults in brackets.
+type Options struct {
+	Limits         provider.Limits // the account's limits (provider presets, changed by the user)
+	Clock          Clock           // [real time]
+	ClaimBatch     int             // rows marked sending per transaction at most [4 × connections, ≤ 64]
+	CommitEvery    int             // outcomes per journal transaction at most [256]
+	CommitInterval time.Duration   // longest an outcome waits for its transaction [50ms]
+	RetryBase      time.Duration   // first retry after a temporary failure, doubling [1m]
+	RetryMax       time.Duration   // longest wait between retries [1h]
+	MaxAttempts    int             // attempts before a temporary failure becomes a failure [5]
+	MaxDailyWait   time.Duration   // wait this long for the daily window, else pause [15m]
+	PollInterval   time.Duration   // how often pause/cancel from another process is checked [1s]
+	DialRetries    int             // connection attempts before pausing [3]
+	Progress       func(Progress)  // called from the journal at most every ProgressEvery, and at the end
+	ProgressEvery  time.Duration   // [500ms]
+	Headers        map[string]string
+}
+
+func (o *Options) defaults() {
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.Limits.Connections <= 0 {
+		o.Limits.Connections = 1
+	}
+	if o.ClaimBatch <= 0 {
+		// Small enough that a crash leaves few rows claimed but never
+		// handed over (they too become unknown), big enough that the
+		// durable claim commit is shared by several messages.
+		o.ClaimBatch = 64
+	}
+	if o.CommitEvery <= 0 {
+		o.CommitEvery = 256
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = 50 * time.Millisecond
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = time.Minute
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = time.Hour
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.MaxDailyWait <= 0 {
+		o.MaxDailyWait = 15 * time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.DialRetries <= 0 {
+		o.DialRetries = 3
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 500 * time.Millisecond
+	}
+	if o.Limits.Connections <= 0 {
+		o.Limits.Connections = 1
+	}
+}
+
+// Counts is how many recipients are in each state.
+type Counts struct {
+	Pending    int `json:"pending"`
+	Sending    int `json:"sending"`
+	Sent       int `json:"sent"`
+	Failed     int `json:"failed"`
+	Deferred   int `json:"deferred"`
+	Unknown    int `json:"unknown"`
+	Skipped    int `json:"skipped"`
+	Suppressed int `json:"suppressed"`
+	Cancelled  int `json:"cancelled"`
+}
+
+func (c *Counts) add(state string, n int) {
+	switch state {
+	case statePending:
+		c.Pending += n
+	case stateSending:
+		c.Sending += n
+	case stateSent:
+		c.Sent += n
+	case stateFailed:
+		c.Failed += n
+	case stateDeferred:
+		c.Deferred += n
+	case stateUnknown:
+		c.Unknown += n
+	case stateSkipped:
+		c.Skipped += n
+	case stateSuppressed:
+		c.Suppressed += n
+	case stateCancelled:
+		c.Cancelled += n
+	}
+}
+
+// Progress is a snapshot for a progress bar or log line.
+type Progress struct {
+	Counts
+	Total   int           // recipients to send to (all but skipped and suppressed)
+	Rate    float64       // messages accepted per second, recently
+	ETA     time.Duration // at that rate, for what is left; 0 when unknown
+	Elapsed time.Duration
+}
+
+// Outcome is how a run ended.
+type Outcome struct {
+	ID          int64     `json:"id"`
+	Status      string    `json:"status"` // done | paused | cancelled
+	Reason      string    `json:"reason,omitempty"`
+	SignIn      bool      `json:"sign_in_needed,omitempty"`
+	ResumeAfter time.Time `json:"resume_after,omitzero"`
+	Counts      Counts    `json:"counts"`
+}
+
+// ExitCode is the process exit code the outcome stands for.
+func (o *Outcome) ExitCode() int {
+	switch {
+	case o.SignIn:
+		return 4
+	case o.Status == StatusPaused || o.Status == StatusCancelled:
+		return 5
+	case o.Counts.Failed > 0 || o.Counts.Unknown > 0:
+		return 3 // not every recipient is known to have it
+	}
+	return 0
+}
+
+// job is one recipient on its way through the engine.
+type job struct {
+	id       int64
+	email    string
+	fields   []byte
+	attempts int
+	from     string // the state it was claimed from, to put back if never sent
+
+	state   string // outcome
+	reply   string
+	nextTry int64
+	at      int64
+}
+
+// stop reasons
+type stopReason struct {
+	status      string
+	reason      string
+	signIn      bool
+	resumeAfter time.Time
+}
+
+// Engine runs deliveries stored in db.
+type Engine struct {
+	DB   *sql.DB
+	Dial Dialer
+	Opts Options
+}
+
+// run is the state of one Run.
+type run struct {
+	e       *Engine
+	o       Options
+	id      int64
+	account string
+	tpl     *merge.Template
+	from    string
+
+	work    chan *job
+	results chan *job
+
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	stop     stopReason
+
+	claimed   atomic.Int64 // jobs marked sending (and not returned unsent)
+	committed atomic.Int64 // outcomes written
+	notify    chan struct{}
+
+	sentThisRun atomic.Int64
+	noDial      atomic.Bool // a connection failure stopped the run: workers stop dialing
+
+	mu      sync.Mutex
+	counts  Counts
+	started time.Time
+}
+
+// halt stops the run: no new message is started; those with the server
+// finish and are recorded. The first reason wins.
+func (r *run) halt(s stopReason) {
+	r.stopOnce.Do(func() {
+		r.stop = s
+		close(r.stopCh)
+	})
+}
+
+func (r *run) stopped() bool {
+	select {
+	case <-r.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run sends delivery id until every recipient has an outcome, or it is
+// paused (ctx cancelled, `deliveries pause`, daily limit, sign-in needed)
+// or cancelled. Rows left `sending` by a crash must have been turned into
+// `unknown` by Resume first; Run refuses to start otherwise.
+func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
+	o := e.Opts
+	o.defaults()
+	r := &run{e: e, o: o, id: id, stopCh: make(chan struct{}), notify: make(chan struct{}, 1)}
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	if r.counts.Sending > 0 {
+		return nil, fmt.Errorf("delivery %d has %d recipient(s) left 'sending' by an interrupted run: run 'bluemoon deliveries resume %d'", id, r.counts.Sending, id)
+	}
+	th := NewThrottle(o.Limits.PerMinute, o.Limits.PerDay, o.Clock.Now())
+	if err := seedThrottle(ctx, e.DB, r.account, th, o.Clock.Now()); err != nil {
+		return nil, err
+	}
+	if _, err := e.DB.ExecContext(ctx, `UPDATE deliveries SET status = 'running', reason = '', control = '', resume_after = 0,
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+		return nil, err
+	}
+	r.started = time.Now()
+	// Claimed jobs wait here for a free worker; a stop leaves them to be
+	// sent (they are in flight), so a pause sends at most one batch more.
+	r.work = make(chan *job, o.ClaimBatch)
+	r.results = make(chan *job, 1024)
+
+	// Ctrl-C and `deliveries pause` stop the run the same way.
+	go func() {
+		t := time.NewTicker(o.PollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stopCh:
+				return
+			case <-ctx.Done():
+				r.halt(stopReason{status: StatusPaused, reason: "interrupted"})
+				return
+			case <-t.C:
+				var ctl string
+				if err := e.DB.QueryRowContext(context.WithoutCancel(ctx), `SELECT control FROM deliveries WHERE id = ?`, id).Scan(&ctl); err == nil {
+					switch ctl {
+					case "pause":
+						r.halt(stopReason{status: StatusPaused, reason: "paused by 'bluemoon deliveries pause'"})
+					case "cancel":
+						r.halt(stopReason{status: StatusCancelled, reason: "cancelled"})
+					}
+				}
+			}
+		}
+	}()
+
+	bg := context.WithoutCancel(ctx) // in-flight messages and the journal outlive Ctrl-C
+	journalDone := make(chan error, 1)
+	go func() { journalDone <- r.journal(bg) }()
+	var wg sync.WaitGroup
+	for i := 0; i < o.Limits.Connections; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.worker(bg)
+		}()
+	}
+	feedErr := r.feed(bg, th)
+	if feedErr != nil {
+		r.halt(stopReason{status: StatusPaused, reason: feedErr.Error()})
+	}
+	close(r.work)
+	wg.Wait()
+	close(r.results)
+	jerr := <-journalDone
+	if feedErr == nil {
+		feedErr = jerr
+	}
+	out, err := r.finish(bg)
+	if err != nil {
+		return nil, err
+	}
+	return out, feedErr
+}
+
+func (r *run) load(ctx context.Context) error {
+	var status, cols, tj, optJSON string
+	err := r.e.DB.QueryRowContext(ctx, `SELECT account, status, columns_json, template_json, options_json FROM deliveries WHERE id = ?`, r.id).
+		Scan(&r.account, &status, &cols, &tj, &optJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", r.id)}
+	}
+	if err != nil {
+		return err
+	}
+	switch status {
+	case StatusDone, StatusCancelled:
+		return &usageErr{fmt.Errorf("delivery %d is %s", r.id, status)}
+	case "preparing":
+		return &usageErr{fmt.Errorf("delivery %d was never fully prepared", r.id)}
+	}
+	var columns []string
+	var spec merge.Spec
+	if err := json.Unmarshal([]byte(cols), &columns); err != nil {
+		return fmt.Errorf("delivery %d: columns: %w", r.id, err)
+	}
+	if err := json.Unmarshal([]byte(tj), &spec); err != nil {
+		return fmt.Errorf("delivery %d: template: %w", r.id, err)
+	}
+	atts, err := loadAttachments(ctx, r.e.DB, r.id)
+	if err != nil {
+		return err
+	}
+	var opts struct {
+		EmailColumn string `json:"email_column"`
+	}
+	json.Unmarshal([]byte(optJSON), &opts)
+	emailIdx := -1
+	for i, c := range columns {
+		if c == opts.EmailColumn {
+			emailIdx = i
+		}
+	}
+	if emailIdx < 0 {
+		return fmt.Errorf("delivery %d: the address column %q is not among the stored columns", r.id, opts.EmailColumn)
+	}
+	if r.tpl, err = merge.Compile(spec, columns, emailIdx, atts); err != nil {
+		return fmt.Errorf("delivery %d: template: %w", r.id, err)
+	}
+	r.from = spec.From
+	r.counts, err = countStates(ctx, r.e.DB, r.id)
+	return err
+}
+
+func loadAttachments(ctx context.Context, db *sql.DB, id int64) ([]merge.Attachment, error) {
+	rows, err := db.QueryContext(ctx, `SELECT filename, content_type, data FROM delivery_attachments WHERE delivery_id = ? ORDER BY position`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []merge.Attachment
+	for rows.Next() {
+		var a merge.Attachment
+		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Data); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func countStates(ctx context.Context, db *sql.DB, id int64) (Counts, error) {
+	var c Counts
+	rows, err := db.QueryContext(ctx, `SELECT state, COUNT(*) FROM delivery_recipients WHERE delivery_id = ? GROUP BY state`, id)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return c, err
+		}
+		c.add(s, n)
+	}
+	return c, rows.Err()
+}
+
+func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle, now time.Time) error {
+	rows, err := db.QueryContext(ctx, `SELECT minute, count FROM send_log WHERE account = ? AND minute > ?`, account, now.Unix()/60-1440)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m int64
+		var n int
+		if err := rows.Scan(&m, &n); err != nil {
+			return err
+		}
+		th.Seed(m, n, now)
+	}
+	return rows.Err()
+}
+
+// finish records how the run ended.
+func (r *run) finish(ctx context.Context) (*Outcome, error) {
+	db := r.e.DB
+	out := &Outcome{ID: r.id, Status: StatusDone}
+	if r.stopped() {
+		out.Status, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.reason, r.stop.signIn, r.stop.resumeAfter
+	}
+	now := time.Now().UnixMilli()
+	if out.Status == StatusCancelled {
+		if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
+			WHERE delivery_id = ? AND state IN ('pending', 'deferred', 'unknown')`, now, r.id); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if out.Counts, err = countStates(ctx, db, r.id); err != nil {
+		return nil, err
+	}
+	if out.Status == StatusDone && out.Counts.Pending+out.Counts.Deferred+out.Counts.Sending > 0 {
+		out.Status, out.Reason = StatusPaused, "stopped early"
+	}
+	var resume int64
+	if !out.ResumeAfter.IsZero() {
+		resume = out.ResumeAfter.UnixMilli()
+	}
+	finished := int64(0)
+	if out.Status != StatusPaused {
+		finished = now
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, reason = ?, resume_after = ?, control = '', finished_at = ? WHERE id = ?`,
+		out.Status, out.Reason, resume, finished, r.id); err != nil {
+		return nil, err
+	}
+	if r.o.Progress != nil {
+		r.o.Progress(r.progress())
+	}
+	return out, nil
+}
+
+func (r *run) progress() Progress {
+	r.mu.Lock()
+	c := r.counts
+	r.mu.Unlock()
+	p := Progress{Counts: c, Elapsed: time.Since(r.started)}
+	p.Total = c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled
+	if s := p.Elapsed.Seconds(); s > 0 {
+		p.Rate = float64(r.sentThisRun.Load()) / s
+	}
+	if p.Rate > 0 {
+		left := c.Pending + c.Deferred + c.Sending
+		p.ETA = time.Duration(float64(left) / p.Rate * float64(time.Second))
+	}
+	return p
+}

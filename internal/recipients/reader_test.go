@@ -1,0 +1,124 @@
+package recipients
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/japanese"
+)
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readAll(t *testing.T, r *Reader) (rows [][]string, errs []string) {
+	t.Helper()
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		rows = append(rows, append([]string{}, row.Fields...))
+	}
+}
+
+func TestShiftJISDetectedAndDecoded(t *testing.T) {
+	src := "email,name\r\ntaro@example.jp,山田太郎\r\nhanako@example.jp,佐藤花子①\r\n"
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(writeFile(t, "list.csv", []byte(sjis)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Encoding != "shift_jis" {
+		t.Fatalf("encoding %q, want shift_jis", r.Encoding)
+	}
+	rows, errs := readAll(t, r)
+	if len(errs) > 0 || len(rows) != 2 || rows[0][1] != "山田太郎" || rows[1][1] != "佐藤花子①" {
+		t.Fatalf("rows %q errs %q", rows, errs)
+	}
+}
+
+func TestUTF8WithBOMAndTSVByContent(t *testing.T) {
+	r, err := Open(writeFile(t, "list.txt", []byte("\xef\xbb\xbfEmail\tname\nA@Example.com\tÅsa\n")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Comma != '\t' || r.Encoding != "utf-8" || r.Header()[0] != "Email" {
+		t.Fatalf("comma %q enc %q header %q", r.Comma, r.Encoding, r.Header())
+	}
+	rows, errs := readAll(t, r)
+	if len(errs) > 0 || len(rows) != 1 || rows[0][1] != "Åsa" {
+		t.Fatalf("rows %q errs %q", rows, errs)
+	}
+}
+
+func TestBadRowsNamedWithRowNumbers(t *testing.T) {
+	src := "name,mail\nA,a@example.com\nB,not-an-address\nC\nD,Dee <d@example.com>\nE,e@localhost\nF,f@example.com,g@example.com\n"
+	r, err := Open(writeFile(t, "l.csv", []byte(src)), Options{EmailColumn: "mail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, errs := readAll(t, r)
+	if len(rows) != 1 {
+		t.Fatalf("rows %q", rows)
+	}
+	want := []string{"row 3, mail:", "row 4: has 1 cells", "row 5, mail:", "row 6, mail:", "row 7: has 3 cells"}
+	if len(errs) != len(want) {
+		t.Fatalf("errors %q", errs)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(errs[i], w) {
+			t.Errorf("error %d = %q, want prefix %q", i, errs[i], w)
+		}
+	}
+	var re *RowError
+	if _, err := r.Next(); !errors.Is(err, io.EOF) || errors.As(err, &re) {
+		t.Fatalf("after the end: %v", err)
+	}
+}
+
+func TestMissingEmailColumnSaysWhatToDo(t *testing.T) {
+	_, err := Open(writeFile(t, "l.csv", []byte("name,address\nA,a@example.com\n")), Options{})
+	if err == nil || !strings.Contains(err.Error(), "--email-column") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestNeitherUTF8NorShiftJIS(t *testing.T) {
+	_, err := Open(writeFile(t, "l.csv", []byte("email,name\na@example.com,\xff\xfe\xfd\n")), Options{})
+	if err == nil || !strings.Contains(err.Error(), "--encoding") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestCheckAddress(t *testing.T) {
+	for _, ok := range []string{"a@example.com", "first.last+tag@sub.example.co.jp"} {
+		if err := CheckAddress(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", "a@b", "a@b.", "A <a@b.com>", "a@b.com, c@d.com", "a@@b.com", "a@.b.com"} {
+		if err := CheckAddress(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
