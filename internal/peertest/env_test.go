@@ -19,7 +19,11 @@ type peers struct {
 	Sink        string // where Dovecot and Postfix relay accepted mail: the sink these tests run
 	Postfix     string // Postfix: AUTH only after STARTTLS, credentials checked by Dovecot
 	PostfixOpen string // Postfix without TLS, offering AUTH in the clear
+	PostfixCert string // Postfix requiring a TLS client certificate signed by the test CA
+	ClientCert  string // that client certificate and its key (PEM files)
+	ClientKey   string
 	CAFile      string // the CA that signed Dovecot's certificate
+	DownDomain  string // mailboxes Dovecot checks at an OAuth server that does not answer
 	PlainUser   string // passwd-file user for PLAIN / LOGIN
 	PlainPass   string
 }
@@ -62,7 +66,11 @@ func loadPeers() (*peers, error) {
 		Sink:        get("BLUEMOON_PEER_SINK"),
 		Postfix:     get("BLUEMOON_PEER_POSTFIX"),
 		PostfixOpen: get("BLUEMOON_PEER_POSTFIX_CLEAR"),
+		PostfixCert: get("BLUEMOON_PEER_POSTFIX_CCERT"),
+		ClientCert:  get("BLUEMOON_PEER_CLIENT_CERT"),
+		ClientKey:   get("BLUEMOON_PEER_CLIENT_KEY"),
 		CAFile:      get("BLUEMOON_PEER_CA_FILE"),
+		DownDomain:  get("BLUEMOON_PEER_DOWN_DOMAIN"),
 		PlainUser:   get("BLUEMOON_PEER_PLAIN_USER"),
 		PlainPass:   get("BLUEMOON_PEER_PLAIN_PASSWORD"),
 	}
@@ -70,7 +78,10 @@ func loadPeers() (*peers, error) {
 		"BLUEMOON_PEER_OIDC_ISSUER": p.Issuer, "BLUEMOON_PEER_SUBMISSION": p.Submission,
 		"BLUEMOON_PEER_SUBMISSIONS": p.Submissions, "BLUEMOON_PEER_SINK": p.Sink,
 		"BLUEMOON_PEER_POSTFIX": p.Postfix, "BLUEMOON_PEER_POSTFIX_CLEAR": p.PostfixOpen,
-		"BLUEMOON_PEER_CA_FILE": p.CAFile, "BLUEMOON_PEER_PLAIN_USER": p.PlainUser,
+		"BLUEMOON_PEER_POSTFIX_CCERT": p.PostfixCert, "BLUEMOON_PEER_CLIENT_CERT": p.ClientCert,
+		"BLUEMOON_PEER_CLIENT_KEY": p.ClientKey,
+		"BLUEMOON_PEER_CA_FILE":    p.CAFile, "BLUEMOON_PEER_DOWN_DOMAIN": p.DownDomain,
+		"BLUEMOON_PEER_PLAIN_USER":     p.PlainUser,
 		"BLUEMOON_PEER_PLAIN_PASSWORD": p.PlainPass,
 	} {
 		if v == "" {

@@ -179,3 +179,31 @@ func TestTransportNoCredentialsWithoutSTARTTLS(t *testing.T) {
 		})
 	}
 }
+
+// The admin guide's TLS client certificate: Postfix requires one signed by the test CA on this
+// listener. With the account's client certificate and key the message goes through; without,
+// Postfix ends the session after the TLS handshake and nothing is sent.
+func TestTransportClientCertificate(t *testing.T) {
+	p := needPeers(t)
+	for _, sec := range []account.Security{account.SecurityStartTLS} {
+		tc := peerConfig(t, p.PostfixCert, sec, account.AuthPlain)
+		tc.Username, tc.Password = p.PlainUser, p.PlainPass
+		tc.ClientCert, tc.ClientKey = p.ClientCert, p.ClientKey
+		c, err := dial(t, tc)
+		if err != nil {
+			t.Fatalf("dial with the client certificate: %v", err)
+		}
+		sendAndCheck(t, c, p.PlainUser, "client-cert@bluemoon.test", "utf-8")
+
+		rec := &recorder{}
+		tc.ClientCert, tc.ClientKey, tc.DialContext = "", "", rec.dial
+		_, err = dial(t, tc)
+		if err == nil {
+			t.Fatal("Postfix took a session without the required client certificate")
+		}
+		t.Logf("what the user reads without the certificate: %v", err)
+		if strings.Contains(rec.String(), "AUTH") {
+			t.Error("credentials went out on a session the server was ending")
+		}
+	}
+}

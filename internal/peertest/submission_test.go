@@ -340,6 +340,31 @@ func TestTransportExpiredTokenRefreshedAtReconnect(t *testing.T) {
 	}
 }
 
+// The OAuth server does not answer Dovecot's introspection: Dovecot says 454 4.7.0, and the
+// transport reports a temporary failure (try again later), not a refused sign-in, and does not
+// spend a refresh on a token nobody found fault with.
+func TestTransportOAuthServerDown(t *testing.T) {
+	p := needPeers(t)
+	tokens := &fixedTokens{token: "token-" + uniqueID()}
+	tc := peerConfig(t, p.Submission, account.SecurityStartTLS, account.AuthXOAuth2)
+	tc.Username, tc.Tokens = "someone@"+p.DownDomain, tokens
+	_, err := dial(t, tc)
+	if err == nil {
+		t.Fatal("Dovecot accepted a token it could not check")
+	}
+	t.Logf("what the user reads: %v", err)
+	var te *transport.Error
+	if !errors.As(err, &te) || te.Code != 454 || te.Enhanced != "4.7.0" {
+		t.Fatalf("want Dovecot's 454 4.7.0, got %v", err)
+	}
+	if !transport.IsTemporary(err) || transport.IsAuthFailure(err) {
+		t.Errorf("454 classed temporary=%v auth=%v, want a temporary failure", transport.IsTemporary(err), transport.IsAuthFailure(err))
+	}
+	if tokens.Refreshs != 0 {
+		t.Errorf("refreshed the token %d times for a server-side outage", tokens.Refreshs)
+	}
+}
+
 // PLAIN and LOGIN with the static user of the passwd-file passdb, over both securities; a wrong
 // password is an authentication failure without a challenge, and the password is never shown.
 func TestTransportPassword(t *testing.T) {
