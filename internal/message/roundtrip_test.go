@@ -331,7 +331,8 @@ func TestISO2022JPRefusesWhatItCannotCarry(t *testing.T) {
 	}{
 		{func(m *Message) { m.Subject = "ご案内 🎉 です" }, "Subject", '🎉', "character 5"},
 		{func(m *Message) { m.Text = "一行目\n二行目に 한국어" }, "Text", '한', "line 2, column 6"},
-		{func(m *Message) { m.From.Name = "ｶﾀｶﾅ商事" }, "From name", 'ｶ', "character 1"},
+		{func(m *Message) { m.From.Name = "ﾊﾞﾅﾅ♡商事" }, "From name", '♡', "character 5"},
+		{func(m *Message) { m.Headers = map[string]string{"X-Note": "メモ ✓"} }, "Header X-Note", '✓', "character 4"},
 		{func(m *Message) { m.To[0].Name = "Zoë" }, "To #1 name", 'ë', "character 3"},
 		{func(m *Message) { m.HTML = "<p>𠮷野家</p>" }, "HTML", '𠮷', "line 1, column 4"},
 	}
@@ -360,6 +361,56 @@ func TestISO2022JPRefusesWhatItCannotCarry(t *testing.T) {
 		if p.TextCharset != UTF8 || p.Subject != m.Subject || p.From.Name != m.From.Name || lf(p.Text) != m.Text {
 			t.Errorf("%s fallback: charset %q subject %q from %q text %q", c.field, p.TextCharset, p.Subject, p.From.Name, p.Text)
 		}
+	}
+}
+
+// ISO-2022-JP (RFC 1468) has no half-width katakana; Japanese users expect
+// them widened, with ﾞ and ﾟ joined to the kana before them, rather than
+// the message refused. UTF-8 carries them as typed.
+func TestISO2022JPWidensHalfwidthKatakana(t *testing.T) {
+	m := &Message{From: Address{Name: "ｶﾌﾞｼｷｶﾞｲｼｬ ﾌﾞﾙｰﾑｰﾝ", Addr: "a@example.com"}, To: []Address{{Name: "ｻﾄｳ ﾊﾅｺ 様", Addr: "b@example.com"}},
+		Subject:     "ﾊﾟｿｺﾝ教室｢ｾﾐﾅｰ｣のご案内｡ｳﾞｨﾝﾃｰｼﾞ",
+		Text:        "ﾎﾟｲﾝﾄ: ﾜﾞ ﾞ ｦ\nｱｲｳｴｵ ｶﾞｷﾞｸﾞｹﾞｺﾞ ﾊﾟﾋﾟﾌﾟﾍﾟﾎﾟ\n",
+		Attachments: []Attachment{{Filename: "ｶﾀﾛｸﾞ.pdf", Data: []byte("x")}}, Charset: ISO2022JP}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("\x1b(I")) {
+		t.Error("JIS X 0201 katakana escape (ESC ( I) in the message")
+	}
+	p := parse(t, raw)
+	if p.TextCharset != ISO2022JP {
+		t.Fatalf("charset %q", p.TextCharset)
+	}
+	if p.From.Name != "カブシキガイシャ ブルームーン" || p.To[0].Name != "サトウ ハナコ 様" {
+		t.Errorf("From %q To %q", p.From.Name, p.To[0].Name)
+	}
+	if p.Subject != "パソコン教室「セミナー」のご案内。ヴィンテージ" {
+		t.Errorf("Subject %q", p.Subject)
+	}
+	// ヷ is not in JIS X 0208: ﾜﾞ is ワ and a spacing ゛, as is a lone ﾞ.
+	if want := "ポイント: ワ゛ ゛ ヲ\nアイウエオ ガギグゲゴ パピプペポ\n"; lf(p.Text) != want {
+		t.Errorf("Text %q, want %q", lf(p.Text), want)
+	}
+	// A file name is not changed: it goes as UTF-8 in name= too.
+	if p.Names["ｶﾀﾛｸﾞ.pdf"] != "ｶﾀﾛｸﾞ.pdf" {
+		t.Errorf("attachment names %v", p.Names)
+	}
+
+	for r := rune(0xff61); r <= 0xff9f; r++ {
+		if _, bad := appendJIS(nil, string(r), false); bad >= 0 {
+			t.Errorf("%q (U+%04X) alone is not widened to a JIS X 0208 character", r, r)
+		}
+	}
+
+	m.Charset = UTF8
+	raw, err = m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := parse(t, raw); p.Subject != m.Subject || lf(p.Text) != m.Text || p.From.Name != m.From.Name {
+		t.Errorf("UTF-8 changed the text: subject %q text %q from %q", p.Subject, p.Text, p.From.Name)
 	}
 }
 
