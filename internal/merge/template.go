@@ -16,6 +16,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 )
 
 // Spec is what the user wrote: it is stored with the delivery.
@@ -28,13 +30,6 @@ type Spec struct {
 	AttachDir    string `json:"attach_dir,omitempty"`    // relative names in that column are under it
 	From         string `json:"from"`
 	FromName     string `json:"from_name,omitempty"`
-}
-
-// Attachment is a file sent with the message.
-type Attachment struct {
-	Filename    string
-	ContentType string
-	Data        []byte
 }
 
 // Template is a Spec parsed once for a list with the given columns; Render
@@ -70,15 +65,16 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 	if spec.Text == "" && spec.HTML == "" {
 		return nil, errors.New("give a body: --text FILE and/or --html FILE")
 	}
-	switch strings.ToLower(spec.Charset) {
-	case "", "utf-8", "utf8":
-		spec.Charset = "utf-8"
-	case "iso-2022-jp", "iso2022jp", "jis":
-		spec.Charset = "iso-2022-jp"
-	default:
+	cs, err := message.NormalizeCharset(spec.Charset)
+	if err != nil {
 		return nil, fmt.Errorf("--charset %q: use utf-8 or iso-2022-jp", spec.Charset)
 	}
-	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1, common: common}
+	spec.Charset = cs
+	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1}
+	// Every message carries the common attachments: encode them once.
+	for _, a := range common {
+		t.common = append(t.common, a.Prepared())
+	}
 	known := map[string]int{}
 	for i, c := range columns {
 		known[c] = i
@@ -92,7 +88,6 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 	}
 	used := map[string]bool{}
 	direct := map[string]bool{}
-	var err error
 	if t.subject, err = texttemplate.New("subject").Option("missingkey=error").Parse(spec.Subject); err != nil {
 		return nil, fmt.Errorf("--subject: %w", err)
 	}
@@ -189,6 +184,8 @@ type Content struct {
 	Subject     string
 	Text, HTML  string
 	Attachments []Attachment
+
+	to [1]message.Address // Message's To, reused
 }
 
 // Renderer renders rows one after another, reusing its buffers: one per
