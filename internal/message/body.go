@@ -64,6 +64,20 @@ func (b *builder) textPart(ctype, fieldName, text string) {
 // scanText counts text's non-ASCII bytes, measures its longest line, and
 // reports whether it has a line break that is not CRLF (a lone LF or CR).
 func scanText(text string) (nonASCII, longest int, bare bool) {
+	for i := 0; i < len(text); i++ {
+		nonASCII += int(text[i] >> 7)
+	}
+	if strings.IndexByte(text, '\r') < 0 { // the usual case: LF line breaks, all bare
+		for rest := text; ; {
+			i := strings.IndexByte(rest, '\n')
+			if i < 0 {
+				return nonASCII, max(longest, len(rest)), bare
+			}
+			bare, longest = true, max(longest, i)
+			rest = rest[i+1:]
+		}
+	}
+	nonASCII = 0
 	cur := 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -96,7 +110,10 @@ func (b *builder) writeCRLF(text string, bare bool) {
 		return
 	}
 	for len(text) > 0 {
-		i := strings.IndexAny(text, "\r\n")
+		i := strings.IndexByte(text, '\n')
+		if cr := strings.IndexByte(text, '\r'); cr >= 0 && (i < 0 || cr < i) {
+			i = cr
+		}
 		if i < 0 {
 			b.raw(text)
 			return

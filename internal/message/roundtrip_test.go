@@ -523,3 +523,44 @@ func TestAttachmentNamesOutsideJIS(t *testing.T) {
 		}
 	}
 }
+
+// The Date field is RFC 1123 with a numeric zone, whatever the zone.
+func TestDateField(t *testing.T) {
+	for _, d := range []time.Time{
+		time.Date(2026, 11, 26, 14, 3, 9, 0, time.FixedZone("JST", 9*3600)),
+		time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(3*3600+30*60))),
+		time.Date(2026, 3, 1, 5, 6, 7, 0, time.FixedZone("", 5*3600+45*60)),
+	} {
+		m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: "x", Date: d}
+		raw, err := m.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "\r\nDate: " + d.Format(time.RFC1123Z) + "\r\n"
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("no %q in\n%s", want, raw)
+		}
+	}
+}
+
+// Every kind of line break goes out as CRLF, in each transfer encoding.
+func TestLineBreaksBecomeCRLF(t *testing.T) {
+	for _, text := range []string{
+		"one\ntwo\r\nthree\rfour\n",   // 7bit
+		"Zoë\ntwo\r\nthree\rfour\n\n", // quoted-printable
+		"日本語\n二行目\r\n三行目\r四行目",        // base64
+	} {
+		for _, cs := range []string{UTF8, ISO2022JP} {
+			m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: text, Charset: cs, FallbackUTF8: true}
+			raw, err := m.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.NewReplacer("\r\n", "\r\n", "\n", "\r\n", "\r", "\r\n").Replace(text)
+			if p := parse(t, raw); p.Text != want {
+				t.Errorf("%s %q: text %q, want %q", cs, text, p.Text, want)
+			}
+		}
+	}
+}
