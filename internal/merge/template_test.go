@@ -228,3 +228,44 @@ func attachedFiles(t *testing.T, raw []byte) map[string][]byte {
 		}
 	}
 }
+
+// Templates of only text and {{.column}} are joined without text/template;
+// the result must be what text/template prints, and anything more goes
+// through text/template.
+func TestPlainTemplatesRenderAsTextTemplate(t *testing.T) {
+	row := []string{"a@example.com", "山田 <太郎> & \"co\"", "{{.name}} %v"}
+	for _, c := range []struct {
+		src    string
+		joined bool
+	}{
+		{"Hello {{.name}}", true},
+		{"{{.name}}{{.note}}{{.email}}", true},
+		{"  {{- .name -}}  \n様\n{{ .note }}\n", true},
+		{"no fields at all", true},
+		{"{{/* a comment */}}Hi {{.name}}", true},
+		{"{{if .note}}({{.note}}){{end}}", false},
+		{`{{.name | printf "%q"}}`, false},
+		{`{{index . "name"}}`, false},
+		{"{{$x := .name}}{{$x}}", false},
+	} {
+		tp := compile(t, Spec{Subject: "s", Text: c.src})
+		if (tp.textPlan != nil) != c.joined {
+			t.Errorf("%q: joined %v, want %v", c.src, tp.textPlan != nil, c.joined)
+		}
+		var got Content
+		if err := tp.NewRenderer().Render(row, &got); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		data := map[string]string{}
+		for i, col := range cols {
+			data[col] = row[i]
+		}
+		if err := tp.text.Execute(&want, data); err != nil {
+			t.Fatal(err)
+		}
+		if got.Text != want.String() {
+			t.Errorf("%q: %q, text/template prints %q", c.src, got.Text, want.String())
+		}
+	}
+}
