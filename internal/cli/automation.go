@@ -226,6 +226,23 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 	if j.Alert.IsZero() {
 		j.Alert = d.Alert
 	}
+	if j.Preflight {
+		// The refresh token is what dies between now and the delivery: an
+		// access token still valid for an hour proves nothing about it, so
+		// the preflight forces a refresh (saving a rotated token as usual).
+		acct, err := (&account.Store{DB: db.DB}).Get(ctx, d.Account)
+		if errors.Is(err, account.ErrNotFound) {
+			return d.Account, &exitcode.UsageError{Err: err}
+		}
+		if err != nil {
+			return d.Account, err
+		}
+		if acct.Auth == account.AuthXOAuth2 {
+			if err := refreshToken(ctx, a, acct, j.Unattended); err != nil {
+				return d.Account, err
+			}
+		}
+	}
 	args := d.Args()
 	if j.Preflight {
 		// The engine's dry run is the preflight: every row parsed, every

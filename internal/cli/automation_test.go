@@ -386,12 +386,23 @@ func TestScheduleRunPreflightIsDryRun(t *testing.T) {
 	home := t.TempDir()
 	f := &fakeSend{}
 	f.install(t)
+	addAccount(t, home, "sales", account.AuthXOAuth2)
+	refreshed, sent := 0, 0
+	setHooks(t, func() error { refreshed++; return nil }, keepalive.TokenAge{}, &sent)
 	saveNews(t, home)
 	mustRun(t, home, "schedule", "add", "m", "--run", "news", "--cron", "@monthly", "--tz", "UTC")
 	mustRun(t, home, "schedule", "run", "m", "--preflight")
 	calls := f.all()
 	if len(calls) != 1 || !slices.Contains(calls[0], "--dry-run") || !slices.Contains(calls[0], "--unattended") {
 		t.Fatalf("preflight should be an unattended dry run: %q", calls)
+	}
+	if refreshed != 1 {
+		t.Fatalf("the preflight should force one token refresh; got %d", refreshed)
+	}
+	// A refresh that needs a person stops the preflight before the dry run.
+	setHooks(t, func() error { return signInErr{} }, keepalive.TokenAge{}, &sent)
+	if r := runCLI(t, home, "", "schedule", "run", "m", "--preflight"); r.Code != exitcode.SignIn || len(f.all()) != 1 {
+		t.Fatalf("exit %d, dry runs %d", r.Code, len(f.all()))
 	}
 }
 
@@ -462,5 +473,28 @@ func TestTokenLifetimeCheckAlertsWithoutRefreshing(t *testing.T) {
 	evs := readEvents(t, out)
 	if len(evs) != 1 || evs[0].Kind != alert.TokenExpiring || evs[0].Account != "sales" || !strings.Contains(evs[0].Message, "90 days") {
 		t.Fatalf("alerts %+v", evs)
+	}
+}
+
+func TestInstallWriteSystemdUnits(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("--write writes systemd units on Linux")
+	}
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	home := t.TempDir()
+	r := mustRun(t, home, "schedule", "install", "--write", "--bin", "/usr/local/bin/bluemoon")
+	unit, err := os.ReadFile(filepath.Join(cfg, "systemd", "user", "bluemoon.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "ExecStart=/usr/local/bin/bluemoon --home "+home+" serve") ||
+		!strings.Contains(r.Stdout, "systemctl --user daemon-reload && systemctl --user enable --now bluemoon.service") {
+		t.Fatalf("unit:\n%s\nstdout:\n%s", unit, r.Stdout)
+	}
+	mustRun(t, home, "schedule", "install", "--write", "--bin", "/usr/local/bin/bluemoon", "--keepalive", "sales", "--at", "06:15")
+	timer, err := os.ReadFile(filepath.Join(cfg, "systemd", "user", "bluemoon-keepalive-sales.timer"))
+	if err != nil || !strings.Contains(string(timer), "OnCalendar=*-*-* 06:15:00") {
+		t.Fatalf("timer: %v\n%s", err, timer)
 	}
 }

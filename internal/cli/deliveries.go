@@ -137,6 +137,7 @@ func deliveriesCmd(app *App) *cobra.Command {
 		},
 	}
 	var resendUnknown, unattended bool
+	var dailyWait time.Duration
 	resume := &cobra.Command{
 		Use:   "resume ID",
 		Short: "Go on with a paused or interrupted delivery",
@@ -187,11 +188,12 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 			if err != nil {
 				return err
 			}
-			return app.runDelivery(ctx, db.DB, acct, accountLimits(acct), id, dial)
+			return app.runDelivery(ctx, db.DB, acct, accountLimits(acct), id, dial, dailyWait)
 		},
 	}
 	resume.Flags().BoolVar(&resendUnknown, "resend-unknown", false, "send again to the recipients whose outcome is unknown")
 	resume.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser")
+	addDailyWait(resume, &dailyWait)
 	var repCSV, repJSON bool
 	report := &cobra.Command{
 		Use: "report ID", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: cobra.ExactArgs(1),

@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
@@ -33,6 +34,12 @@ Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := notify.Validate(); err != nil {
 				return &exitcode.UsageError{Err: err}
+			}
+			if db, err := app.DB(cmd.Context()); err == nil && !sendTest {
+				if acct, err := (&account.Store{DB: db.DB}).Get(cmd.Context(), args[0]); err == nil && acct.Auth != account.AuthXOAuth2 {
+					app.Printf("account %s signs in with %q: there is no token to keep alive (--send-test checks the account)\n", acct.Name, acct.Auth)
+					return nil
+				}
 			}
 			err := app.runJob(cmd.Context(), job{
 				Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest,

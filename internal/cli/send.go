@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -101,39 +102,14 @@ func (t *templateFlags) spec(acct *account.Account) (merge.Spec, []merge.Attachm
 	return s, atts, nil
 }
 
-// accountLimits are the account's limits, the provider's presets filling
-// any the user left at zero.
-func accountLimits(acct *account.Account) provider.Limits {
-	l := acct.Limits
-	kind := provider.Generic
-	switch {
-	case l != (provider.Limits{}):
-	case acct.Credentials != "" && acct.SMTPHost == "smtp.gmail.com":
-		kind = provider.Google
-	case acct.SMTPHost == "smtp.office365.com":
-		kind = provider.Microsoft
-	}
-	p := provider.LimitsFor(kind)
-	if l.Connections == 0 {
-		l.Connections = p.Connections
-	}
-	if l.PerConnection == 0 {
-		l.PerConnection = p.PerConnection
-	}
-	if l.MaxMessageBytes == 0 {
-		l.MaxMessageBytes = p.MaxMessageBytes
-	}
-	if acct.Limits == (provider.Limits{}) {
-		l.PerMinute, l.PerDay = p.PerMinute, p.PerDay
-	}
-	return l
-}
+func accountLimits(acct *account.Account) provider.Limits { return delivery.LimitsOf(acct) }
 
 func sendCmd(app *App) *cobra.Command {
 	var lf listFlags
 	var tf templateFlags
 	var acctName, name string
 	var dryRun, skipInvalid, unattended bool
+	var dailyWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "send",
 		Short: "Send a personalised message to every recipient of a list",
@@ -187,17 +163,17 @@ daily limit); 2 bad input.`,
 				return err
 			}
 			if authErr != nil {
-				if exitcode.For(authErr) == exitcode.SignIn || isAuthFailure(authErr) {
-					return exitWith(exitcode.SignIn)
+				if isAuthFailure(authErr) {
+					return exitWith(exitcode.SignIn) // a person must fix the sign-in
 				}
-				return exitWith(exitcode.Error)
+				return exitWith(exitcode.For(authErr))
 			}
 			if dryRun {
 				app.Printf("Dry run: nothing was sent. %d recipient(s) would get a message.\n", pf.Ready)
 				return nil
 			}
 			app.Printf("Delivery %d: %d recipient(s) to send to.\n", pf.DeliveryID, pf.Ready)
-			return app.runDelivery(ctx, db.DB, acct, limits, pf.DeliveryID, dial)
+			return app.runDelivery(ctx, db.DB, acct, limits, pf.DeliveryID, dial, dailyWait)
 		},
 	}
 	lf.add(cmd)
@@ -207,7 +183,14 @@ daily limit); 2 bad input.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check everything, send nothing")
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "leave out rows with problems (they are listed in the report) instead of refusing")
 	cmd.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser (cron, Task Scheduler)")
+	addDailyWait(cmd, &dailyWait)
 	return cmd
+}
+
+// addDailyWait adds --daily-wait: how long to wait for the daily window
+// to reopen before pausing instead.
+func addDailyWait(cmd *cobra.Command, d *time.Duration) {
+	cmd.Flags().DurationVar(d, "daily-wait", 15*time.Minute, "when the daily limit is reached, wait this long for the window to reopen; longer waits pause the delivery (exit 5)")
 }
 
 func isAuthFailure(err error) bool {
@@ -241,16 +224,7 @@ func (app *App) printPreflight(pf *delivery.Preflight) {
 // lockDelivery takes the delivery's run lock: one process at a time runs
 // or recovers a delivery, so `resume` never touches a live run's rows.
 func (app *App) lockDelivery(id int64) (*flock.Flock, error) {
-	dir, err := app.Home()
-	if err != nil {
-		return nil, err
-	}
-	ldir := filepath.Join(dir, "locks")
-	if err := os.MkdirAll(ldir, 0o700); err != nil {
-		return nil, err
-	}
-	fl := flock.New(filepath.Join(ldir, fmt.Sprintf("delivery-%d.lock", id)))
-	ok, err := fl.TryLock()
+	fl, ok, err := app.tryLock(fmt.Sprintf("delivery-%d.lock", id))
 	if err != nil {
 		return nil, err
 	}
@@ -260,16 +234,56 @@ func (app *App) lockDelivery(id int64) (*flock.Flock, error) {
 	return fl, nil
 }
 
+// busyError: the account is sending another delivery; this one is left
+// ready to resume (exit code 5, like a pause).
+type busyError struct{ msg string }
+
+func (e *busyError) Error() string { return e.msg }
+func (e *busyError) ExitCode() int { return exitcode.Paused }
+
+// lockAccount takes the account's send lock: the provider's limits are per
+// mailbox, so one delivery at a time per account keeps the per-minute,
+// daily and connection counts true across processes.
+func (app *App) lockAccount(name string, id int64) (*flock.Flock, error) {
+	fl, ok, err := app.tryLock("account-" + hex.EncodeToString([]byte(name)) + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &busyError{fmt.Sprintf("account %s is sending another delivery in another bluemoon process (its limits are per mailbox); delivery %d is ready: run 'bluemoon deliveries resume %d' when that one is done", name, id, id)}
+	}
+	return fl, nil
+}
+
+func (app *App) tryLock(name string) (*flock.Flock, bool, error) {
+	dir, err := app.Home()
+	if err != nil {
+		return nil, false, err
+	}
+	ldir := filepath.Join(dir, "locks")
+	if err := os.MkdirAll(ldir, 0o700); err != nil {
+		return nil, false, err
+	}
+	fl := flock.New(filepath.Join(ldir, name))
+	ok, err := fl.TryLock()
+	return fl, ok, err
+}
+
 // runDelivery runs delivery id under its lock, showing progress, and
 // turns the outcome into the exit code.
-func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Account, limits provider.Limits, id int64, dial delivery.Dialer) error {
+func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Account, limits provider.Limits, id int64, dial delivery.Dialer, dailyWait time.Duration) error {
+	al, err := app.lockAccount(acct.Name, id)
+	if err != nil {
+		return err
+	}
+	defer al.Unlock()
 	fl, err := app.lockDelivery(id)
 	if err != nil {
 		return err
 	}
 	defer fl.Unlock()
 	pr := newProgressPrinter(app)
-	e := &delivery.Engine{DB: db, Dial: dial, Opts: delivery.Options{Limits: limits, Progress: pr.show}}
+	e := &delivery.Engine{DB: db, Dial: dial, Opts: delivery.Options{Limits: limits, Progress: pr.show, MaxDailyWait: dailyWait}}
 	out, err := e.Run(ctx, id)
 	pr.done()
 	if err != nil {

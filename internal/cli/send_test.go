@@ -139,3 +139,107 @@ func TestSendFailuresExitThree(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+func TestSuppressImportListRemove(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	plain := writeTemp(t, dir, "bounces.txt", "# bounced in October\na@example.com\nnot an address\nB@example.com\n")
+	r := mustRun(t, home, "suppress", "import", plain, "--reason", "bounced")
+	if !strings.Contains(r.Stdout, "Suppressed 2 new") || !strings.Contains(r.Stderr, "line 3") {
+		t.Fatalf("import plain:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	csvFile := writeTemp(t, dir, "unsub.csv", "name,mail\nBee,b@example.com\nCee,c@example.com\n")
+	r = mustRun(t, home, "suppress", "import", csvFile, "--email-column", "mail")
+	if !strings.Contains(r.Stdout, "Suppressed 1 new address(es); 1 already were") {
+		t.Fatalf("import csv:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	r = mustRun(t, home, "suppress", "list", "--json")
+	if !strings.Contains(r.Stdout, `"addr": "a@example.com"`) || !strings.Contains(r.Stdout, `"reason": "bounced"`) || !strings.Contains(r.Stdout, "c@example.com") {
+		t.Fatalf("list:\n%s", r.Stdout)
+	}
+	mustRun(t, home, "suppress", "remove", "A@EXAMPLE.COM")
+	if r := runCLI(t, home, "", "suppress", "remove", "a@example.com"); r.Code != 2 {
+		t.Fatalf("removing an address not on the list: exit %d", r.Code)
+	}
+	if r := mustRun(t, home, "suppress", "list"); strings.Contains(r.Stdout, "a@example.com") {
+		t.Fatalf("still listed:\n%s", r.Stdout)
+	}
+}
+
+func TestPauseAndCancelAStoppedDelivery(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	// 1 per day: the first message goes, then the delivery pauses until tomorrow.
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1, PerDay: 1})
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\ny@example.com\nz@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	r := runCLI(t, home, "", "send", "--account", "a", "--recipients", list, "--subject", "s", "--text", body)
+	if r.Code != 5 || !strings.Contains(r.Stdout, "1 messages per 24 hours") || srv.Count() != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if s := mustRun(t, home, "deliveries", "show", "1"); !strings.Contains(s.Stdout, "Can go on after") || !strings.Contains(s.Stdout, "paused") {
+		t.Fatalf("show:\n%s", s.Stdout)
+	}
+	mustRun(t, home, "deliveries", "cancel", "1")
+	rep := mustRun(t, home, "deliveries", "report", "1", "--json")
+	if strings.Count(rep.Stdout, `"state": "cancelled"`)+strings.Count(rep.Stdout, `"state":"cancelled"`) != 2 || !strings.Contains(rep.Stdout, `"sent"`) {
+		t.Fatalf("report:\n%s", rep.Stdout)
+	}
+	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code != 2 {
+		t.Fatalf("resume of a cancelled delivery: exit %d", r.Code)
+	}
+}
+
+func TestSendRefusedSignInSendsNothing(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, func(s *smtptest.Server) { s.User, s.Password = "news@example.com", "right" })
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	// Make it a password account with the wrong password.
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &account.Store{DB: db.DB}
+	acct, _ := st.Get(context.Background(), "a")
+	acct.Auth = account.AuthPlain
+	if err := st.Put(context.Background(), acct); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	args := []string{"send", "--account", "a", "--recipients", list, "--subject", "s", "--text", body}
+	// No password stored: a usage error naming what to do, nothing sent.
+	if r := runCLI(t, home, "", args...); r.Code != 2 || !strings.Contains(r.Stderr, "password") {
+		t.Fatalf("no password: exit %d\n%s", r.Code, r.Stderr)
+	}
+	pw := writeTemp(t, dir, "pw", "wrong")
+	mustRun(t, home, "account", "edit", "a", "--password-file", pw)
+	r := runCLI(t, home, "", args...)
+	if r.Code != 4 || !strings.Contains(r.Stderr, "cannot sign in") || strings.Contains(r.Stderr, "wrong") || srv.Count() != 0 {
+		t.Fatalf("wrong password: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if l := mustRun(t, home, "deliveries", "list"); strings.Contains(l.Stdout, "l.csv") {
+		t.Fatalf("a delivery was stored:\n%s", l.Stdout)
+	}
+}
+
+func TestOneDeliveryPerAccountAtATime(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	app := &App{HomeFlag: home}
+	held, err := app.lockAccount("a", 0) // another process sending on the account
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	r := runCLI(t, home, "", "send", "--account", "a", "--recipients", list, "--subject", "s", "--text", body)
+	if r.Code != 5 || !strings.Contains(r.Stderr, "deliveries resume 1") || srv.Count() != 0 {
+		t.Fatalf("busy account: exit %d\n%s", r.Code, r.Stderr)
+	}
+	held.Unlock()
+	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code != 0 || srv.Count() != 1 {
+		t.Fatalf("resume: exit %d, server %d\n%s", r.Code, srv.Count(), r.Stderr)
+	}
+}

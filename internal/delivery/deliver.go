@@ -3,6 +3,10 @@ package delivery
 import (
 	"context"
 	"database/sql"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // Deliver prepares plan (preflight included) and, unless it is a dry run
@@ -16,4 +20,37 @@ func Deliver(ctx context.Context, db *sql.DB, plan Plan, dial Dialer, opts Optio
 	e := &Engine{DB: db, Dial: dial, Opts: opts}
 	out, err := e.Run(ctx, pf.DeliveryID)
 	return pf, out, err
+}
+
+// DeliverFrom sends spec to every recipient of the list file through acct
+// (its From, name, limits and size limit), with dial opening its sessions.
+// opts may be zero; its Limits are taken from the account.
+func DeliverFrom(ctx context.Context, db *sql.DB, acct *account.Account, list string, spec merge.Spec,
+	dial Dialer, opts Options) (*Preflight, *Outcome, error) {
+	limits := LimitsOf(acct)
+	spec.From, spec.FromName = acct.From, acct.FromName
+	opts.Limits = limits
+	plan := Plan{Account: acct.Name, MaxBytes: limits.MaxMessageBytes, Spec: spec, List: list}
+	return Deliver(ctx, db, plan, dial, opts)
+}
+
+// LimitsOf returns the account's limits as 'account add/edit' set them
+// (the provider's presets, changed by the user; 0 means no limit). An
+// account stored with no limits at all gets its provider's presets.
+func LimitsOf(acct *account.Account) provider.Limits {
+	l := acct.Limits
+	if l == (provider.Limits{}) {
+		kind := provider.Generic
+		switch acct.SMTPHost {
+		case "smtp.gmail.com":
+			kind = provider.Google
+		case "smtp.office365.com", "smtp-mail.outlook.com":
+			kind = provider.Microsoft
+		}
+		l = provider.LimitsFor(kind)
+	}
+	if l.Connections <= 0 {
+		l.Connections = 4 // "no limit": still a bounded number of workers
+	}
+	return l
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -425,12 +426,17 @@ func TestSuppressedNeverMailed(t *testing.T) {
 	if _, err := sup.Add(context.Background(), "User2@Example.com", "unsubscribed"); err != nil {
 		t.Fatal(err)
 	}
-	pf, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(3))), dialer(srv), fastOpts())
+	acct := &account.Account{Name: "acct", From: "desk@example.org", FromName: "Desk", Limits: provider.Limits{Connections: 1}}
+	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{CommitInterval: time.Millisecond})
 	if err != nil || pf.Suppressed != 1 || out.Counts.Sent != 2 || out.Counts.Suppressed != 1 || out.ExitCode() != 0 {
 		t.Fatalf("%v %+v %+v", err, pf, out)
 	}
-	if byRecipient(t, srv.Messages())["user2@example.com"] != nil {
+	got := byRecipient(t, srv.Messages())
+	if got["user2@example.com"] != nil {
 		t.Fatal("a suppressed address was mailed")
+	}
+	if m := srv.Messages()[0]; m.From != "desk@example.org" || !strings.Contains(string(m.Data), "From: Desk <desk@example.org>") {
+		t.Fatalf("sender: %s\n%s", m.From, m.Data)
 	}
 }
 
@@ -521,5 +527,33 @@ func TestConnectionLostDuringDataIsUnknownNotRetried(t *testing.T) {
 	}
 	if r := reportOf(t, db, pf.DeliveryID)["3:user2@example.com"]; r.State != "unknown" || r.Attempts != 1 {
 		t.Fatalf("user2: %+v", r)
+	}
+}
+
+func TestCtrlCPausesAfterInFlightMessages(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	opts := fastOpts()
+	opts.Limits.PerMinute = 1200 // one every 50ms
+	pf, err := Prepare(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(40))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts.Progress = func(p Progress) {
+		if p.Sent >= 2 {
+			cancel() // what the first Ctrl-C does
+		}
+	}
+	out, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: opts}).Run(ctx, pf.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusPaused || out.Reason != "interrupted" || out.ExitCode() != 5 || out.Counts.Sending != 0 || out.Counts.Sent >= 40 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if int(srv.Count()) != out.Counts.Sent || out.Counts.Sent+out.Counts.Pending != 40 {
+		t.Fatalf("server got %d; journal: %+v", srv.Count(), out.Counts)
 	}
 }

@@ -64,6 +64,11 @@ type Schedule struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
+// parser reads the five-field expressions people already write in
+// crontabs, plus @daily-style descriptors. robfig/cron is the parser most Go
+// schedulers use; its Next is zone-aware and handles daylight-saving gaps.
+// Only the parser is used: its runner keeps no state across restarts, so it
+// cannot tell a missed run, which this package must.
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // Location returns the schedule's time zone.

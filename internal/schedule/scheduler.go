@@ -181,7 +181,13 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 	}
 	wake := next
 	if sc.Kind == KindDelivery && sc.Preflight > 0 {
-		at := next.Add(-sc.Preflight)
+		// For runs closer together than the preflight time (hourly, say),
+		// check halfway between runs rather than right after each one.
+		window := sc.Preflight
+		if gap := next.Sub(sc.LastDue); !sc.LastDue.IsZero() && gap <= window {
+			window = gap / 2
+		}
+		at := next.Add(-window)
 		switch {
 		case sc.PreflightFor.Equal(next):
 		case !now.Before(at):

@@ -390,3 +390,20 @@ func TestLockAccountAcrossHandles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPreflightOfFrequentRunsIsHalfwayBetween(t *testing.T) {
+	r := newRig(t, utc("2026-11-26T08:30:00Z"))
+	r.add(t, &Schedule{Name: "hourly", Target: "news", Cron: "0 * * * *", TZ: "UTC", Preflight: 24 * time.Hour})
+	r.tick(t, utc("2026-11-26T08:30:00Z")) // first occurrence: checked at once
+	r.tick(t, utc("2026-11-26T09:00:00Z")) // the 09:00 run
+	n := len(r.runner.all())
+	next := r.tick(t, utc("2026-11-26T09:00:01Z"))
+	if want := utc("2026-11-26T09:30:00Z"); !next.Equal(want) || len(r.runner.all()) != n {
+		t.Fatalf("next wake %v (want the 10:00 run's check at %v); jobs %d → %d", next, want, n, len(r.runner.all()))
+	}
+	r.tick(t, utc("2026-11-26T09:30:00Z"))
+	jobs := r.runner.all()
+	if last := jobs[len(jobs)-1]; !last.Preflight || !last.Due.Equal(utc("2026-11-26T10:00:00Z")) {
+		t.Fatalf("last job %+v, want the preflight of 10:00", last)
+	}
+}

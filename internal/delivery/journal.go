@@ -1,0 +1,119 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// journal writes outcomes in group commits.
+func (r *run) journal(ctx context.Context) error {
+	db := r.e.DB
+	upd, err := db.PrepareContext(ctx, `UPDATE delivery_recipients SET state = ?, reply = ?, attempts = ?, next_try = ?, updated_at = ? WHERE id = ?`)
+	if err != nil {
+		r.drain()
+		return err
+	}
+	defer upd.Close()
+	logStmt, err := db.PrepareContext(ctx, `INSERT INTO send_log(account, minute, count) VALUES (?, ?, ?)
+		ON CONFLICT(account, minute) DO UPDATE SET count = count + excluded.count`)
+	if err != nil {
+		r.drain()
+		return err
+	}
+	defer logStmt.Close()
+	batch := make([]*job, 0, r.o.CommitEvery)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	lastProgress := time.Time{}
+	minutes := map[int64]int{}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		u := tx.StmtContext(ctx, upd)
+		clear(minutes)
+		for _, j := range batch {
+			if _, err := u.ExecContext(ctx, j.state, j.reply, j.attempts, j.nextTry, j.at, j.id); err != nil {
+				tx.Rollback()
+				return err
+			}
+			if j.state == stateSent {
+				minutes[j.at/60000]++
+			}
+		}
+		l := tx.StmtContext(ctx, logStmt)
+		for m, n := range minutes {
+			if _, err := l.ExecContext(ctx, r.account, m, n); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		sent := 0
+		for _, j := range batch {
+			r.counts.Sending--
+			r.counts.add(j.state, 1)
+			if j.state == stateSent {
+				sent++
+			}
+		}
+		r.mu.Unlock()
+		r.sentThisRun.Add(int64(sent))
+		r.committed.Add(int64(len(batch)))
+		batch = batch[:0]
+		select {
+		case r.notify <- struct{}{}:
+		default:
+		}
+		if r.o.Progress != nil && time.Since(lastProgress) >= r.o.ProgressEvery {
+			lastProgress = time.Now()
+			r.o.Progress(r.progress())
+		}
+		return nil
+	}
+	for {
+		select {
+		case j, ok := <-r.results:
+			if !ok {
+				if err := flush(); err != nil {
+					return fmt.Errorf("journal: %w", err)
+				}
+				return nil
+			}
+			if len(batch) == 0 {
+				timer.Reset(r.o.CommitInterval)
+			}
+			batch = append(batch, j)
+			if len(batch) >= r.o.CommitEvery {
+				timer.Stop()
+				if err := flush(); err != nil {
+					r.halt(stopReason{status: StatusPaused, reason: "journal: " + err.Error()})
+					r.drain()
+					return fmt.Errorf("journal: %w", err)
+				}
+			}
+		case <-timer.C:
+			if err := flush(); err != nil {
+				r.halt(stopReason{status: StatusPaused, reason: "journal: " + err.Error()})
+				r.drain()
+				return fmt.Errorf("journal: %w", err)
+			}
+		}
+	}
+}
+
+// drain consumes the remaining results after the journal failed: those
+// rows stay `sending` in the database and will be `unknown` on resume,
+// which is the truth about them.
+func (r *run) drain() {
+	for range r.results {
+	}
+}
