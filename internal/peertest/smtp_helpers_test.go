@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"mime"
 	"net"
 	"strconv"
@@ -100,9 +99,9 @@ func sendAndCheck(t *testing.T, c *transport.Conn, from, to, charset string) {
 	if err != nil || subj != m.Subject {
 		t.Errorf("relayed subject %q (%v), want %q", subj, err, m.Subject)
 	}
-	body, _ := io.ReadAll(pm.Body)
-	if len(body) == 0 {
-		t.Error("relayed message has no body")
+	body, err := textBody(pm)
+	if err != nil || body != m.Text {
+		t.Errorf("relayed body %q (%v), want %q", body, err, m.Text)
 	}
 }
 
