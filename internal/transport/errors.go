@@ -54,6 +54,9 @@ type Error struct {
 	Err       error  // underlying network / TLS error, if any
 
 	throttled bool
+	// settings: only a change of the account's or the tenant's settings
+	// helps (5.7.139, a missing client certificate): a new token does not.
+	settings bool
 }
 
 func (e *Error) Error() string {
