@@ -73,7 +73,11 @@ func postForm(ctx context.Context, c *http.Client, name, endpoint string, form u
 		} else if json.Unmarshal(body, &e) != nil || e.Error == "" {
 			return &ProviderError{Endpoint: name, Status: resp.StatusCode, Code: "http_error", Description: http.StatusText(resp.StatusCode)}
 		}
-		return newProviderError(name, resp.StatusCode, e.Error, e.Description, e.Codes)
+		// Some servers quote what they refused ("Invalid refresh token:
+		// <token>", Spring's authorization server among them): the reply
+		// becomes an error message, a log line and the stored reason for a
+		// new sign-in, so the request's secrets are cut out of it first.
+		return newProviderError(name, resp.StatusCode, scrubForm(e.Error, form), scrubForm(e.Description, form), e.Codes)
 	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
@@ -81,6 +85,26 @@ func postForm(ctx context.Context, c *http.Client, name, endpoint string, form u
 		}
 	}
 	return nil
+}
+
+// formPublic names the request fields that hold nothing secret.
+var formPublic = map[string]bool{"grant_type": true, "client_id": true, "scope": true, "redirect_uri": true}
+
+// scrubForm masks, in a server's reply text, every secret value of the
+// request (code, code_verifier, refresh_token, device_code, client_secret,
+// token) that the server quoted back.
+func scrubForm(s string, form url.Values) string {
+	for k, vs := range form {
+		if formPublic[k] {
+			continue
+		}
+		for _, v := range vs {
+			if len(v) >= 4 {
+				s = strings.ReplaceAll(s, v, "[redacted]")
+			}
+		}
+	}
+	return s
 }
 
 // stripURLError drops the *url.Error wrapper, whose text repeats the URL.
