@@ -17,6 +17,9 @@ import (
 // least: long enough for one SMTP connection's worth of messages.
 const DefaultMargin = 10 * time.Minute
 
+// refreshTimeout bounds a refresh that goes on after its caller gave up.
+const refreshTimeout = 30 * time.Second
+
 // SourceOptions tunes a Source; zero values are the defaults.
 type SourceOptions struct {
 	Margin     time.Duration // default DefaultMargin
@@ -171,7 +174,13 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		// prompt=consent would be refused as invalid_scope.
 		form.Set("scope", s.cfg.TokenScope)
 	}
-	tr, err := tokenRequest(ctx, s.opts.HTTPClient, s.cfg, form)
+	// Once sent, the request is seen through even if ctx ends (Ctrl-C,
+	// serve stopping a job): a server that rotates refresh tokens has
+	// already spent the old one, and the reply carrying the new one must
+	// reach the disk or the grant is lost. The wait stays bounded.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	defer cancel()
+	tr, err := tokenRequest(rctx, s.opts.HTTPClient, s.cfg, form)
 	if err != nil {
 		err = classify(s.account, err)
 		var re *ReauthError
