@@ -186,11 +186,7 @@ func Run(ctx context.Context, app *App, args []string) int {
 			// Masked in case a token slipped into an error message.
 			fmt.Fprintf(app.Stderr, "bluemoon: %s\n", redact.String(err.Error()))
 		}
-		code := exitcode.For(err)
-		if isCobraUsage(err) {
-			code = exitcode.Usage
-		}
-		return code
+		return codeFor(err)
 	}
 	return exitcode.OK
 }
