@@ -95,5 +95,25 @@ func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	// The rename is only durable once the folder is: without this, a power
+	// cut shortly after can bring back the old file — for a token file, a
+	// refresh token the provider has already rotated away.
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
+}
+
+// syncDir flushes dir's entries to disk. Windows has no way to sync a
+// folder (NTFS journals renames itself), so there it does nothing.
+var syncDir = func(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -53,3 +53,27 @@ func TestEnsureAndSecretFileModes(t *testing.T) {
 		t.Fatalf("temp files left behind: %v", entries)
 	}
 }
+
+// A replaced secret (a rotated refresh token) is durable only when the
+// folder holding the new name is flushed after the rename.
+func TestWriteSecretFileSyncsTheFolderAfterRenaming(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "token")
+	var synced []string
+	orig := syncDir
+	syncDir = func(d string) error {
+		// Only a sync after the rename helps: the new content must be in place.
+		if b, err := os.ReadFile(p); err != nil || string(b) != "new" {
+			t.Errorf("folder synced before the file was renamed into place (%q, %v)", b, err)
+		}
+		synced = append(synced, d)
+		return orig(d)
+	}
+	defer func() { syncDir = orig }()
+	if err := WriteSecretFile(p, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 1 || synced[0] != dir {
+		t.Fatalf("synced folders %v, want [%s]", synced, dir)
+	}
+}
