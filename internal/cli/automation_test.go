@@ -72,6 +72,9 @@ func saveNews(t *testing.T, home string, extra ...string) string {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "list.csv"), []byte("email,name\na@example.com,A\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "body.txt"), []byte("Hello {{.name}}\n"), 0o600)
+	if r := runCLI(t, home, "", "account", "show", "sales"); r.Code != 0 {
+		addAccount(t, home, "sales", account.AuthPlain)
+	}
 	args := append([]string{"deliveries", "save", "news", "--account", "sales",
 		"--recipients", filepath.Join(dir, "list.csv"), "--subject", "News", "--text", filepath.Join(dir, "body.txt")}, extra...)
 	mustRun(t, home, args...)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
-	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -32,8 +31,8 @@ or a cron line: 0 7 * * * bluemoon keepalive ACCOUNT --unattended
 Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := notify.Validate(); err != nil {
-				return &exitcode.UsageError{Err: err}
+			if err := app.checkAlert(cmd.Context(), notify); err != nil {
+				return err
 			}
 			if db, err := app.DB(cmd.Context()); err == nil && !sendTest {
 				if acct, err := (&account.Store{DB: db.DB}).Get(cmd.Context(), args[0]); err == nil && acct.Auth != account.AuthXOAuth2 {

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
-	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -32,8 +31,8 @@ Example crontab line (every weekday at 09:00):
   0 9 * * 1-5 bluemoon run newsletter --unattended`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := notify.Validate(); err != nil {
-				return &exitcode.UsageError{Err: err}
+			if err := app.checkAlert(cmd.Context(), notify); err != nil {
+				return err
 			}
 			return app.runJob(cmd.Context(), job{
 				Kind: schedule.KindDelivery, Target: args[0], Preflight: dryRun,

@@ -46,6 +46,13 @@ as they are. Saving under an existing name replaces it.`,
 			if err != nil {
 				return err
 			}
+			// Checked now, not when a timer runs it weeks later.
+			if err := app.requireAccount(cmd.Context(), "--account", d.Account); err != nil {
+				return err
+			}
+			if err := app.checkAlert(cmd.Context(), d.Alert); err != nil {
+				return err
+			}
 			if err := (&saved.Store{DB: db.DB}).Put(cmd.Context(), &d); err != nil {
 				return err
 			}

@@ -155,6 +155,9 @@ func (a *App) addSchedule(cmd *cobra.Command, s *schedule.Schedule) error {
 	if err := s.Validate(); err != nil {
 		return &exitcode.UsageError{Err: err}
 	}
+	if err := a.checkAlert(cmd.Context(), s.Alert); err != nil {
+		return err
+	}
 	if err := (&schedule.Store{DB: db.DB}).Add(cmd.Context(), s); err != nil {
 		if errors.Is(err, schedule.ErrExists) {
 			return &exitcode.UsageError{Err: err}
@@ -316,6 +319,9 @@ func scheduleRunCmd(app *App) *cobra.Command {
 				if errors.Is(err, schedule.ErrNotFound) {
 					return &exitcode.UsageError{Err: err}
 				}
+				return err
+			}
+			if err := app.checkAlert(cmd.Context(), fallback); err != nil {
 				return err
 			}
 			cfg := s.Alert

@@ -45,8 +45,8 @@ instead of a long-running process. 'bluemoon schedule install' prints both set-u
 --notify-* flags are the alert destinations of schedules that have none.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := fallback.Validate(); err != nil {
-				return &exitcode.UsageError{Err: err}
+			if err := app.checkAlert(cmd.Context(), fallback); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 			defer stop()
