@@ -262,7 +262,14 @@ func accountRemoveCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// A later account of the same name must not inherit them.
+			// A later account of the same name must not inherit them. The
+			// tokens are deleted under their lock: a refresh in flight in
+			// another process would otherwise save them again just after.
+			unlock, err := env.secrets.Lock(cmd.Context(), account.TokenSecret(args[0]))
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			for _, s := range []string{account.PasswordSecret(args[0]), account.TokenSecret(args[0])} {
 				if err := env.secrets.Delete(s); err != nil {
 					return err
