@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
 
 	"github.com/bluemoon-mail/bluemoon/internal/home"
@@ -38,6 +39,14 @@ func wantKeyring() bool {
 // loadKey finds the store's key where the marker file says it lives, or
 // creates one on first use.
 func loadKey(dir string) ([]byte, string, error) {
+	// Two processes opening a new home at once would each make a key, and
+	// the secrets stored with the losing one could never be read again:
+	// the first use is serialised by a lock file beside the key.
+	fl := flock.New(filepath.Join(dir, "key.lock"))
+	if err := fl.Lock(); err != nil {
+		return nil, "", fmt.Errorf("lock the secrets key in %s: %w", dir, err)
+	}
+	defer fl.Unlock()
 	marker := filepath.Join(dir, "backend")
 	keyFile := filepath.Join(dir, "master.key")
 	user := "master-key:" + dir
