@@ -147,17 +147,39 @@ func transportDialer(addr string) Dialer {
 		if err != nil {
 			return nil, err
 		}
-		return benchMailer{c}, nil
+		return &benchMailer{c: c}, nil
 	}
 }
 
-type benchMailer struct{ c *transport.Conn }
+// benchMailer is what internal/cli's adapter does: the transport as a
+// BatchMailer.
+type benchMailer struct {
+	c    *transport.Conn
+	envs []transport.Envelope
+	out  []transport.Result
+}
 
-func (m benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+func (m *benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
 	r, err := m.c.Send(ctx, from, to, msg)
 	return r.Text, err
 }
-func (m benchMailer) Close() error { return m.c.Close() }
+
+func (m *benchMailer) SendBatch(ctx context.Context, from string, items []Item) {
+	m.envs = m.envs[:0]
+	for _, it := range items {
+		m.envs = append(m.envs, transport.Envelope{From: from, To: it.To, Msg: it.Msg})
+	}
+	if cap(m.out) < len(items) {
+		m.out = make([]transport.Result, len(items))
+	}
+	out := m.out[:len(items)]
+	m.c.SendBatch(ctx, m.envs, out)
+	for i := range items {
+		items[i].Reply, items[i].Err = out[i].Reply.Text, out[i].Err
+	}
+}
+
+func (m *benchMailer) Close() error { return m.c.Close() }
 
 func benchDeliver(b *testing.B, n, conns int) { benchRun(b, n, conns, false) }
 

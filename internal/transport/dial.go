@@ -121,6 +121,8 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		// go-smtp has read the 235 and nothing else is pending: the
 		// session can change hands here.
 		conn.tp = textproto.NewConn(smtpConn)
+		ok, _ := c.Extension("CHUNKING")
+		conn.chunking = ok && !cfg.NoChunking
 	}
 	return conn, nil
 }
