@@ -164,8 +164,11 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		return nil, &ReauthError{Account: s.account, Reason: ReasonNoRefresh, Why: "the provider gave no refresh token at sign-in, so the access token cannot be renewed."}
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.RefreshToken}}
-	if s.cfg.Provider != provider.Google && s.cfg.TokenScope != "" {
-		// Microsoft refuses a refresh without scope (AADSTS900144).
+	if s.cfg.Provider == provider.Microsoft && s.cfg.TokenScope != "" {
+		// Microsoft refuses a refresh without scope (AADSTS900144). Others
+		// get none: RFC 6749 §6 then grants what the sign-in granted, while
+		// a scope such as offline_access that a server granted only with
+		// prompt=consent would be refused as invalid_scope.
 		form.Set("scope", s.cfg.TokenScope)
 	}
 	tr, err := tokenRequest(ctx, s.opts.HTTPClient, s.cfg, form)

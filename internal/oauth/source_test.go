@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -314,4 +317,34 @@ func BenchmarkAccessTokenCached(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A generic OAuth server gets no scope on refresh (RFC 6749 §6: the grant's
+// own scope), since oidc-provider, for one, refuses offline_access there
+// unless the sign-in asked with prompt=consent.
+func TestGenericRefreshSendsNoScope(t *testing.T) {
+	var got url.Values
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}`)
+	}))
+	defer ts.Close()
+	st := newStore(t, t.TempDir())
+	cfg := provider.Config{Provider: provider.Generic, ClientID: "c", TokenEndpoint: ts.URL, TokenScope: "mail offline_access"}
+	now := time.Now()
+	if err := SaveToken(st, "g", &Token{AccessToken: "at-1", RefreshToken: "rt-1", Expiry: now, Provider: provider.Generic, ObtainedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	at, err := NewSource(st, "g", cfg, SourceOptions{}).AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at != "at-2" || got.Get("grant_type") != "refresh_token" || got.Get("refresh_token") != "rt-1" {
+		t.Fatalf("refresh went wrong: token %q, form %v", at, got)
+	}
+	if got.Has("scope") {
+		t.Fatalf("a generic refresh sent scope %q", got.Get("scope"))
+	}
 }

@@ -2,9 +2,11 @@ package peertest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 
@@ -32,4 +34,33 @@ func decodeSubject(raw []byte) string {
 		return ""
 	}
 	return s
+}
+
+// textBody decodes the body of a single-part text/plain message as a mail reader would: transfer
+// encoding, then charset; line ends become "\n".
+func textBody(m *mail.Message) (string, error) {
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		return "", err
+	}
+	if mt != "text/plain" {
+		return "", fmt.Errorf("content type %s, want text/plain", mt)
+	}
+	var r io.Reader = m.Body
+	switch strings.ToLower(m.Header.Get("Content-Transfer-Encoding")) {
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	}
+	if cs := strings.ToLower(params["charset"]); cs != "" && cs != "utf-8" && cs != "us-ascii" {
+		if r, err = charsetReader(cs, r); err != nil {
+			return "", err
+		}
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(string(b), "\r\n", "\n"), nil
 }

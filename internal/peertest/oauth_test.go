@@ -299,3 +299,44 @@ func TestOwnConcurrentRefreshKeepsGrant(t *testing.T) {
 		t.Fatalf("refresh after the race: %v (the grant was lost)", err)
 	}
 }
+
+// A Google-like confidential desktop client: bluemoon's Google path (client secret in the token
+// requests, prompt=consent and access_type=offline, refresh without a scope) against the real
+// server, which refuses the client when the secret is missing or wrong.
+func TestOwnGoogleStyleClientWithSecret(t *testing.T) {
+	p := needPeers(t)
+	d := discover(t, p.Issuer)
+	user := "own-google-" + uniqueID() + "@bluemoon.test"
+	st := openStore(t, t.TempDir())
+	cfg := ownConfig(d, "bluemoon-secret")
+	cfg.Provider, cfg.ClientSecret = provider.Google, "bluemoon-client-secret"
+	ownSignIn(t, st, "google-like", cfg, user)
+	src := oauth.NewSource(st, "google-like", cfg, oauth.SourceOptions{})
+	if _, err := src.Refresh(context.Background()); err != nil {
+		t.Fatalf("refresh with the client secret: %v", err)
+	}
+	tc := peerConfig(t, p.Submissions, account.SecurityTLS, account.AuthXOAuth2)
+	tc.Username, tc.Tokens = user, src
+	c, err := dial(t, tc)
+	if err != nil {
+		t.Fatalf("dial with the Google-like client's token: %v", err)
+	}
+	sendAndCheck(t, c, user, "google-like-rcpt@bluemoon.test", "utf-8")
+
+	// The same stored sign-in with a wrong secret: the token endpoint refuses the client. That
+	// is the credential file's fault, not the user's: no sign-in would cure it.
+	bad := cfg
+	bad.ClientSecret = "not-the-secret"
+	_, err = oauth.NewSource(st, "google-like", bad, oauth.SourceOptions{}).Refresh(context.Background())
+	if err == nil {
+		t.Fatal("refresh with a wrong client secret succeeded")
+	}
+	t.Logf("what the user reads: %v", err)
+	var ns interface{ NeedsSignIn() bool }
+	if errors.As(err, &ns) && ns.NeedsSignIn() {
+		t.Errorf("a wrong client secret is reported as needing a sign-in, which cannot cure it: %v", err)
+	}
+	if strings.Contains(err.Error(), "not-the-secret") || strings.Contains(err.Error(), "bluemoon-client-secret") {
+		t.Errorf("error shows the client secret: %v", err)
+	}
+}

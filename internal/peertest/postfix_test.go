@@ -202,6 +202,10 @@ func TestTransportClientCertificate(t *testing.T) {
 			t.Fatal("Postfix took a session without the required client certificate")
 		}
 		t.Logf("what the user reads without the certificate: %v", err)
+		// Postfix answers 421 4.7.1; a retry or a new token never helps.
+		if transport.IsTemporary(err) || !strings.Contains(err.Error(), "--client-cert") {
+			t.Errorf("a missing client certificate must be a settings error naming --client-cert, got: %v", err)
+		}
 		if strings.Contains(rec.String(), "AUTH") {
 			t.Error("credentials went out on a session the server was ending")
 		}

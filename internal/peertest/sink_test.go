@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,7 +101,21 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	ss.cur.From = from
 	return nil
 }
+
+// Recipients whose address starts with these prefixes are refused by the sink, so that tests
+// see how the real server passes a downstream refusal on.
+const (
+	rejectPrefix = "reject-" // 550 5.1.1: no such mailbox
+	deferPrefix  = "defer-"  // 450 4.2.1: mailbox busy, try later
+)
+
 func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	switch {
+	case strings.HasPrefix(to, rejectPrefix):
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here"}
+	case strings.HasPrefix(to, deferPrefix):
+		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "Mailbox busy, try again later"}
+	}
 	ss.cur.To = append(ss.cur.To, to)
 	return nil
 }

@@ -16,9 +16,15 @@ var patterns = []*regexp.Regexp{
 	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?`),
 	regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`),
 	regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`),
-	regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|password|code_verifier|code)(["']?\s*[:=]\s*["']?)[^"'&\s,}]+`),
+	// key=value (forms, URLs) and "key": "value" (JSON) always hold a value;
+	// after a bare "key:" only a long token-like word is one, so that prose
+	// such as "missing client_secret: Google's token endpoint…" stays whole.
+	regexp.MustCompile(`(?i)\b(` + secretKeys + `)(["']?\s*=\s*["']?|["']\s*:\s*["'])[^"'&\s,}]+`),
+	regexp.MustCompile(`(?i)\b(` + secretKeys + `)(\s*:\s*)[A-Za-z0-9._~+/=-]{12,}`),
 	regexp.MustCompile(`\bdXNlcj[A-Za-z0-9+/=]{16,}`), // base64("user=…\x01auth=Bearer …")
 }
+
+const secretKeys = `access_token|refresh_token|id_token|client_secret|password|code_verifier|code`
 
 // Mask is what replaces a secret.
 const Mask = "[redacted]"
@@ -26,7 +32,7 @@ const Mask = "[redacted]"
 // String returns s with anything shaped like a credential masked.
 func String(s string) string {
 	for i, p := range patterns {
-		if i == 4 {
+		if i == 4 || i == 5 {
 			s = p.ReplaceAllString(s, "${1}${2}"+Mask)
 			continue
 		}

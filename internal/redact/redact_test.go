@@ -26,6 +26,16 @@ func TestStringMasksTokenShapes(t *testing.T) {
 	}
 }
 
+func TestStringKeepsProseAfterAFieldName(t *testing.T) {
+	in := "refusing to write an incomplete credential file: missing client_secret: Google's token endpoint requires the client secret"
+	if got := String(in); got != in {
+		t.Fatalf("masked prose:\n%s\n%s", in, got)
+	}
+	if got := String("password: Zx9-very-long-secret-value"); strings.Contains(got, "Zx9") {
+		t.Fatalf("a long value after 'password:' survived: %s", got)
+	}
+}
+
 func TestStringLeavesPlainSentences(t *testing.T) {
 	in := "sign-in needed for account sales (AADSTS700082: the refresh token expired after 90 days idle); run 'bluemoon login sales'"
 	if got := String(in); got != in {

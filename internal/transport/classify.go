@@ -27,11 +27,11 @@ func classify(e *Error) {
 
 	switch {
 	case code == 535 && enh == "5.7.139" && strings.Contains(text, "basic authentication is disabled"):
-		e.Class = Auth
+		e.Class, e.settings = Auth, true
 		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for this mailbox: switch the account to OAuth " +
 			"(auth xoauth2 with a Microsoft credential file) and sign in"
 	case code == 535 && enh == "5.7.139":
-		e.Class = Auth
+		e.Class, e.settings = Auth, true
 		e.Advice = "SMTP AUTH is disabled for this Microsoft 365 tenant or mailbox: an administrator must enable " +
 			"authenticated SMTP (Microsoft 365 admin center > Users > the user > Mail > Manage email apps > Authenticated SMTP, " +
 			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again"
@@ -41,11 +41,11 @@ func classify(e *Error) {
 			"wrong resource. The token must be for https://outlook.office.com/SMTP.Send (not Microsoft Graph's Mail.Send): check " +
 			"the credential's token scope, then sign in again"
 	case code == 530 && enh == "5.7.57":
-		e.Class = Auth
+		e.Class, e.settings = Auth, true
 		e.Advice = "The server wants the client to authenticate before sending: set the account's auth to xoauth2 (or plain/login) " +
 			"and security to starttls, then test-send again"
 	case code == 550 && enh == "5.7.30":
-		e.Class = Auth
+		e.Class, e.settings = Auth, true
 		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for SMTP: switch the account to OAuth " +
 			"(auth xoauth2 with a Microsoft credential file) and sign in"
 	case (code == 554 || code == 550) && strings.Contains(text, "submissionquotaexceeded"):
@@ -82,6 +82,12 @@ func classify(e *Error) {
 		e.Class = Temporary
 		e.Advice = "Too many recipients in one message for this server: send to fewer recipients per message " +
 			"(Gmail allows 100 per message over SMTP)"
+	case code/100 == 4 && strings.Contains(text, "client certificate"):
+		// Postfix: "421 4.7.1 … No client certificate presented". A 4xx
+		// by its code, but no retry or new token will ever get through.
+		e.Class, e.settings = Auth, true
+		e.Advice = "The server requires a TLS client certificate: give the account one (bluemoon account edit NAME " +
+			"--client-cert cert.pem --client-key key.pem); for Outlook.com leave it off, as the admin guide says"
 	case (code == 421 || code == 451 || code == 450) && strings.HasPrefix(enh, "4.7."):
 		e.Class, e.throttled = Temporary, true
 		e.Advice = "The server is throttling this account (too many messages or connections in a short time): " +

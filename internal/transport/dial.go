@@ -47,14 +47,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 // setting or the auth method, which a new token does not change).
 func worthRefreshing(err error) bool {
 	var e *Error
-	if !errors.As(err, &e) || !e.AuthFailure() || e.Code == 0 {
-		return false
-	}
-	switch e.Enhanced {
-	case "5.7.139", "5.7.30", "5.7.57":
-		return false
-	}
-	return true
+	return errors.As(err, &e) && e.AuthFailure() && e.Code != 0 && !e.settings
 }
 
 func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err error) {

@@ -59,6 +59,9 @@ type Error struct {
 	uncertain bool
 	// notSent: the message was never handed over (a batch stopped first).
 	notSent bool
+	// settings: only a change of the account's or the tenant's settings
+	// helps (5.7.139, a missing client certificate): a new token does not.
+	settings bool
 }
 
 func (e *Error) Error() string {

@@ -154,3 +154,15 @@ func TestClassifyOtherServers(t *testing.T) {
 		}
 	}
 }
+
+// Postfix with smtpd_tls_req_ccert ends the session with a 421 when no
+// client certificate came: by its code temporary, but only a setting helps.
+func TestMissingClientCertificateIsASettingsError(t *testing.T) {
+	e := transport.NewReplyError("127.0.0.1:24590", "EHLO", 421, "4.7.1", "mail.example.org Error: No client certificate presented", "")
+	if e.Temporary() || e.Throttled() {
+		t.Fatalf("class %s throttled %v: bluemoon would retry forever", e.Class, e.Throttled())
+	}
+	if !strings.Contains(e.Error(), "--client-cert") {
+		t.Fatalf("message %q does not say how to give a client certificate", e.Error())
+	}
+}
