@@ -308,7 +308,12 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 			m := msgs[i].Msg
 			c.conn.SetDeadline(time.Now().Add(10*time.Minute + time.Duration(len(m)/16384)*time.Second))
 			writeDotted(w, m)
-			pending, reset = k, false
+			// The next transaction starts with RSET all the same: Dovecot
+			// 2.3's submission server aborts (an assertion on pending
+			// RCPTs) when MAIL and RCPT arrive while it is still relaying
+			// the previous message; RSET makes it wait, and costs no
+			// round trip.
+			pending, reset = k, true
 		}
 		if !last {
 			writeCommands(w, &msgs[idx[k+1]], reset)
@@ -317,7 +322,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 				c.conn.SetDeadline(time.Now().Add(c.cfg.timeout()))
 			}
 		} else if pending < 0 {
-			c.needReset = reset
+			c.needReset = true
 			return
 		}
 		if err := w.Flush(); err != nil {
