@@ -36,8 +36,6 @@ func (r *run) worker(ctx context.Context) {
 	// A job handed over is sent even if the run is stopping: the feeder
 	// alone decides what is handed over, so a stop never strands a claim.
 	for open || len(w.carry) > 0 {
-		batch = append(batch[:0], w.carry...)
-		w.carry = w.carry[:0]
 		max := window
 		if w.perConn > 0 {
 			left := w.perConn
@@ -46,35 +44,44 @@ func (r *run) worker(ctx context.Context) {
 			}
 			max = min(max, left)
 		}
+		// Render each message as it is taken: a row that cannot be
+		// rendered fails alone and never costs a connection, and the batch
+		// stops growing at batchBytes, so large messages are not all held
+		// (and written before any reply) at once.
+		ready, size := ready[:0], 0
+		add := func(j *job) {
+			buf := &w.bufs[len(ready)]
+			if err := w.compose(j, buf); err != nil {
+				r.fail(j, "not sent: "+err.Error())
+				return
+			}
+			size += buf.Len()
+			ready = append(ready, j)
+		}
+		batch = append(batch[:0], w.carry...)
+		w.carry = w.carry[:0]
+		for _, j := range batch {
+			add(j)
+		}
 		if len(batch) == 0 {
 			j, ok := <-r.work
 			if !ok {
 				break
 			}
-			batch = append(batch, j)
+			add(j)
 		}
 	more:
-		for open && len(batch) < max {
+		for open && len(ready) < max && size < batchBytes {
 			select {
 			case j, ok := <-r.work:
 				if !ok {
 					open = false
 					break more
 				}
-				batch = append(batch, j)
+				add(j)
 			default:
 				break more
 			}
-		}
-		// Render every message first: a row that cannot be rendered fails
-		// alone and never costs a connection.
-		ready = ready[:0]
-		for _, j := range batch {
-			if err := w.compose(j, &w.bufs[len(ready)]); err != nil {
-				r.fail(j, "not sent: "+err.Error())
-				continue
-			}
-			ready = append(ready, j)
 		}
 		if len(ready) == 0 {
 			continue
@@ -95,8 +102,17 @@ func (r *run) worker(ctx context.Context) {
 				w.afterSend(err != nil)
 			}
 		}
+		for k := 1; k < len(w.bufs); k++ {
+			if w.bufs[k].Cap() > batchBytes {
+				w.bufs[k] = bytes.Buffer{} // one large message must not pin a window of them
+			}
+		}
 	}
 }
+
+// batchBytes: a worker stops adding messages to a batch once they reach
+// this size together (the first message always goes).
+const batchBytes = 1 << 20
 
 // sender is one worker's state.
 type sender struct {
