@@ -134,25 +134,25 @@ func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string
 		}
 	}
 	if reset {
-		if _, _, err := c.tp.ReadResponse(250); err != nil {
+		if _, _, err := c.readReply(250, false); err != nil {
 			if note("RSET", "", err); netErr != nil {
 				return
 			}
 		}
 	}
-	if _, _, err := c.tp.ReadResponse(250); err != nil {
+	if _, _, err := c.readReply(250, false); err != nil {
 		if note("MAIL", "", err); netErr != nil {
 			return
 		}
 	}
 	for _, r := range m.To {
-		if _, _, err := c.tp.ReadResponse(25); err != nil {
+		if _, _, err := c.readReply(25, false); err != nil {
 			if note("RCPT", r, err); netErr != nil {
 				return
 			}
 		}
 	}
-	code, text, err := c.tp.ReadResponse(want)
+	code, text, err := c.readReply(want, want != 354)
 	if err != nil {
 		if note("DATA", "", err); netErr != nil {
 			return
@@ -267,7 +267,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 	for k, i := range idx {
 		if pending >= 0 {
 			p := idx[pending]
-			code, text, err := c.tp.ReadResponse(250)
+			code, text, err := c.readReply(250, true)
 			var pe *textproto.Error
 			switch {
 			case err == nil:
@@ -336,7 +336,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 	}
 	if pending >= 0 {
 		p := idx[pending]
-		code, text, err := c.tp.ReadResponse(250)
+		code, text, err := c.readReply(250, true)
 		var pe *textproto.Error
 		switch {
 		case err == nil:
@@ -380,4 +380,69 @@ func writeDotted(w *bufio.Writer, msg []byte) {
 		atLineStart = true
 	}
 	w.WriteString(".\r\n")
+}
+
+// readReply reads one reply like textproto's ReadResponse (expect: a full
+// code, or its first one or two digits), with the same errors, but keeps
+// the text only when asked or when the code is not the expected one: most
+// replies in a batch (RSET, MAIL, RCPT) are only checked, and allocating
+// their text was a measurable part of a message's cost.
+func (c *Conn) readReply(expect int, keep bool) (int, string, error) {
+	r := c.tp.R
+	code := 0
+	var msg []byte
+	for first := true; ; first = false {
+		line, err := readLine(r)
+		if err != nil {
+			return 0, "", err
+		}
+		if len(line) < 3 || !digit(line[0]) || !digit(line[1]) || !digit(line[2]) || len(line) > 3 && line[3] != ' ' && line[3] != '-' {
+			return 0, "", textproto.ProtocolError("invalid response: " + strconv.Quote(string(line)))
+		}
+		lc := int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
+		if first {
+			code = lc
+		} else if lc != code {
+			return 0, "", textproto.ProtocolError("status code mismatch: " + strconv.Itoa(lc) + " after " + strconv.Itoa(code))
+		}
+		ok := expect < 10 && code/100 == expect || expect >= 10 && expect < 100 && code/10 == expect || expect >= 100 && code == expect
+		if keep || !ok {
+			if !first {
+				msg = append(msg, '\n')
+			}
+			if len(line) > 4 {
+				msg = append(msg, line[4:]...)
+			}
+		}
+		if len(line) == 3 || line[3] == ' ' {
+			if !ok {
+				return code, string(msg), &textproto.Error{Code: code, Msg: string(msg)}
+			}
+			return code, string(msg), nil
+		}
+	}
+}
+
+func digit(b byte) bool { return '0' <= b && b <= '9' }
+
+// readLine returns a line without its CRLF; the slice is valid until the
+// next read.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull {
+			line, err = r.ReadSlice('\n')
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
 }
