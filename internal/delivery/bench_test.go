@@ -169,7 +169,12 @@ func (m *benchMailer) Send(ctx context.Context, from string, to []string, msg []
 	return r.Text, err
 }
 
+// benchBatches and benchBatched count SendBatch calls and their messages.
+var benchBatches, benchBatched atomic.Int64
+
 func (m *benchMailer) SendBatch(ctx context.Context, from string, items []Item) {
+	benchBatches.Add(1)
+	benchBatched.Add(int64(len(items)))
 	m.envs = m.envs[:0]
 	for _, it := range items {
 		m.envs = append(m.envs, transport.Envelope{From: from, To: it.To, Msg: it.Msg})
@@ -273,6 +278,9 @@ func benchRun(b *testing.B, n, conns int, kind int) {
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(n), "preflight-cpu-µs/row")
 		b.ReportMetric(t1.Sub(t0).Seconds(), "preflight-s")
 		b.ReportMetric(float64(maxRSS())/(1<<20), "peak-rss-MiB")
+		if n := benchBatches.Swap(0); n > 0 {
+			b.ReportMetric(float64(benchBatched.Swap(0))/float64(n), "msgs/batch")
+		}
 	}
 }
 
