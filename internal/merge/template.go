@@ -16,6 +16,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 )
 
 // Spec is what the user wrote: it is stored with the delivery.
@@ -30,25 +32,21 @@ type Spec struct {
 	FromName     string `json:"from_name,omitempty"`
 }
 
-// Attachment is a file sent with the message.
-type Attachment struct {
-	Filename    string
-	ContentType string
-	Data        []byte
-}
-
 // Template is a Spec parsed once for a list with the given columns; Render
 // is then called once per row and is safe for concurrent use.
 type Template struct {
-	spec      Spec
-	columns   []string
-	subject   *texttemplate.Template
-	text      *texttemplate.Template
-	html      *htmltemplate.Template
-	required  []int // columns written out directly: an empty cell is an error for the row
-	emailIdx  int
-	attachIdx int
-	common    []Attachment
+	spec    Spec
+	columns []string
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+	// subjectPlan, textPlan: the templates as literal text and columns when
+	// that is all they are (nil otherwise).
+	subjectPlan, textPlan plan
+	required              []int // columns written out directly: an empty cell is an error for the row
+	emailIdx              int
+	attachIdx             int
+	common                []Attachment
 }
 
 // FieldError is a problem with one field of one row.
@@ -70,15 +68,16 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 	if spec.Text == "" && spec.HTML == "" {
 		return nil, errors.New("give a body: --text FILE and/or --html FILE")
 	}
-	switch strings.ToLower(spec.Charset) {
-	case "", "utf-8", "utf8":
-		spec.Charset = "utf-8"
-	case "iso-2022-jp", "iso2022jp", "jis":
-		spec.Charset = "iso-2022-jp"
-	default:
+	cs, err := message.NormalizeCharset(spec.Charset)
+	if err != nil {
 		return nil, fmt.Errorf("--charset %q: use utf-8 or iso-2022-jp", spec.Charset)
 	}
-	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1, common: common}
+	spec.Charset = cs
+	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1}
+	// Every message carries the common attachments: encode them once.
+	for _, a := range common {
+		t.common = append(t.common, a.Prepared())
+	}
 	known := map[string]int{}
 	for i, c := range columns {
 		known[c] = i
@@ -92,7 +91,6 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 	}
 	used := map[string]bool{}
 	direct := map[string]bool{}
-	var err error
 	if t.subject, err = texttemplate.New("subject").Option("missingkey=error").Parse(spec.Subject); err != nil {
 		return nil, fmt.Errorf("--subject: %w", err)
 	}
@@ -124,7 +122,66 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 		t.required = append(t.required, known[f])
 	}
 	sort.Ints(t.required)
+	t.subjectPlan = planOf(t.subject.Tree, known)
+	if t.text != nil {
+		t.textPlan = planOf(t.text.Tree, known)
+	}
 	return t, nil
+}
+
+// plan is a text template made only of literal text and {{.column}}, the
+// usual subject and body: Render then joins the pieces instead of running
+// text/template, whose reflection was most of a message's rendering cost.
+// The result is the same, since text/template prints a string field as it
+// is. (HTML always goes through html/template, which escapes by context.)
+type plan []planPart
+
+type planPart struct {
+	text string
+	col  int // the column to print, or -1 for text
+}
+
+// planOf returns the plan of tree, or nil when it does more than print
+// text and columns (conditions, pipelines, functions).
+func planOf(tree *parse.Tree, known map[string]int) plan {
+	if tree == nil || tree.Root == nil {
+		return nil
+	}
+	p := plan{}
+	for _, n := range tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			p = append(p, planPart{text: string(n.Text), col: -1})
+		case *parse.ActionNode:
+			if len(n.Pipe.Decl) > 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
+				return nil
+			}
+			f, ok := n.Pipe.Cmds[0].Args[0].(*parse.FieldNode)
+			if !ok || len(f.Ident) != 1 {
+				return nil
+			}
+			i, ok := known[f.Ident[0]]
+			if !ok {
+				return nil
+			}
+			p = append(p, planPart{col: i})
+		default:
+			return nil
+		}
+	}
+	return p
+}
+
+func (r *Renderer) join(p plan, fields []string) string {
+	r.buf.Reset()
+	for _, part := range p {
+		if part.col >= 0 {
+			r.buf.WriteString(fields[part.col])
+		} else {
+			r.buf.WriteString(part.text)
+		}
+	}
+	return r.buf.String()
 }
 
 // collectFields notes every {{.field}} the template reads (used) and those
@@ -189,6 +246,8 @@ type Content struct {
 	Subject     string
 	Text, HTML  string
 	Attachments []Attachment
+
+	to [1]message.Address // Message's To, reused
 }
 
 // Renderer renders rows one after another, reusing its buffers: one per
@@ -211,8 +270,10 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	if len(fields) != len(t.columns) {
 		return fmt.Errorf("row has %d cells, the header has %d", len(fields), len(t.columns))
 	}
-	for i, col := range t.columns {
-		r.data[col] = fields[i]
+	if t.subjectPlan == nil || t.text != nil && t.textPlan == nil || t.html != nil {
+		for i, col := range t.columns {
+			r.data[col] = fields[i]
+		}
 	}
 	for _, i := range t.required {
 		if strings.TrimSpace(fields[i]) == "" {
@@ -221,14 +282,18 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	}
 	c.To = strings.TrimSpace(fields[t.emailIdx])
 	var err error
-	if c.Subject, err = r.exec(t.subject.Execute); err != nil {
+	if t.subjectPlan != nil {
+		c.Subject = r.join(t.subjectPlan, fields)
+	} else if c.Subject, err = r.exec(t.subject.Execute); err != nil {
 		return err
 	}
 	if strings.ContainsAny(c.Subject, "\r\n") {
 		c.Subject = strings.Join(strings.Fields(c.Subject), " ")
 	}
 	c.Text, c.HTML = "", ""
-	if t.text != nil {
+	if t.textPlan != nil {
+		c.Text = r.join(t.textPlan, fields)
+	} else if t.text != nil {
 		if c.Text, err = r.exec(t.text.Execute); err != nil {
 			return err
 		}

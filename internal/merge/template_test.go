@@ -2,11 +2,14 @@ package merge
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,7 +91,7 @@ func decodeMessage(t *testing.T, raw []byte) (subject string, parts []string, ch
 		}
 		data, _ := io.ReadAll(body)
 		if hdr.Get("Content-Transfer-Encoding") == "base64" {
-			data, _ = b64.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(data)))
+			data, _ = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(data)))
 		}
 		if strings.EqualFold(params["charset"], "iso-2022-jp") {
 			data, _ = japanese.ISO2022JP.NewDecoder().Bytes(data)
@@ -98,6 +101,15 @@ func decodeMessage(t *testing.T, raw []byte) (subject string, parts []string, ch
 	}
 	walk(m.Header, m.Body)
 	return
+}
+
+func isASCII7(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func charsetReader(cs string, r io.Reader) (io.Reader, error) {
@@ -145,5 +157,115 @@ func TestISO2022JPFallsBackToUTF8(t *testing.T) {
 	_, parts, charsets := decodeMessage(t, buf.Bytes())
 	if parts[0] != "太郎 🎉" || charsets[0] != "utf-8" {
 		t.Fatalf("%q %q", parts, charsets)
+	}
+}
+
+// The common attachment (encoded once, at Compile) and a row's own file
+// arrive intact, with their Japanese names, in every message and charset.
+func TestComposeAttachments(t *testing.T) {
+	dir := t.TempDir()
+	invoice := []byte("請求書 No.42\n")
+	if err := os.WriteFile(filepath.Join(dir, "請求書_42.txt"), invoice, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	terms := Attachment{Filename: "ご利用規約.pdf", ContentType: "application/pdf", Data: bytes.Repeat([]byte("%PDF \x00\xff"), 500)}
+	for _, cs := range []string{"utf-8", "iso-2022-jp"} {
+		tp, err := Compile(Spec{Subject: "{{.name}}様", Text: "{{.name}}様\n", Charset: cs, AttachColumn: "note", AttachDir: dir, From: "sender@example.com"},
+			cols, 0, []Attachment{terms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rnd := tp.NewRenderer()
+		var c Content
+		var buf bytes.Buffer
+		for _, row := range [][]string{{"a@example.com", "太郎", "請求書_42.txt"}, {"b@example.com", "花子", ""}} {
+			if err := rnd.Render(row, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := tp.Compose(&c, Envelope{}, &buf); err != nil {
+				t.Fatal(err)
+			}
+			files := attachedFiles(t, buf.Bytes())
+			if !bytes.Equal(files["ご利用規約.pdf"], terms.Data) {
+				t.Errorf("%s %s: common attachment missing or changed (files %d)", cs, row[0], len(files))
+			}
+			if got, ok := files["請求書_42.txt"]; ok != (row[2] != "") || ok && !bytes.Equal(got, invoice) {
+				t.Errorf("%s %s: row attachment %q", cs, row[0], got)
+			}
+		}
+	}
+}
+
+// attachedFiles returns the attachments of raw by file name, as Go's
+// multipart reader (which reads RFC 2231 names) sees them.
+func attachedFiles(t *testing.T, raw []byte) map[string][]byte {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.FileName() == "" {
+			continue
+		}
+		data, _ := io.ReadAll(p)
+		files[p.FileName()], err = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Templates of only text and {{.column}} are joined without text/template;
+// the result must be what text/template prints, and anything more goes
+// through text/template.
+func TestPlainTemplatesRenderAsTextTemplate(t *testing.T) {
+	row := []string{"a@example.com", "山田 <太郎> & \"co\"", "{{.name}} %v"}
+	for _, c := range []struct {
+		src    string
+		joined bool
+	}{
+		{"Hello {{.name}}", true},
+		{"{{.name}}{{.note}}{{.email}}", true},
+		{"  {{- .name -}}  \n様\n{{ .note }}\n", true},
+		{"no fields at all", true},
+		{"{{/* a comment */}}Hi {{.name}}", true},
+		{"{{if .note}}({{.note}}){{end}}", false},
+		{`{{.name | printf "%q"}}`, false},
+		{`{{index . "name"}}`, false},
+		{"{{$x := .name}}{{$x}}", false},
+	} {
+		tp := compile(t, Spec{Subject: "s", Text: c.src})
+		if (tp.textPlan != nil) != c.joined {
+			t.Errorf("%q: joined %v, want %v", c.src, tp.textPlan != nil, c.joined)
+		}
+		var got Content
+		if err := tp.NewRenderer().Render(row, &got); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		data := map[string]string{}
+		for i, col := range cols {
+			data[col] = row[i]
+		}
+		if err := tp.text.Execute(&want, data); err != nil {
+			t.Fatal(err)
+		}
+		if got.Text != want.String() {
+			t.Errorf("%q: %q, text/template prints %q", c.src, got.Text, want.String())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package message
 
 import (
 	"encoding/base64"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -14,6 +15,11 @@ const maxLine = 76
 type field struct {
 	b   *builder
 	col int
+	// oneLine: separate tokens by single spaces, never folding, with none
+	// before the first (RFC 2047 words inside a quoted parameter value).
+	// Words are still sized as if the line were folded.
+	oneLine bool
+	tokens  int
 }
 
 func (b *builder) startField(name string) field {
@@ -24,15 +30,53 @@ func (b *builder) startField(name string) field {
 
 // token writes t preceded by a space, or by a fold when it would not fit.
 func (f *field) token(t string) {
-	if f.col+1+len(t) > maxLine && f.col > 1 {
-		f.b.buf.WriteString("\r\n ")
-		f.col = 1
-	} else {
-		f.b.buf.WriteByte(' ')
-		f.col++
-	}
+	f.space(len(t))
 	f.b.buf.WriteString(t)
 	f.col += len(t)
+}
+
+// space writes what goes before a token of n bytes: a space, or a fold
+// when the token would not fit on the line.
+func (f *field) space(n int) {
+	f.tokens++
+	fold := f.col+1+n > maxLine && f.col > 1
+	switch {
+	case f.oneLine && f.tokens > 1:
+		f.b.buf.WriteByte(' ')
+	case f.oneLine:
+	case fold:
+		f.b.buf.WriteString("\r\n ")
+	default:
+		f.b.buf.WriteByte(' ')
+	}
+	if fold {
+		f.col = 1
+	} else {
+		f.col++
+	}
+}
+
+// word writes the RFC 2047 encoded word prefix + base64(raw) + suffix as
+// one token, encoding straight into the buffer.
+func (f *field) word(prefix string, raw []byte, suffix string) {
+	n := len(prefix) + base64.StdEncoding.EncodedLen(len(raw)) + len(suffix)
+	f.space(n)
+	f.b.buf.Grow(n)
+	dst := f.b.buf.AvailableBuffer()
+	dst = append(dst, prefix...)
+	dst = base64.StdEncoding.AppendEncode(dst, raw)
+	dst = append(dst, suffix...)
+	f.b.buf.Write(dst)
+	f.col += n
+}
+
+// angleAddr writes "<addr>" as one token.
+func (f *field) angleAddr(addr string) {
+	f.space(len(addr) + 2)
+	f.b.buf.WriteByte('<')
+	f.b.buf.WriteString(addr)
+	f.b.buf.WriteByte('>')
+	f.col += len(addr) + 2
 }
 
 // glue writes t with no space before it (e.g. the "," after an address).
@@ -47,10 +91,10 @@ func (f *field) end() { f.b.buf.WriteString("\r\n") }
 func (f *field) room() int { return maxLine - f.col - 1 }
 
 // textField writes an unstructured field (Subject, extra headers).
-func (b *builder) textField(name, value string) {
+func (b *builder) textField(name string, ref fieldRef, value string) {
 	f := b.startField(name)
 	if needsEncoding(value) {
-		b.encodedWords(&f, value)
+		b.encodedWords(&f, ref, value)
 	} else {
 		plainWords(&f, value)
 	}
@@ -104,11 +148,17 @@ func needsEncoding(value string) bool {
 
 // encodedWords writes value as RFC 2047 B-encoded words in the builder's
 // charset, each word fitting the line it lands on.
-func (b *builder) encodedWords(f *field, value string) {
+func (b *builder) encodedWords(f *field, ref fieldRef, value string) {
 	if b.charset == ISO2022JP {
-		b.jisWords(f, value)
+		b.jisWords(f, ref, value)
 		return
 	}
+	b.utf8Words(f, value)
+}
+
+// utf8Words writes value as RFC 2047 B-encoded UTF-8 words, each fitting
+// the line it lands on and ending on a whole character.
+func (b *builder) utf8Words(f *field, value string) {
 	const prefix, suffix = "=?UTF-8?B?", "?="
 	for value != "" {
 		room := f.room()
@@ -127,10 +177,7 @@ func (b *builder) encodedWords(f *field, value string) {
 		if n == 0 { // a room too small for one rune: take a whole line
 			_, n = utf8.DecodeRuneInString(value)
 		}
-		b.scratch = append(b.scratch[:0], prefix...)
-		b.scratch = base64.StdEncoding.AppendEncode(b.scratch, []byte(value[:n]))
-		b.scratch = append(b.scratch, suffix...)
-		f.token(string(b.scratch))
+		f.word(prefix, append(b.scratch[:0], value[:n]...), suffix)
 		value = value[n:]
 	}
 }
@@ -141,11 +188,15 @@ func (b *builder) addressField(name string, addrs []Address) {
 	for i, a := range addrs {
 		if a.Name != "" {
 			if needsEncoding(a.Name) {
-				b.encodedWords(&f, a.Name)
+				ref := fieldRef{name: name, suffix: " name"}
+				if name != "From" {
+					ref.idx = i + 1
+				}
+				b.encodedWords(&f, ref, a.Name)
 			} else {
-				f.token(quotePhrase(a.Name))
+				f.phrase(a.Name)
 			}
-			f.token("<" + a.Addr + ">")
+			f.angleAddr(a.Addr)
 		} else {
 			f.token(a.Addr)
 		}
@@ -156,28 +207,47 @@ func (b *builder) addressField(name string, addrs []Address) {
 	f.end()
 }
 
-// quotePhrase returns name as an RFC 5322 phrase: as is when it is all
-// atext and spaces, else a quoted string.
-func quotePhrase(name string) string {
-	plain := true
+// fieldRef names a field in a *CharsetError ("Subject", "To #2 name",
+// "Header X-Note"), put together only when there is an error.
+type fieldRef struct {
+	prefix, name, suffix string
+	idx                  int // "#idx" after name when > 0
+}
+
+func (r fieldRef) String() string {
+	s := r.prefix + r.name
+	if r.idx > 0 {
+		s += " #" + strconv.Itoa(r.idx)
+	}
+	return s + r.suffix
+}
+
+// phrase writes name as one RFC 5322 phrase token: as is when it is all
+// atext and spaces, else as a quoted string.
+func (f *field) phrase(name string) {
+	plain, quoted := true, len(name)+2
 	for i := 0; i < len(name); i++ {
 		if !isAtext(name[i]) && name[i] != ' ' {
 			plain = false
-			break
+		}
+		if name[i] == '"' || name[i] == '\\' {
+			quoted++
 		}
 	}
 	if plain {
-		return name
+		f.token(name)
+		return
 	}
-	out := make([]byte, 0, len(name)+4)
-	out = append(out, '"')
+	f.space(quoted)
+	f.b.buf.WriteByte('"')
 	for i := 0; i < len(name); i++ {
 		if name[i] == '"' || name[i] == '\\' {
-			out = append(out, '\\')
+			f.b.buf.WriteByte('\\')
 		}
-		out = append(out, name[i])
+		f.b.buf.WriteByte(name[i])
 	}
-	return string(append(out, '"'))
+	f.b.buf.WriteByte('"')
+	f.col += quoted
 }
 
 func isAtext(c byte) bool {

@@ -331,7 +331,8 @@ func TestISO2022JPRefusesWhatItCannotCarry(t *testing.T) {
 	}{
 		{func(m *Message) { m.Subject = "ご案内 🎉 です" }, "Subject", '🎉', "character 5"},
 		{func(m *Message) { m.Text = "一行目\n二行目に 한국어" }, "Text", '한', "line 2, column 6"},
-		{func(m *Message) { m.From.Name = "ｶﾀｶﾅ商事" }, "From name", 'ｶ', "character 1"},
+		{func(m *Message) { m.From.Name = "ﾊﾞﾅﾅ♡商事" }, "From name", '♡', "character 5"},
+		{func(m *Message) { m.Headers = map[string]string{"X-Note": "メモ ✓"} }, "Header X-Note", '✓', "character 4"},
 		{func(m *Message) { m.To[0].Name = "Zoë" }, "To #1 name", 'ë', "character 3"},
 		{func(m *Message) { m.HTML = "<p>𠮷野家</p>" }, "HTML", '𠮷', "line 1, column 4"},
 	}
@@ -360,6 +361,56 @@ func TestISO2022JPRefusesWhatItCannotCarry(t *testing.T) {
 		if p.TextCharset != UTF8 || p.Subject != m.Subject || p.From.Name != m.From.Name || lf(p.Text) != m.Text {
 			t.Errorf("%s fallback: charset %q subject %q from %q text %q", c.field, p.TextCharset, p.Subject, p.From.Name, p.Text)
 		}
+	}
+}
+
+// ISO-2022-JP (RFC 1468) has no half-width katakana; Japanese users expect
+// them widened, with ﾞ and ﾟ joined to the kana before them, rather than
+// the message refused. UTF-8 carries them as typed.
+func TestISO2022JPWidensHalfwidthKatakana(t *testing.T) {
+	m := &Message{From: Address{Name: "ｶﾌﾞｼｷｶﾞｲｼｬ ﾌﾞﾙｰﾑｰﾝ", Addr: "a@example.com"}, To: []Address{{Name: "ｻﾄｳ ﾊﾅｺ 様", Addr: "b@example.com"}},
+		Subject:     "ﾊﾟｿｺﾝ教室｢ｾﾐﾅｰ｣のご案内｡ｳﾞｨﾝﾃｰｼﾞ",
+		Text:        "ﾎﾟｲﾝﾄ: ﾜﾞ ﾞ ｦ\nｱｲｳｴｵ ｶﾞｷﾞｸﾞｹﾞｺﾞ ﾊﾟﾋﾟﾌﾟﾍﾟﾎﾟ\n",
+		Attachments: []Attachment{{Filename: "ｶﾀﾛｸﾞ.pdf", Data: []byte("x")}}, Charset: ISO2022JP}
+	raw, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("\x1b(I")) {
+		t.Error("JIS X 0201 katakana escape (ESC ( I) in the message")
+	}
+	p := parse(t, raw)
+	if p.TextCharset != ISO2022JP {
+		t.Fatalf("charset %q", p.TextCharset)
+	}
+	if p.From.Name != "カブシキガイシャ ブルームーン" || p.To[0].Name != "サトウ ハナコ 様" {
+		t.Errorf("From %q To %q", p.From.Name, p.To[0].Name)
+	}
+	if p.Subject != "パソコン教室「セミナー」のご案内。ヴィンテージ" {
+		t.Errorf("Subject %q", p.Subject)
+	}
+	// ヷ is not in JIS X 0208: ﾜﾞ is ワ and a spacing ゛, as is a lone ﾞ.
+	if want := "ポイント: ワ゛ ゛ ヲ\nアイウエオ ガギグゲゴ パピプペポ\n"; lf(p.Text) != want {
+		t.Errorf("Text %q, want %q", lf(p.Text), want)
+	}
+	// A file name is not changed: it goes as UTF-8 in name= too.
+	if p.Names["ｶﾀﾛｸﾞ.pdf"] != "ｶﾀﾛｸﾞ.pdf" {
+		t.Errorf("attachment names %v", p.Names)
+	}
+
+	for r := rune(0xff61); r <= 0xff9f; r++ {
+		if _, bad := appendJIS(nil, string(r), false); bad >= 0 {
+			t.Errorf("%q (U+%04X) alone is not widened to a JIS X 0208 character", r, r)
+		}
+	}
+
+	m.Charset = UTF8
+	raw, err = m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := parse(t, raw); p.Subject != m.Subject || lf(p.Text) != m.Text || p.From.Name != m.From.Name {
+		t.Errorf("UTF-8 changed the text: subject %q text %q from %q", p.Subject, p.Text, p.From.Name)
 	}
 }
 
@@ -469,6 +520,47 @@ func TestAttachmentNamesOutsideJIS(t *testing.T) {
 		got, ok := p.Files[a.Filename]
 		if !ok || !bytes.Equal(got, a.Data) || p.Names[a.Filename] != a.Filename {
 			t.Errorf("%q: present %v, content %q, name= %q", a.Filename, ok, got, p.Names[a.Filename])
+		}
+	}
+}
+
+// The Date field is RFC 1123 with a numeric zone, whatever the zone.
+func TestDateField(t *testing.T) {
+	for _, d := range []time.Time{
+		time.Date(2026, 11, 26, 14, 3, 9, 0, time.FixedZone("JST", 9*3600)),
+		time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(3*3600+30*60))),
+		time.Date(2026, 3, 1, 5, 6, 7, 0, time.FixedZone("", 5*3600+45*60)),
+	} {
+		m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: "x", Date: d}
+		raw, err := m.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "\r\nDate: " + d.Format(time.RFC1123Z) + "\r\n"
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("no %q in\n%s", want, raw)
+		}
+	}
+}
+
+// Every kind of line break goes out as CRLF, in each transfer encoding.
+func TestLineBreaksBecomeCRLF(t *testing.T) {
+	for _, text := range []string{
+		"one\ntwo\r\nthree\rfour\n",   // 7bit
+		"Zoë\ntwo\r\nthree\rfour\n\n", // quoted-printable
+		"日本語\n二行目\r\n三行目\r四行目",        // base64
+	} {
+		for _, cs := range []string{UTF8, ISO2022JP} {
+			m := &Message{From: Address{Addr: "a@example.com"}, To: []Address{{Addr: "b@example.com"}}, Text: text, Charset: cs, FallbackUTF8: true}
+			raw, err := m.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.NewReplacer("\r\n", "\r\n", "\n", "\r\n", "\r", "\r\n").Replace(text)
+			if p := parse(t, raw); p.Text != want {
+				t.Errorf("%s %q: text %q, want %q", cs, text, p.Text, want)
+			}
 		}
 	}
 }
