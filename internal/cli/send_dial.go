@@ -51,30 +51,60 @@ func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unatt
 		if err != nil {
 			return nil, err
 		}
-		return mailer{c}, nil
+		return &mailer{c: c}, nil
 	}, nil
 }
 
-// mailer adapts a transport connection to the engine's Mailer.
-type mailer struct{ c *transport.Conn }
+// mailer adapts a transport connection to the engine's BatchMailer.
+type mailer struct {
+	c    *transport.Conn
+	envs []transport.Envelope
+	out  []transport.Result
+}
 
-func (m mailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+func (m *mailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
 	r, err := m.c.Send(ctx, from, to, msg)
 	if err != nil {
-		var te *transport.Error
-		if errors.As(err, &te) && te.Op == "DATA" && te.Code == 0 {
-			return "", uncertain{err}
-		}
-		return "", err
+		return "", engineError(err)
 	}
 	return r.String(), nil
 }
 
-func (m mailer) Close() error { return m.c.Close() }
+// SendBatch keeps the items in flight together (PIPELINING, and BDAT when
+// the server offers CHUNKING): one or two round trips for the lot.
+func (m *mailer) SendBatch(ctx context.Context, from string, items []delivery.Item) {
+	m.envs = m.envs[:0]
+	for _, it := range items {
+		m.envs = append(m.envs, transport.Envelope{From: from, To: it.To, Msg: it.Msg})
+	}
+	if cap(m.out) < len(items) {
+		m.out = make([]transport.Result, len(items))
+	}
+	out := m.out[:len(items)]
+	m.c.SendBatch(ctx, m.envs, out)
+	for i := range items {
+		if out[i].Err != nil {
+			items[i].Reply, items[i].Err = "", engineError(out[i].Err)
+		} else {
+			items[i].Reply, items[i].Err = out[i].Reply.String(), nil
+		}
+	}
+}
 
-// uncertain marks a connection lost during DATA: the server may have taken
-// the message, so the engine records the recipient unknown instead of
-// retrying (which could send it twice).
+func (m *mailer) Close() error { return m.c.Close() }
+
+// engineError marks a connection lost after the content was written (the
+// server may have taken the message) so the engine records the recipient
+// unknown instead of retrying, which could send it twice.
+func engineError(err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && te.Uncertain() {
+		return uncertain{err}
+	}
+	return err
+}
+
+// uncertain: see engineError.
 type uncertain struct{ error }
 
 func (u uncertain) Unwrap() error   { return u.error }

@@ -135,31 +135,70 @@ func benchPlan(list string) Plan {
 	}
 }
 
-func transportDialer(addr string) Dialer {
+func transportDialer(addr string) Dialer { return transportDialerOpts(addr, false) }
+
+// transportDialerOpts: noChunking keeps the transport from BDAT, so a
+// batch goes with DATA (one round trip per message).
+func transportDialerOpts(addr string, noChunking bool) Dialer {
 	host, port, _ := strings.Cut(addr, ":")
 	p, _ := strconv.Atoi(port)
 	cfg, err := transport.ConfigFor(&account.Account{SMTPHost: host, SMTPPort: p, Security: account.SecurityNone, Auth: account.AuthNone, From: "news@example.com"}, "", nil)
 	if err != nil {
 		panic(err)
 	}
+	cfg.NoChunking = noChunking
 	return func(ctx context.Context, refresh bool) (Mailer, error) {
 		c, err := transport.Dial(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return benchMailer{c}, nil
+		return &benchMailer{c: c}, nil
 	}
 }
 
-type benchMailer struct{ c *transport.Conn }
+// benchMailer is what internal/cli's adapter does: the transport as a
+// BatchMailer.
+type benchMailer struct {
+	c    *transport.Conn
+	envs []transport.Envelope
+	out  []transport.Result
+}
 
-func (m benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+func (m *benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
 	r, err := m.c.Send(ctx, from, to, msg)
 	return r.Text, err
 }
-func (m benchMailer) Close() error { return m.c.Close() }
 
-func benchDeliver(b *testing.B, n, conns int) { benchRun(b, n, conns, false) }
+// benchBatches and benchBatched count SendBatch calls and their messages.
+var benchBatches, benchBatched atomic.Int64
+
+func (m *benchMailer) SendBatch(ctx context.Context, from string, items []Item) {
+	benchBatches.Add(1)
+	benchBatched.Add(int64(len(items)))
+	m.envs = m.envs[:0]
+	for _, it := range items {
+		m.envs = append(m.envs, transport.Envelope{From: from, To: it.To, Msg: it.Msg})
+	}
+	if cap(m.out) < len(items) {
+		m.out = make([]transport.Result, len(items))
+	}
+	out := m.out[:len(items)]
+	m.c.SendBatch(ctx, m.envs, out)
+	for i := range items {
+		items[i].Reply, items[i].Err = out[i].Reply.Text, out[i].Err
+	}
+}
+
+func (m *benchMailer) Close() error { return m.c.Close() }
+
+func benchDeliver(b *testing.B, n, conns int) { benchRun(b, n, conns, mailerSMTP) }
+
+const (
+	mailerSMTP       = iota // the transport, BDAT batches when offered
+	mailerSMTPData          // the transport, DATA only (no CHUNKING)
+	mailerSMTPSingle        // the transport, one Send per message (no batches)
+	mailerNull              // no I/O
+)
 
 // nullMailer accepts every message without any I/O: with it the benchmark
 // measures the engine's own cost (read, claim, render, MIME, journal,
@@ -173,18 +212,44 @@ func (m nullMailer) Send(ctx context.Context, from string, to []string, msg []by
 func (nullMailer) Close() error { return nil }
 
 // BenchmarkEngine100k: 100,000 messages to a Mailer that does no I/O.
-func BenchmarkEngine100k(b *testing.B) { benchRun(b, 100_000, benchConns(), true) }
+func BenchmarkEngine100k(b *testing.B) { benchRun(b, 100_000, benchConns(), mailerNull) }
 
-func benchRun(b *testing.B, n, conns int, null bool) {
+// BenchmarkDeliver100kData: the same as Deliver100k with DATA instead of
+// BDAT (servers without CHUNKING): one round trip per message.
+func BenchmarkDeliver100kData(b *testing.B) { benchRun(b, 100_000, benchConns(), mailerSMTPData) }
+
+// BenchmarkDeliver100kSingle: one message per Send (the engine before
+// batches): two round trips per message.
+func BenchmarkDeliver100kSingle(b *testing.B) { benchRun(b, 100_000, benchConns(), mailerSMTPSingle) }
+
+// singleMailer hides SendBatch, so the engine sends one message at a time.
+type singleMailer struct{ m Mailer }
+
+func (s singleMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	return s.m.Send(ctx, from, to, msg)
+}
+func (s singleMailer) Close() error { return s.m.Close() }
+
+func benchRun(b *testing.B, n, conns int, kind int) {
 	list := writeBigList(b, n)
 	for b.Loop() {
 		db := openDB(b)
 		var s *sink
 		var got atomic.Int64
 		dial := func(ctx context.Context, refresh bool) (Mailer, error) { return nullMailer{&got}, nil }
-		if !null {
+		if kind != mailerNull {
 			s = startSink(b)
-			dial = transportDialer(s.addr)
+			dial = transportDialerOpts(s.addr, kind == mailerSMTPData)
+		}
+		if kind == mailerSMTPSingle {
+			d := dial
+			dial = func(ctx context.Context, refresh bool) (Mailer, error) {
+				m, err := d(ctx, refresh)
+				if err != nil {
+					return nil, err
+				}
+				return singleMailer{m}, nil
+			}
 		}
 		runtime.GC()
 		cpu0, t0 := cpuTime(), time.Now()
@@ -193,7 +258,10 @@ func benchRun(b *testing.B, n, conns int, null bool) {
 			b.Fatal(err)
 		}
 		cpu1, t1 := cpuTime(), time.Now()
-		e := &Engine{DB: db.DB, Dial: dial, Opts: Options{Limits: provider.Limits{Connections: conns, PerConnection: 10000}}}
+		opts := Options{Limits: provider.Limits{Connections: conns, PerConnection: 10000}}
+		opts.ClaimBatch, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_CLAIM")) // 0: the default
+		opts.Window, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_WINDOW"))
+		e := &Engine{DB: db.DB, Dial: dial, Opts: opts}
 		out, err := e.Run(context.Background(), pf.DeliveryID)
 		if err != nil {
 			b.Fatal(err)
@@ -210,6 +278,9 @@ func benchRun(b *testing.B, n, conns int, null bool) {
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(n), "preflight-cpu-µs/row")
 		b.ReportMetric(t1.Sub(t0).Seconds(), "preflight-s")
 		b.ReportMetric(float64(maxRSS())/(1<<20), "peak-rss-MiB")
+		if n := benchBatches.Swap(0); n > 0 {
+			b.ReportMetric(float64(benchBatched.Swap(0))/float64(n), "msgs/batch")
+		}
 	}
 }
 

@@ -50,6 +50,26 @@ type Mailer interface {
 	Close() error
 }
 
+// Item is one message for BatchMailer.SendBatch; Reply and Err are filled
+// in with its outcome.
+type Item struct {
+	To    []string
+	Msg   []byte
+	Reply string
+	Err   error
+}
+
+// BatchMailer is a Mailer that keeps several messages in flight on its
+// session (SMTP PIPELINING), so they share round trips. Each item's Err
+// follows Send's contract, plus NotSent() true: the message was never
+// handed to the server (the session broke before it) and may be sent again
+// at once on another session. Replies are read before SendBatch returns,
+// so a row's outcome is still written only after the server's reply.
+type BatchMailer interface {
+	Mailer
+	SendBatch(ctx context.Context, from string, items []Item)
+}
+
 // Dialer opens an authenticated session. refresh asks for a freshly
 // refreshed token (after the server refused one). Errors implementing
 // NeedsSignIn() true mean a person must sign in again.
@@ -70,6 +90,7 @@ type Options struct {
 	DialRetries    int             // connection attempts before pausing [3]
 	Progress       func(Progress)  // called from the journal at most every ProgressEvery, and at the end
 	ProgressEvery  time.Duration   // [500ms]
+	Window         int             // messages a worker hands a BatchMailer at once at most [16]
 	Headers        map[string]string
 }
 
@@ -110,6 +131,9 @@ func (o *Options) defaults() {
 	if o.DialRetries <= 0 {
 		o.DialRetries = 3
 	}
+	if o.Window <= 0 {
+		o.Window = 16
+	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 500 * time.Millisecond
 	}
@@ -125,6 +149,7 @@ type job struct {
 	fields   []byte
 	attempts int
 	from     string // the state it was claimed from, to put back if never sent
+	carried  int    // times a broken batch gave it back unsent
 
 	state   string // outcome
 	reply   string

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -556,4 +557,88 @@ func TestCtrlCPausesAfterInFlightMessages(t *testing.T) {
 	if int(srv.Count()) != out.Counts.Sent || out.Counts.Sent+out.Counts.Pending != 40 {
 		t.Fatalf("server got %d; journal: %+v", srv.Count(), out.Counts)
 	}
+}
+
+// batchClient is a BatchMailer over the test client that makes some
+// messages fail as a pipelined session would: user3's connection breaks
+// after its content (uncertain), user5's batch breaks before it is handed
+// over (it and the rest of its batch are NotSent, once), user7 is refused.
+type batchClient struct {
+	*smtptest.Client
+	brokeOnce *atomic.Bool
+	sizes     *[]int
+	mu        *sync.Mutex
+}
+
+type notSentErr struct{}
+
+func (notSentErr) Error() string     { return "not sent: the connection failed first" }
+func (notSentErr) NotSent() bool     { return true }
+func (notSentErr) Temporary() bool   { return true }
+func (notSentErr) AuthFailure() bool { return false }
+
+func (b batchClient) SendBatch(ctx context.Context, from string, items []Item) {
+	b.mu.Lock()
+	*b.sizes = append(*b.sizes, len(items))
+	b.mu.Unlock()
+	broken := false
+	for i := range items {
+		it := &items[i]
+		switch {
+		case broken:
+			it.Err = notSentErr{}
+		case it.To[0] == "user3@example.com":
+			it.Err = uncertainErr{}
+		case it.To[0] == "user5@example.com" && b.brokeOnce.CompareAndSwap(false, true):
+			it.Err, broken = notSentErr{}, true
+		case it.To[0] == "user7@example.com":
+			it.Err = errors.New("550 5.1.1 no such user")
+		default:
+			it.Reply, it.Err = b.Send(ctx, from, it.To, it.Msg)
+		}
+	}
+}
+
+// With a BatchMailer each row still gets exactly its own outcome: messages
+// a broken batch never handed over are sent again (once each), the
+// uncertain one is unknown and not retried, the refused one failed.
+func TestBatchMailerOutcomesPerMessage(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	var broke atomic.Bool
+	var sizes []int
+	var mu sync.Mutex
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+		c, err := smtptest.Dial(srv.Addr, "", "")
+		if err != nil {
+			return nil, err
+		}
+		return batchClient{c, &broke, &sizes, &mu}, nil
+	}
+	opts := fastOpts()
+	opts.Limits.PerConnection = 0
+	pf, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(30))), dial, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.Sent != 28 || out.Counts.Unknown != 1 || out.Counts.Failed != 1 || out.Counts.Deferred != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+	got := byRecipient(t, srv.Messages()) // fails on a recipient received twice
+	if len(got) != 28 || got["user3@example.com"] != nil || got["user7@example.com"] != nil || got["user5@example.com"] == nil {
+		t.Fatalf("server received %d messages", len(got))
+	}
+	rep := reportOf(t, db, pf.DeliveryID)
+	if r := rep["4:user3@example.com"]; r.State != "unknown" || r.Attempts != 1 {
+		t.Errorf("user3: %+v", r)
+	}
+	if r := rep["6:user5@example.com"]; r.State != "sent" || r.Attempts != 1 {
+		t.Errorf("user5: %+v", r)
+	}
+	if r := rep["8:user7@example.com"]; r.State != "failed" || !strings.Contains(r.Reply, "550") {
+		t.Errorf("user7: %+v", r)
+	}
+	mu.Lock()
+	t.Logf("batch sizes: %v", sizes)
+	mu.Unlock()
 }

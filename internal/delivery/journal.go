@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,15 @@ func (r *run) journal(ctx context.Context) error {
 		return err
 	}
 	defer upd.Close()
+	// Whole chunks of outcomes go in one statement: one bind-step-reset
+	// round instead of journalChunk.
+	updMany, err := db.PrepareContext(ctx, updateManySQL(journalChunk))
+	if err != nil {
+		r.drain()
+		return err
+	}
+	defer updMany.Close()
+	args := make([]any, 0, 6*journalChunk)
 	logStmt, err := db.PrepareContext(ctx, `INSERT INTO send_log(account, minute, count) VALUES (?, ?, ?)
 		ON CONFLICT(account, minute) DO UPDATE SET count = count + excluded.count`)
 	if err != nil {
@@ -37,11 +47,27 @@ func (r *run) journal(ctx context.Context) error {
 		}
 		u := tx.StmtContext(ctx, upd)
 		clear(minutes)
-		for _, j := range batch {
+		rest := batch
+		if len(rest) >= journalChunk {
+			um := tx.StmtContext(ctx, updMany)
+			for ; len(rest) >= journalChunk; rest = rest[journalChunk:] {
+				args = args[:0]
+				for _, j := range rest[:journalChunk] {
+					args = append(args, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at)
+				}
+				if _, err := um.ExecContext(ctx, args...); err != nil {
+					tx.Rollback()
+					return err
+				}
+			}
+		}
+		for _, j := range rest {
 			if _, err := u.ExecContext(ctx, j.state, j.reply, j.attempts, j.nextTry, j.at, j.id); err != nil {
 				tx.Rollback()
 				return err
 			}
+		}
+		for _, j := range batch {
 			if j.state == stateSent {
 				minutes[j.at/60000]++
 			}
@@ -108,6 +134,25 @@ func (r *run) journal(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// journalChunk is how many outcomes one UPDATE statement writes.
+const journalChunk = 32
+
+// updateManySQL updates n rows from a VALUES list of (id, state, reply,
+// attempts, next_try, updated_at).
+func updateManySQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`UPDATE delivery_recipients SET state = v.column2, reply = v.column3, attempts = v.column4,
+		next_try = v.column5, updated_at = v.column6 FROM (VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(`) AS v WHERE delivery_recipients.id = v.column1`)
+	return b.String()
 }
 
 // drain consumes the remaining results after the journal failed: those

@@ -212,35 +212,38 @@ func (f *feeder) flush(ctx context.Context) error {
 	if r.stopped() {
 		return nil
 	}
-	tx, err := f.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	// BEGIN/COMMIT on the connection itself: the claim statements were
+	// prepared on it, and database/sql's Tx.StmtContext would prepare them
+	// again for every batch.
+	if _, err := f.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	rollback := func(err error) error {
+		f.conn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("journal: %w", err)
 	}
 	now := time.Now().UnixMilli()
 	if contiguous(batch) {
 		// The batch is every pending row between its first and last id
 		// (the page was read in id order): one statement claims them all.
-		res, err := tx.StmtContext(ctx, f.claimRange).ExecContext(ctx, now, batch[0].id, batch[len(batch)-1].id, r.id)
+		res, err := f.claimRange.ExecContext(ctx, now, batch[0].id, batch[len(batch)-1].id, r.id)
 		if err == nil {
 			if n, _ := res.RowsAffected(); n != int64(len(batch)) {
 				err = fmt.Errorf("claimed %d rows, expected %d", n, len(batch))
 			}
 		}
 		if err != nil {
-			tx.Rollback()
-			return fmt.Errorf("journal: %w", err)
+			return rollback(err)
 		}
 	} else {
-		st := tx.StmtContext(ctx, f.claim)
 		for _, j := range batch {
-			if _, err := st.ExecContext(ctx, now, j.id); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("journal: %w", err)
+			if _, err := f.claim.ExecContext(ctx, now, j.id); err != nil {
+				return rollback(err)
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("journal: %w", err)
+	if _, err := f.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return rollback(err)
 	}
 	r.claimed.Add(int64(len(batch)))
 	r.mu.Lock()

@@ -26,6 +26,14 @@ func CheckAddress(s string) error {
 	}
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]
+	if i := strings.IndexFunc(s, func(r rune) bool { return r >= 0x80 }); i >= 0 {
+		// Such an address needs SMTPUTF8 end to end, which bluemoon does
+		// not speak yet: better said at preflight than refused mid-delivery.
+		if i > at {
+			return fmt.Errorf("%q: the domain has non-ASCII characters; write it in its xn-- (punycode) form", s)
+		}
+		return fmt.Errorf("%q has non-ASCII characters before the @ (an internationalised address), which bluemoon cannot send to yet", s)
+	}
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return fmt.Errorf("%q: the domain %q is not a full domain name", s, domain)
 	}

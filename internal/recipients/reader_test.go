@@ -116,7 +116,7 @@ func TestCheckAddress(t *testing.T) {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "a", "a@b", "a@b.", "A <a@b.com>", "a@b.com, c@d.com", "a@@b.com", "a@.b.com"} {
+	for _, bad := range []string{"", "a", "a@b", "a@b.", "A <a@b.com>", "a@b.com, c@d.com", "a@@b.com", "a@.b.com", "佐藤@example.org", "a@例え.jp"} {
 		if err := CheckAddress(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

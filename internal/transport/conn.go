@@ -42,6 +42,12 @@ type Conn struct {
 	// client waits for each reply); nil otherwise.
 	tp     *textproto.Conn
 	broken bool
+	// chunking: the server offers CHUNKING too, so SendBatch can write a
+	// whole batch with BDAT before reading any reply.
+	chunking bool
+	// needReset: a transaction may be left open (a refused MAIL/RCPT/DATA
+	// in a batch): the next one starts with RSET.
+	needReset bool
 	// Sent counts messages accepted on this connection (for the
 	// messages-per-connection limit).
 	Sent int
@@ -90,11 +96,15 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	}
 	if _, err := w.Write(msg); err != nil {
 		c.broken = true
-		return Reply{}, newNetError(addr, "DATA", err)
+		return Reply{}, uncertainError(addr, err)
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		return fail("DATA", "", err)
+		e := replyError(addr, "DATA", err)
+		if te, ok := e.(*Error); ok && te.Code == 0 {
+			te.uncertain = true
+		}
+		return c.fail(ctx, e, "")
 	}
 	c.Sent++
 	return parseReply(250, resp.StatusText), nil

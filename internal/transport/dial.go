@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -114,6 +115,11 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		// go-smtp has read the 235 and nothing else is pending: the
 		// session can change hands here.
 		conn.tp = textproto.NewConn(smtpConn)
+		// A batch of messages goes out in one write: textproto's 4 KiB
+		// buffer would split it into several system calls.
+		conn.tp.W = bufio.NewWriterSize(smtpConn, 64<<10)
+		ok, _ := c.Extension("CHUNKING")
+		conn.chunking = ok && !cfg.NoChunking
 	}
 	return conn, nil
 }

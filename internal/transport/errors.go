@@ -54,6 +54,11 @@ type Error struct {
 	Err       error  // underlying network / TLS error, if any
 
 	throttled bool
+	// uncertain: the connection failed after the message's content was
+	// written and before the server's final reply.
+	uncertain bool
+	// notSent: the message was never handed over (a batch stopped first).
+	notSent bool
 	// settings: only a change of the account's or the tenant's settings
 	// helps (5.7.139, a missing client certificate): a new token does not.
 	settings bool
@@ -117,6 +122,16 @@ func (e *Error) Permanent() bool { return e.Class == Permanent }
 // Throttled reports whether the provider is limiting this account (rate or
 // daily quota): pause the account, do not fail its recipients.
 func (e *Error) Throttled() bool { return e.throttled }
+
+// Uncertain reports whether the connection failed after the message's
+// content was written and before the server's final reply: the server may
+// have taken it, so sending it again could deliver it twice.
+func (e *Error) Uncertain() bool { return e.uncertain }
+
+// NotSent reports whether the message was never handed to the server
+// (SendBatch stopped before it after an earlier failure): it can be sent
+// again at once on another connection.
+func (e *Error) NotSent() bool { return e.notSent }
 
 // IsTemporary, IsAuthFailure: helpers for callers holding a plain error.
 func IsTemporary(err error) bool {

@@ -78,17 +78,21 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 	dw := c.tp.DotWriter()
 	if _, err := dw.Write(msg); err != nil {
 		c.broken = true
-		return c.fail(ctx, newNetError(addr, "DATA", err), "")
+		return c.fail(ctx, uncertainError(addr, err), "")
 	}
 	if err := dw.Close(); err != nil {
 		c.broken = true
-		return c.fail(ctx, newNetError(addr, "DATA", err), "")
+		return c.fail(ctx, uncertainError(addr, err), "")
 	}
 	// RFC 5321 4.5.3.2.6: a server may take 10 minutes to accept the data.
 	c.conn.SetDeadline(time.Now().Add(10 * time.Minute))
 	code, text, err := c.tp.ReadResponse(250)
 	if err != nil {
-		return c.fail(ctx, replyError(addr, "DATA", err), "")
+		e := replyError(addr, "DATA", err)
+		if te, ok := e.(*Error); ok && te.Code == 0 {
+			te.uncertain = true
+		}
+		return c.fail(ctx, e, "")
 	}
 	c.Sent++
 	return parseReply(code, text), nil

@@ -66,7 +66,10 @@ type Config struct {
 	// NoPipelining sends MAIL, RCPT and DATA one round trip at a time even
 	// when the server offers PIPELINING (RFC 2920).
 	NoPipelining bool
-	Timeout      time.Duration // connect and per-command timeout; 60 s when zero
+	// NoChunking keeps SendBatch from using BDAT (RFC 3030) when the
+	// server offers CHUNKING and PIPELINING; it then uses DATA.
+	NoChunking bool
+	Timeout    time.Duration // connect and per-command timeout; 60 s when zero
 	// DialContext replaces net.Dialer (tests count or refuse connections).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }

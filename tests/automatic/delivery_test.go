@@ -19,7 +19,7 @@ import (
 func saveNews(t *testing.T, home string, extra ...string) (alerts string) {
 	t.Helper()
 	dir := t.TempDir()
-	list := "email,name\nalice@example.org,Alice\nbob@example.org,Bob\n佐藤@example.org,佐藤\n"
+	list := "email,name\nalice@example.org,Alice\nbob@example.org,Bob\nsato@example.org,佐藤\n"
 	if err := os.WriteFile(filepath.Join(dir, "list.csv"), []byte(list), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -42,6 +43,7 @@ type Server struct {
 	received []Received
 	count    atomic.Int64
 	logins   atomic.Int64
+	open     atomic.Int64 // sessions not yet ended
 }
 
 // Start listens on a free loopback port and serves until Close.
@@ -55,7 +57,10 @@ func Start(configure func(*Server)) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		s.open.Add(1)
+		return &session{s: s}, nil
+	}))
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
 	s.srv.MaxRecipients = 100
@@ -65,6 +70,21 @@ func Start(configure func(*Server)) (*Server, error) {
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
+
+// WaitIdle waits until every session has ended, at most timeout, and
+// reports whether they did. A client killed with pipelined messages
+// still queued leaves the server reading them after it died: count what
+// was received only after this.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	end := time.Now().Add(timeout)
+	for s.open.Load() > 0 {
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
 
 // Count is the number of messages accepted.
 func (s *Server) Count() int64 { return s.count.Load() }
@@ -144,8 +164,11 @@ func (se *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (se *session) Reset()        { se.from, se.to = "", se.to[:0] }
-func (se *session) Logout() error { return nil }
+func (se *session) Reset() { se.from, se.to = "", se.to[:0] }
+func (se *session) Logout() error {
+	se.s.open.Add(-1)
+	return nil
+}
 
 // Error is a client-side failure classified the way the engine branches.
 type Error struct {
