@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
+
+	"github.com/bluemoon-mail/bluemoon/internal/home"
 )
 
 // Defaults: a few megabytes is weeks of scheduled runs; three old files
@@ -40,7 +43,9 @@ func Open(path string, maxSize int64, backups int) (*File, error) {
 		backups = 0
 	}
 	l := &File{Path: path, MaxSize: maxSize, Backups: backups}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	// home.Ensure also tightens a folder made earlier by hand or by a
+	// program with a looser umask: the lines name recipients and accounts.
+	if err := home.Ensure(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("log folder: %w", err)
 	}
 	if err := l.open(); err != nil {
@@ -58,6 +63,14 @@ func (l *File) open() error {
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("open log %s: %w", l.Path, err)
+	}
+	// O_CREATE's mode applies only to a new file: an existing log others
+	// can read (copied in, or made by an older version) is tightened.
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return fmt.Errorf("restrict log %s to its owner: %w", l.Path, err)
+		}
 	}
 	l.f, l.size = f, st.Size()
 	return nil
