@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -31,6 +32,14 @@ func LoadOrCreateSigningKey(dir string) (key ed25519.PrivateKey, created bool, e
 		key, err := parseSigningKey(b)
 		if err != nil {
 			return nil, false, fmt.Errorf("signing key %s: %w", path, err)
+		}
+		// A key restored from a backup or copied between machines may have
+		// come back readable by others, who could then sign credential
+		// files users trust: it is made the owner's alone again.
+		if fi, err := os.Stat(path); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, false, fmt.Errorf("restrict signing key %s to its owner: %w", path, err)
+			}
 		}
 		return key, false, nil
 	}
