@@ -2,6 +2,9 @@ package secrets
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -42,5 +45,32 @@ func TestConcurrentFirstOpenAgreesOnOneKey(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// The key file decrypts every secret: found readable by others (restored
+// from a backup), it is made the owner's alone when the store opens.
+func TestKeyFileReadableByOthersIsTightened(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX modes")
+	}
+	t.Setenv(KeyringEnv, "off")
+	home := t.TempDir()
+	if _, err := Open(home); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(home, "secrets", "master.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(home); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %o, want 600", fi.Mode().Perm())
 	}
 }
