@@ -163,9 +163,7 @@ daily limit); 2 bad input.`,
 				return err
 			}
 			if authErr != nil {
-				if isAuthFailure(authErr) {
-					return exitWith(exitcode.SignIn) // a person must fix the sign-in
-				}
+				// 4 when a sign-in helps, 2 when a setting must change (5.7.139).
 				return exitWith(exitcode.For(authErr))
 			}
 			if dryRun {

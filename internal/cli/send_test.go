@@ -15,6 +15,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -241,5 +242,27 @@ func TestOneDeliveryPerAccountAtATime(t *testing.T) {
 	held.Unlock()
 	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code != 0 || srv.Count() != 1 {
 		t.Fatalf("resume: exit %d, server %d\n%s", r.Code, srv.Count(), r.Stderr)
+	}
+}
+
+// 535 5.7.139 (SMTP AUTH disabled for the tenant) is a setting an admin
+// must change: send says so and exits 2, not 4 (a sign-in would not help).
+func TestSendWithSMTPAuthDisabledIsASettingsError(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv, err := smtpsrv.Start(smtpsrv.Options{Flavor: smtpsrv.Microsoft, Security: smtpsrv.NoTLS,
+		Passwords: map[string]string{"news@example.com": "pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetSMTPAuthDisabled(true)
+	pw := writeTemp(t, dir, "pw", "pw")
+	mustRun(t, home, "account", "add", "m", "--from", "news@example.com", "--smtp", srv.Addr(),
+		"--security", "none", "--auth", "plain", "--password-file", pw)
+	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "hello")
+	r := runCLI(t, home, "", "send", "--account", "m", "--recipients", list, "--subject", "s", "--text", body)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "5.7.139") || !strings.Contains(r.Stderr, "authenticated SMTP") || srv.Accepted() != 0 {
+		t.Fatalf("exit %d (want 2), accepted %d\n%s", r.Code, srv.Accepted(), r.Stderr)
 	}
 }

@@ -642,3 +642,34 @@ func TestBatchMailerOutcomesPerMessage(t *testing.T) {
 	t.Logf("batch sizes: %v", sizes)
 	mu.Unlock()
 }
+
+type settingsErr struct{ authErr }
+
+func (settingsErr) SettingsProblem() bool { return true }
+
+// A refusal only a setting fixes (535 5.7.139) pauses at once: no token
+// refresh, no sign-in asked for, nothing sent.
+func TestSettingsProblemPausesWithoutRefreshOrSignIn(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	var mu sync.Mutex
+	var calls []bool
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, refresh)
+		return nil, settingsErr{}
+	}
+	opts := fastOpts()
+	opts.Limits.Connections = 1
+	_, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(3))), dial, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.SignIn || out.Status != StatusPaused || !strings.Contains(out.Reason, "as set up") || out.Counts.Pending != 3 || srv.Count() != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if len(calls) != 1 || calls[0] {
+		t.Fatalf("dial calls (refresh flags) %v, want [false]", calls)
+	}
+}

@@ -263,6 +263,10 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 		case needsSignIn(err):
 			r.halt(stopReason{status: StatusPaused, signIn: true, reason: "sign-in needed: " + err.Error()})
 			return nil, err
+		case settingsProblem(err):
+			r.noDial.Store(true)
+			r.halt(stopReason{status: StatusPaused, reason: "the server refuses this account as set up (a new sign-in does not help): " + err.Error()})
+			return nil, err
 		case isAuthFailure(err) && !refresh:
 			refresh = true
 			continue
@@ -298,6 +302,11 @@ func isUncertain(err error) bool {
 func isNotSent(err error) bool {
 	var n interface{ NotSent() bool }
 	return errors.As(err, &n) && n.NotSent()
+}
+
+func settingsProblem(err error) bool {
+	var s interface{ SettingsProblem() bool }
+	return errors.As(err, &s) && s.SettingsProblem()
 }
 
 func needsSignIn(err error) bool {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 )
 
 // Class sorts a failure by what the caller should do about it.
@@ -115,6 +117,25 @@ func (e *Error) Temporary() bool { return e.Class == Temporary }
 // AuthFailure reports whether the server refused the account's credentials
 // or its right to send; with XOAUTH2 one forced token refresh is worth a try.
 func (e *Error) AuthFailure() bool { return e.Class == Auth }
+
+// SettingsProblem reports an authentication-class refusal that only a
+// change of settings fixes (SMTP AUTH disabled for the tenant, passwords
+// refused, a client certificate missing): neither a refreshed token nor a
+// new sign-in helps.
+func (e *Error) SettingsProblem() bool { return e.settings }
+
+// ExitCode makes every command exit alike on an SMTP refusal: 2 when the
+// account's or the tenant's settings must change, 4 when the server refused
+// the credentials (for OAuth a new sign-in is what helps), else 1.
+func (e *Error) ExitCode() int {
+	switch {
+	case e.settings:
+		return exitcode.Usage
+	case e.Class == Auth:
+		return exitcode.SignIn
+	}
+	return exitcode.Error
+}
 
 // Permanent reports whether this message or recipient will never go through as is.
 func (e *Error) Permanent() bool { return e.Class == Permanent }
