@@ -92,7 +92,7 @@ func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = replaceFile(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// The rename is only durable once the folder is: without this, a power
