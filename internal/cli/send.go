@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -191,17 +190,10 @@ func addDailyWait(cmd *cobra.Command, d *time.Duration) {
 	cmd.Flags().DurationVar(d, "daily-wait", 15*time.Minute, "when the daily limit is reached, wait this long for the window to reopen; longer waits pause the delivery (exit 5)")
 }
 
-func isAuthFailure(err error) bool {
-	var a interface{ AuthFailure() bool }
-	return errors.As(err, &a) && a.AuthFailure()
-}
-
-// checkSignIn dials and signs in once, the preflight's last check.
+// checkSignIn dials and signs in once, the preflight's last check (a
+// refused token is refreshed and tried again inside the dial).
 func checkSignIn(ctx context.Context, dial delivery.Dialer) error {
 	m, err := dial(ctx, false)
-	if err != nil && isAuthFailure(err) {
-		m, err = dial(ctx, true)
-	}
 	if err != nil {
 		return err
 	}

@@ -39,14 +39,10 @@ func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unatt
 	if err != nil {
 		return nil, exitcode.Usagef("account %s: %w", acct.Name, err)
 	}
-	return func(ctx context.Context, refresh bool) (delivery.Mailer, error) {
-		if refresh && tokens != nil {
-			// The engine asks once after the server refused a token; the
-			// transport then signs in with the fresh one.
-			if _, err := tokens.Refresh(ctx); err != nil {
-				return nil, err
-			}
-		}
+	// refresh (the engine's request after a refused token) needs no action
+	// here: transport.Dial itself refreshes once when the server refuses a
+	// token, and refreshing here too spent a rotation for nothing.
+	return func(ctx context.Context, _ bool) (delivery.Mailer, error) {
 		c, err := transport.Dial(ctx, cfg)
 		if err != nil {
 			return nil, err
