@@ -60,8 +60,13 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	return &s, nil
 }
 
-// List returns every delivery (newest first) with its counts.
+// List returns every delivery (newest first) with its counts, leaving
+// out those still being prepared and removing those a killed preflight
+// left behind.
 func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
+	if _, err := RemoveAbandoned(ctx, db); err != nil {
+		return nil, err
+	}
 	rows, err := db.QueryContext(ctx, summarySQL+` WHERE status != 'preparing' ORDER BY id DESC`)
 	if err != nil {
 		return nil, err
@@ -107,6 +112,8 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 	switch s.Status {
 	case StatusDone, StatusCancelled:
 		return false, &usageErr{fmt.Errorf("delivery %d is already %s", id, s.Status)}
+	case statusPreparing:
+		return false, &usageErr{fmt.Errorf("delivery %d is still being prepared (its preflight has not finished)", id)}
 	case StatusRunning:
 		_, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id)
 		return true, err

@@ -33,6 +33,7 @@ const (
 
 // Delivery statuses.
 const (
+	statusPreparing = "preparing" // hidden: preflight is importing the list
 	StatusReady     = "ready"
 	StatusRunning   = "running"
 	StatusPaused    = "paused"
@@ -313,7 +314,7 @@ func (r *run) load(ctx context.Context) error {
 	switch status {
 	case StatusDone, StatusCancelled:
 		return &usageErr{fmt.Errorf("delivery %d is %s", r.id, status)}
-	case "preparing":
+	case statusPreparing:
 		return &usageErr{fmt.Errorf("delivery %d was never fully prepared", r.id)}
 	}
 	var columns []string

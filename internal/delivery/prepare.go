@@ -79,6 +79,9 @@ func (e *ProblemsError) ExitCode() int { return 2 }
 // only the duplicate check's unique index, not a Go map, knows the
 // addresses seen, so memory does not grow with the list.
 func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
+	if _, err := RemoveAbandoned(ctx, db); err != nil {
+		return nil, err
+	}
 	list, err := recipients.Open(plan.List, plan.ListOptions)
 	if err != nil {
 		return nil, &usageErr{err}
@@ -108,8 +111,8 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		name = fmt.Sprintf("%s %s", filepath.Base(plan.List), time.Now().Format("2006-01-02 15:04"))
 	}
 	oj, _ := json.Marshal(map[string]string{"email_column": list.Header()[list.EmailIndex()], "encoding": list.Encoding})
-	res, err := db.ExecContext(ctx, `INSERT INTO deliveries(name, account, status, source, columns_json, template_json, options_json, created_at)
-		VALUES (?, ?, 'preparing', ?, ?, ?, ?, ?)`, name, plan.Account, plan.List, string(cols), string(tj), string(oj), now)
+	res, err := db.ExecContext(ctx, `INSERT INTO deliveries(name, account, status, source, columns_json, template_json, options_json, created_at, heartbeat)
+		VALUES (?, ?, 'preparing', ?, ?, ?, ?, ?, ?)`, name, plan.Account, plan.List, string(cols), string(tj), string(oj), now, now)
 	if err != nil {
 		return nil, fmt.Errorf("create delivery: %w", err)
 	}
@@ -217,9 +220,15 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	if plan.DryRun {
 		return pf, nil
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'ready', total = ?, duplicates = ? WHERE id = ?`,
-		pf.Rows, pf.Duplicates, id); err != nil {
+	res, err = db.ExecContext(ctx, `UPDATE deliveries SET status = 'ready', total = ?, duplicates = ? WHERE id = ? AND status = 'preparing'`,
+		pf.Rows, pf.Duplicates, id)
+	if err != nil {
 		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		// Another process took it for a leftover (this one was stopped,
+		// e.g. suspended, for longer than AbandonedAfter).
+		return nil, fmt.Errorf("delivery %d was removed while it was being prepared (this process stood still for over %s): run the command again", id, AbandonedAfter)
 	}
 	keep = true
 	pf.DeliveryID = id
@@ -241,6 +250,7 @@ type rowWriter struct {
 	ins   *sql.Stmt
 	sup   *sql.Stmt
 	n     int
+	last  int64 // unix ms of the last commit
 	close func() error
 	// noSuppressions skips the per-row lookup when the list is empty.
 	noSuppressions bool
@@ -248,8 +258,12 @@ type rowWriter struct {
 
 const rowsPerTx = 5000
 
+// commitEvery bounds the time between commits (and so between heartbeats)
+// when rows are slow to come, e.g. large per-recipient attachments.
+const commitEvery = time.Minute
+
 func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error) {
-	w := &rowWriter{ctx: ctx, db: db, id: id}
+	w := &rowWriter{ctx: ctx, db: db, id: id, last: time.Now().UnixMilli()}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM suppressions LIMIT 1)`).Scan(&n); err != nil {
 		return nil, err
@@ -259,7 +273,7 @@ func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error)
 		if w.tx == nil {
 			return nil
 		}
-		err := w.tx.Commit()
+		err := w.commit(time.Now().UnixMilli())
 		w.tx = nil
 		return err
 	}
@@ -280,12 +294,22 @@ func (w *rowWriter) begin() error {
 	return err
 }
 
-func (w *rowWriter) step() error {
+// commit stamps the delivery's heartbeat and commits the rows with it.
+func (w *rowWriter) commit(now int64) error {
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE deliveries SET heartbeat = ? WHERE id = ?`, now, w.id); err != nil {
+		w.tx.Rollback()
+		return err
+	}
+	w.last = now
+	return w.tx.Commit()
+}
+
+func (w *rowWriter) step(now int64) error {
 	w.n++
-	if w.n%rowsPerTx != 0 {
+	if w.n%rowsPerTx != 0 && now-w.last < commitEvery.Milliseconds() {
 		return nil
 	}
-	if err := w.tx.Commit(); err != nil {
+	if err := w.commit(now); err != nil {
 		return err
 	}
 	return w.begin()
@@ -296,19 +320,21 @@ func (w *rowWriter) insert(row int, email string, key, fields []byte, state, rep
 	if key != nil {
 		k = string(key)
 	}
-	if _, err := w.ins.ExecContext(w.ctx, w.id, row, email, k, fields, state, reply, time.Now().UnixMilli()); err != nil {
+	now := time.Now().UnixMilli()
+	if _, err := w.ins.ExecContext(w.ctx, w.id, row, email, k, fields, state, reply, now); err != nil {
 		return fmt.Errorf("store row %d: %w", row, err)
 	}
-	return w.step()
+	return w.step(now)
 }
 
 func (w *rowWriter) insertKeyed(row int, email, key string, fields []byte, state string) (bool, error) {
-	res, err := w.ins.ExecContext(w.ctx, w.id, row, email, key, fields, state, "", time.Now().UnixMilli())
+	now := time.Now().UnixMilli()
+	res, err := w.ins.ExecContext(w.ctx, w.id, row, email, key, fields, state, "", now)
 	if err != nil {
 		return false, fmt.Errorf("store row %d: %w", row, err)
 	}
 	n, _ := res.RowsAffected()
-	return n == 1, w.step()
+	return n == 1, w.step(now)
 }
 
 func (w *rowWriter) suppressed(key string) (bool, error) {
@@ -321,4 +347,21 @@ func (w *rowWriter) suppressed(key string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// AbandonedAfter is how long a hidden delivery may go without a heartbeat
+// before it counts as left behind by a process killed during preflight.
+// A live preflight stamps it at least every commitEvery.
+var AbandonedAfter = 15 * time.Minute
+
+// RemoveAbandoned deletes the deliveries a process left 'preparing' when
+// it died in preflight: they were never shown, never sent and could never
+// be resumed, only take up space. It returns how many it removed.
+func RemoveAbandoned(ctx context.Context, db *sql.DB) (int64, error) {
+	cut := time.Now().Add(-AbandonedAfter).UnixMilli()
+	res, err := db.ExecContext(ctx, `DELETE FROM deliveries WHERE status = 'preparing' AND heartbeat < ?`, cut)
+	if err != nil {
+		return 0, fmt.Errorf("remove deliveries left half-prepared: %w", err)
+	}
+	return res.RowsAffected()
 }
