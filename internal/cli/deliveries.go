@@ -136,7 +136,7 @@ func deliveriesCmd(app *App) *cobra.Command {
 			return nil
 		},
 	}
-	var resendUnknown, unattended bool
+	var resendUnknown, unattended, noChunking bool
 	var dailyWait time.Duration
 	resume := &cobra.Command{
 		Use:   "resume ID",
@@ -184,7 +184,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 					app.Warnf("They are not sent again; add --resend-unknown to send them again.\n")
 				}
 			}
-			dial, err := app.deliveryDialer(ctx, acct, unattended)
+			dial, err := app.deliveryDialer(ctx, acct, unattended, noChunking || d.NoChunking)
 			if err != nil {
 				return err
 			}
@@ -194,6 +194,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 	resume.Flags().BoolVar(&resendUnknown, "resend-unknown", false, "send again to the recipients whose outcome is unknown")
 	resume.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser")
 	addDailyWait(resume, &dailyWait)
+	resume.Flags().BoolVar(&noChunking, "no-chunking", false, "never use BDAT (CHUNKING), only DATA, for this run (a delivery sent with --no-chunking keeps it anyway)")
 	var repCSV, repJSON bool
 	report := &cobra.Command{
 		Use: "report ID", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: cobra.ExactArgs(1),

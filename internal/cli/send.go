@@ -107,7 +107,7 @@ func sendCmd(app *App) *cobra.Command {
 	var lf listFlags
 	var tf templateFlags
 	var acctName, name string
-	var dryRun, skipInvalid, unattended bool
+	var dryRun, skipInvalid, unattended, noChunking bool
 	var dailyWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "send",
@@ -142,13 +142,13 @@ daily limit); 2 bad input.`,
 				return err
 			}
 			limits := accountLimits(acct)
-			dial, err := app.deliveryDialer(ctx, acct, unattended)
+			dial, err := app.deliveryDialer(ctx, acct, unattended, noChunking)
 			authErr := err
 			if err == nil {
 				authErr = checkSignIn(ctx, dial)
 			}
 			plan := delivery.Plan{Name: name, Account: acct.Name, MaxBytes: limits.MaxMessageBytes, Spec: spec, Attachments: atts,
-				List: lf.file, ListOptions: lo, SkipInvalid: skipInvalid, DryRun: dryRun || authErr != nil}
+				List: lf.file, ListOptions: lo, SkipInvalid: skipInvalid, DryRun: dryRun || authErr != nil, NoChunking: noChunking}
 			pf, err := delivery.Prepare(ctx, db.DB, plan)
 			if pf != nil {
 				app.printPreflight(pf)
@@ -181,6 +181,7 @@ daily limit); 2 bad input.`,
 	cmd.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "leave out rows with problems (they are listed in the report) instead of refusing")
 	cmd.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser (cron, Task Scheduler)")
 	addDailyWait(cmd, &dailyWait)
+	cmd.Flags().BoolVar(&noChunking, "no-chunking", false, "never use BDAT (CHUNKING), only DATA: for a server that mishandles BDAT; kept with the delivery, so resume follows it")
 	return cmd
 }
 

@@ -15,7 +15,8 @@ import (
 // source, PLAIN / LOGIN with its stored password, PIPELINING when offered).
 // The token source is made once, so a sign-in prompt (interactive runs
 // only) happens before the first message, never in the middle.
-func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unattended bool) (delivery.Dialer, error) {
+// noChunking keeps batches on DATA for servers that mishandle BDAT.
+func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unattended, noChunking bool) (delivery.Dialer, error) {
 	var password string
 	var tokens transport.TokenSource
 	switch acct.Auth {
@@ -39,6 +40,7 @@ func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unatt
 	if err != nil {
 		return nil, exitcode.Usagef("account %s: %w", acct.Name, err)
 	}
+	cfg.NoChunking = noChunking
 	// refresh (the engine's request after a refused token) needs no action
 	// here: transport.Dial itself refreshes once when the server refuses a
 	// token, and refreshing here too spent a rotation for nothing.

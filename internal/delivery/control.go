@@ -20,6 +20,7 @@ type Summary struct {
 	Subject     string    `json:"subject"`
 	Rows        int       `json:"rows"`
 	Duplicates  int       `json:"duplicates"`
+	NoChunking  bool      `json:"no_chunking,omitempty"` // sent with DATA, never BDAT (send --no-chunking)
 	Counts      Counts    `json:"counts"`
 	CreatedAt   time.Time `json:"created_at"`
 	StartedAt   time.Time `json:"started_at,omitzero"`
@@ -47,13 +48,13 @@ func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 }
 
 const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
-	total, duplicates, created_at, started_at, finished_at FROM deliveries`
+	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at FROM deliveries`
 
 func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	var s Summary
 	var resume, created, started, finished int64
 	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Reason, &resume, &s.Source, &s.Subject,
-		&s.Rows, &s.Duplicates, &created, &started, &finished); err != nil {
+		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished); err != nil {
 		return nil, err
 	}
 	s.ResumeAfter, s.CreatedAt, s.StartedAt, s.FinishedAt = msTime(resume), msTime(created), msTime(started), msTime(finished)

@@ -329,9 +329,7 @@ func (r *run) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var opts struct {
-		EmailColumn string `json:"email_column"`
-	}
+	var opts storedOptions
 	json.Unmarshal([]byte(optJSON), &opts)
 	emailIdx := -1
 	for i, c := range columns {

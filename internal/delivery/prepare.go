@@ -26,6 +26,9 @@ type Plan struct {
 	ListOptions recipients.Options
 	SkipInvalid bool // leave rows with problems out (listed as skipped) instead of refusing
 	DryRun      bool // check everything, store nothing
+	// NoChunking is kept with the delivery: every run of it sends with
+	// DATA instead of BDAT (for servers that mishandle CHUNKING).
+	NoChunking bool
 }
 
 // Problem is one thing wrong with one row of the list.
@@ -110,7 +113,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	if name == "" {
 		name = fmt.Sprintf("%s %s", filepath.Base(plan.List), time.Now().Format("2006-01-02 15:04"))
 	}
-	oj, _ := json.Marshal(map[string]string{"email_column": list.Header()[list.EmailIndex()], "encoding": list.Encoding})
+	oj, _ := json.Marshal(storedOptions{EmailColumn: list.Header()[list.EmailIndex()], Encoding: list.Encoding, NoChunking: plan.NoChunking})
 	res, err := db.ExecContext(ctx, `INSERT INTO deliveries(name, account, status, source, columns_json, template_json, options_json, created_at, heartbeat)
 		VALUES (?, ?, 'preparing', ?, ?, ?, ?, ?, ?)`, name, plan.Account, plan.List, string(cols), string(tj), string(oj), now, now)
 	if err != nil {
@@ -233,6 +236,13 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	keep = true
 	pf.DeliveryID = id
 	return pf, nil
+}
+
+// storedOptions is a delivery's options_json.
+type storedOptions struct {
+	EmailColumn string `json:"email_column"`
+	Encoding    string `json:"encoding"`
+	NoChunking  bool   `json:"no_chunking,omitempty"`
 }
 
 // usageErr marks bad input (exit code 2).
