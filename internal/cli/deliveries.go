@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -90,52 +91,10 @@ func deliveriesCmd(app *App) *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
-	pause := &cobra.Command{
-		Use: "pause ID", Short: "Pause a delivery (a running one stops after the messages in flight)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			running, err := delivery.RequestPause(cmd.Context(), db.DB, id)
-			if err != nil {
-				return err
-			}
-			if running {
-				app.Printf("Asked the running delivery %d to pause; it stops after the messages in flight.\n", id)
-			} else {
-				app.Printf("Delivery %d paused.\n", id)
-			}
-			return nil
-		},
-	}
-	cancel := &cobra.Command{
-		Use: "cancel ID", Short: "Cancel a delivery: recipients not yet sent are never sent", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			running, err := delivery.RequestCancel(cmd.Context(), db.DB, id)
-			if err != nil {
-				return err
-			}
-			if running {
-				app.Printf("Asked the running delivery %d to cancel.\n", id)
-			} else {
-				app.Printf("Delivery %d cancelled.\n", id)
-			}
-			return nil
-		},
-	}
+	pause := app.controlCmd("pause ID", "Pause a delivery (a running one stops after the messages in flight)",
+		delivery.RequestPause, "Asked the running delivery %d to pause; it stops after the messages in flight.\n", "Delivery %d paused.\n")
+	cancel := app.controlCmd("cancel ID", "Cancel a delivery: recipients not yet sent are never sent",
+		delivery.RequestCancel, "Asked the running delivery %d to cancel.\n", "Delivery %d cancelled.\n")
 	var resendUnknown, unattended, noChunking bool
 	var dailyWait time.Duration
 	resume := &cobra.Command{
@@ -255,6 +214,48 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 	report.Flags().BoolVar(&repJSON, "json", false, "print JSON")
 	cmd.AddCommand(list, show, pause, resume, cancel, report)
 	return cmd
+}
+
+// controlCmd is 'deliveries pause' or 'cancel': request asks a running
+// delivery to stop that way (it polls), or does it at once to one that is
+// not running.
+func (app *App) controlCmd(use, short string, request func(context.Context, *sql.DB, int64) (bool, error), askedMsg, doneMsg string) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			db, err := app.DB(ctx)
+			if err != nil {
+				return err
+			}
+			running, err := request(ctx, db.DB, id)
+			if err != nil {
+				return err
+			}
+			if !running {
+				app.Printf(doneMsg, id)
+				return nil
+			}
+			// 'running' but nobody holds its run lock: the process that ran
+			// it died. Recovering it now applies the request (a cancel is
+			// honoured; a pause leaves it paused) instead of leaving it for
+			// a runner that will never poll.
+			if fl, ok, err := app.tryLock(fmt.Sprintf("delivery-%d.lock", id)); err == nil && ok {
+				defer fl.Unlock()
+				if _, err := delivery.Recover(ctx, db.DB, id, false); err != nil {
+					return err
+				}
+				app.Printf(doneMsg, id)
+				return nil
+			}
+			app.Printf(askedMsg, id)
+			return nil
+		},
+	}
 }
 
 func fmtTime(t time.Time) string {

@@ -125,18 +125,32 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 	}
 	defer tx.Rollback()
 	if what == "cancel" {
-		now := time.Now().UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
-			WHERE delivery_id = ? AND state IN ('pending', 'deferred', 'unknown')`, now, id); err != nil {
-			return false, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', reason = 'cancelled', finished_at = ? WHERE id = ?`, now, id); err != nil {
+		if err := cancelRows(ctx, tx, id); err != nil {
 			return false, err
 		}
 	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
 		return false, err
 	}
 	return false, tx.Commit()
+}
+
+// execer is a *sql.DB or *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// cancelRows cancels delivery id: recipients not yet sent (pending,
+// deferred) are cancelled, never to be sent. Unknown ones stay unknown:
+// the server may have their message, and the report must not say it was
+// never sent.
+func cancelRows(ctx context.Context, db execer, id int64) error {
+	now := time.Now().UnixMilli()
+	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
+		WHERE delivery_id = ? AND state IN ('pending', 'deferred')`, now, id); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', reason = 'cancelled', control = '', finished_at = ? WHERE id = ?`, now, id)
+	return err
 }
 
 // Recovery is what Recover found and did.
@@ -152,7 +166,8 @@ type Recovery struct {
 // put back to pending. The caller must hold the delivery's run lock, so
 // that no live process owns those `sending` rows.
 func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Recovery, error) {
-	if _, err := Get(ctx, db, id); err != nil {
+	d, err := Get(ctx, db, id)
+	if err != nil {
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
@@ -161,8 +176,23 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		WHERE delivery_id = ? AND state = 'sending'`, now, id); err != nil {
 		return nil, err
 	}
+	// A run that died before it saw 'deliveries cancel' leaves the request
+	// behind: honour it, rather than let resume send what was cancelled.
+	var control string
+	if err := db.QueryRowContext(ctx, `SELECT control FROM deliveries WHERE id = ?`, id).Scan(&control); err != nil {
+		return nil, err
+	}
+	if d.Status == StatusRunning && control == "cancel" {
+		if err := cancelRows(ctx, db, id); err != nil {
+			return nil, err
+		}
+		d.Status = StatusCancelled
+	}
+	if d.Status == StatusCancelled && resendUnknown {
+		return nil, &usageErr{fmt.Errorf("delivery %d is cancelled: nothing more is sent", id)}
+	}
 	rec := &Recovery{}
-	err := Report(ctx, db, id, func(o Outcomes) error {
+	err = Report(ctx, db, id, func(o Outcomes) error {
 		if o.State == stateUnknown {
 			rec.Unknown = append(rec.Unknown, o)
 		}

@@ -409,8 +409,7 @@ func (r *run) finish(ctx context.Context) (*Outcome, error) {
 	}
 	now := time.Now().UnixMilli()
 	if out.Status == StatusCancelled {
-		if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
-			WHERE delivery_id = ? AND state IN ('pending', 'deferred', 'unknown')`, now, r.id); err != nil {
+		if err := cancelRows(ctx, db, r.id); err != nil {
 			return nil, err
 		}
 	}

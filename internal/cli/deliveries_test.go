@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
+)
+
+// 'deliveries cancel' of a delivery whose process died while running
+// cancels it at once (nobody would ever poll the request), keeps the
+// recipient that was with the server as unknown, and resume then sends
+// nothing.
+func TestCancelOfADeliveryWhoseRunnerDied(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1, PerDay: 1})
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\nb@example.com\nc@example.com\nd@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	// The daily limit of 1 pauses it after a@.
+	if r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body); r.Code != 5 {
+		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// As a killed run leaves it: still 'running', b@ with the server.
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`UPDATE deliveries SET status = 'running' WHERE id = 1`)
+	db.Exec(`UPDATE delivery_recipients SET state = 'sending' WHERE email = 'b@example.com'`)
+	db.Close()
+
+	r := mustRun(t, home, "deliveries", "cancel", "1")
+	if !strings.Contains(r.Stdout, "Delivery 1 cancelled.") {
+		t.Errorf("cancel said: %s", r.Stdout)
+	}
+	states := reportStates(t, home)
+	for addr, want := range map[string]string{"a@example.com": "sent", "b@example.com": "unknown", "c@example.com": "cancelled", "d@example.com": "cancelled"} {
+		if states[addr] != want {
+			t.Errorf("%s: %s, want %s", addr, states[addr], want)
+		}
+	}
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code == 0 || srv.Count() != 1 {
+		t.Errorf("resume of the cancelled delivery: exit %d, server got %d (want 1)\n%s", r.Code, srv.Count(), r.Stderr)
+	}
+}

@@ -1,0 +1,99 @@
+package delivery
+
+import (
+	"context"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/store"
+)
+
+// prepared stores a 5-recipient delivery and sets its recipients' states
+// (row 2 is the first) and the delivery's status and control, as a run
+// that died would have left them.
+func prepared(t *testing.T, db *store.DB, status, control string, states ...string) int64 {
+	t.Helper()
+	pf, err := Prepare(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(5))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range states {
+		if _, err := db.Exec(`UPDATE delivery_recipients SET state = ? WHERE delivery_id = ? AND row = ?`, st, pf.DeliveryID, i+2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE deliveries SET status = ?, control = ? WHERE id = ?`, status, control, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	return pf.DeliveryID
+}
+
+func statesOf(t *testing.T, db *store.DB, id int64) []string {
+	t.Helper()
+	var out []string
+	if err := Report(context.Background(), db.DB, id, func(o Outcomes) error {
+		out = append(out, o.State)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// 'deliveries cancel' reached a run that was killed before it polled the
+// request: resume must honour the cancel, not send the rest.
+func TestRecoverHonoursACancelTheDeadRunNeverSaw(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	ctx := context.Background()
+	id := prepared(t, db, StatusRunning, "cancel", stateSent, stateSending, statePending, stateDeferred, statePending)
+	rec, err := Recover(ctx, db.DB, id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Unknown) != 1 {
+		t.Errorf("%d unknown, want the 1 left sending", len(rec.Unknown))
+	}
+	want := []string{stateSent, stateUnknown, stateCancelled, stateCancelled, stateCancelled}
+	if got := statesOf(t, db, id); !equal(got, want) {
+		t.Errorf("states %v, want %v", got, want)
+	}
+	if d, _ := Get(ctx, db.DB, id); d.Status != StatusCancelled {
+		t.Errorf("status %s, want cancelled", d.Status)
+	}
+	if _, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: fastOpts()}).Run(ctx, id); err == nil || srv.Count() != 0 {
+		t.Errorf("a cancelled delivery ran: %v, server got %d", err, srv.Count())
+	}
+	if _, err := Recover(ctx, db.DB, id, true); err == nil {
+		t.Error("--resend-unknown reopened a cancelled delivery")
+	}
+	if got := statesOf(t, db, id); !equal(got, want) {
+		t.Errorf("after a refused --resend-unknown: states %v, want %v", got, want)
+	}
+}
+
+// Cancelling keeps unknown recipients unknown: the server may have their
+// message, and 'cancelled' would tell the user it was never sent.
+func TestCancelKeepsUnknownRecipientsUnknown(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	id := prepared(t, db, StatusPaused, "", stateSent, stateUnknown, statePending, stateDeferred, stateFailed)
+	if _, err := RequestCancel(ctx, db.DB, id); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{stateSent, stateUnknown, stateCancelled, stateCancelled, stateFailed}
+	if got := statesOf(t, db, id); !equal(got, want) {
+		t.Errorf("states %v, want %v", got, want)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
