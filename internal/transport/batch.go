@@ -266,18 +266,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 	pending := -1 // the message whose content was written, its final reply unread
 	for k, i := range idx {
 		if pending >= 0 {
-			p := idx[pending]
-			code, text, err := c.readReply(250, true)
-			var pe *textproto.Error
-			switch {
-			case err == nil:
-				out[p].Reply = parseReply(code, text)
-				c.Sent++
-			case errors.As(err, &pe):
-				out[p].Err = replyError(addr, "DATA", err)
-			default:
-				c.broken = true
-				out[p].Err = uncertainError(addr, err)
+			if !c.readDataReply(addr, &out[idx[pending]]) {
 				c.notSent(msgs, out, idx[k:])
 				return
 			}
@@ -335,20 +324,28 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 		}
 	}
 	if pending >= 0 {
-		p := idx[pending]
-		code, text, err := c.readReply(250, true)
-		var pe *textproto.Error
-		switch {
-		case err == nil:
-			out[p].Reply = parseReply(code, text)
-			c.Sent++
-		case errors.As(err, &pe):
-			out[p].Err = replyError(addr, "DATA", err)
-		default:
-			c.broken = true
-			out[p].Err = uncertainError(addr, err)
-		}
+		c.readDataReply(addr, &out[idx[pending]])
 	}
+}
+
+// readDataReply reads the final reply to a message whose content was
+// written into r. It reports false when the connection failed instead: the
+// Conn is then broken and the message Uncertain (the server may have it).
+func (c *Conn) readDataReply(addr string, r *Result) bool {
+	code, text, err := c.readReply(250, true)
+	var pe *textproto.Error
+	switch {
+	case err == nil:
+		r.Reply = parseReply(code, text)
+		c.Sent++
+	case errors.As(err, &pe):
+		r.Err = replyError(addr, "DATA", err)
+	default:
+		c.broken = true
+		r.Err = uncertainError(addr, err)
+		return false
+	}
+	return true
 }
 
 // writeDotted writes msg as DATA content: lines starting with "." get

@@ -26,9 +26,10 @@ func classify(e *Error) {
 	}
 
 	switch {
-	case code == 535 && enh == "5.7.139" && strings.Contains(text, "basic authentication is disabled"):
+	case code == 535 && enh == "5.7.139" && strings.Contains(text, "basic authentication is disabled"),
+		code == 550 && enh == "5.7.30":
 		e.Class, e.settings = Auth, true
-		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for this mailbox: switch the account to OAuth " +
+		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for SMTP on this mailbox: switch the account to OAuth " +
 			"(auth xoauth2 with a Microsoft credential file) and sign in"
 	case code == 535 && enh == "5.7.139":
 		e.Class, e.settings = Auth, true
@@ -44,10 +45,6 @@ func classify(e *Error) {
 		e.Class, e.settings = Auth, true
 		e.Advice = "The server wants the client to authenticate before sending: set the account's auth to xoauth2 (or plain/login) " +
 			"and security to starttls, then test-send again"
-	case code == 550 && enh == "5.7.30":
-		e.Class, e.settings = Auth, true
-		e.Advice = "Microsoft no longer accepts passwords (basic authentication) for SMTP: switch the account to OAuth " +
-			"(auth xoauth2 with a Microsoft credential file) and sign in"
 	case (code == 554 || code == 550) && strings.Contains(text, "submissionquotaexceeded"):
 		e.Class, e.throttled = Temporary, true
 		e.Advice = "The mailbox reached Microsoft's daily sending limit (10,000 recipients a day): the rest waits; " +
