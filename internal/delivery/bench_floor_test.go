@@ -6,9 +6,7 @@ import (
 	"bufio"
 	"net"
 	"net/textproto"
-	"sync"
 	"testing"
-	"time"
 )
 
 // BenchmarkSMTPFloor: the least any sender can pay per message on this
@@ -19,46 +17,34 @@ func BenchmarkSMTPFloor(b *testing.B) {
 	s := startSink(b)
 	body := []byte("From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nHello there, this is a test message body.\r\n.\r\n")
 	const n = 30000
-	conns := benchConns()
-	cpu0, t0 := cpuTime(), time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.Dial("tcp", s.addr)
-			if err != nil {
+	onConns(b, s, n, func(m int) {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			panic(err)
+		}
+		bw := bufio.NewWriterSize(c, 64<<10)
+		tp := textproto.NewReader(bufio.NewReader(c))
+		tp.ReadResponse(220)
+		bw.WriteString("EHLO x\r\n")
+		bw.Flush()
+		tp.ReadResponse(250)
+		bw.WriteString("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+		bw.Flush()
+		for i := 0; i < m; i++ {
+			tp.ReadResponse(250)
+			tp.ReadResponse(250)
+			if _, _, err := tp.ReadResponse(354); err != nil {
 				panic(err)
 			}
-			bw := bufio.NewWriterSize(c, 64<<10)
-			tp := textproto.NewReader(bufio.NewReader(c))
-			tp.ReadResponse(220)
-			bw.WriteString("EHLO x\r\n")
-			bw.Flush()
-			tp.ReadResponse(250)
-			m := n / conns
-			bw.WriteString("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
-			bw.Flush()
-			for i := 0; i < m; i++ {
-				tp.ReadResponse(250)
-				tp.ReadResponse(250)
-				if _, _, err := tp.ReadResponse(354); err != nil {
-					panic(err)
-				}
-				bw.Write(body)
-				if i+1 < m {
-					bw.WriteString("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
-				}
-				bw.Flush()
-				if _, _, err := tp.ReadResponse(250); err != nil {
-					panic(err)
-				}
+			bw.Write(body)
+			if i+1 < m {
+				bw.WriteString("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
 			}
-			c.Close()
-		}()
-	}
-	wg.Wait()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/msg")
-	b.ReportMetric(n/time.Since(t0).Seconds(), "msgs/s")
-	s.stop()
+			bw.Flush()
+			if _, _, err := tp.ReadResponse(250); err != nil {
+				panic(err)
+			}
+		}
+		c.Close()
+	})
 }

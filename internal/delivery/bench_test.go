@@ -138,7 +138,8 @@ func benchPlan(list string) Plan {
 func transportDialer(addr string) Dialer { return transportDialerOpts(addr, false) }
 
 // transportDialerOpts: noChunking keeps the transport from BDAT, so a
-// batch goes with DATA (one round trip per message).
+// batch goes with DATA (one round trip per message). Its sessions count
+// their batches.
 func transportDialerOpts(addr string, noChunking bool) Dialer {
 	host, port, _ := strings.Cut(addr, ":")
 	p, _ := strconv.Atoi(port)
@@ -147,49 +148,26 @@ func transportDialerOpts(addr string, noChunking bool) Dialer {
 		panic(err)
 	}
 	cfg.NoChunking = noChunking
+	dial := TransportDialer(cfg)
 	return func(ctx context.Context, refresh bool) (Mailer, error) {
-		c, err := transport.Dial(ctx, cfg)
+		m, err := dial(ctx, refresh)
 		if err != nil {
 			return nil, err
 		}
-		return &benchMailer{c: c}, nil
+		return countingMailer{m.(BatchMailer)}, nil
 	}
-}
-
-// benchMailer is what internal/cli's adapter does: the transport as a
-// BatchMailer.
-type benchMailer struct {
-	c    *transport.Conn
-	envs []transport.Envelope
-	out  []transport.Result
-}
-
-func (m *benchMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
-	r, err := m.c.Send(ctx, from, to, msg)
-	return r.Text, err
 }
 
 // benchBatches and benchBatched count SendBatch calls and their messages.
 var benchBatches, benchBatched atomic.Int64
 
-func (m *benchMailer) SendBatch(ctx context.Context, from string, items []Item) {
+type countingMailer struct{ BatchMailer }
+
+func (m countingMailer) SendBatch(ctx context.Context, from string, items []Item) {
 	benchBatches.Add(1)
 	benchBatched.Add(int64(len(items)))
-	m.envs = m.envs[:0]
-	for _, it := range items {
-		m.envs = append(m.envs, transport.Envelope{From: from, To: it.To, Msg: it.Msg})
-	}
-	if cap(m.out) < len(items) {
-		m.out = make([]transport.Result, len(items))
-	}
-	out := m.out[:len(items)]
-	m.c.SendBatch(ctx, m.envs, out)
-	for i := range items {
-		items[i].Reply, items[i].Err = out[i].Reply.Text, out[i].Err
-	}
+	m.BatchMailer.SendBatch(ctx, from, items)
 }
-
-func (m *benchMailer) Close() error { return m.c.Close() }
 
 func benchDeliver(b *testing.B, n, conns int) { benchRun(b, n, conns, mailerSMTP) }
 
