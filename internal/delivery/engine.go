@@ -80,7 +80,7 @@ type Dialer func(ctx context.Context, refresh bool) (Mailer, error)
 type Options struct {
 	Limits         provider.Limits // the account's limits (provider presets, changed by the user)
 	Clock          Clock           // [real time]
-	ClaimBatch     int             // rows marked sending per transaction at most [4 × connections, ≤ 64]
+	ClaimBatch     int             // rows marked sending per transaction at most [64]
 	CommitEvery    int             // outcomes per journal transaction at most [256]
 	CommitInterval time.Duration   // longest an outcome waits for its transaction [50ms]
 	RetryBase      time.Duration   // first retry after a temporary failure, doubling [1m]
@@ -99,47 +99,27 @@ func (o *Options) defaults() {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
-	if o.Limits.Connections <= 0 {
-		o.Limits.Connections = 1
-	}
-	if o.ClaimBatch <= 0 {
-		// Small enough that a crash leaves few rows claimed but never
-		// handed over (they too become unknown), big enough that the
-		// durable claim commit is shared by several messages.
-		o.ClaimBatch = 64
-	}
-	if o.CommitEvery <= 0 {
-		o.CommitEvery = 256
-	}
-	if o.CommitInterval <= 0 {
-		o.CommitInterval = 50 * time.Millisecond
-	}
-	if o.RetryBase <= 0 {
-		o.RetryBase = time.Minute
-	}
-	if o.RetryMax <= 0 {
-		o.RetryMax = time.Hour
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
-	}
-	if o.MaxDailyWait <= 0 {
-		o.MaxDailyWait = 15 * time.Minute
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
-	}
-	if o.DialRetries <= 0 {
-		o.DialRetries = 3
-	}
-	if o.Window <= 0 {
-		o.Window = 16
-	}
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = 500 * time.Millisecond
-	}
-	if o.Limits.Connections <= 0 {
-		o.Limits.Connections = 1
+	orDefault(&o.Limits.Connections, 1)
+	// Small enough that a crash leaves few rows claimed but never handed
+	// over (they too become unknown), big enough that the durable claim
+	// commit is shared by several messages.
+	orDefault(&o.ClaimBatch, 64)
+	orDefault(&o.CommitEvery, 256)
+	orDefault(&o.CommitInterval, 50*time.Millisecond)
+	orDefault(&o.RetryBase, time.Minute)
+	orDefault(&o.RetryMax, time.Hour)
+	orDefault(&o.MaxAttempts, 5)
+	orDefault(&o.MaxDailyWait, 15*time.Minute)
+	orDefault(&o.PollInterval, time.Second)
+	orDefault(&o.DialRetries, 3)
+	orDefault(&o.Window, 16)
+	orDefault(&o.ProgressEvery, 500*time.Millisecond)
+}
+
+// orDefault sets *p to def when it is zero or negative.
+func orDefault[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
 	}
 }
 
