@@ -2,7 +2,10 @@ package delivery
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
@@ -96,4 +99,60 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// refusingMailer signs in but refuses every message with err, as a server
+// answers MAIL with 530 5.7.57 to an account set to auth none.
+type refusingMailer struct {
+	err   error
+	sends *atomic.Int64
+}
+
+func (m refusingMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	m.sends.Add(1)
+	return "", m.err
+}
+func (refusingMailer) Close() error { return nil }
+
+// A sign-in refused at MAIL, not at connection time, puts the message back
+// once for a session with a refreshed token, then pauses the run (for a
+// sign-in, or at once for a setting): before, the row went back and forth
+// for ever. Nothing is counted as sent or failed.
+func TestRefusalAtMailPausesInsteadOfLooping(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		sends  int64
+		signIn bool
+		reason string
+	}{
+		{"token", authErr{}, 2, true, "refreshed token"},
+		{"setting", settingsErr{}, 1, false, "as set up"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			var sends atomic.Int64
+			var refreshes []bool
+			dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+				refreshes = append(refreshes, refresh)
+				return refusingMailer{tc.err, &sends}, nil
+			}
+			opts := fastOpts()
+			opts.Limits.Connections = 1
+			// A safety net only: without the fix the run never ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, out, err := Deliver(ctx, db.DB, plan(writeList(t, "l.csv", listOf(3))), dial, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != StatusPaused || out.SignIn != tc.signIn || !strings.Contains(out.Reason, tc.reason) ||
+				out.Counts.Pending != 3 || out.Counts.Sent+out.Counts.Failed+out.Counts.Unknown != 0 {
+				t.Fatalf("outcome %+v", out)
+			}
+			if sends.Load() != tc.sends {
+				t.Errorf("%d messages offered, want %d (dials with refresh: %v)", sends.Load(), tc.sends, refreshes)
+			}
+		})
+	}
 }

@@ -120,7 +120,8 @@ type sender struct {
 	m       Mailer
 	perConn int
 	onConn  int
-	refresh bool
+	refresh bool // the next session asks for a refreshed token
+	fresh   bool // the current session was opened with a refreshed token
 
 	rnd     *merge.Renderer
 	content merge.Content
@@ -151,7 +152,7 @@ func (w *sender) connect(ctx context.Context, jobs []*job) bool {
 	if !r.noDial.Load() {
 		m, err := r.connect(ctx, w.refresh)
 		if err == nil {
-			w.m, w.refresh, w.onConn = m, false, 0
+			w.m, w.fresh, w.refresh, w.onConn = m, w.refresh, false, 0
 			return true
 		}
 	}
@@ -213,8 +214,14 @@ func (w *sender) settle(j *job, reply string, err error) {
 		j.state, j.reply = stateUnknown, "uncertain: "+err.Error()
 	case isAuthFailure(err):
 		// Refused before the message was taken: send it again on a
-		// connection with a refreshed token.
+		// connection with a refreshed token. A refusal no new token cures
+		// (530 5.7.57 at MAIL: the account does not sign in at all), or
+		// one on a session that already had a refreshed token, pauses the
+		// run: put back and sent again, the row would loop for ever.
 		j.state = j.from
+		if settingsProblem(err) || w.fresh {
+			r.haltAuth(err, true)
+		}
 		w.refresh = true
 	case isTemporary(err):
 		j.attempts++
@@ -263,15 +270,11 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 		case needsSignIn(err):
 			r.halt(stopReason{status: StatusPaused, signIn: true, reason: "sign-in needed: " + err.Error()})
 			return nil, err
-		case settingsProblem(err):
-			r.noDial.Store(true)
-			r.halt(stopReason{status: StatusPaused, reason: "the server refuses this account as set up (a new sign-in does not help): " + err.Error()})
-			return nil, err
-		case isAuthFailure(err) && !refresh:
+		case isAuthFailure(err) && !refresh && !settingsProblem(err):
 			refresh = true
 			continue
-		case isAuthFailure(err):
-			r.halt(stopReason{status: StatusPaused, signIn: true, reason: "the server refused the sign-in (even with a refreshed token): " + err.Error()})
+		case settingsProblem(err), isAuthFailure(err):
+			r.haltAuth(err, refresh)
 			return nil, err
 		}
 		if attempt+1 >= r.o.DialRetries || !isTemporary(err) && attempt > 0 {
@@ -282,6 +285,22 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 			return nil, err
 		}
 	}
+}
+
+// haltAuth pauses the run after the server refused the account: for a
+// setting to change, or (refreshed: even with a refreshed token) for a
+// person to sign in again. No session is opened after it.
+func (r *run) haltAuth(err error, refreshed bool) {
+	r.noDial.Store(true)
+	if settingsProblem(err) {
+		r.halt(stopReason{status: StatusPaused, reason: "the server refuses this account as set up (a new sign-in does not help): " + err.Error()})
+		return
+	}
+	reason := "the server refused the sign-in: "
+	if refreshed {
+		reason = "the server refused the sign-in (even with a refreshed token): "
+	}
+	r.halt(stopReason{status: StatusPaused, signIn: true, reason: reason + err.Error()})
 }
 
 func isTemporary(err error) bool {
