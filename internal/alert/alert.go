@@ -139,10 +139,12 @@ func (n *Notifier) runCommand(ctx context.Context, timeout time.Duration, comman
 		if len(msg) > 500 {
 			msg = msg[:500] + "…"
 		}
+		// The command line may hold a webhook's secret: quote it masked.
+		shown := redact.Command(command)
 		if msg != "" {
-			return fmt.Errorf("notify command %q: %w: %s", command, err, msg)
+			return fmt.Errorf("notify command %q: %w: %s", shown, err, msg)
 		}
-		return fmt.Errorf("notify command %q: %w", command, err)
+		return fmt.Errorf("notify command %q: %w", shown, err)
 	}
 	return nil
 }

@@ -77,6 +77,24 @@ func TestFailingCommandIsReportedNotFatal(t *testing.T) {
 	}
 }
 
+func TestFailingCommandDoesNotQuoteItsWebhookSecret(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses /bin/sh")
+	}
+	const secret = "T0001/B0002/XyZsecretWebhookPart"
+	var logb bytes.Buffer
+	n := &Notifier{Log: slog.New(slog.NewTextHandler(&logb, nil))}
+	// It fails at once (the curl is a shell comment): only its text matters.
+	cmd := "exit 7 # curl -d @- http://127.0.0.1:1/services/" + secret
+	err := n.Notify(context.Background(), Config{Command: cmd}, Event{Kind: DeliveryFailed, Message: "x"})
+	if err == nil || !strings.Contains(err.Error(), "http://127.0.0.1:1/") {
+		t.Fatalf("error %v should name the command", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(logb.String(), secret) {
+		t.Fatalf("the webhook secret was quoted:\nerror: %v\nlog: %s", err, logb.String())
+	}
+}
+
 func TestEmailAlertThroughMailer(t *testing.T) {
 	m := &fakeMailer{}
 	n := &Notifier{Log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), Mailer: m}

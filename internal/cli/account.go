@@ -42,6 +42,23 @@ func openAccountEnv(ctx context.Context, app *App) (*accountEnv, error) {
 	return &accountEnv{accounts: &account.Store{DB: cs.DB}, creds: cs, secrets: cs.Secrets}, nil
 }
 
+// openAccount opens the environment and the named account; an unknown name
+// is the user's mistake (exit 2).
+func openAccount(ctx context.Context, app *App, name string) (*accountEnv, *account.Account, error) {
+	env, err := openAccountEnv(ctx, app)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := env.accounts.Get(ctx, name)
+	if errors.Is(err, account.ErrNotFound) {
+		return nil, nil, exitcode.Usagef("%w", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, a, nil
+}
+
 func accountAddCmd(app *App) *cobra.Command {
 	var fl accountFlags
 	c := &cobra.Command{
@@ -90,15 +107,8 @@ func accountEditCmd(app *App) *cobra.Command {
 		Short: "Change a sender account (only the flags given)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := openAccountEnv(cmd.Context(), app)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			a, err := env.accounts.Get(ctx, args[0])
-			if errors.Is(err, account.ErrNotFound) {
-				return exitcode.Usagef("%w", err)
-			}
+			env, a, err := openAccount(ctx, app, args[0])
 			if err != nil {
 				return err
 			}
@@ -199,14 +209,7 @@ func accountShowCmd(app *App) *cobra.Command {
 		Short: "Show a sender account (never its password)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := openAccountEnv(cmd.Context(), app)
-			if err != nil {
-				return err
-			}
-			a, err := env.accounts.Get(cmd.Context(), args[0])
-			if errors.Is(err, account.ErrNotFound) {
-				return exitcode.Usagef("%w", err)
-			}
+			env, a, err := openAccount(cmd.Context(), app, args[0])
 			if err != nil {
 				return err
 			}

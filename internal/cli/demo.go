@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/demo"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -153,6 +154,19 @@ func (d *demoRun) bluemoon(stdout io.Writer, args ...string) error {
 	return nil
 }
 
+// hasAccount reports whether the demo's home already holds the account, so
+// that a first run does not show an "account remove" failing for nothing.
+func (d *demoRun) hasAccount(name string) bool {
+	probe := &App{HomeFlag: d.home}
+	defer probe.Close()
+	db, err := probe.DB(d.ctx)
+	if err != nil {
+		return false
+	}
+	_, err = (&account.Store{DB: db.DB}).Get(d.ctx, name)
+	return err == nil
+}
+
 // browser plays the person at the browser: the stand-ins consent by
 // themselves, so it only follows the redirects back to bluemoon.
 func (d *demoRun) browser(url string) error {
@@ -200,7 +214,11 @@ func (d *demoRun) setUpAccount(p *demo.Provider) error {
 		sec = "tls"
 	}
 	acct := "demo-" + kind
-	d.bluemoon(io.Discard, "account", "remove", acct) // a kept --home may hold one from an earlier run
+	if d.hasAccount(acct) { // a kept --home may hold one from an earlier run
+		if err := d.bluemoon(io.Discard, "account", "remove", acct); err != nil {
+			return err
+		}
+	}
 	// The stand-ins do not throttle, so the demo lifts the provider's
 	// per-minute limit (30/min at Microsoft) to finish in seconds.
 	if err := d.bluemoon(nil, "account", "add", acct, "--from", p.From, "--from-name", "ブルームーン会員事務局",

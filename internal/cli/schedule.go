@@ -94,12 +94,7 @@ fail, while there is still time to fix it.`,
 				}
 				return err
 			}
-			now := time.Now().UTC()
-			s := &schedule.Schedule{Name: args[0], Kind: schedule.KindDelivery, Target: run, Preflight: preflight, CreatedAt: now}
-			if err := w.fill(s, now); err != nil {
-				return &exitcode.UsageError{Err: err}
-			}
-			return app.addSchedule(cmd, s)
+			return app.addSchedule(cmd, &w, &schedule.Schedule{Name: args[0], Kind: schedule.KindDelivery, Target: run, Preflight: preflight})
 		},
 	}
 	cmd.Flags().StringVar(&run, "run", "", "saved delivery to run")
@@ -133,12 +128,7 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 			if name == "" {
 				name = "keepalive-" + args[0]
 			}
-			now := time.Now().UTC()
-			s := &schedule.Schedule{Name: name, Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest, CreatedAt: now}
-			if err := w.fill(s, now); err != nil {
-				return &exitcode.UsageError{Err: err}
-			}
-			return app.addSchedule(cmd, s)
+			return app.addSchedule(cmd, &w, &schedule.Schedule{Name: name, Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "schedule name (default keepalive-ACCOUNT)")
@@ -147,10 +137,17 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-func (a *App) addSchedule(cmd *cobra.Command, s *schedule.Schedule) error {
+// addSchedule completes s from the --cron/--at/--tz/--missed/--notify flags
+// and stores it.
+func (a *App) addSchedule(cmd *cobra.Command, w *whenFlags, s *schedule.Schedule) error {
 	db, err := a.DB(cmd.Context())
 	if err != nil {
 		return err
+	}
+	now := time.Now().UTC()
+	s.CreatedAt = now
+	if err := w.fill(s, now); err != nil {
+		return &exitcode.UsageError{Err: err}
 	}
 	if err := s.Validate(); err != nil {
 		return &exitcode.UsageError{Err: err}

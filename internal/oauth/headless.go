@@ -41,7 +41,7 @@ func loginPaste(ctx context.Context, opts *LoginOptions) (*tokenResponse, error)
 	if err != nil {
 		return nil, err
 	}
-	return exchange(ctx, opts, code, redirect, verifier)
+	return exchange(opts, code, redirect, verifier)
 }
 
 // pastedQuery accepts the full redirected address, or just its query.

@@ -47,6 +47,29 @@ type LoginOptions struct {
 	OpenBrowser    func(url string) error // default OpenBrowser
 	HTTPClient     *http.Client
 	Now            func() time.Time
+
+	base         context.Context // Login's own context, without the wait's timeout
+	finishCtx    context.Context
+	finishCancel context.CancelFunc
+}
+
+// finishTimeout bounds redeeming the code and saving the tokens. It starts
+// when the person has finished, apart from the wait's timeout: a sign-in
+// completed at the last moment must not spend its code and then fail as
+// "timed out".
+const finishTimeout = 30 * time.Second
+
+// finishing returns the context that redeeming the code and saving the
+// tokens share, made on first use; Ctrl-C still ends it.
+func (o *LoginOptions) finishing() context.Context {
+	if o.finishCtx == nil {
+		base := o.base
+		if base == nil {
+			base = context.Background()
+		}
+		o.finishCtx, o.finishCancel = context.WithTimeout(base, finishTimeout)
+	}
+	return o.finishCtx
 }
 
 // LoginResult says who signed in and what was granted.
@@ -82,6 +105,12 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 	if err := opts.Config.Validate(); err != nil {
 		return nil, &ConfigError{Why: "the credential settings cannot be used to sign in: " + err.Error(), Err: err}
 	}
+	opts.base = ctx
+	defer func() {
+		if opts.finishCancel != nil {
+			opts.finishCancel()
+		}
+	}()
 	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, ErrTimeout)
 	defer cancel()
 	var tr *tokenResponse
@@ -99,7 +128,7 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 	if err != nil {
 		return nil, explainWait(ctx, opts.Timeout, err)
 	}
-	return finishLogin(ctx, &opts, tr)
+	return finishLogin(opts.finishing(), &opts, tr)
 }
 
 // explainWait turns the context's end into words: the timeout, or Ctrl-C.
@@ -161,10 +190,11 @@ func randomState() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// exchange redeems an authorization code.
-func exchange(ctx context.Context, opts *LoginOptions, code, redirect, verifier string) (*tokenResponse, error) {
+// exchange redeems an authorization code, under the finishing deadline
+// rather than the wait's.
+func exchange(opts *LoginOptions, code, redirect, verifier string) (*tokenResponse, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
-	tr, err := tokenRequest(ctx, opts.HTTPClient, opts.Config, form)
+	tr, err := tokenRequest(opts.finishing(), opts.HTTPClient, opts.Config, form)
 	if err != nil {
 		return nil, fmt.Errorf("redeeming the sign-in code: %w", classifyLogin(err))
 	}
@@ -207,7 +237,7 @@ func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, err
 		cb.reply <- landingFor(cb.err)
 		return nil, cb.err
 	}
-	tr, err := exchange(ctx, opts, cb.code, lb.redirect, verifier)
+	tr, err := exchange(opts, cb.code, lb.redirect, verifier)
 	if err != nil {
 		cb.reply <- landingFor(err)
 		return nil, err

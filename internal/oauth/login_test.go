@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -301,5 +302,41 @@ func TestLoginDeviceGoogleSaysUsePaste(t *testing.T) {
 	_, err := Login(context.Background(), LoginOptions{Account: "g", Config: srv.Config(""), Store: newStore(t, t.TempDir()), Mode: ModeDevice})
 	if err == nil || !strings.Contains(err.Error(), "--paste") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// slowTokenEndpoint holds back the token request until after a moment
+// (the end of the sign-in's wait), as a slow network would.
+type slowTokenEndpoint struct{ until time.Time }
+
+func (s slowTokenEndpoint) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		time.Sleep(time.Until(s.until))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestLoginFinishedAtTheLastMomentIsSaved(t *testing.T) {
+	srv := newServer(t, oauthsrv.Options{Flavor: provider.Microsoft})
+	st := newStore(t, t.TempDir())
+	ctx := context.Background()
+	const timeout = 2 * time.Second
+	// The person finishes in time; the code's redemption then runs past
+	// the wait's timeout. It must still be redeemed and saved.
+	slow := slowTokenEndpoint{until: time.Now().Add(timeout + 500*time.Millisecond)}
+	run := startLogin(t, ctx, LoginOptions{Account: "a", Config: srv.Config(""), Store: st, Timeout: timeout,
+		HTTPClient: &http.Client{Transport: slow}})
+	if _, err := (&oauthsrv.Browser{}).SignIn(ctx, run.url); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.wait(t); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	tok, err := LoadToken(st, "a")
+	if err != nil {
+		t.Fatalf("the tokens were not saved: %v", err)
+	}
+	if _, _, err := srv.ValidateAccessToken(tok.AccessToken); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -39,6 +39,12 @@ type Source struct {
 	sem     chan struct{} // one refresh at a time in this process; cancellable
 	mu      sync.Mutex    // guards tok
 	tok     *Token
+	// unsaved is a refreshed token that could not be written to disk, and
+	// replaced the refresh token it superseded; guarded by sem. After a
+	// rotation the server has spent the old refresh token, so this copy is
+	// the only live grant until a save succeeds.
+	unsaved  *Token
+	replaced string
 }
 
 // NewSource returns the token source of account, whose sign-in settings
@@ -156,6 +162,19 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 	if err != nil {
 		return nil, err
 	}
+	if s.unsaved != nil {
+		// The disk still holding the refresh token that the unsaved one
+		// replaced means nobody saved a newer grant since: use ours, and
+		// write it now. Otherwise (another process signed in or refreshed
+		// with its own copy) the disk wins.
+		if u := s.unsaved; t.RefreshToken == s.replaced {
+			if err := s.save(t, u); err != nil {
+				return nil, err
+			}
+			t = u
+		}
+		s.unsaved, s.replaced = nil, ""
+	}
 	if s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale)) {
 		s.setCached(t)
 		return t, nil
@@ -194,15 +213,42 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		}
 		return nil, err
 	}
+	old := *t
 	now := s.opts.Now()
 	t.apply(tr, now)
 	t.LastRefreshed = now
 	t.Refreshes++
 	// Save before handing the token out: a rotated refresh token that is
 	// not on disk is a grant lost when this process stops.
-	if err := SaveToken(s.store, s.account, t); err != nil {
-		return nil, fmt.Errorf("saving the refreshed sign-in of %s: %w", s.account, err)
+	if err := s.save(&old, t); err != nil {
+		return nil, err
 	}
 	s.setCached(t)
 	return t, nil
+}
+
+// saveAttempts and saveBackoff let a save ride out a brief failure (an
+// antivirus or backup holding the file, a moment of full disk).
+const (
+	saveAttempts = 3
+	saveBackoff  = 100 * time.Millisecond
+)
+
+// save writes t, which replaces old, retrying briefly. When every attempt
+// fails, t stays in memory (s.unsaved) so that this process's next refresh
+// uses and saves it instead of the disk's copy, whose refresh token the
+// server may already have spent. s.sem must be held.
+func (s *Source) save(old, t *Token) error {
+	var err error
+	for i := 0; i < saveAttempts; i++ {
+		if i > 0 {
+			time.Sleep(time.Duration(i) * saveBackoff)
+		}
+		if err = SaveToken(s.store, s.account, t); err == nil {
+			s.unsaved, s.replaced = nil, ""
+			return nil
+		}
+	}
+	s.unsaved, s.replaced = t, old.RefreshToken
+	return fmt.Errorf("saving the refreshed sign-in of %s: %w (kept in memory; bluemoon saves it at the next refresh)", s.account, err)
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -346,5 +348,87 @@ func TestGenericRefreshSendsNoScope(t *testing.T) {
 	}
 	if got.Has("scope") {
 		t.Fatalf("a generic refresh sent scope %q", got.Get("scope"))
+	}
+}
+
+// breakAfterTransport passes requests through and, while armed, makes the
+// home's secrets folder unwritable (a regular file in its place) once the
+// token endpoint has answered: the save after a successful refresh fails.
+type breakAfterTransport struct {
+	home  string
+	armed bool
+}
+
+func (b *breakAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && b.armed {
+		dir := filepath.Join(b.home, "secrets")
+		if rerr := os.Rename(dir, dir+".away"); rerr != nil {
+			return nil, rerr
+		}
+		if werr := os.WriteFile(dir, nil, 0o600); werr != nil {
+			return nil, werr
+		}
+	}
+	return resp, err
+}
+
+func (b *breakAfterTransport) repair(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(b.home, "secrets")
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir+".away", dir); err != nil {
+		t.Fatal(err)
+	}
+	b.armed = false
+}
+
+func TestRotatedTokenKeptWhenSavingFails(t *testing.T) {
+	srv := newServer(t, oauthsrv.Options{Flavor: provider.Microsoft})
+	home := t.TempDir()
+	st := newStore(t, home)
+	signIn(t, srv, st, "a")
+	first, _ := LoadToken(st, "a")
+	ctx := context.Background()
+
+	tr := &breakAfterTransport{home: home, armed: true}
+	src := NewSource(st, "a", srv.Config(""), SourceOptions{HTTPClient: &http.Client{Transport: tr}})
+	if _, err := src.Refresh(ctx); err == nil || !strings.Contains(err.Error(), "saving the refreshed sign-in") {
+		t.Fatalf("a failed save was not reported: %v", err)
+	}
+	if srv.RefreshCount() != 1 {
+		t.Fatalf("refreshes %d, want 1", srv.RefreshCount())
+	}
+	tr.repair(t)
+	if disk, _ := LoadToken(st, "a"); disk.RefreshToken != first.RefreshToken {
+		t.Fatal("the test did not stop the save")
+	}
+
+	// The server has spent the first refresh token. The next call must use
+	// the rotated one kept in memory (presenting the spent one would revoke
+	// the grant) and write it to disk.
+	at, err := src.AccessToken(ctx)
+	if err != nil {
+		t.Fatalf("after the disk recovered: %v", err)
+	}
+	if _, _, err := srv.ValidateAccessToken(at); err != nil {
+		t.Fatalf("handed-out token: %v", err)
+	}
+	disk, _ := LoadToken(st, "a")
+	if disk.RefreshToken == first.RefreshToken || disk.AccessToken != at {
+		t.Fatal("the rotated refresh token was not saved once the disk recovered")
+	}
+	// A new process carries on with what is on disk.
+	st2, err := secrets.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewSource(st2, "a", srv.Config(""), SourceOptions{}).Refresh(ctx); err != nil {
+		t.Fatalf("refresh with the saved token: %v", err)
+	}
+	if srv.ActiveGrants("user@example.com") != 1 || srv.RefreshCount() != 2 {
+		t.Fatalf("grants %d refreshes %d, want 1 and 2", srv.ActiveGrants("user@example.com"), srv.RefreshCount())
 	}
 }

@@ -51,3 +51,27 @@ func SecretKey(key string) bool {
 	}
 	return false
 }
+
+// webAddress matches an http(s) address: scheme, optional user info, host,
+// and what follows the host.
+var webAddress = regexp.MustCompile(`(?i)\b(https?://)([^\s/?#@'"]*@)?([^\s/?#'"]+)([/?#][^\s'"]*)?`)
+
+// Command returns a command line (a --notify-cmd) fit to quote in an error
+// or a log: credentials masked as String masks them, and of every http(s)
+// address only the scheme and host kept, since webhooks carry their secret
+// in the path or the query (…/services/T…/B…/SECRET, ?key=…&token=…).
+func Command(s string) string {
+	s = webAddress.ReplaceAllStringFunc(s, func(u string) string {
+		m := webAddress.FindStringSubmatch(u)
+		out := m[1]
+		if m[2] != "" {
+			out += Mask + "@"
+		}
+		out += m[3]
+		if m[4] != "" {
+			out += "/" + Mask
+		}
+		return out
+	})
+	return String(s)
+}

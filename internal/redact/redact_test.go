@@ -50,3 +50,24 @@ func TestSecretKey(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandMasksWebhookSecrets(t *testing.T) {
+	secrets := []string{"T0001/B0002/XyZsecretWebhookPart", "AIzaKeyValue123", "tokValue456", "pw789"}
+	in := `curl -fsS -d @- https://hooks.example.com/services/` + secrets[0] +
+		` 'https://chat.example.com/v1/spaces/AAA/messages?key=` + secrets[1] + `&token=` + secrets[2] + `'` +
+		` https://user:` + secrets[3] + `@relay.example.org`
+	out := Command(in)
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("%q survived: %s", s, out)
+		}
+	}
+	for _, keep := range []string{"curl -fsS -d @- ", "https://hooks.example.com/", "https://chat.example.com/", "relay.example.org"} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q should stay: %s", keep, out)
+		}
+	}
+	if got := Command("/usr/local/bin/page-oncall --team mail"); got != "/usr/local/bin/page-oncall --team mail" {
+		t.Errorf("a command without secrets changed: %s", got)
+	}
+}

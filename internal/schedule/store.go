@@ -46,8 +46,15 @@ func (st *Store) Add(ctx context.Context, s *Schedule) error {
 
 // Get returns the named schedule.
 func (st *Store) Get(ctx context.Context, name string) (*Schedule, error) {
+	return get(ctx, st.DB, name)
+}
+
+// get reads one schedule through the database or an open transaction.
+func get(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, name string) (*Schedule, error) {
 	var doc string
-	err := st.DB.QueryRowContext(ctx, `SELECT doc FROM schedules WHERE name = ?`, name).Scan(&doc)
+	err := q.QueryRowContext(ctx, `SELECT doc FROM schedules WHERE name = ?`, name).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("schedule %q: %w (see 'bluemoon schedule list')", name, ErrNotFound)
 	}
@@ -104,29 +111,21 @@ func (st *Store) Update(ctx context.Context, name string, change func(*Schedule)
 		return nil, err
 	}
 	defer tx.Rollback()
-	var doc string
-	err = tx.QueryRowContext(ctx, `SELECT doc FROM schedules WHERE name = ?`, name).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("schedule %q: %w (see 'bluemoon schedule list')", name, ErrNotFound)
-	}
+	s, err := get(ctx, tx, name)
 	if err != nil {
 		return nil, err
 	}
-	var s Schedule
-	if err := json.Unmarshal([]byte(doc), &s); err != nil {
-		return nil, fmt.Errorf("schedule %s is damaged: %w", name, err)
-	}
-	if err := change(&s); err != nil {
+	if err := change(s); err != nil {
 		return nil, err
 	}
-	out, err := json.Marshal(&s)
+	out, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE schedules SET doc = ? WHERE name = ?`, string(out), name); err != nil {
 		return nil, err
 	}
-	return &s, tx.Commit()
+	return s, tx.Commit()
 }
 
 // SetPaused pauses or resumes a schedule. Resuming starts counting from now,

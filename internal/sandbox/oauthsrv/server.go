@@ -215,14 +215,11 @@ func (s *Server) ValidateAccessToken(token string) (subject string, scopes []str
 func (s *Server) RevokeUser(email string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, g := range s.grants {
-		if strings.EqualFold(g.email, email) && g.revoked == "" {
-			g.revoked = "password"
-			n++
-		}
+	live := s.liveGrants(email)
+	for _, g := range live {
+		g.revoked = "password"
 	}
-	return n
+	return len(live)
 }
 
 // ExpireAccessTokens makes every access token issued so far expired.
@@ -270,13 +267,18 @@ func (s *Server) LastRefreshScope() string { s.mu.Lock(); defer s.mu.Unlock(); r
 func (s *Server) ActiveGrants(email string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	return len(s.liveGrants(email))
+}
+
+// liveGrants are the grants of email that are not revoked. s.mu must be held.
+func (s *Server) liveGrants(email string) []*grant {
+	var out []*grant
 	for _, g := range s.grants {
 		if strings.EqualFold(g.email, email) && g.revoked == "" {
-			n++
+			out = append(out, g)
 		}
 	}
-	return n
+	return out
 }
 
 // FailRefresh makes every refresh fail with the given Microsoft AADSTS

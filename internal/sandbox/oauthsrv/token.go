@@ -160,11 +160,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, code, redirect, verifier st
 	}
 	g := &grant{email: c.email, scopes: strings.Fields(c.req.scope), issued: s.now(), offline: c.req.offline,
 		openid: hasScope(c.req.scope, "openid"), nonce: c.req.nonce}
-	if s.opts.RefreshTTL > 0 {
-		g.refreshExp = s.now().Add(s.opts.RefreshTTL)
-	}
-	s.grants = append(s.grants, g)
-	resp := s.issue(g, true)
+	resp := s.addGrant(g)
 	s.mu.Unlock()
 	writeJSON(w, resp)
 }
@@ -192,6 +188,16 @@ func (s *Server) resourceScopes(scopes []string) []string {
 
 // issue mints an access token (and, on first issue or Microsoft
 // rotation, a refresh token) for g. Called with s.mu held.
+// addGrant records a new grant (a finished sign-in), starts its refresh
+// token's lifetime and issues its first tokens. s.mu must be held.
+func (s *Server) addGrant(g *grant) map[string]any {
+	if s.opts.RefreshTTL > 0 {
+		g.refreshExp = s.now().Add(s.opts.RefreshTTL)
+	}
+	s.grants = append(s.grants, g)
+	return s.issue(g, true)
+}
+
 func (s *Server) issue(g *grant, first bool) map[string]any {
 	scopes := s.resourceScopes(g.scopes)
 	prefix := "eyJ0eXAi.sandbox-ms."
@@ -425,11 +431,7 @@ func (s *Server) deviceToken(w http.ResponseWriter, code string) {
 	d.status = "done"
 	g := &grant{email: d.email, scopes: strings.Fields(d.scope), issued: s.now(),
 		offline: hasScope(d.scope, "offline_access"), openid: hasScope(d.scope, "openid")}
-	if s.opts.RefreshTTL > 0 {
-		g.refreshExp = s.now().Add(s.opts.RefreshTTL)
-	}
-	s.grants = append(s.grants, g)
-	resp := s.issue(g, true)
+	resp := s.addGrant(g)
 	s.mu.Unlock()
 	writeJSON(w, resp)
 }
