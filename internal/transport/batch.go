@@ -333,19 +333,15 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 // Conn is then broken and the message Uncertain (the server may have it).
 func (c *Conn) readDataReply(addr string, r *Result) bool {
 	code, text, err := c.readReply(250, true)
-	var pe *textproto.Error
-	switch {
-	case err == nil:
+	if err == nil {
 		r.Reply = parseReply(code, text)
 		c.Sent++
-	case errors.As(err, &pe):
-		r.Err = replyError(addr, "DATA", err)
-	default:
-		c.broken = true
-		r.Err = uncertainError(addr, err)
-		return false
+		return true
 	}
-	return true
+	e := dataReplyError(addr, err)
+	r.Err = e
+	c.broken = c.broken || e.Uncertain()
+	return !e.Uncertain()
 }
 
 // writeDotted writes msg as DATA content: lines starting with "." get

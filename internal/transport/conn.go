@@ -100,11 +100,7 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		e := replyError(addr, "DATA", err)
-		if te, ok := e.(*Error); ok && te.Code == 0 {
-			te.uncertain = true
-		}
-		return c.fail(ctx, e, "")
+		return c.fail(ctx, dataReplyError(addr, err), "")
 	}
 	c.Sent++
 	return parseReply(250, resp.StatusText), nil

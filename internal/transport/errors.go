@@ -203,6 +203,18 @@ func fmtEnhanced(c [3]int) string {
 }
 
 // replyError turns a go-smtp or textproto reply error into *Error.
+// dataReplyError is the error for the final reply to a message whose
+// content was written: the server's refusal, or, when the connection
+// failed before the reply, Uncertain (the server may have the message).
+func dataReplyError(addr string, err error) *Error {
+	var se *smtp.SMTPError
+	var pe *textproto.Error
+	if errors.As(err, &pe) || errors.As(err, &se) {
+		return replyError(addr, "DATA", err).(*Error)
+	}
+	return uncertainError(addr, err)
+}
+
 func replyError(addr, op string, err error) error {
 	var se *smtp.SMTPError
 	var pe *textproto.Error

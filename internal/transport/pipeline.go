@@ -88,11 +88,7 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 	c.conn.SetDeadline(time.Now().Add(10 * time.Minute))
 	code, text, err := c.tp.ReadResponse(250)
 	if err != nil {
-		e := replyError(addr, "DATA", err)
-		if te, ok := e.(*Error); ok && te.Code == 0 {
-			te.uncertain = true
-		}
-		return c.fail(ctx, e, "")
+		return c.fail(ctx, dataReplyError(addr, err), "")
 	}
 	c.Sent++
 	return parseReply(code, text), nil
