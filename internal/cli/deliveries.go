@@ -15,6 +15,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
 type dbHandle = *sql.DB
@@ -27,6 +28,16 @@ func parseID(s string) (int64, error) {
 		return 0, exitcode.Usagef("%q is not a delivery ID (see 'bluemoon deliveries list')", s)
 	}
 	return id, nil
+}
+
+// deliveryArg is the delivery ID argument and the database it is in.
+func (app *App) deliveryArg(ctx context.Context, arg string) (int64, *store.DB, error) {
+	id, err := parseID(arg)
+	if err != nil {
+		return 0, nil, err
+	}
+	db, err := app.DB(ctx)
+	return id, db, err
 }
 
 func deliveriesCmd(app *App) *cobra.Command {
@@ -61,11 +72,7 @@ func deliveriesCmd(app *App) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show one delivery and its counts", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(cmd.Context())
+			id, db, err := app.deliveryArg(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -107,11 +114,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(ctx)
+			id, db, err := app.deliveryArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -158,11 +161,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 	report := &cobra.Command{
 		Use: "report ID", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(cmd.Context())
+			id, db, err := app.deliveryArg(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -224,11 +223,7 @@ func (app *App) controlCmd(use, short string, request func(context.Context, *sql
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(ctx)
+			id, db, err := app.deliveryArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
