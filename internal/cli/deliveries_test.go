@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -45,5 +46,30 @@ func TestCancelOfADeliveryWhoseRunnerDied(t *testing.T) {
 	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
 	if r := runCLI(t, home, "", "deliveries", "resume", "1"); r.Code == 0 || srv.Count() != 1 {
 		t.Errorf("resume of the cancelled delivery: exit %d, server got %d (want 1)\n%s", r.Code, srv.Count(), r.Stderr)
+	}
+}
+
+// --daily-wait 0 pauses at once when the daily limit is reached, even when
+// the window reopens within the default 15 minutes (it used to mean "the
+// default" and waited).
+func TestDailyWaitZeroPausesAtOnce(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1, PerDay: 2})
+	// Two messages sent 23 h 55 min ago: the window reopens in about 5 minutes.
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minute := time.Now().Unix()/60 - 1435
+	if _, err := db.Exec(`INSERT INTO send_log(account, minute, count) VALUES ('news', ?, 2)`, minute); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body, "--daily-wait", "0")
+	if r.Code != 5 || srv.Count() != 0 || !strings.Contains(r.Stdout, "limit of 2 messages per 24 hours") {
+		t.Fatalf("exit %d, server got %d; want 5 and 0\n%s\n%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
 	}
 }

@@ -273,6 +273,11 @@ func (app *App) runDelivery(ctx context.Context, db dbHandle, acct *account.Acco
 		return err
 	}
 	defer fl.Unlock()
+	if dailyWait <= 0 {
+		// --daily-wait 0: pause at once. The engine reads a zero wait as
+		// "use the default" (15 minutes), so ask for the least wait there is.
+		dailyWait = time.Nanosecond
+	}
 	pr := newProgressPrinter(app)
 	e := &delivery.Engine{DB: db, Dial: dial, Opts: delivery.Options{Limits: limits, Progress: pr.show, MaxDailyWait: dailyWait}}
 	out, err := e.Run(ctx, id)
