@@ -46,19 +46,22 @@ func (s *Server) redirectMatches(got string) bool {
 	return g.Scheme == r.Scheme && g.Hostname() == r.Hostname() && g.Path == r.Path && g.RawQuery == ""
 }
 
-func (s *Server) tenantError(tenant string) string {
+// tenantError is Microsoft's refusal of the tenant in a request's path:
+// unknown (AADSTS90002), or not the home tenant of a single-tenant app
+// (AADSTS50194). ok is false when the tenant is fine.
+func (s *Server) tenantError(tenant string) (e oauthError, ok bool) {
 	if s.opts.Flavor != provider.Microsoft {
-		return ""
+		return oauthError{}, false
 	}
 	if err := provider.ValidateTenant(tenant); err != nil {
-		return fmt.Sprintf("AADSTS90002: Tenant '%s' not found.", tenant)
+		return oauthError{400, "invalid_request", 90002, fmt.Sprintf("Tenant '%s' not found.", tenant)}, true
 	}
 	if s.opts.HomeTenant != "" && tenant != s.opts.HomeTenant {
-		return fmt.Sprintf("AADSTS50194: Application '%s' is not configured as a multi-tenant application. "+
+		return oauthError{400, "invalid_request", 50194, fmt.Sprintf("Application '%s' is not configured as a multi-tenant application. "+
 			"Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. "+
-			"Use a tenant-specific endpoint or configure the application to be multi-tenant.", s.opts.ClientID)
+			"Use a tenant-specific endpoint or configure the application to be multi-tenant.", s.opts.ClientID)}, true
 	}
-	return ""
+	return oauthError{}, false
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
@@ -72,8 +75,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if msg := s.tenantError(tenant); msg != "" {
-		s.pageError(w, 400, "invalid_request", msg)
+	if e, bad := s.tenantError(tenant); bad {
+		s.pageError(w, e.status, e.code, fmt.Sprintf("AADSTS%d: %s", e.aad, e.desc))
 		return
 	}
 	redirect := q.Get("redirect_uri")

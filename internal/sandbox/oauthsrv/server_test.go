@@ -113,6 +113,28 @@ func TestMicrosoftSingleTenantRefusesCommon(t *testing.T) {
 	}
 }
 
+// Every Microsoft endpoint names a tenant's refusal by its own AADSTS
+// number: an unknown tenant is 90002 at the device endpoint too, not the
+// single-tenant 50194 that bluemoon explains as a registration problem.
+func TestMicrosoftTenantErrorsKeepTheirNumber(t *testing.T) {
+	s := start(t, Options{Flavor: provider.Microsoft, HomeTenant: "contoso.example"})
+	for _, c := range []struct {
+		tenant string
+		want   float64
+	}{{"not_a_tenant", 90002}, {"common", 50194}} {
+		cfg := s.Config(c.tenant)
+		for _, ep := range []string{cfg.DeviceEndpoint, cfg.TokenEndpoint} {
+			st, m := post(t, ep, url.Values{"client_id": {cfg.ClientID}, "scope": {cfg.TokenScope},
+				"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
+			codes, _ := m["error_codes"].([]any)
+			desc, _ := m["error_description"].(string)
+			if st != 400 || len(codes) != 1 || codes[0] != c.want || strings.Count(desc, "AADSTS") != 1 {
+				t.Errorf("%s: %d %v", ep, st, m)
+			}
+		}
+	}
+}
+
 func TestAuthorizeRefusesPlainPKCEAndForeignRedirect(t *testing.T) {
 	s := start(t, Options{Flavor: provider.Google})
 	u, err := (&Browser{}).Authorize(context.Background(), authURL(s, "", func(q url.Values) { q.Set("code_challenge_method", "plain") }))

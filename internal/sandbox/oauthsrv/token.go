@@ -64,9 +64,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if msg := s.tenantError(r.PathValue("tenant")); msg != "" {
-		aad, _ := strconv.Atoi(strings.TrimPrefix(strings.SplitN(msg, ":", 2)[0], "AADSTS"))
-		s.writeError(w, oauthError{400, "invalid_request", aad, strings.TrimSpace(strings.SplitN(msg, ":", 2)[1])})
+	if e, bad := s.tenantError(r.PathValue("tenant")); bad {
+		s.writeError(w, e)
 		return
 	}
 	clientID, secret := f.Get("client_id"), f.Get("client_secret")
@@ -186,8 +185,6 @@ func (s *Server) resourceScopes(scopes []string) []string {
 	return out
 }
 
-// issue mints an access token (and, on first issue or Microsoft
-// rotation, a refresh token) for g. Called with s.mu held.
 // addGrant records a new grant (a finished sign-in), starts its refresh
 // token's lifetime and issues its first tokens. s.mu must be held.
 func (s *Server) addGrant(g *grant) map[string]any {
@@ -198,6 +195,8 @@ func (s *Server) addGrant(g *grant) map[string]any {
 	return s.issue(g, true)
 }
 
+// issue mints an access token (and, on first issue or Microsoft
+// rotation, a refresh token) for g. s.mu must be held.
 func (s *Server) issue(g *grant, first bool) map[string]any {
 	scopes := s.resourceScopes(g.scopes)
 	prefix := "eyJ0eXAi.sandbox-ms."
@@ -378,8 +377,8 @@ func (s *Server) handleGoogleDevice(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
-	if msg := s.tenantError(r.PathValue("tenant")); msg != "" {
-		s.writeError(w, oauthError{400, "invalid_request", 50194, msg})
+	if e, bad := s.tenantError(r.PathValue("tenant")); bad {
+		s.writeError(w, e)
 		return
 	}
 	if r.PostForm.Get("client_id") != s.opts.ClientID {
