@@ -124,7 +124,9 @@ func (s *Store) Import(ctx context.Context, name string, cfg provider.Config, op
 
 const columns = `name, provider, config_json, signer, imported_at`
 
-func (s *Store) scan(row interface{ Scan(...any) error }) (*Credential, error) {
+// scan reads one row; HasSecret is left for hasSecret, so that Config and
+// Remove, which do not report it, read no secret file for it.
+func scan(row interface{ Scan(...any) error }) (*Credential, error) {
 	var c Credential
 	var body, imported string
 	if err := row.Scan(&c.Name, &c.Provider, &body, &c.Signer, &imported); err != nil {
@@ -135,23 +137,40 @@ func (s *Store) scan(row interface{ Scan(...any) error }) (*Credential, error) {
 	}
 	c.Config.ClientSecret = ""
 	c.ImportedAt, _ = time.Parse(time.RFC3339Nano, imported)
+	return &c, nil
+}
+
+// hasSecret sets c.HasSecret from the secrets store.
+func (s *Store) hasSecret(c *Credential) error {
 	_, err := s.Secrets.Get(SecretName(c.Name))
 	switch {
 	case err == nil:
 		c.HasSecret = true
 	case !errors.Is(err, secrets.ErrNotFound):
-		return nil, err
+		return err
 	}
-	return &c, nil
+	return nil
 }
 
-// Get returns the named credentials without the secret.
-func (s *Store) Get(ctx context.Context, name string) (*Credential, error) {
-	c, err := s.scan(s.DB.QueryRowContext(ctx, `SELECT `+columns+` FROM credentials WHERE name = ?`, name))
+// get returns the named credentials' row, without looking at the secret.
+func (s *Store) get(ctx context.Context, name string) (*Credential, error) {
+	c, err := scan(s.DB.QueryRowContext(ctx, `SELECT `+columns+` FROM credentials WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("credentials %q: %w (see 'bluemoon credentials list')", name, ErrNotFound)
 	}
 	return c, err
+}
+
+// Get returns the named credentials without the secret.
+func (s *Store) Get(ctx context.Context, name string) (*Credential, error) {
+	c, err := s.get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.hasSecret(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // List returns every imported credential, by name.
@@ -163,8 +182,11 @@ func (s *Store) List(ctx context.Context) ([]*Credential, error) {
 	defer rows.Close()
 	var out []*Credential
 	for rows.Next() {
-		c, err := s.scan(rows)
+		c, err := scan(rows)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.hasSecret(c); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -175,17 +197,17 @@ func (s *Store) List(ctx context.Context) ([]*Credential, error) {
 // Config returns the full settings of the named credentials, the client
 // secret included, for a sign-in or a token refresh.
 func (s *Store) Config(ctx context.Context, name string) (provider.Config, error) {
-	c, err := s.Get(ctx, name)
+	c, err := s.get(ctx, name)
 	if err != nil {
 		return provider.Config{}, err
 	}
 	cfg := c.Config
-	if c.HasSecret {
-		secret, err := s.Secrets.Get(SecretName(name))
-		if err != nil {
-			return provider.Config{}, fmt.Errorf("credentials %s: client secret: %w", name, err)
-		}
+	secret, err := s.Secrets.Get(SecretName(name))
+	switch {
+	case err == nil:
 		cfg.ClientSecret = string(secret)
+	case !errors.Is(err, secrets.ErrNotFound):
+		return provider.Config{}, fmt.Errorf("credentials %s: client secret: %w", name, err)
 	}
 	return cfg, nil
 }
@@ -193,7 +215,7 @@ func (s *Store) Config(ctx context.Context, name string) (provider.Config, error
 // Remove deletes the named credentials and their secret. It refuses while
 // accounts use them.
 func (s *Store) Remove(ctx context.Context, name string) error {
-	if _, err := s.Get(ctx, name); err != nil {
+	if _, err := s.get(ctx, name); err != nil {
 		return err
 	}
 	rows, err := s.DB.QueryContext(ctx, `SELECT name FROM accounts WHERE credentials = ? ORDER BY name`, name)
