@@ -57,15 +57,11 @@ func Ensure(dir string) error {
 // mode 0600, so a crash never leaves a half-written secret and no other user
 // can read it at any moment.
 func WriteSecretFile(path string, data []byte) error {
-	return writeAtomic(path, data, 0o600)
+	return WriteFileAtomic(path, data, 0o600)
 }
 
 // WriteFileAtomic writes data to path atomically with the given mode.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	return writeAtomic(path, data, mode)
-}
-
-func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -30,10 +30,10 @@ type Store struct {
 	Backend string // "keyring" or "file": where the encryption key is kept
 }
 
-// Open opens (creating if needed) the store in home.
-func Open(home string) (*Store, error) {
-	dir := filepath.Join(home, "secrets")
-	if err := ensureDir(dir); err != nil {
+// Open opens (creating if needed) the store in the data home homeDir.
+func Open(homeDir string) (*Store, error) {
+	dir := filepath.Join(homeDir, "secrets")
+	if err := home.Ensure(dir); err != nil {
 		return nil, err
 	}
 	key, backend, err := loadKey(dir)
@@ -42,8 +42,6 @@ func Open(home string) (*Store, error) {
 	}
 	return &Store{dir: dir, key: key, Backend: backend}, nil
 }
-
-func ensureDir(dir string) error { return home.Ensure(dir) }
 
 func (s *Store) path(name string) string {
 	// hex keeps any account name a valid file name on every OS.
