@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
 
@@ -14,8 +15,10 @@ var ErrNoPassword = errors.New("no SMTP password stored")
 func PasswordSecret(account string) string { return "password:" + account }
 
 // TokenSecret is the secrets-store name of an account's OAuth tokens
-// (written by the sign-in code; removed with the account).
-func TokenSecret(account string) string { return "token:" + account }
+// (written by the sign-in code; removed with the account). The name is
+// package oauth's: the account's removal must lock and delete the very
+// file a sign-in or a refresh writes.
+func TokenSecret(account string) string { return oauth.SecretName(account) }
 
 // Password returns the SMTP password of the named account (--auth plain or
 // login), or an error wrapping ErrNoPassword.
