@@ -11,17 +11,22 @@ import (
 // patterns match the shapes tokens take on the wire: bearer headers, JWTs
 // (Microsoft access tokens, ID tokens), Google access and refresh tokens,
 // XOAUTH2 initial responses and form or JSON fields named like secrets.
-var patterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+`),
-	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?`),
-	regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`),
-	regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`),
+// Each match becomes repl: the mask, or for a named field its name and
+// separator followed by the mask.
+var patterns = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+`), Mask},
+	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?`), Mask},
+	{regexp.MustCompile(`\bya29\.[A-Za-z0-9._-]+`), Mask},
+	{regexp.MustCompile(`\b1//[A-Za-z0-9._-]{10,}`), Mask},
 	// key=value (forms, URLs) and "key": "value" (JSON) always hold a value;
 	// after a bare "key:" only a long token-like word is one, so that prose
 	// such as "missing client_secret: Google's token endpoint…" stays whole.
-	regexp.MustCompile(`(?i)\b(` + secretKeys + `)(["']?\s*=\s*["']?|["']\s*:\s*["'])[^"'&\s,}]+`),
-	regexp.MustCompile(`(?i)\b(` + secretKeys + `)(\s*:\s*)[A-Za-z0-9._~+/=-]{12,}`),
-	regexp.MustCompile(`\bdXNlcj[A-Za-z0-9+/=]{16,}`), // base64("user=…\x01auth=Bearer …")
+	{regexp.MustCompile(`(?i)\b(` + secretKeys + `)(["']?\s*=\s*["']?|["']\s*:\s*["'])[^"'&\s,}]+`), "${1}${2}" + Mask},
+	{regexp.MustCompile(`(?i)\b(` + secretKeys + `)(\s*:\s*)[A-Za-z0-9._~+/=-]{12,}`), "${1}${2}" + Mask},
+	{regexp.MustCompile(`\bdXNlcj[A-Za-z0-9+/=]{16,}`), Mask}, // base64("user=…\x01auth=Bearer …")
 }
 
 const secretKeys = `access_token|refresh_token|id_token|client_secret|password|code_verifier|code`
@@ -31,12 +36,8 @@ const Mask = "[redacted]"
 
 // String returns s with anything shaped like a credential masked.
 func String(s string) string {
-	for i, p := range patterns {
-		if i == 4 || i == 5 {
-			s = p.ReplaceAllString(s, "${1}${2}"+Mask)
-			continue
-		}
-		s = p.ReplaceAllString(s, Mask)
+	for _, p := range patterns {
+		s = p.re.ReplaceAllString(s, p.repl)
 	}
 	return s
 }
