@@ -19,9 +19,6 @@ const (
 	Generic   Kind = "generic" // any other OAuth 2.0 server: every endpoint given explicitly
 )
 
-// Kinds lists the accepted provider names, for help texts and errors.
-var Kinds = []Kind{Google, Microsoft, Generic}
-
 // ParseKind accepts a provider name, case-insensitively.
 func ParseKind(s string) (Kind, error) {
 	switch k := Kind(strings.ToLower(strings.TrimSpace(s))); k {
