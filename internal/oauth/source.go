@@ -98,10 +98,15 @@ func (s *Source) Token(ctx context.Context) (*Token, error) {
 	}
 	t := s.cached()
 	if t == nil {
-		return nil, &ReauthError{Account: s.account, Reason: ReasonNoTokens, Why: "nobody has signed in to this account yet (or it was signed out)."}
+		return nil, s.noSignIn()
 	}
 	c := *t
 	return &c, nil
+}
+
+// noSignIn is the error for an account with no stored tokens.
+func (s *Source) noSignIn() error {
+	return &ReauthError{Account: s.account, Reason: ReasonNoTokens, Why: "nobody has signed in to this account yet (or it was signed out)."}
 }
 
 func (s *Source) cached() *Token {
@@ -157,7 +162,7 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 	// token; refreshing with our old copy would lose the grant.
 	t, err := LoadToken(s.store, s.account)
 	if errors.Is(err, ErrNoToken) {
-		return nil, &ReauthError{Account: s.account, Reason: ReasonNoTokens, Why: "nobody has signed in to this account yet (or it was signed out)."}
+		return nil, s.noSignIn()
 	}
 	if err != nil {
 		return nil, err
