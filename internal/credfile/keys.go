@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -36,10 +35,8 @@ func LoadOrCreateSigningKey(dir string) (key ed25519.PrivateKey, created bool, e
 		// A key restored from a backup or copied between machines may have
 		// come back readable by others, who could then sign credential
 		// files users trust: it is made the owner's alone again.
-		if fi, err := os.Stat(path); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-			if err := os.Chmod(path, 0o600); err != nil {
-				return nil, false, fmt.Errorf("restrict signing key %s to its owner: %w", path, err)
-			}
+		if err := home.RestrictFile(path); err != nil {
+			return nil, false, fmt.Errorf("restrict signing key %s to its owner: %w", path, err)
 		}
 		return key, false, nil
 	}

@@ -53,6 +53,20 @@ func Ensure(dir string) error {
 	return nil
 }
 
+// RestrictFile makes an existing file the owner's alone (0600) when other
+// users can read it: a key restored from a backup or copied between
+// machines may have come back that way. Windows relies on the profile's
+// ACLs, as Ensure does.
+func RestrictFile(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(path, 0o600)
+	}
+	return nil
+}
+
 // WriteSecretFile writes data to path atomically (temp file + rename) with
 // mode 0600, so a crash never leaves a half-written secret and no other user
 // can read it at any moment.

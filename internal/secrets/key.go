@@ -100,10 +100,8 @@ func readKeyFile(path string) ([]byte, error) {
 	}
 	// It decrypts every token and password: one restored from a backup
 	// readable by others is made the owner's alone again.
-	if fi, err := os.Stat(path); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return nil, fmt.Errorf("restrict secrets key %s to its owner: %w", path, err)
-		}
+	if err := home.RestrictFile(path); err != nil {
+		return nil, fmt.Errorf("restrict secrets key %s to its owner: %w", path, err)
 	}
 	return k, nil
 }
