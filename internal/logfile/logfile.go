@@ -31,6 +31,7 @@ type File struct {
 
 	mu   sync.Mutex
 	f    *os.File
+	fi   os.FileInfo // f's identity when opened, to notice a rotation by another process
 	size int64
 }
 
@@ -72,7 +73,7 @@ func (l *File) open() error {
 			return fmt.Errorf("restrict log %s to its owner: %w", l.Path, err)
 		}
 	}
-	l.f, l.size = f, st.Size()
+	l.f, l.fi, l.size = f, st, st.Size()
 	return nil
 }
 
@@ -84,7 +85,7 @@ func (l *File) Write(p []byte) (int, error) {
 		return 0, os.ErrClosed
 	}
 	// Another process may have rotated the file: follow the name, not the inode.
-	if st, err := os.Stat(l.Path); err != nil || !os.SameFile(st, mustStat(l.f)) {
+	if st, err := os.Stat(l.Path); err != nil || !os.SameFile(st, l.fi) {
 		l.f.Close()
 		if err := l.open(); err != nil {
 			return 0, err
@@ -98,11 +99,6 @@ func (l *File) Write(p []byte) (int, error) {
 	n, err := l.f.Write(p)
 	l.size += int64(n)
 	return n, err
-}
-
-func mustStat(f *os.File) os.FileInfo {
-	st, _ := f.Stat()
-	return st
 }
 
 func (l *File) rotate() error {
