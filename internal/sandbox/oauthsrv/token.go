@@ -43,6 +43,10 @@ func (s *Server) writeError(w http.ResponseWriter, e oauthError) {
 // Google's answer to any dead refresh token, whatever killed it.
 var googleDead = oauthError{400, "invalid_grant", 0, "Token has been expired or revoked."}
 
+// msReused is Microsoft's answer to a grant revoked because a rotated-out
+// refresh token came back.
+var msReused = oauthError{400, "invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid: the refresh token was already used and the grant has been revoked."}
+
 // msErrors are the AADSTS replies FailRefresh can inject, worded as
 // Microsoft words them.
 var msErrors = map[string]oauthError{
@@ -286,14 +290,14 @@ func (s *Server) refreshGrant(w http.ResponseWriter, token, scope string, scopeG
 	case g.revoked != "" && google:
 		e = &googleDead
 	case g.revoked == "reuse":
-		e = &oauthError{400, "invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid: the refresh token was already used and the grant has been revoked."}
+		e = ptr(msReused)
 	case g.revoked != "":
 		e = ptr(msErrors["50173"])
 	case g.current != token:
 		// A rotated-out refresh token came back: like oidc-provider and
 		// real servers guarding against replay, revoke the whole grant.
 		g.revoked = "reuse"
-		e = &oauthError{400, "invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid: the refresh token was already used and the grant has been revoked."}
+		e = ptr(msReused)
 		if google {
 			e = &googleDead
 		}
