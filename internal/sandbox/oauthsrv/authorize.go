@@ -112,8 +112,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &authRequest{
 		id: randomString("", 12), clientID: q.Get("client_id"), redirectURI: redirect,
-		state: q.Get("state"), challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"),
-		scope: scope, loginHint: q.Get("login_hint"), nonce: q.Get("nonce"), tenant: tenant,
+		state: q.Get("state"), challenge: q.Get("code_challenge"),
+		scope: scope, loginHint: q.Get("login_hint"), nonce: q.Get("nonce"),
 	}
 	if s.opts.Flavor == provider.Google {
 		req.offline = q.Get("access_type") == "offline"

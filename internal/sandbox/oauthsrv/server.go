@@ -74,22 +74,19 @@ type Server struct {
 }
 
 type grant struct {
-	email        string
-	scopes       []string
-	current      string // the refresh token that is valid now
-	refreshExp   time.Time
-	issued       time.Time
-	revoked      string // why: "password", "reuse", "revoke"; "" = active
-	offline      bool
-	openid       bool
-	nonce        string
-	lastRefresh  time.Time
-	refreshCount int
+	email      string
+	scopes     []string
+	current    string // the refresh token that is valid now
+	refreshExp time.Time
+	revoked    string // why: "password", "reuse", "revoke"; "" = active
+	offline    bool
+	openid     bool
+	nonce      string
 }
 
 type authRequest struct {
-	id, clientID, redirectURI, state, challenge, method, scope, loginHint, nonce, tenant string
-	offline                                                                              bool
+	id, clientID, redirectURI, state, challenge, scope, loginHint, nonce string
+	offline                                                              bool
 }
 
 type authCode struct {

@@ -161,7 +161,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, code, redirect, verifier st
 		s.writeError(w, *e)
 		return
 	}
-	g := &grant{email: c.email, scopes: strings.Fields(c.req.scope), issued: s.now(), offline: c.req.offline,
+	g := &grant{email: c.email, scopes: strings.Fields(c.req.scope), offline: c.req.offline,
 		openid: hasScope(c.req.scope, "openid"), nonce: c.req.nonce}
 	resp := s.addGrant(g)
 	s.mu.Unlock()
@@ -324,8 +324,6 @@ func (s *Server) refreshGrant(w http.ResponseWriter, token, scope string, scopeG
 	}
 	s.refreshN++
 	s.lastScope = scope
-	g.refreshCount++
-	g.lastRefresh = s.now()
 	writeJSON(w, s.issue(g, false))
 }
 
@@ -432,7 +430,7 @@ func (s *Server) deviceToken(w http.ResponseWriter, code string) {
 		return
 	}
 	d.status = "done"
-	g := &grant{email: d.email, scopes: strings.Fields(d.scope), issued: s.now(),
+	g := &grant{email: d.email, scopes: strings.Fields(d.scope),
 		offline: hasScope(d.scope, "offline_access"), openid: hasScope(d.scope, "openid")}
 	resp := s.addGrant(g)
 	s.mu.Unlock()
