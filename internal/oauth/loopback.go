@@ -17,7 +17,6 @@ import (
 // loopback is the one-shot HTTP listener on 127.0.0.1 that the browser is
 // redirected to after sign-in.
 type loopback struct {
-	ln       net.Listener
 	srv      *http.Server
 	redirect string // the redirect_uri sent to the provider
 	path     string
@@ -83,7 +82,7 @@ func newLoopback(configured, state string) (*loopback, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
-	l := &loopback{ln: ln, redirect: u.String(), path: u.Path, state: state, results: make(chan callback, 1)}
+	l := &loopback{redirect: u.String(), path: u.Path, state: state, results: make(chan callback, 1)}
 	if l.path == "" {
 		l.path = "/"
 	}

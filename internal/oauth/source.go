@@ -59,9 +59,6 @@ func NewSource(st *secrets.Store, account string, cfg provider.Config, opts Sour
 	return &Source{account: account, cfg: cfg, store: st, opts: opts, sem: make(chan struct{}, 1)}
 }
 
-// Account names the account the source serves.
-func (s *Source) Account() string { return s.account }
-
 // AccessToken returns an access token valid for at least the margin,
 // refreshing it first if needed. A *ReauthError means a person must sign in.
 func (s *Source) AccessToken(ctx context.Context) (string, error) {
