@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func pastedQuery(line string) (url.Values, error) {
 	return q, nil
 }
 
-func readLine(ctx context.Context, r interface{ Read([]byte) (int, error) }) (string, error) {
+func readLine(ctx context.Context, r io.Reader) (string, error) {
 	type res struct {
 		s   string
 		err error
