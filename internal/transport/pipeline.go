@@ -43,7 +43,7 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 			return false
 		}
 		if first == nil {
-			e := replyError(addr, op, err).(*Error)
+			e := replyError(addr, op, err)
 			e.Recipient = rcpt
 			first = e
 		}
