@@ -106,20 +106,28 @@ func (s *Store) Import(ctx context.Context, name string, cfg provider.Config, op
 		return fmt.Errorf("save credentials %s: %w", name, err)
 	}
 	// The secret is written inside the transaction so that a failure here
-	// leaves no row without its secret; a failed commit removes the secret.
-	if secret != "" {
-		err = s.Secrets.Put(SecretName(name), []byte(secret))
-	} else {
-		err = s.Secrets.Delete(SecretName(name))
+	// leaves no row without its secret; a failed commit puts back the
+	// secret of the row it rolled back (none for a new name).
+	prev, err := s.Secrets.Get(SecretName(name))
+	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return err
 	}
-	if err != nil {
+	if err := s.putSecret(name, secret); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		s.Secrets.Delete(SecretName(name))
+		s.putSecret(name, string(prev))
 		return fmt.Errorf("save credentials %s: %w", name, err)
 	}
 	return nil
+}
+
+// putSecret stores the client secret of name, or removes it when empty.
+func (s *Store) putSecret(name, secret string) error {
+	if secret == "" {
+		return s.Secrets.Delete(SecretName(name))
+	}
+	return s.Secrets.Put(SecretName(name), []byte(secret))
 }
 
 const columns = `name, provider, config_json, signer, imported_at`

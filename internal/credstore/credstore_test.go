@@ -150,3 +150,43 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 }
+
+// A replacing import whose commit fails leaves the old credentials as they
+// were, their client secret included: the row is rolled back, so the
+// secret must be too.
+func TestFailedReplaceKeepsTheOldSecret(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	cfg := googleConfig(t)
+	if err := s.Import(ctx, "acme", cfg, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A deferred foreign key that the insert breaks makes COMMIT fail, as a
+	// full disk would.
+	for _, q := range []string{
+		`CREATE TABLE t_parent (id INTEGER PRIMARY KEY)`,
+		`CREATE TABLE t_child (p INTEGER REFERENCES t_parent(id) DEFERRABLE INITIALLY DEFERRED)`,
+		`CREATE TRIGGER t_break AFTER INSERT ON credentials BEGIN INSERT INTO t_child VALUES (42); END`,
+	} {
+		if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, secret := range []string{"GOCSPX-new-secret", ""} {
+		next := cfg
+		next.ClientID, next.ClientSecret = "other-client", secret
+		if secret == "" {
+			next.Provider = provider.Generic
+		}
+		if err := s.Import(ctx, "acme", next, ImportOptions{Replace: true}); err == nil {
+			t.Fatalf("import with secret %q: the commit did not fail", secret)
+		}
+		got, err := s.Config(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ClientID != cfg.ClientID || got.ClientSecret != cfg.ClientSecret {
+			t.Fatalf("after a failed replace (secret %q): client %q, secret kept %v", secret, got.ClientID, got.ClientSecret == cfg.ClientSecret)
+		}
+	}
+}
