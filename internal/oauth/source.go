@@ -139,6 +139,13 @@ func (s *Source) fresh(t *Token) bool {
 	return s.opts.Now().Add(margin).Before(t.Expiry)
 }
 
+// serves says whether t answers a refresh request without a new grant: it
+// is fresh and, for a forced refresh, is not the token the server refused
+// (someone refreshed in the meantime).
+func (s *Source) serves(t *Token, force bool, stale string) bool {
+	return s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale))
+}
+
 func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token, error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -147,7 +154,7 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		return nil, ctx.Err()
 	}
 	// Another goroutine may have refreshed while this one waited.
-	if t := s.cached(); t != nil && s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale)) {
+	if t := s.cached(); t != nil && s.serves(t, force, stale) {
 		return t, nil
 	}
 	unlock, err := s.store.Lock(ctx, SecretName(s.account))
@@ -177,7 +184,7 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		}
 		s.unsaved, s.replaced = nil, ""
 	}
-	if s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale)) {
+	if s.serves(t, force, stale) {
 		s.setCached(t)
 		return t, nil
 	}
