@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/redact"
@@ -68,6 +69,20 @@ func (a *App) DB(ctx context.Context) (*store.DB, error) {
 		a.db, a.dbErr = store.Open(ctx, dir)
 	})
 	return a.db, a.dbErr
+}
+
+// account loads the named account from the database; an unknown name is the
+// user's mistake (exit code 2).
+func (a *App) account(ctx context.Context, name string) (*account.Account, error) {
+	db, err := a.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
+	if errors.Is(err, account.ErrNotFound) {
+		return nil, &exitcode.UsageError{Err: err}
+	}
+	return acct, err
 }
 
 // Close releases the database.

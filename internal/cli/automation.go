@@ -230,10 +230,7 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 		// The refresh token is what dies between now and the delivery: an
 		// access token still valid for an hour proves nothing about it, so
 		// the preflight forces a refresh (saving a rotated token as usual).
-		acct, err := (&account.Store{DB: db.DB}).Get(ctx, d.Account)
-		if errors.Is(err, account.ErrNotFound) {
-			return d.Account, &exitcode.UsageError{Err: err}
-		}
+		acct, err := a.account(ctx, d.Account)
 		if err != nil {
 			return d.Account, err
 		}
@@ -271,14 +268,7 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 
 // keepAlive refreshes acct's token and, if asked, sends it a test message.
 func (a *App) keepAlive(ctx context.Context, name string, sendTest, unattended bool) (keepalive.Report, error) {
-	db, err := a.DB(ctx)
-	if err != nil {
-		return keepalive.Report{}, err
-	}
-	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return keepalive.Report{}, &exitcode.UsageError{Err: err}
-	}
+	acct, err := a.account(ctx, name)
 	if err != nil {
 		return keepalive.Report{}, err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -115,14 +114,7 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := app.DB(ctx)
-			if err != nil {
-				return err
-			}
-			if _, err := (&account.Store{DB: db.DB}).Get(ctx, args[0]); err != nil {
-				if errors.Is(err, account.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
+			if _, err := app.account(ctx, args[0]); err != nil {
 				return err
 			}
 			if name == "" {

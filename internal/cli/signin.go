@@ -89,14 +89,7 @@ func (app *App) tokenMargin(ctx context.Context) time.Duration {
 
 // oauthAccount loads an account and checks it signs in with OAuth.
 func (app *App) oauthAccount(ctx context.Context, name string) (*account.Account, error) {
-	db, err := app.DB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return nil, &exitcode.UsageError{Err: err}
-	}
+	acct, err := app.account(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -50,15 +50,12 @@ never waits for a person: if a sign-in is needed it exits with code 4.`,
 			if err != nil {
 				return exitcode.Usagef("--charset: %w", err)
 			}
-			db, err := app.DB(ctx)
+			acct, err := app.account(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			acct, err := (&account.Store{DB: db.DB}).Get(ctx, args[0])
+			db, err := app.DB(ctx)
 			if err != nil {
-				if errors.Is(err, account.ErrNotFound) {
-					return exitcode.Usagef("%w", err)
-				}
 				return err
 			}
 			started := time.Now()
