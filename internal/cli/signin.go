@@ -15,7 +15,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
-	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
 // signinHooks are what tests replace: the browser opener (so a test can
@@ -32,17 +31,6 @@ var signinHooks = struct {
 type signInConfigFunc func(ctx context.Context, app *App, credentials string) (provider.Config, error)
 
 var signInConfig signInConfigFunc = credentialsFromDB
-
-func init() {
-	// test-send (and the other sending commands) reach the sign-in here.
-	tokenSourceFor = func(app *App, ctx context.Context, acct *account.Account, unattended bool) (transport.TokenSource, error) {
-		src, err := app.tokenSource(ctx, acct, unattended)
-		if err != nil {
-			return nil, err
-		}
-		return src, nil
-	}
-}
 
 // credentialsFromDB reads an imported credential file's settings, client
 // secret included, from the credential store.
