@@ -107,11 +107,7 @@ func (w *tailWriter) lastLine(prefix string) string {
 }
 
 func (a *App) notifier() *alert.Notifier {
-	n := &alert.Notifier{Log: a.Logger()}
-	if alertMailer != nil {
-		n.Mailer = alertMailer(a)
-	}
-	return n
+	return &alert.Notifier{Log: a.Logger(), Mailer: accountMailer{a}}
 }
 
 // runJob does j, logs it, raises an alert when it did not succeed, and
@@ -274,18 +270,10 @@ func (a *App) keepAlive(ctx context.Context, name string, sendTest, unattended b
 	}
 	steps := keepalive.Steps{}
 	if acct.Auth == account.AuthXOAuth2 {
-		if refreshToken == nil {
-			return keepalive.Report{}, errors.New("keep-alive: token refresh is not available in this build")
-		}
 		steps.Refresh = func(ctx context.Context) error { return refreshToken(ctx, a, acct, unattended) }
-		if tokenAge != nil {
-			steps.Age = func(ctx context.Context) (keepalive.TokenAge, error) { return tokenAge(ctx, a, acct) }
-		}
+		steps.Age = func(ctx context.Context) (keepalive.TokenAge, error) { return tokenAge(ctx, a, acct) }
 	}
 	if sendTest {
-		if sendTestMessage == nil {
-			return keepalive.Report{}, errors.New("keep-alive: sending a test message is not available in this build")
-		}
 		steps.SendTest = func(ctx context.Context) error { return sendTestMessage(ctx, a, acct, unattended) }
 	}
 	rep, err := keepalive.Run(ctx, steps)

@@ -25,13 +25,6 @@ var signinHooks = struct {
 	httpClient  *http.Client
 }{openBrowser: oauth.OpenBrowser}
 
-// signInConfigFunc loads the sign-in settings of an imported credential
-// file. It is a variable so the credential store (internal/credstore) can
-// take over without this file knowing its types.
-type signInConfigFunc func(ctx context.Context, app *App, credentials string) (provider.Config, error)
-
-var signInConfig signInConfigFunc = credentialsFromDB
-
 // credentialsFromDB reads an imported credential file's settings, client
 // secret included, from the credential store.
 func credentialsFromDB(ctx context.Context, app *App, name string) (provider.Config, error) {
@@ -89,7 +82,7 @@ func (app *App) oauthAccount(ctx context.Context, name string) (*account.Account
 
 // newSource builds the token source of acct.
 func (app *App) newSource(ctx context.Context, acct *account.Account) (*oauth.Source, provider.Config, error) {
-	cfg, err := signInConfig(ctx, app, acct.Credentials)
+	cfg, err := credentialsFromDB(ctx, app, acct.Credentials)
 	if err != nil {
 		return nil, cfg, err
 	}
