@@ -79,10 +79,20 @@ func (a *App) account(ctx context.Context, name string) (*account.Account, error
 		return nil, err
 	}
 	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return nil, &exitcode.UsageError{Err: err}
+	if err != nil {
+		return nil, usageIfNotFound(err, account.ErrNotFound)
 	}
-	return acct, err
+	return acct, nil
+}
+
+// usageIfNotFound makes a store's "no such name" error (notFound) a usage
+// error, exit code 2: the user named something that does not exist. Other
+// errors are returned as they are.
+func usageIfNotFound(err, notFound error) error {
+	if errors.Is(err, notFound) {
+		return &exitcode.UsageError{Err: err}
+	}
+	return err
 }
 
 // Close releases the database.

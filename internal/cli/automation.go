@@ -213,11 +213,8 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 		return "", err
 	}
 	d, err := (&saved.Store{DB: db.DB}).Get(ctx, j.Target)
-	if errors.Is(err, saved.ErrNotFound) {
-		return "", &exitcode.UsageError{Err: err}
-	}
 	if err != nil {
-		return "", err
+		return "", usageIfNotFound(err, saved.ErrNotFound)
 	}
 	if j.Alert.IsZero() {
 		j.Alert = d.Alert
