@@ -39,6 +39,8 @@ func credentialsFromDB(ctx context.Context, app *App, name string) (provider.Con
 	return cfg, err
 }
 
+// secretStore opens the data home's secret store (tokens, passwords,
+// client secrets); every command reaches it through here.
 func (app *App) secretStore() (*secrets.Store, error) {
 	home, err := app.Home()
 	if err != nil {
