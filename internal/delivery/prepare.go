@@ -147,7 +147,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		if len(pf.Problems) < MaxProblemsKept {
 			pf.Problems = append(pf.Problems, p)
 		}
-		return w.insert(p.Row, p.Address, nil, nil, stateSkipped, p.String())
+		return w.insertSkipped(p.Row, p.Address, p.String())
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -325,13 +325,11 @@ func (w *rowWriter) step(now int64) error {
 	return w.begin()
 }
 
-func (w *rowWriter) insert(row int, email string, key, fields []byte, state, reply string) error {
-	var k any
-	if key != nil {
-		k = string(key)
-	}
+// insertSkipped stores a row left out for a problem: no key (so it never
+// counts as a duplicate) and no fields (it is never sent).
+func (w *rowWriter) insertSkipped(row int, email, reason string) error {
 	now := time.Now().UnixMilli()
-	if _, err := w.ins.ExecContext(w.ctx, w.id, row, email, k, fields, state, reply, now); err != nil {
+	if _, err := w.ins.ExecContext(w.ctx, w.id, row, email, nil, []byte(nil), stateSkipped, reason, now); err != nil {
 		return fmt.Errorf("store row %d: %w", row, err)
 	}
 	return w.step(now)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 )
 
 // worker sends on one connection at a time, reconnecting after the
@@ -142,7 +143,7 @@ func (w *sender) compose(j *job, buf *bytes.Buffer) error {
 	if err := w.rnd.Render(w.fields, &w.content); err != nil {
 		return err
 	}
-	env := merge.Envelope{MessageID: fmt.Sprintf("bm%d.%d.%s", r.id, j.id, merge.NewMessageID(r.from)), Headers: w.headers}
+	env := merge.Envelope{MessageID: fmt.Sprintf("bm%d.%d.%s", r.id, j.id, message.NewMessageID(r.from)), Headers: w.headers}
 	return r.tpl.Compose(&w.content, env, buf)
 }
 

@@ -60,7 +60,3 @@ func ContentTypeOf(path string) string {
 	}
 	return "application/octet-stream"
 }
-
-// NewMessageID returns a unique Message-ID (without brackets) in the
-// domain of from: message.NewMessageID, kept here for the delivery.
-func NewMessageID(from string) string { return message.NewMessageID(from) }

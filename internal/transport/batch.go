@@ -128,7 +128,7 @@ func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string
 			return
 		}
 		if refused == nil {
-			e := replyError(addr, op, err).(*Error)
+			e := replyError(addr, op, err)
 			e.Recipient = rcpt
 			refused = e
 		}

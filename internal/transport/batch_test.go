@@ -224,3 +224,95 @@ func TestSendBatchConnectionLostAfterContentIsUncertain(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// strictServer is a pipelining server (no CHUNKING) that keeps a refused
+// transaction open as Postfix does: after "554 no valid recipients" a new
+// MAIL without RSET is a nested MAIL command.
+func strictServer(t *testing.T, refused string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		tp := textproto.NewConn(c)
+		tp.PrintfLine("220 strict ESMTP")
+		inMail, rcpts := false, 0
+		for {
+			line, err := tp.ReadLine()
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.Fields(line + " x")[0]); cmd {
+			case "EHLO":
+				c.Write([]byte("250-strict\r\n250-PIPELINING\r\n250 8BITMIME\r\n"))
+			case "MAIL":
+				if inMail {
+					tp.PrintfLine("503 5.5.1 Error: nested MAIL command")
+					continue
+				}
+				inMail, rcpts = true, 0
+				tp.PrintfLine("250 2.1.0 Ok")
+			case "RCPT":
+				if strings.Contains(line, refused) {
+					tp.PrintfLine("550 5.1.1 <%s>: Recipient address rejected", refused)
+					continue
+				}
+				rcpts++
+				tp.PrintfLine("250 2.1.5 Ok")
+			case "DATA":
+				if rcpts == 0 {
+					tp.PrintfLine("554 5.5.1 Error: no valid recipients")
+					continue
+				}
+				tp.PrintfLine("354 go on")
+				tp.ReadDotBytes()
+				inMail = false
+				tp.PrintfLine("250 2.0.0 Ok: queued")
+			case "RSET":
+				inMail = false
+				tp.PrintfLine("250 2.0.0 Ok")
+			case "QUIT":
+				tp.PrintfLine("221 2.0.0 Bye")
+				return
+			default:
+				tp.PrintfLine("250 ok")
+			}
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// A batch whose last message was refused leaves the transaction open on a
+// strict server: a Send after it must start with RSET, as the next batch
+// would.
+func TestSendAfterRefusedBatchResets(t *testing.T) {
+	addr := strictServer(t, "r1@example.org")
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	conn, err := transport.Dial(context.Background(), transport.Config{Host: host, Port: p, Security: account.SecurityNone, Auth: account.AuthNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := batchOf(2, "hello\r\n")
+	out := make([]transport.Result, len(msgs))
+	conn.SendBatch(context.Background(), msgs, out)
+	if out[0].Err != nil {
+		t.Fatalf("message 0: %v", out[0].Err)
+	}
+	var te *transport.Error
+	if !errors.As(out[1].Err, &te) || te.Code != 550 {
+		t.Fatalf("message 1: want 550, got %v", out[1].Err)
+	}
+	m := batchOf(1, "again\r\n")[0]
+	if _, err := conn.Send(context.Background(), m.From, m.To, m.Msg); err != nil {
+		t.Errorf("Send after a refused batch: %v", err)
+	}
+}

@@ -64,13 +64,8 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	if c.broken {
 		return Reply{}, &Error{Server: c.cfg.Addr(), Op: "MAIL", Class: Temporary, Err: errors.New("connection already closed")}
 	}
-	if len(to) == 0 {
-		return Reply{}, errors.New("no recipients")
-	}
-	for _, a := range append(to, from) {
-		if strings.ContainsAny(a, "\r\n<>") {
-			return Reply{}, fmt.Errorf("address %q contains a line break or <>", a)
-		}
+	if err := checkEnvelope(&Envelope{From: from, To: to}); err != nil {
+		return Reply{}, err
 	}
 	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()

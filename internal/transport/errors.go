@@ -173,13 +173,6 @@ func NewReplyError(server, op string, code int, enhanced, text, challenge string
 	return e
 }
 
-// newReplyError builds the typed error for an SMTP reply and classifies it.
-func newReplyError(server, op string, code int, enhanced, text string) *Error {
-	e := &Error{Server: server, Op: op, Code: code, Enhanced: enhanced, Text: text}
-	classify(e)
-	return e
-}
-
 // newNetError wraps a network or TLS failure (always temporary, except a
 // certificate the client refuses, which will not fix itself).
 func newNetError(server, op string, err error) *Error {
@@ -202,7 +195,6 @@ func fmtEnhanced(c [3]int) string {
 	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
 }
 
-// replyError turns a go-smtp or textproto reply error into *Error.
 // dataReplyError is the error for the final reply to a message whose
 // content was written: the server's refusal, or, when the connection
 // failed before the reply, Uncertain (the server may have the message).
@@ -210,12 +202,14 @@ func dataReplyError(addr string, err error) *Error {
 	var se *smtp.SMTPError
 	var pe *textproto.Error
 	if errors.As(err, &pe) || errors.As(err, &se) {
-		return replyError(addr, "DATA", err).(*Error)
+		return replyError(addr, "DATA", err)
 	}
 	return uncertainError(addr, err)
 }
 
-func replyError(addr, op string, err error) error {
+// replyError turns a go-smtp or textproto reply error into *Error (a
+// network failure into a temporary one).
+func replyError(addr, op string, err error) *Error {
 	var se *smtp.SMTPError
 	var pe *textproto.Error
 	if errors.As(err, &pe) {
@@ -223,7 +217,7 @@ func replyError(addr, op string, err error) error {
 	}
 	if se != nil || errors.As(err, &se) {
 		enh, text := enhancedOf(se)
-		return newReplyError(addr, op, se.Code, enh, text)
+		return NewReplyError(addr, op, se.Code, enh, text, "")
 	}
 	return newNetError(addr, op, err)
 }

@@ -16,15 +16,12 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 	c.conn.SetDeadline(time.Now().Add(c.cfg.timeout()))
 	defer c.conn.SetDeadline(time.Time{})
 
+	// A batch may have left a refused transaction open: reset it in the
+	// same write, as the next batch would.
+	reset := c.needReset
+	c.needReset = false
 	w := c.tp.W
-	w.WriteString("MAIL FROM:<")
-	w.WriteString(from)
-	w.WriteString(">\r\n")
-	for _, r := range to {
-		w.WriteString("RCPT TO:<")
-		w.WriteString(r)
-		w.WriteString(">\r\n")
-	}
+	writeCommands(w, &Envelope{From: from, To: to}, reset)
 	w.WriteString("DATA\r\n")
 	if err := w.Flush(); err != nil {
 		c.broken = true
@@ -43,11 +40,16 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 			return false
 		}
 		if first == nil {
-			e := replyError(addr, op, err).(*Error)
+			e := replyError(addr, op, err)
 			e.Recipient = rcpt
 			first = e
 		}
 		return true
+	}
+	if reset {
+		if _, _, err := c.tp.ReadResponse(250); err != nil && !note("RSET", "", err) {
+			return c.fail(ctx, first, "")
+		}
 	}
 	if _, _, err := c.tp.ReadResponse(250); err != nil && !note("MAIL", "", err) {
 		return c.fail(ctx, first, "")

@@ -163,7 +163,7 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 	switch l.step {
 	case 0:
 		l.step = 1
-		if resp != nil && len(resp) > 0 { // initial response carries the user
+		if len(resp) > 0 { // initial response carries the user
 			l.user, l.step = string(resp), 2
 			return []byte("Password:"), false, nil
 		}
