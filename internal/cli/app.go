@@ -126,17 +126,6 @@ var registry []func(*App) *cobra.Command
 // register adds a top-level command; called from init() in each command file.
 func register(f func(*App) *cobra.Command) { registry = append(registry, f) }
 
-// subRegistry holds subcommands added to a group another file owns (e.g.
-// `deliveries save` next to the engine's `deliveries list`), keyed by the
-// group's name.
-var subRegistry = map[string][]func(*App) *cobra.Command{}
-
-// registerSub adds a subcommand under the top-level command parent, creating
-// the group if no file registers it.
-func registerSub(parent string, f func(*App) *cobra.Command) {
-	subRegistry[parent] = append(subRegistry[parent], f)
-}
-
 // NewRoot builds the command tree for app.
 func NewRoot(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -161,21 +150,6 @@ OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 	root.PersistentFlags().StringVar(&app.HomeFlag, "home", app.HomeFlag, "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
 	for _, f := range registry {
 		root.AddCommand(f(app))
-	}
-	for parent, subs := range subRegistry {
-		var group *cobra.Command
-		for _, c := range root.Commands() {
-			if c.Name() == parent {
-				group = c
-			}
-		}
-		if group == nil {
-			group = &cobra.Command{Use: parent, Short: parent + " commands", Args: cobra.NoArgs}
-			root.AddCommand(group)
-		}
-		for _, f := range subs {
-			group.AddCommand(f(app))
-		}
 	}
 	root.SetIn(app.Stdin)
 	root.SetOut(app.Stdout)

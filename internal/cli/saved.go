@@ -11,11 +11,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
 )
 
-func init() {
-	registerSub("deliveries", deliveriesSaveCmd)
-	registerSub("deliveries", deliveriesSavedCmd)
-}
-
 func deliveriesSaveCmd(app *App) *cobra.Command {
 	var d saved.Delivery
 	cmd := &cobra.Command{
