@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"text/tabwriter"
@@ -50,11 +49,8 @@ func openAccount(ctx context.Context, app *App, name string) (*accountEnv, *acco
 		return nil, nil, err
 	}
 	a, err := env.accounts.Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return nil, nil, exitcode.Usagef("%w", err)
-	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usageIfNotFound(err, account.ErrNotFound)
 	}
 	return env, a, nil
 }
@@ -259,11 +255,8 @@ func accountRemoveCmd(app *App) *cobra.Command {
 				return err
 			}
 			err = env.accounts.Remove(cmd.Context(), args[0])
-			if errors.Is(err, account.ErrNotFound) {
-				return exitcode.Usagef("%w", err)
-			}
 			if err != nil {
-				return err
+				return usageIfNotFound(err, account.ErrNotFound)
 			}
 			// A later account of the same name must not inherit them. The
 			// tokens are deleted under their lock: a refresh in flight in

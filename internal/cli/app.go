@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/redact"
@@ -70,6 +71,30 @@ func (a *App) DB(ctx context.Context) (*store.DB, error) {
 	return a.db, a.dbErr
 }
 
+// account loads the named account from the database; an unknown name is the
+// user's mistake (exit code 2).
+func (a *App) account(ctx context.Context, name string) (*account.Account, error) {
+	db, err := a.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
+	if err != nil {
+		return nil, usageIfNotFound(err, account.ErrNotFound)
+	}
+	return acct, nil
+}
+
+// usageIfNotFound makes a store's "no such name" error (notFound) a usage
+// error, exit code 2: the user named something that does not exist. Other
+// errors are returned as they are.
+func usageIfNotFound(err, notFound error) error {
+	if errors.Is(err, notFound) {
+		return &exitcode.UsageError{Err: err}
+	}
+	return err
+}
+
 // Close releases the database.
 func (a *App) Close() error {
 	a.closeLog()
@@ -101,17 +126,6 @@ var registry []func(*App) *cobra.Command
 // register adds a top-level command; called from init() in each command file.
 func register(f func(*App) *cobra.Command) { registry = append(registry, f) }
 
-// subRegistry holds subcommands added to a group another file owns (e.g.
-// `deliveries save` next to the engine's `deliveries list`), keyed by the
-// group's name.
-var subRegistry = map[string][]func(*App) *cobra.Command{}
-
-// registerSub adds a subcommand under the top-level command parent, creating
-// the group if no file registers it.
-func registerSub(parent string, f func(*App) *cobra.Command) {
-	subRegistry[parent] = append(subRegistry[parent], f)
-}
-
 // NewRoot builds the command tree for app.
 func NewRoot(app *App) *cobra.Command {
 	root := &cobra.Command{
@@ -136,21 +150,6 @@ OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 	root.PersistentFlags().StringVar(&app.HomeFlag, "home", app.HomeFlag, "data folder (default: $"+home.EnvVar+", else the user config folder + bluemoon)")
 	for _, f := range registry {
 		root.AddCommand(f(app))
-	}
-	for parent, subs := range subRegistry {
-		var group *cobra.Command
-		for _, c := range root.Commands() {
-			if c.Name() == parent {
-				group = c
-			}
-		}
-		if group == nil {
-			group = &cobra.Command{Use: parent, Short: parent + " commands", Args: cobra.NoArgs}
-			root.AddCommand(group)
-		}
-		for _, f := range subs {
-			group.AddCommand(f(app))
-		}
 	}
 	root.SetIn(app.Stdin)
 	root.SetOut(app.Stdout)

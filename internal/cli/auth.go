@@ -287,7 +287,7 @@ func logoutCmd(app *App) *cobra.Command {
 }
 
 func (app *App) revokeAtProvider(ctx context.Context, acct *account.Account, t *oauth.Token) {
-	cfg, err := signInConfig(ctx, app, acct.Credentials)
+	cfg, err := credentialsFromDB(ctx, app, acct.Credentials)
 	if err != nil {
 		app.Warnf("warning: cannot revoke at the provider (%v)\n", err)
 		return

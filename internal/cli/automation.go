@@ -107,11 +107,7 @@ func (w *tailWriter) lastLine(prefix string) string {
 }
 
 func (a *App) notifier() *alert.Notifier {
-	n := &alert.Notifier{Log: a.Logger()}
-	if alertMailer != nil {
-		n.Mailer = alertMailer(a)
-	}
-	return n
+	return &alert.Notifier{Log: a.Logger(), Mailer: accountMailer{a}}
 }
 
 // runJob does j, logs it, raises an alert when it did not succeed, and
@@ -217,11 +213,8 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 		return "", err
 	}
 	d, err := (&saved.Store{DB: db.DB}).Get(ctx, j.Target)
-	if errors.Is(err, saved.ErrNotFound) {
-		return "", &exitcode.UsageError{Err: err}
-	}
 	if err != nil {
-		return "", err
+		return "", usageIfNotFound(err, saved.ErrNotFound)
 	}
 	if j.Alert.IsZero() {
 		j.Alert = d.Alert
@@ -230,10 +223,7 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 		// The refresh token is what dies between now and the delivery: an
 		// access token still valid for an hour proves nothing about it, so
 		// the preflight forces a refresh (saving a rotated token as usual).
-		acct, err := (&account.Store{DB: db.DB}).Get(ctx, d.Account)
-		if errors.Is(err, account.ErrNotFound) {
-			return d.Account, &exitcode.UsageError{Err: err}
-		}
+		acct, err := a.account(ctx, d.Account)
 		if err != nil {
 			return d.Account, err
 		}
@@ -271,31 +261,16 @@ func (a *App) runSaved(ctx context.Context, j *job) (string, error) {
 
 // keepAlive refreshes acct's token and, if asked, sends it a test message.
 func (a *App) keepAlive(ctx context.Context, name string, sendTest, unattended bool) (keepalive.Report, error) {
-	db, err := a.DB(ctx)
-	if err != nil {
-		return keepalive.Report{}, err
-	}
-	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return keepalive.Report{}, &exitcode.UsageError{Err: err}
-	}
+	acct, err := a.account(ctx, name)
 	if err != nil {
 		return keepalive.Report{}, err
 	}
 	steps := keepalive.Steps{}
 	if acct.Auth == account.AuthXOAuth2 {
-		if refreshToken == nil {
-			return keepalive.Report{}, errors.New("keep-alive: token refresh is not available in this build")
-		}
 		steps.Refresh = func(ctx context.Context) error { return refreshToken(ctx, a, acct, unattended) }
-		if tokenAge != nil {
-			steps.Age = func(ctx context.Context) (keepalive.TokenAge, error) { return tokenAge(ctx, a, acct) }
-		}
+		steps.Age = func(ctx context.Context) (keepalive.TokenAge, error) { return tokenAge(ctx, a, acct) }
 	}
 	if sendTest {
-		if sendTestMessage == nil {
-			return keepalive.Report{}, errors.New("keep-alive: sending a test message is not available in this build")
-		}
 		steps.SendTest = func(ctx context.Context) error { return sendTestMessage(ctx, a, acct, unattended) }
 	}
 	rep, err := keepalive.Run(ctx, steps)

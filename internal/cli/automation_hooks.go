@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
-	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
@@ -74,9 +73,6 @@ var (
 		}
 		return err
 	}
-
-	// alertMailer sends alert e-mails through another account.
-	alertMailer = func(app *App) alert.Mailer { return accountMailer{app} }
 )
 
 // accountMailer sends an alert as a plain-text message through a bluemoon

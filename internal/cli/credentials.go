@@ -18,7 +18,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
-	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
 
 func init() { register(credentialsCmd) }
@@ -42,11 +41,7 @@ func credentialsStore(ctx context.Context, app *App) (*credstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := app.Home()
-	if err != nil {
-		return nil, err
-	}
-	sec, err := secrets.Open(dir)
+	sec, err := app.secretStore()
 	if err != nil {
 		return nil, err
 	}

@@ -200,11 +200,8 @@ func credShowCmd(app *App) *cobra.Command {
 				return err
 			}
 			cr, err := cs.Get(cmd.Context(), args[0])
-			if errors.Is(err, credstore.ErrNotFound) {
-				return exitcode.Usagef("%w", err)
-			}
 			if err != nil {
-				return err
+				return usageIfNotFound(err, credstore.ErrNotFound)
 			}
 			if asJSON {
 				return app.PrintJSON(cr)

@@ -211,7 +211,8 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 	}
 	report.Flags().BoolVar(&repCSV, "csv", false, "print CSV")
 	report.Flags().BoolVar(&repJSON, "json", false, "print JSON")
-	cmd.AddCommand(list, show, pause, resume, cancel, report)
+	cmd.AddCommand(list, show, pause, resume, cancel, report,
+		deliveriesSaveCmd(app), deliveriesSavedCmd(app)) // saved.go
 	return cmd
 }
 

@@ -26,7 +26,7 @@ func (a *App) checkTokenLifetimes(ctx context.Context, cfg alert.Config, now tim
 	n := a.notifier()
 	warned := 0
 	for _, acct := range accts {
-		if acct.Auth != account.AuthXOAuth2 || tokenAge == nil {
+		if acct.Auth != account.AuthXOAuth2 {
 			continue
 		}
 		age, err := tokenAge(ctx, a, acct)

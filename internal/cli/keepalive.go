@@ -34,8 +34,8 @@ Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
 			if err := app.checkAlert(cmd.Context(), notify); err != nil {
 				return err
 			}
-			if db, err := app.DB(cmd.Context()); err == nil && !sendTest {
-				if acct, err := (&account.Store{DB: db.DB}).Get(cmd.Context(), args[0]); err == nil && acct.Auth != account.AuthXOAuth2 {
+			if !sendTest {
+				if acct, err := app.account(cmd.Context(), args[0]); err == nil && acct.Auth != account.AuthXOAuth2 {
 					app.Printf("account %s signs in with %q: there is no token to keep alive (--send-test checks the account)\n", acct.Name, acct.Auth)
 					return nil
 				}

@@ -51,7 +51,7 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
 			if err != nil {
 				return err
 			}
-			cfg, err := signInConfig(ctx, app, acct.Credentials)
+			cfg, err := credentialsFromDB(ctx, app, acct.Credentials)
 			if err != nil {
 				return err
 			}

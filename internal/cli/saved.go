@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -11,11 +10,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
 )
-
-func init() {
-	registerSub("deliveries", deliveriesSaveCmd)
-	registerSub("deliveries", deliveriesSavedCmd)
-}
 
 func deliveriesSaveCmd(app *App) *cobra.Command {
 	var d saved.Delivery
@@ -119,11 +113,8 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 				return err
 			}
 			d, err := (&saved.Store{DB: db.DB}).Get(cmd.Context(), args[0])
-			if errors.Is(err, saved.ErrNotFound) {
-				return &exitcode.UsageError{Err: err}
-			}
 			if err != nil {
-				return err
+				return usageIfNotFound(err, saved.ErrNotFound)
 			}
 			if err := app.PrintJSON(d); err != nil {
 				return err
@@ -141,10 +132,7 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 				return err
 			}
 			if err := (&saved.Store{DB: db.DB}).Remove(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, saved.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
-				return err
+				return usageIfNotFound(err, saved.ErrNotFound)
 			}
 			app.Printf("removed saved delivery %s\n", args[0])
 			return nil

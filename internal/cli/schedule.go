@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -115,14 +114,7 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := app.DB(ctx)
-			if err != nil {
-				return err
-			}
-			if _, err := (&account.Store{DB: db.DB}).Get(ctx, args[0]); err != nil {
-				if errors.Is(err, account.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
+			if _, err := app.account(ctx, args[0]); err != nil {
 				return err
 			}
 			if name == "" {
@@ -256,10 +248,7 @@ func scheduleRemoveCmd(app *App) *cobra.Command {
 				return err
 			}
 			if err := (&schedule.Store{DB: db.DB}).Remove(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, schedule.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
-				return err
+				return usageIfNotFound(err, schedule.ErrNotFound)
 			}
 			app.Printf("removed schedule %s\n", args[0])
 			return nil
@@ -283,10 +272,7 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 			}
 			s, err := (&schedule.Store{DB: db.DB}).SetPaused(cmd.Context(), args[0], pause, time.Now().UTC())
 			if err != nil {
-				if errors.Is(err, schedule.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
-				return err
+				return usageIfNotFound(err, schedule.ErrNotFound)
 			}
 			app.Printf("schedule %s %s; next %s\n", s.Name, done, nextText(s, time.Now()))
 			return nil
@@ -313,10 +299,7 @@ func scheduleRunCmd(app *App) *cobra.Command {
 			}
 			s, err := (&schedule.Store{DB: db.DB}).Get(cmd.Context(), args[0])
 			if err != nil {
-				if errors.Is(err, schedule.ErrNotFound) {
-					return &exitcode.UsageError{Err: err}
-				}
-				return err
+				return usageIfNotFound(err, schedule.ErrNotFound)
 			}
 			if err := app.checkAlert(cmd.Context(), fallback); err != nil {
 				return err

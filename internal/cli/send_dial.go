@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
@@ -17,29 +16,36 @@ import (
 // only) happens before the first message, never in the middle.
 // noChunking keeps batches on DATA for servers that mishandle BDAT.
 func (app *App) deliveryDialer(ctx context.Context, acct *account.Account, unattended, noChunking bool) (delivery.Dialer, error) {
+	cfg, err := app.transportConfig(ctx, acct, unattended)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NoChunking = noChunking
+	return delivery.TransportDialer(cfg), nil
+}
+
+// transportConfig is acct's SMTP configuration with its credentials: the
+// token source for xoauth2, the stored password for plain and login.
+func (app *App) transportConfig(ctx context.Context, acct *account.Account, unattended bool) (transport.Config, error) {
 	var password string
 	var tokens transport.TokenSource
 	switch acct.Auth {
 	case account.AuthXOAuth2:
-		if tokenSourceFor == nil {
-			return nil, errors.New("this build has no OAuth sign-in: cannot send with auth xoauth2")
-		}
 		ts, err := tokenSourceFor(app, ctx, acct, unattended)
 		if err != nil {
-			return nil, err
+			return transport.Config{}, err
 		}
 		tokens = ts
 	case account.AuthPlain, account.AuthLogin:
 		p, err := app.accountPassword(acct.Name)
 		if err != nil {
-			return nil, err
+			return transport.Config{}, err
 		}
 		password = p
 	}
 	cfg, err := transport.ConfigFor(acct, password, tokens)
 	if err != nil {
-		return nil, exitcode.Usagef("account %s: %w", acct.Name, err)
+		return transport.Config{}, exitcode.Usagef("account %s: %w", acct.Name, err)
 	}
-	cfg.NoChunking = noChunking
-	return delivery.TransportDialer(cfg), nil
+	return cfg, nil
 }

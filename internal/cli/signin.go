@@ -15,7 +15,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
-	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
 // signinHooks are what tests replace: the browser opener (so a test can
@@ -25,24 +24,6 @@ var signinHooks = struct {
 	openBrowser func(url string) error
 	httpClient  *http.Client
 }{openBrowser: oauth.OpenBrowser}
-
-// signInConfigFunc loads the sign-in settings of an imported credential
-// file. It is a variable so the credential store (internal/credstore) can
-// take over without this file knowing its types.
-type signInConfigFunc func(ctx context.Context, app *App, credentials string) (provider.Config, error)
-
-var signInConfig signInConfigFunc = credentialsFromDB
-
-func init() {
-	// test-send (and the other sending commands) reach the sign-in here.
-	tokenSourceFor = func(app *App, ctx context.Context, acct *account.Account, unattended bool) (transport.TokenSource, error) {
-		src, err := app.tokenSource(ctx, acct, unattended)
-		if err != nil {
-			return nil, err
-		}
-		return src, nil
-	}
-}
 
 // credentialsFromDB reads an imported credential file's settings, client
 // secret included, from the credential store.
@@ -58,6 +39,8 @@ func credentialsFromDB(ctx context.Context, app *App, name string) (provider.Con
 	return cfg, err
 }
 
+// secretStore opens the data home's secret store (tokens, passwords,
+// client secrets); every command reaches it through here.
 func (app *App) secretStore() (*secrets.Store, error) {
 	home, err := app.Home()
 	if err != nil {
@@ -89,14 +72,7 @@ func (app *App) tokenMargin(ctx context.Context) time.Duration {
 
 // oauthAccount loads an account and checks it signs in with OAuth.
 func (app *App) oauthAccount(ctx context.Context, name string) (*account.Account, error) {
-	db, err := app.DB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if errors.Is(err, account.ErrNotFound) {
-		return nil, &exitcode.UsageError{Err: err}
-	}
+	acct, err := app.account(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +84,7 @@ func (app *App) oauthAccount(ctx context.Context, name string) (*account.Account
 
 // newSource builds the token source of acct.
 func (app *App) newSource(ctx context.Context, acct *account.Account) (*oauth.Source, provider.Config, error) {
-	cfg, err := signInConfig(ctx, app, acct.Credentials)
+	cfg, err := credentialsFromDB(ctx, app, acct.Credentials)
 	if err != nil {
 		return nil, cfg, err
 	}

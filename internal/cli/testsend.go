@@ -12,7 +12,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/message"
-	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/testsend"
 	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
@@ -22,8 +21,14 @@ func init() { register(testSendCmd) }
 // tokenSourceFor gives an XOAUTH2 account its token source, signing in
 // first when needed (confirming unless the account turned that off) and,
 // when unattended, failing with a sign-in-needed error (exit 4) instead of
-// waiting. The sign-in code (signin.go) sets it to app.tokenSource.
-var tokenSourceFor func(app *App, ctx context.Context, acct *account.Account, unattended bool) (transport.TokenSource, error)
+// waiting. It is a variable so that tests can replace it.
+var tokenSourceFor = func(app *App, ctx context.Context, acct *account.Account, unattended bool) (transport.TokenSource, error) {
+	src, err := app.tokenSource(ctx, acct, unattended)
+	if err != nil {
+		return nil, err // not a nil *oauth.Source in a non-nil interface
+	}
+	return src, nil
+}
 
 func testSendCmd(app *App) *cobra.Command {
 	var to, subject, text, charset string
@@ -50,15 +55,12 @@ never waits for a person: if a sign-in is needed it exits with code 4.`,
 			if err != nil {
 				return exitcode.Usagef("--charset: %w", err)
 			}
-			db, err := app.DB(ctx)
+			acct, err := app.account(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			acct, err := (&account.Store{DB: db.DB}).Get(ctx, args[0])
+			db, err := app.DB(ctx)
 			if err != nil {
-				if errors.Is(err, account.ErrNotFound) {
-					return exitcode.Usagef("%w", err)
-				}
 				return err
 			}
 			started := time.Now()
@@ -92,39 +94,16 @@ never waits for a person: if a sign-in is needed it exits with code 4.`,
 
 // testSend gets the account's credentials and sends.
 func (app *App) testSend(ctx context.Context, acct *account.Account, req testsend.Request, unattended bool) (transport.Reply, error) {
-	var password string
-	var tokens transport.TokenSource
-	switch acct.Auth {
-	case account.AuthXOAuth2:
-		if tokenSourceFor == nil {
-			return transport.Reply{}, errors.New("this build has no OAuth sign-in: cannot send with auth xoauth2")
-		}
-		ts, err := tokenSourceFor(app, ctx, acct, unattended)
-		if err != nil {
-			return transport.Reply{}, err
-		}
-		tokens = ts
-	case account.AuthPlain, account.AuthLogin:
-		p, err := app.accountPassword(acct.Name)
-		if err != nil {
-			return transport.Reply{}, err
-		}
-		password = p
-	}
-	cfg, err := transport.ConfigFor(acct, password, tokens)
+	cfg, err := app.transportConfig(ctx, acct, unattended)
 	if err != nil {
-		return transport.Reply{}, exitcode.Usagef("account %s: %w", acct.Name, err)
+		return transport.Reply{}, err
 	}
 	return testsend.Send(ctx, cfg, req)
 }
 
 // accountPassword reads the SMTP password stored for a plain/login account.
 func (app *App) accountPassword(name string) (string, error) {
-	dir, err := app.Home()
-	if err != nil {
-		return "", err
-	}
-	st, err := secrets.Open(dir)
+	st, err := app.secretStore()
 	if err != nil {
 		return "", err
 	}

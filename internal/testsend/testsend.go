@@ -28,9 +28,9 @@ type Request struct {
 // Send builds the message and sends it with cfg; it returns the server's
 // final reply.
 func Send(ctx context.Context, cfg transport.Config, r Request) (transport.Reply, error) {
-	now := time.Now
+	now := time.Now()
 	if r.Now != nil {
-		now = r.Now
+		now = r.Now()
 	}
 	a := r.Account
 	subject := r.Subject
@@ -41,12 +41,12 @@ func Send(ctx context.Context, cfg transport.Config, r Request) (transport.Reply
 	if text == "" {
 		text = fmt.Sprintf("bluemoon のテスト送信です。アカウント %s（%s）から %s に送信しました。\n"+
 			"This is a test message from bluemoon, sent through account %s (%s) at %s.\n",
-			a.Name, a.From, now().Format("2006-01-02 15:04:05 MST"), a.Name, a.From, now().Format(time.RFC1123Z))
+			a.Name, a.From, now.Format("2006-01-02 15:04:05 MST"), a.Name, a.From, now.Format(time.RFC1123Z))
 	}
 	m := &message.Message{
 		From:    message.Address{Name: a.FromName, Addr: a.From},
 		To:      []message.Address{{Addr: r.To}},
-		Subject: subject, Text: text, Charset: r.Charset, Date: now(),
+		Subject: subject, Text: text, Charset: r.Charset, Date: now,
 		Headers: map[string]string{"X-Bluemoon-Test-Send": a.Name},
 	}
 	raw, err := m.Bytes()
