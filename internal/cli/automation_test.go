@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -323,8 +324,9 @@ func useInProcessServe(t *testing.T) {
 	t.Cleanup(func() { newServeRunner = old })
 }
 
-// addOverdue stores a daily 09:00 UTC schedule created three days ago, as
-// if serve had been down since.
+// addOverdue stores a daily schedule created three days ago, as if serve
+// had been down since. Its time of day is three hours before now, so the
+// latest run is never within serve's start-up grace, whenever this runs.
 func addOverdue(t *testing.T, home string, missed schedule.Missed, notify string) {
 	t.Helper()
 	db, err := store.Open(context.Background(), home)
@@ -332,7 +334,8 @@ func addOverdue(t *testing.T, home string, missed schedule.Missed, notify string
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := &schedule.Schedule{Name: "daily", Kind: schedule.KindDelivery, Target: "news", Cron: "0 9 * * *", TZ: "UTC",
+	ago := time.Now().UTC().Add(-3 * time.Hour)
+	s := &schedule.Schedule{Name: "daily", Kind: schedule.KindDelivery, Target: "news", Cron: fmt.Sprintf("%d %d * * *", ago.Minute(), ago.Hour()), TZ: "UTC",
 		Missed: missed, Alert: alert.Config{Command: notify}, CreatedAt: time.Now().Add(-72 * time.Hour)}
 	if err := (&schedule.Store{DB: db.DB}).Add(context.Background(), s); err != nil {
 		t.Fatal(err)

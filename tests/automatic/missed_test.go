@@ -1,6 +1,7 @@
 package automatic
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestMissedRunOnceRunsOnceAtStart(t *testing.T) {
 	srv := startSMTP(t)
 	home := passwordAccount(t, srv)
 	addSchedule(t, home, &schedule.Schedule{Name: "keepalive-sales", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
-		Cron: "0 7 * * *", TZ: "Asia/Tokyo", Missed: schedule.MissedRunOnce, CreatedAt: time.Now().Add(-72 * time.Hour)})
+		Cron: dailyCronAgo(t, "Asia/Tokyo"), TZ: "Asia/Tokyo", Missed: schedule.MissedRunOnce, CreatedAt: time.Now().Add(-72 * time.Hour)})
 
 	r := mustRun(t, home, "serve", "--once")
 	if n := len(srv.Messages()); n != 1 {
@@ -39,6 +40,20 @@ func TestMissedRunOnceRunsOnceAtStart(t *testing.T) {
 	}
 }
 
+// dailyCronAgo is a daily cron spec whose latest run fell three hours ago
+// in zone: far from the start-up grace, whatever the time of day the test
+// runs (a fixed "0 7 * * *" flaked between 07:00 and 07:02), and, with a
+// schedule made 72 hours ago, exactly three runs missed.
+func dailyCronAgo(t *testing.T, zone string) string {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().In(loc).Add(-3 * time.Hour)
+	return fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
+}
+
 // With skip, nothing runs, the log says so, and a run_missed alert goes out.
 func TestMissedSkipRunsNothingAndAlerts(t *testing.T) {
 	needSh(t)
@@ -46,7 +61,7 @@ func TestMissedSkipRunsNothingAndAlerts(t *testing.T) {
 	home := passwordAccount(t, srv)
 	out := filepath.Join(t.TempDir(), "alerts.json")
 	addSchedule(t, home, &schedule.Schedule{Name: "keepalive-sales", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
-		Cron: "0 7 * * *", TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-72 * time.Hour)})
+		Cron: dailyCronAgo(t, "UTC"), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-72 * time.Hour)})
 
 	r := mustRun(t, home, "serve", "--once", "--notify-cmd", "cat >> "+out)
 	if n := len(srv.Messages()); n != 0 {
