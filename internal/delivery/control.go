@@ -38,13 +38,17 @@ func msTime(ms int64) time.Time {
 func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 	s, err := scanSummary(db.QueryRowContext(ctx, summarySQL+` WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}
+		return nil, noDelivery(id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	s.Counts, err = countStates(ctx, db, id)
 	return s, err
+}
+
+func noDelivery(id int64) error {
+	return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}
 }
 
 const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
@@ -166,7 +170,12 @@ type Recovery struct {
 // put back to pending. The caller must hold the delivery's run lock, so
 // that no live process owns those `sending` rows.
 func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Recovery, error) {
-	d, err := Get(ctx, db, id)
+	// Status and control only: Get would also count every row's state.
+	var status, control string
+	err := db.QueryRowContext(ctx, `SELECT status, control FROM deliveries WHERE id = ?`, id).Scan(&status, &control)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noDelivery(id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -178,24 +187,18 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 	}
 	// A run that died before it saw 'deliveries cancel' leaves the request
 	// behind: honour it, rather than let resume send what was cancelled.
-	var control string
-	if err := db.QueryRowContext(ctx, `SELECT control FROM deliveries WHERE id = ?`, id).Scan(&control); err != nil {
-		return nil, err
-	}
-	if d.Status == StatusRunning && control == "cancel" {
+	if status == StatusRunning && control == "cancel" {
 		if err := cancelRows(ctx, db, id); err != nil {
 			return nil, err
 		}
-		d.Status = StatusCancelled
+		status = StatusCancelled
 	}
-	if d.Status == StatusCancelled && resendUnknown {
+	if status == StatusCancelled && resendUnknown {
 		return nil, &usageErr{fmt.Errorf("delivery %d is cancelled: nothing more is sent", id)}
 	}
 	rec := &Recovery{}
-	err = Report(ctx, db, id, func(o Outcomes) error {
-		if o.State == stateUnknown {
-			rec.Unknown = append(rec.Unknown, o)
-		}
+	err = report(ctx, db, id, stateUnknown, func(o Outcomes) error {
+		rec.Unknown = append(rec.Unknown, o)
 		return nil
 	})
 	if err != nil {
@@ -233,8 +236,15 @@ type Outcomes struct {
 // Report calls fn for every row of delivery id's list, in list order,
 // streaming (a report of a million rows is not held in memory).
 func Report(ctx context.Context, db *sql.DB, id int64, fn func(Outcomes) error) error {
+	return report(ctx, db, id, "", fn)
+}
+
+// report is Report limited to the rows in state (all rows when "").
+// Filtering in SQL keeps a resume of a million-row delivery from decoding
+// every row in Go to find the few unknown ones.
+func report(ctx context.Context, db *sql.DB, id int64, state string, fn func(Outcomes) error) error {
 	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at
-		FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? ORDER BY id`, id)
+		FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? AND (? = '' OR state = ?) ORDER BY id`, id, state, state)
 	if err != nil {
 		return err
 	}
