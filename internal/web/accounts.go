@@ -62,6 +62,9 @@ func (s *Server) accountNew(w http.ResponseWriter, r *http.Request) {
 		f = formFromValues(d)
 		f.IsNew = true
 	}
+	if p := presetFor(f.AuthChoice); p != nil && f.SMTPHost == "" {
+		f.SMTPHost, f.SMTPPort, f.Security = p["smtp_host"], p["smtp_port"], p["security"]
+	}
 	s.renderForm(w, r, http.StatusOK, f, nil)
 }
 

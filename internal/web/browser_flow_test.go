@@ -118,6 +118,19 @@ func (b *browser) waitText(sel, want string) {
 	b.t.Fatalf("%s never said %q; last: %q", sel, want, last)
 }
 
+// waitJS waits until the JavaScript condition holds.
+func (b *browser) waitJS(cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if evalJS[bool](b, cond) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("never true: %s\n%s", cond, b.pageText())
+}
+
 // credArea presses Ctrl + Shift + Alt + 9, the guide's way to the hidden area.
 func (b *browser) credAreaKeys() {
 	b.t.Helper()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,6 +61,7 @@ var funcs = template.FuncMap{
 	"queryEscape": url.QueryEscape,
 	"add":         func(a, b int) int { return a + b },
 	"list":        func(xs ...string) []string { return xs },
+	"num":         groupDigits,
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
 		return string(b), err
@@ -151,4 +153,23 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, code int, 
 	v := s.newView(r, "", map[string]any{"Key": key, "Args": args})
 	v.Title = v.T("status." + key + ".title")
 	s.render(w, code, "status", v)
+}
+
+// groupDigits writes n with thousands separators (10,000), as both
+// Japanese and English readers expect.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
