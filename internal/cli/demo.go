@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/demo"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -136,7 +136,7 @@ func (d *demoRun) heading(s string) {
 // bluemoon runs one bluemoon command against the demo's home, printing it
 // first so the reader sees which commands do the work.
 func (d *demoRun) bluemoon(stdout io.Writer, args ...string) error {
-	d.app.Printf("$ bluemoon %s\n", shellQuote(args))
+	d.app.Printf("$ bluemoon %s\n", quoteArgs(args))
 	if stdout == nil {
 		stdout = d.app.Stdout
 	}
@@ -149,7 +149,7 @@ func (d *demoRun) bluemoon(stdout io.Writer, args ...string) error {
 		OpenBrowser: d.browser,
 	}
 	if code := Run(d.ctx, sub, args); code != exitcode.OK {
-		return fmt.Errorf("demo step 'bluemoon %s' exited with code %d", shellQuote(args), code)
+		return fmt.Errorf("demo step 'bluemoon %s' exited with code %d", quoteArgs(args), code)
 	}
 	return nil
 }
@@ -157,13 +157,12 @@ func (d *demoRun) bluemoon(stdout io.Writer, args ...string) error {
 // hasAccount reports whether the demo's home already holds the account, so
 // that a first run does not show an "account remove" failing for nothing.
 func (d *demoRun) hasAccount(name string) bool {
-	probe := &App{HomeFlag: d.home}
-	defer probe.Close()
-	db, err := probe.DB(d.ctx)
+	svc, err := core.Open(d.ctx, core.Options{Home: d.home})
 	if err != nil {
 		return false
 	}
-	_, err = (&account.Store{DB: db.DB}).Get(d.ctx, name)
+	defer svc.Close()
+	_, err = svc.Account(d.ctx, name)
 	return err == nil
 }
 
@@ -303,16 +302,4 @@ func (d *demoRun) showResult(p *demo.Provider, id int64, to string) error {
 		d.app.Printf("  | %s\n", l)
 	}
 	return nil
-}
-
-// shellQuote renders args as a shell command line for display.
-func shellQuote(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\"'$\\{}()&;|<>*?!#~") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		out[i] = a
-	}
-	return strings.Join(out, " ")
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -116,4 +118,38 @@ func maskAttr(_ []string, at slog.Attr) slog.Attr {
 		}
 	}
 	return at
+}
+
+// lazyHandler is the log handler the service logs through: it opens
+// App.Logger (and so the log file) only when a line is written, so that
+// commands that log nothing create no log file.
+type lazyHandler struct {
+	app *App
+	ops []func(slog.Handler) slog.Handler // WithAttrs / WithGroup, applied in order
+}
+
+func (h *lazyHandler) handler() slog.Handler {
+	r := h.app.Logger().Handler()
+	for _, op := range h.ops {
+		r = op(r)
+	}
+	return r
+}
+
+func (h *lazyHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (h *lazyHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.handler().Handle(ctx, r)
+}
+
+func (h *lazyHandler) with(op func(slog.Handler) slog.Handler) slog.Handler {
+	return &lazyHandler{app: h.app, ops: append(slices.Clip(h.ops), op)}
+}
+
+func (h *lazyHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithAttrs(as) })
+}
+
+func (h *lazyHandler) WithGroup(name string) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithGroup(name) })
 }
