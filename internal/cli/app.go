@@ -20,6 +20,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
+	"github.com/bluemoon-mail/bluemoon/internal/logfile"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/redact"
 )
@@ -42,7 +43,7 @@ type App struct {
 	svcOnce sync.Once
 	svc     *core.Service
 	svcErr  error
-	log     logState // Logger(): stderr + <home>/logs/bluemoon.log
+	log     *logfile.Process // Logger(): stderr + <home>/logs/bluemoon.log
 }
 
 // signinHooks are what tests replace: the browser opener (so a test can
@@ -78,7 +79,7 @@ func (a *App) service(ctx context.Context) (*core.Service, error) {
 			opener = a.OpenBrowser
 		}
 		a.svc, a.svcErr = core.Open(ctx, core.Options{Home: a.HomeFlag, HTTPClient: signinHooks.httpClient,
-			OpenBrowser: opener, Logger: slog.New(&lazyHandler{app: a})})
+			OpenBrowser: opener, Logger: slog.New(logfile.Lazy(a.Logger))})
 	})
 	return a.svc, a.svcErr
 }
