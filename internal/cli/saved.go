@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -100,7 +99,7 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 			if err := app.PrintJSON(d); err != nil {
 				return err
 			}
-			app.Printf("runs: bluemoon %s\n", quoteArgs(d.Args()))
+			app.Printf("runs: bluemoon %s\n", saved.Quote(d.Args()))
 			return nil
 		}),
 	}, &cobra.Command{
@@ -116,17 +115,4 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 		}),
 	})
 	return group
-}
-
-// quoteArgs shows a command line a person can paste into a POSIX shell.
-func quoteArgs(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
 }
