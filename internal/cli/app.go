@@ -21,7 +21,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/logfile"
-	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/redact"
 )
 
@@ -48,11 +47,12 @@ type App struct {
 
 // signinHooks are what tests replace: the browser opener (so a test can
 // play the browser, and assert that an unattended run never opened one)
-// and the HTTP client used for the authorization server.
-var signinHooks = struct {
+// and the HTTP client used for the authorization server. nil: the
+// service's defaults (the system browser, Go's client).
+var signinHooks struct {
 	openBrowser func(url string) error
 	httpClient  *http.Client
-}{openBrowser: oauth.OpenBrowser}
+}
 
 // Home resolves and creates the data home (0700).
 func (a *App) Home() (string, error) {

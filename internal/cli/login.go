@@ -8,7 +8,6 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 )
 
 func init() { register(loginCmd) }
@@ -55,7 +54,7 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in address instead of opening a browser")
 	cmd.Flags().BoolVar(&device, "device", false, "sign in with a code on another device (Microsoft)")
 	cmd.Flags().BoolVar(&paste, "paste", false, "sign in on another computer and paste back the address the browser ended on")
-	cmd.Flags().DurationVar(&timeout, "timeout", oauth.DefaultLoginTimeout, "how long to wait for the sign-in")
+	cmd.Flags().DurationVar(&timeout, "timeout", core.DefaultSignInTimeout, "how long to wait for the sign-in")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
@@ -53,7 +54,7 @@ func setupTestSend(t *testing.T, auth account.AuthMethod, opts smtpsrv.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := account.SetPassword(st, "sales", testPassword); err != nil {
+	if err := core.SetPassword(st, "sales", testPassword); err != nil {
 		t.Fatal(err)
 	}
 	return home, srv
@@ -144,7 +145,7 @@ func TestTestSendWrongPasswordExplainsAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sec.Delete(account.PasswordSecret("sales")); err != nil {
+	if err := sec.Delete(core.PasswordSecret("sales")); err != nil {
 		t.Fatal(err)
 	}
 	if r := runCLI(t, home, "", "test-send", "sales", "--to", "me@example.org"); r.Code != 2 || !strings.Contains(r.Stderr, "--password-file") {

@@ -114,7 +114,7 @@ func (s *Service) accountInfo(ctx context.Context, a *account.Account) (*Account
 	if err != nil {
 		return nil, err
 	}
-	info.PasswordSet, _ = account.HasPassword(sec, a.Name)
+	info.PasswordSet, _ = HasPassword(sec, a.Name)
 	switch a.Auth {
 	case account.AuthPlain, account.AuthLogin:
 		info.Kind = AuthPassword

@@ -106,9 +106,9 @@ func (s *Service) saveAccount(ctx context.Context, a *account.Account, in Accoun
 	// longer uses one does not keep it.
 	switch {
 	case in.Password != nil:
-		return ch, account.SetPassword(sec, a.Name, *in.Password)
+		return ch, SetPassword(sec, a.Name, *in.Password)
 	case !usesPassword(a.Auth):
-		return ch, sec.Delete(account.PasswordSecret(a.Name))
+		return ch, sec.Delete(PasswordSecret(a.Name))
 	}
 	return ch, nil
 }
@@ -199,7 +199,7 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 		if err != nil {
 			return err
 		}
-		has, err := account.HasPassword(sec, a.Name)
+		has, err := HasPassword(sec, a.Name)
 		if err != nil {
 			return err
 		}
@@ -315,12 +315,12 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 	// A later account of the same name must not inherit them. The tokens
 	// are deleted under their lock: a refresh in flight in another process
 	// would otherwise save them again just after.
-	unlock, err := sec.Lock(ctx, account.TokenSecret(name))
+	unlock, err := sec.Lock(ctx, TokenSecret(name))
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	for _, n := range []string{account.PasswordSecret(name), account.TokenSecret(name)} {
+	for _, n := range []string{PasswordSecret(name), TokenSecret(name)} {
 		if err := sec.Delete(n); err != nil {
 			return err
 		}

@@ -31,10 +31,14 @@ const (
 	SignInPaste = oauth.ModePaste
 )
 
+// DefaultSignInTimeout is how long a sign-in waits for the person unless
+// told otherwise.
+const DefaultSignInTimeout = oauth.DefaultLoginTimeout
+
 // SignInOptions tune StartSignIn.
 type SignInOptions struct {
 	Mode    SignInMode    // default SignInBrowser
-	Timeout time.Duration // how long to wait for the person (default 5 minutes)
+	Timeout time.Duration // how long to wait for the person (default DefaultSignInTimeout)
 }
 
 // SignInPrompt is what the person must do (URL, device code…), for the

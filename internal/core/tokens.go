@@ -206,8 +206,8 @@ func (s *Service) password(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := account.Password(sec, name)
-	if errors.Is(err, account.ErrNoPassword) {
+	p, err := Password(sec, name)
+	if errors.Is(err, ErrNoPassword) {
 		return "", &FieldError{Field: "password", Code: CodeRequired, Message: err.Error(), Err: err}
 	}
 	return p, err
