@@ -395,11 +395,15 @@ func (s *Service) startRun(acct *account.Account, id int64, dial delivery.Dialer
 		unlockD()
 		return err
 	}
+	if err := s.background(); err != nil {
+		unlockA()
+		unlockD()
+		return err
+	}
 	r := &bgRun{done: make(chan struct{})}
 	s.mu.Lock()
 	s.runs[id] = r
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		out, err := s.engine(acct, dial, dailyWait, r.progress).Run(s.bg, id)

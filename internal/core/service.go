@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,9 @@ type Service struct {
 	stopBG context.CancelFunc
 	wg     sync.WaitGroup
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu      sync.Mutex
 	signIns map[string]*SignIn // by account
 	runs    map[int64]*bgRun   // by delivery ID
@@ -95,9 +99,29 @@ func (s *Service) Home() string { return s.home }
 // background of this process (as Ctrl-C would: they can be resumed), waits
 // for them, and closes the database.
 func (s *Service) Close() error {
-	s.stopBG()
-	s.wg.Wait()
-	return s.db.Close()
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.stopBG()
+		s.mu.Unlock()
+		s.wg.Wait()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// ErrClosed is returned when background work is asked of a closed Service.
+var ErrClosed = errors.New("the bluemoon service is closed")
+
+// background counts one more piece of background work, unless the
+// Service is closing: Close then waits for it.
+func (s *Service) background() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bg.Err() != nil {
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	return nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Clock() }

@@ -113,7 +113,12 @@ func (s *Service) StartSignIn(ctx context.Context, name string, opt SignInOption
 		return nil, fmt.Errorf("sign-in of account %s: %w", a.Name, err)
 	}
 	sig.flow, sig.Prompt = flow, flow.Prompt()
-	s.wg.Add(1)
+	if err := s.background(); err != nil {
+		flow.Close()
+		s.endSignIn(sig)
+		cancel()
+		return nil, err
+	}
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
