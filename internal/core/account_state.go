@@ -49,15 +49,17 @@ const (
 	HealthError    Health = "error"          // could not be read or checked
 )
 
-// Why a sign-in is needed or will be, for a face's own words.
+// Why a sign-in is needed or will be, for a face's own words. A refusal
+// the provider explained carries oauth's finer reason instead of
+// ReasonRefused: expired, revoked, mfa, policy, consent, reused.
 const (
-	ReasonNoTokens       = "no-tokens"        // nobody has signed in (or signed out)
-	ReasonRefused        = "refused"          // the provider refused the refresh token: expired or revoked (Message says which)
-	ReasonAccessExpired  = "access-expired"   // the access token expired and there is no refresh token
-	ReasonNoRefreshToken = "no-refresh-token" // works until the access token expires
-	ReasonIdle           = "idle"             // the refresh token nears the provider's idle limit
-	ReasonCheckFailed    = "check-failed"     // --check: the refresh failed for another reason
-	ReasonUnreadable     = "unreadable"       // the stored sign-in cannot be read
+	ReasonNoTokens       = string(oauth.ReasonNoTokens)  // nobody has signed in (or signed out)
+	ReasonRefused        = string(oauth.ReasonRefused)   // the provider refused the refresh token
+	ReasonAccessExpired  = "access-expired"              // the access token expired and there is no refresh token
+	ReasonNoRefreshToken = string(oauth.ReasonNoRefresh) // works until the access token expires
+	ReasonIdle           = "idle"                        // the refresh token nears the provider's idle limit
+	ReasonCheckFailed    = "check-failed"                // check: the refresh failed for another reason
+	ReasonUnreadable     = "unreadable"                  // the stored sign-in cannot be read
 )
 
 // SignInState is an OAuth account's sign-in as this computer knows it
@@ -195,7 +197,10 @@ func (s *Service) signInState(ctx context.Context, a *account.Account, check boo
 			_, err = src.Refresh(ctx)
 		}
 		if err != nil {
-			if needsSignIn(err) {
+			var re *ReauthError
+			if errors.As(err, &re) {
+				fail(HealthSignIn, string(re.Reason), err)
+			} else if needsSignIn(err) {
 				fail(HealthSignIn, ReasonRefused, err)
 			} else {
 				fail(HealthError, ReasonCheckFailed, err)
@@ -205,9 +210,7 @@ func (s *Service) signInState(ctx context.Context, a *account.Account, check boo
 	t, err := oauth.LoadToken(sec, a.Name)
 	if errors.Is(err, oauth.ErrNoToken) {
 		st.Health = HealthSignIn
-		if st.Reason == "" || st.Reason == ReasonRefused {
-			st.Reason = ReasonNoTokens
-		}
+		st.Reason = ReasonNoTokens
 		if st.Message == "" {
 			st.Message = fmt.Sprintf("nobody has signed in yet: run 'bluemoon login %s'", a.Name)
 		}
@@ -234,6 +237,9 @@ func (s *Service) signInState(ctx context.Context, a *account.Account, check boo
 	switch {
 	case t.SignInNeeded != "":
 		st.Health, st.Reason, st.Message = HealthSignIn, ReasonRefused, t.SignInNeeded+fmt.Sprintf(" Run 'bluemoon login %s'.", a.Name)
+		if t.SignInReason != "" {
+			st.Reason = string(t.SignInReason)
+		}
 	case t.RefreshToken == "" && !t.Expiry.IsZero() && now.After(t.Expiry):
 		st.Health, st.Reason, st.Message = HealthSignIn, ReasonAccessExpired, "the access token expired and there is no refresh token"
 	case t.RefreshToken == "":

@@ -103,6 +103,17 @@ func TestStartSignInReturnsAtOnceAndFinishesInTheBackground(t *testing.T) {
 		t.Fatalf("a fresh sign-in needs no refresh: %v, %d refreshes", err, srv.RefreshCount())
 	}
 
+	// The password is changed: the refresh is refused, and the state says
+	// why in a word a console can translate.
+	srv.RevokeUser("alice@contoso.example")
+	var re *ReauthError
+	if err := svc.RefreshSignIn(ctx, "work", nil); !errors.As(err, &re) || exitcode.For(err) != exitcode.SignIn {
+		t.Fatalf("refresh of a revoked grant: %v", err)
+	}
+	if st, _ := svc.SignInStatus(ctx, "work", false); st.Health != HealthSignIn || st.Reason != "revoked" || !strings.Contains(st.Message, "password") {
+		t.Fatalf("after revocation %+v", st)
+	}
+
 	out, err := svc.SignOut(ctx, "work")
 	if err != nil || !out.HadSignIn || out.Revoked || !errors.Is(out.RevokeErr, ErrNoRevocation) {
 		t.Fatalf("sign out %+v %v", out, err)
