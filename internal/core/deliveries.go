@@ -19,10 +19,11 @@ const DefaultDailyWait = 15 * time.Minute
 
 // ListInput says which recipient list to read and how.
 type ListInput struct {
-	Path        string // CSV or TSV with a header row
+	Path        string // CSV, TSV or Excel .xlsx with a header row
 	Delimiter   string // comma, tab or semicolon ("" detects)
 	Encoding    string // auto (""), utf-8 or shift_jis
 	EmailColumn string // the address column (default email)
+	Sheet       string // the sheet of an .xlsx workbook (default: the first)
 }
 
 // MessageInput is the message template. Bodies come as text (Text, HTML)
@@ -315,7 +316,7 @@ func outcomeErr(out *delivery.Outcome, err error) error {
 
 // options checks how to read the list.
 func (l ListInput) options() (recipients.Options, error) {
-	o := recipients.Options{Encoding: l.Encoding, EmailColumn: l.EmailColumn}
+	o := recipients.Options{Encoding: l.Encoding, EmailColumn: l.EmailColumn, Sheet: l.Sheet}
 	switch l.Delimiter {
 	case "":
 	case ",", "comma":

@@ -1,6 +1,7 @@
 // Package recipients reads a delivery's recipient list — CSV or TSV with a
-// header row, in UTF-8 or the Shift_JIS that Excel writes in Japan — one row
-// at a time, so that a list of a million rows is never held in memory.
+// header row, in UTF-8 or the Shift_JIS that Excel writes in Japan, or an
+// Excel workbook (.xlsx) — one row at a time, so that a list of a million
+// rows is never held in memory.
 package recipients
 
 import (
@@ -22,6 +23,10 @@ type Options struct {
 	Delimiter   rune   // ',' or '\t'; 0 detects from the extension, then the header
 	Encoding    string // "utf-8", "shift_jis" (also "sjis", "cp932"); "" or "auto" detects
 	EmailColumn string // the address column; default "email"
+	Sheet       string // the sheet of an .xlsx workbook; "" is the first
+
+	// headerOnly opens a list without an address column (ReadHeader).
+	headerOnly bool
 }
 
 // Row is one recipient row. Fields is reused by the next call to Next:
@@ -36,11 +41,14 @@ type Row struct {
 type Reader struct {
 	f        *os.File
 	csv      *csv.Reader
+	x        *xlsxSource // an .xlsx workbook's sheet instead of csv
 	header   []string
 	emailIdx int
 	row      int
-	Encoding string // the encoding read: "utf-8" or "shift_jis"
-	Comma    rune
+	Encoding string // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
+	Comma    rune   // the separator of a CSV or TSV list (0 for .xlsx)
+	Sheet    string   // the sheet read, for an .xlsx workbook
+	Sheets   []string // the workbook's sheets
 }
 
 // Open opens path and reads its header row.
@@ -48,6 +56,9 @@ func Open(path string, opts Options) (*Reader, error) {
 	enc, err := normaliseEncoding(opts.Encoding)
 	if err != nil {
 		return nil, err
+	}
+	if IsXLSX(path) {
+		return openXLSX(path, opts)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -93,29 +104,9 @@ func Open(path string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("recipients %s: header row: %w", path, err)
 	}
 	r.row = 1
-	r.header = make([]string, len(head))
-	r.emailIdx = -1
-	seen := map[string]bool{}
-	for i, h := range head {
-		h = strings.TrimSpace(h)
-		r.header[i] = h
-		if h == "" {
-			f.Close()
-			return nil, fmt.Errorf("recipients %s: header row: column %d has no name", path, i+1)
-		}
-		if seen[h] {
-			f.Close()
-			return nil, fmt.Errorf("recipients %s: header row: column %q appears twice", path, h)
-		}
-		seen[h] = true
-		if strings.EqualFold(h, emailColumn(opts)) && r.emailIdx < 0 {
-			r.emailIdx = i
-		}
-	}
-	if r.emailIdx < 0 {
+	if err := r.setHeader(path, head, opts); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
-			path, emailColumn(opts), strings.Join(r.header, ", "))
+		return nil, err
 	}
 	return r, nil
 }
@@ -154,7 +145,7 @@ func (e *RowError) Unwrap() error { return e.Err }
 // skipped.
 func (r *Reader) Next() (Row, error) {
 	for {
-		rec, err := r.csv.Read()
+		rec, err := r.record()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
@@ -170,10 +161,12 @@ func (r *Reader) Next() (Row, error) {
 			continue
 		}
 		if len(rec) != len(r.header) {
-			return Row{Number: r.row}, &RowError{Row: r.row,
-				Err: fmt.Errorf("has %d cells, the header has %d", len(rec), len(r.header))}
+			return Row{Number: r.row}, &RowError{Row: r.row, Err: &CellCountError{Got: len(rec), Want: len(r.header)}}
 		}
 		row := Row{Number: r.row, Fields: rec}
+		if r.emailIdx < 0 { // ReadHeader's reader: no address column yet
+			return row, nil
+		}
 		row.Email = strings.TrimSpace(rec[r.emailIdx])
 		if err := CheckAddress(row.Email); err != nil {
 			return row, &RowError{Row: r.row, Field: r.header[r.emailIdx], Err: err}
@@ -183,7 +176,54 @@ func (r *Reader) Next() (Row, error) {
 }
 
 // Close closes the file.
-func (r *Reader) Close() error { return r.f.Close() }
+func (r *Reader) Close() error {
+	if r.x != nil {
+		return r.x.close()
+	}
+	return r.f.Close()
+}
+
+// record reads the next record of the list's rows, from the CSV reader or
+// the workbook's sheet.
+func (r *Reader) record() ([]string, error) {
+	if r.x != nil {
+		return r.x.next(len(r.header))
+	}
+	return r.csv.Read()
+}
+
+// setHeader keeps the header row head and finds the address column in it.
+func (r *Reader) setHeader(path string, head []string, opts Options) error {
+	r.header = make([]string, len(head))
+	r.emailIdx = -1
+	seen := map[string]bool{}
+	for i, h := range head {
+		h = strings.TrimSpace(h)
+		r.header[i] = h
+		if h == "" {
+			return fmt.Errorf("recipients %s: header row: column %d has no name", path, i+1)
+		}
+		if seen[h] {
+			return fmt.Errorf("recipients %s: header row: column %q appears twice", path, h)
+		}
+		seen[h] = true
+		if strings.EqualFold(h, emailColumn(opts)) && r.emailIdx < 0 {
+			r.emailIdx = i
+		}
+	}
+	if r.emailIdx < 0 && !opts.headerOnly {
+		return fmt.Errorf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
+			path, emailColumn(opts), strings.Join(r.header, ", "))
+	}
+	return nil
+}
+
+// CellCountError: a row has more or fewer cells than the header.
+type CellCountError struct{ Got, Want int }
+
+func (e *CellCountError) Error() string {
+	return fmt.Sprintf("has %d cells, the header has %d", e.Got, e.Want)
+}
 
 func normaliseEncoding(e string) (string, error) {
 	switch strings.ToLower(strings.ReplaceAll(e, "-", "_")) {

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"mime"
+	"net/mail"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+// `bluemoon send --recipients list.xlsx` reads an Excel workbook like a
+// CSV list: the first sheet (or --sheet), Excel's row numbers in problems,
+// Japanese names merged.
+func TestSendFromAnExcelWorkbook(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	wb := excelize.NewFile()
+	wb.SetSheetName("Sheet1", "表紙")
+	wb.SetCellValue("表紙", "A1", "この名簿は 2 枚目のシートです")
+	wb.NewSheet("名簿")
+	for r, row := range [][]any{{"email", "氏名"}, {"taro@example.jp", "山田太郎"}, {"hanako@example.jp", "佐藤花子"}, {"broken", "鈴木"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, r+1)
+		wb.SetSheetRow("名簿", cell, &row)
+	}
+	list := filepath.Join(dir, "members.xlsx")
+	if err := wb.SaveAs(list); err != nil {
+		t.Fatal(err)
+	}
+	body := writeTemp(t, dir, "body.txt", "{{.氏名}} 様\nお知らせです。\n")
+	args := []string{"send", "--account", "news", "--recipients", list, "--subject", "{{.氏名}} 様へのお知らせ", "--text", body}
+
+	// The first sheet has no address column: said so, nothing sent.
+	if r := runCLI(t, home, "", args...); r.Code != 2 || !strings.Contains(r.Stderr, `no "email" column`) {
+		t.Fatalf("first sheet: exit %d\n%s", r.Code, r.Stderr)
+	}
+	args = append(args, "--sheet", "名簿")
+	// The bad row is named by its row in Excel.
+	if r := runCLI(t, home, "", args...); r.Code != 2 || !strings.Contains(r.Stderr, "row 4, email:") || srv.Count() != 0 {
+		t.Fatalf("bad row: exit %d\n%s", r.Code, r.Stderr)
+	}
+	r := runCLI(t, home, "", append(args, "--skip-invalid")...)
+	if r.Code != 0 || srv.Count() != 2 {
+		t.Fatalf("send: exit %d, server got %d\n%s\n%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "Checked 3 row(s) (xlsx)") {
+		t.Errorf("preflight line: %s", r.Stderr)
+	}
+	var subjects []string
+	for _, m := range srv.Messages() {
+		msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		subjects = append(subjects, s)
+	}
+	if strings.Join(subjects, "|") != "山田太郎 様へのお知らせ|佐藤花子 様へのお知らせ" {
+		t.Fatalf("subjects %q", subjects)
+	}
+}
