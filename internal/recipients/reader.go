@@ -45,8 +45,8 @@ type Reader struct {
 	header   []string
 	emailIdx int
 	row      int
-	Encoding string // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
-	Comma    rune   // the separator of a CSV or TSV list (0 for .xlsx)
+	Encoding string   // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
+	Comma    rune     // the separator of a CSV or TSV list (0 for .xlsx)
 	Sheet    string   // the sheet read, for an .xlsx workbook
 	Sheets   []string // the workbook's sheets
 }
