@@ -51,6 +51,7 @@ type Account struct {
 	ClientKey     string          `json:"client_key,omitempty"`
 	CAFile        string          `json:"ca_file,omitempty"` // extra CA bundle to trust
 	ConfirmReauth bool            `json:"confirm_reauth"`    // ask before opening a re-sign-in (確認メッセージの表示)
+	Signature     string          `json:"signature,omitempty"` // 署名: plain text a message may end with
 	Limits        provider.Limits `json:"limits"`
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
@@ -120,14 +121,14 @@ func (a *Account) Validate() error {
 type Store struct{ DB *sql.DB }
 
 const columns = `name, from_addr, from_name, smtp_host, smtp_port, security, auth, credentials,
-	username, client_cert, client_key, ca_file, confirm_reauth, limits_json, created_at, updated_at`
+	username, client_cert, client_key, ca_file, confirm_reauth, limits_json, created_at, updated_at, signature`
 
 func scan(row interface{ Scan(...any) error }) (*Account, error) {
 	var a Account
 	var limits, created, updated string
 	err := row.Scan(&a.Name, &a.From, &a.FromName, &a.SMTPHost, &a.SMTPPort, &a.Security, &a.Auth,
 		&a.Credentials, &a.Username, &a.ClientCert, &a.ClientKey, &a.CAFile, &a.ConfirmReauth,
-		&limits, &created, &updated)
+		&limits, &created, &updated, &a.Signature)
 	if err != nil {
 		return nil, err
 	}
@@ -181,10 +182,10 @@ func (s *Store) Put(ctx context.Context, a *Account) error {
 	}
 	a.UpdatedAt = now
 	_, err = s.DB.ExecContext(ctx, `INSERT OR REPLACE INTO accounts (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.Name, a.From, a.FromName, a.SMTPHost, a.SMTPPort, a.Security, a.Auth, a.Credentials,
 		a.Username, a.ClientCert, a.ClientKey, a.CAFile, a.ConfirmReauth, string(limits),
-		a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano))
+		a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano), a.Signature)
 	if err != nil {
 		return fmt.Errorf("save account %s: %w", a.Name, err)
 	}

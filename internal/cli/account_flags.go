@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 type accountFlags struct {
 	from, fromName, smtp, security, auth, credentials, username string
 	passwordFile, clientCert, clientKey, caFile, confirmReauth  string
+	signatureFile                                               string
 	perMinute, perDay, connections, perConnection               int
 }
 
@@ -33,6 +35,7 @@ func (fl *accountFlags) register(c *cobra.Command) {
 	f.StringVar(&fl.clientKey, "client-key", "", "PEM file of the client certificate's key")
 	f.StringVar(&fl.caFile, "ca-file", "", "PEM file of extra CA certificates to trust ('' to remove)")
 	f.StringVar(&fl.confirmReauth, "confirm-reauth", "", "true|false: ask before opening a re-sign-in (default true; false for unattended delivery)")
+	f.StringVar(&fl.signatureFile, "signature-file", "", "file holding the account's signature (署名), which send --signature appends ('' to remove)")
 	f.IntVar(&fl.perMinute, "per-minute", 0, "messages per minute (0: no limit; default: the provider's)")
 	f.IntVar(&fl.perDay, "per-day", 0, "recipients per rolling 24 hours (0: no limit)")
 	f.IntVar(&fl.connections, "connections", 0, "SMTP connections at once (0: no limit)")
@@ -82,6 +85,17 @@ func (fl *accountFlags) input(app *App, cmd *cobra.Command) (core.AccountInput, 
 			return in, err
 		}
 		in.Password = &pw
+	}
+	if changed("signature-file") {
+		sig := ""
+		if fl.signatureFile != "" {
+			b, err := os.ReadFile(fl.signatureFile)
+			if err != nil {
+				return in, exitcode.Usagef("--signature-file: %w", err)
+			}
+			sig = string(b)
+		}
+		in.Signature = &sig
 	}
 	if changed("confirm-reauth") {
 		v, err := strconv.ParseBool(fl.confirmReauth)

@@ -38,7 +38,13 @@ type AccountInput struct {
 	// Limits; 0 is no limit. Add takes the provider's presets for those
 	// not given.
 	PerMinute, PerDay, Connections, PerConnection *int
+	// Signature is the account's 署名, plain text a delivery's message may
+	// end with (MessageInput.Signature); "" removes it.
+	Signature *string
 }
+
+// MaxSignature bounds a signature, in bytes.
+const MaxSignature = 8 << 10
 
 // Ptr returns a pointer to v, for the optional fields of inputs.
 func Ptr[T any](v T) *T { return &v }
@@ -124,6 +130,12 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 	set(&a.From, in.From, strings.TrimSpace)
 	set(&a.FromName, in.FromName, nil)
 	set(&a.Username, in.Username, nil)
+	if in.Signature != nil {
+		if len(*in.Signature) > MaxSignature {
+			return fieldErr("signature", "too_large", "the signature is %d bytes; keep it under %d", len(*in.Signature), MaxSignature)
+		}
+		a.Signature = strings.ReplaceAll(strings.TrimRight(*in.Signature, " \t\r\n"), "\r\n", "\n")
+	}
 
 	kind := provider.Generic
 	set(&a.Credentials, in.Credentials, nil)

@@ -36,6 +36,9 @@ type MessageInput struct {
 	Attach             []string // files every recipient gets
 	AttachColumn       string   // a column naming a file for that recipient (relative to the list's folder)
 	Charset            string   // utf-8 (default) or iso-2022-jp
+	// Signature appends the account's signature (its 署名 setting) to
+	// each body.
+	Signature bool
 }
 
 // SendInput is everything a delivery is made from (the flags of `send`).
@@ -357,6 +360,9 @@ func (m MessageInput) load(acct *account.Account) (merge.Spec, []merge.Attachmen
 			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, err)
 		}
 		*f.dst = string(b)
+	}
+	if m.Signature {
+		s.Text, s.HTML = withSignature(s.Text, s.HTML, acct.Signature)
 	}
 	var atts []merge.Attachment
 	for _, p := range m.Attach {

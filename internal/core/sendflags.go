@@ -31,6 +31,7 @@ func BindMessageFlags(f *pflag.FlagSet, m *MessageInput) {
 	f.StringArrayVar(&m.Attach, "attach", nil, "file attached to every message (repeatable)")
 	f.StringVar(&m.AttachColumn, "attach-column", "", "column naming a file for that recipient only (relative to the list's folder)")
 	f.StringVar(&m.Charset, "charset", "utf-8", "message charset: utf-8 or iso-2022-jp")
+	f.BoolVar(&m.Signature, "signature", false, "end the message with the account's signature (account edit --signature-file)")
 }
 
 // BindSendFlags binds every flag of `bluemoon send` to in, but

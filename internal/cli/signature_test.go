@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/message"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+func decodeBody(t *testing.T, raw []byte) string {
+	t.Helper()
+	d, err := message.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Text
+}
+
+// The account's signature ends a message only when asked for, as the
+// sender wrote it: a "{{" in it is text, not a merge field.
+func TestSignatureIsAppendedOnlyWhenAsked(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	sig := writeTemp(t, dir, "sig.txt", "――――\nコントソ株式会社 広報部\n{{ not a field }}\n")
+	mustRun(t, home, "account", "edit", "news", "--signature-file", sig)
+	list := writeTemp(t, dir, "l.csv", "email,name\na@example.com,Ann\n")
+	body := writeTemp(t, dir, "b.txt", "Dear {{.name}},\nnews.\n")
+	mustRun(t, home, "send", "--account", "news", "--recipients", list, "--subject", "s", "--text", body)
+	mustRun(t, home, "send", "--account", "news", "--recipients", list, "--subject", "s", "--text", body, "--signature", "--charset", "utf-8")
+	msgs := srv.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	first, second := decodeBody(t, msgs[0].Data), decodeBody(t, msgs[1].Data)
+	if strings.Contains(first, "広報部") {
+		t.Fatalf("without --signature the signature was added:\n%s", first)
+	}
+	if !strings.HasSuffix(second, "Dear Ann,\nnews.\n\n――――\nコントソ株式会社 広報部\n{{ not a field }}\n") {
+		t.Fatalf("with --signature:\n%q", second)
+	}
+	mustRun(t, home, "account", "edit", "news", "--signature-file", "")
+	if r := mustRun(t, home, "account", "show", "news", "--json"); strings.Contains(r.Stdout, "signature") {
+		t.Fatalf("the signature was not removed:\n%s", r.Stdout)
+	}
+}
