@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -113,6 +111,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 		}),
 	}
 	resume.Flags().BoolVar(&in.ResendUnknown, "resend-unknown", false, "send again to the recipients whose outcome is unknown")
+	resume.Flags().BoolVar(&in.ResendFailed, "resend-failed", false, "send again to the recipients the server refused (once the cause is fixed)")
 	resume.Flags().BoolVar(&unattended, "unattended", false, "never prompt or open a browser")
 	core.BindDailyWait(resume.Flags(), &in.DailyWait)
 	resume.Flags().BoolVar(&in.NoChunking, "no-chunking", false, "never use BDAT (CHUNKING), only DATA, for this run (a delivery sent with --no-chunking keeps it anyway)")
@@ -126,41 +125,9 @@ func reportCmd(app *App) *cobra.Command {
 		RunE: app.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			switch {
 			case repCSV:
-				w := csv.NewWriter(app.Stdout)
-				w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try"})
-				err := svc.Report(ctx, id, func(o delivery.Outcomes) error {
-					return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, fmtTime(o.At), fmtTime(o.NextTry)})
-				})
-				w.Flush()
-				if err == nil {
-					err = w.Error()
-				}
-				return err
+				return svc.WriteReportCSV(ctx, id, app.Stdout)
 			case repJSON:
-				// One JSON array, written as it is read: a big report is not held in memory.
-				first := true
-				err := svc.Report(ctx, id, func(o delivery.Outcomes) error {
-					b, err := json.Marshal(o)
-					if err != nil {
-						return err
-					}
-					if first {
-						app.Printf("[")
-					} else {
-						app.Printf(",")
-					}
-					first = false
-					app.Printf("\n  %s", b)
-					return nil
-				})
-				if err != nil && first {
-					return err
-				}
-				if first {
-					app.Printf("[")
-				}
-				app.Printf("\n]\n")
-				return err
+				return svc.WriteReportJSON(ctx, id, app.Stdout)
 			}
 			tw := tabwriter.NewWriter(app.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ROW\tEMAIL\tSTATE\tATTEMPTS\tREPLY")

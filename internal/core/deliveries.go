@@ -66,7 +66,10 @@ type ResumeInput struct {
 	// ResendUnknown sends again to the recipients whose message was with
 	// the server when a run stopped (they may or may not have it).
 	ResendUnknown bool
-	NoChunking    bool // for this run (a delivery made with NoChunking keeps it anyway)
+	// ResendFailed sends again to the recipients the server refused
+	// (failed), once the cause is fixed.
+	ResendFailed bool
+	NoChunking   bool // for this run (a delivery made with NoChunking keeps it anyway)
 	DailyWait     time.Duration
 }
 
@@ -100,6 +103,8 @@ type SendResult struct {
 	DeliveryID int64               // 0 for a dry run
 	Preflight  *delivery.Preflight // Send, StartDelivery
 	Recovery   *delivery.Recovery  // Resume, StartResume
+	// ResentFailed is how many failed recipients ResendFailed put back.
+	ResentFailed int
 	DryRun     bool
 	// Outcome is how the run ended (Send and Resume, when it ran). An
 	// outcome short of every recipient sent also comes back as an
@@ -121,6 +126,37 @@ type prepared struct {
 // sign-in to the SMTP server. A delivery refused at the sign-in is not
 // kept.
 func (s *Service) prepare(ctx context.Context, in SendInput, ev SendEvents) (*prepared, error) {
+	lp, err := s.prepareLocal(ctx, in, ev)
+	if err != nil {
+		return nil, err
+	}
+	acct, pf := lp.acct, lp.pf
+	cfg, err := s.signInCheck(ctx, acct, lp.cfg, lp.src, ev.SignIn)
+	if err != nil {
+		if !in.DryRun {
+			if derr := delivery.Discard(context.WithoutCancel(ctx), s.db.DB, pf.DeliveryID); derr != nil {
+				s.log.Warn("a delivery refused at its sign-in check was kept", "delivery", pf.DeliveryID, "err", derr)
+			}
+		}
+		return nil, &SignInCheckError{Account: acct.Name, Server: acct.SMTPAddr(), Err: err}
+	}
+	if ev.SignedIn != nil {
+		ev.SignedIn(acct.Name, acct.SMTPAddr())
+	}
+	return &prepared{acct: acct, pf: pf, dial: delivery.TransportDialer(cfg)}, nil
+}
+
+// localPrepared is a delivery checked on this computer (list, template,
+// attachments, account settings), before any network check.
+type localPrepared struct {
+	acct *account.Account
+	pf   *delivery.Preflight
+	cfg  transport.Config
+	src  *oauth.Source
+}
+
+// prepareLocal is the part of prepare that needs no network.
+func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents) (*localPrepared, error) {
 	lo, err := in.List.options()
 	if err != nil {
 		return nil, err
@@ -151,19 +187,7 @@ func (s *Service) prepare(ctx context.Context, in SendInput, ev SendEvents) (*pr
 	if err != nil {
 		return nil, err
 	}
-	cfg, err = s.signInCheck(ctx, acct, cfg, src, ev.SignIn)
-	if err != nil {
-		if !in.DryRun {
-			if derr := delivery.Discard(context.WithoutCancel(ctx), s.db.DB, pf.DeliveryID); derr != nil {
-				s.log.Warn("a delivery refused at its sign-in check was kept", "delivery", pf.DeliveryID, "err", derr)
-			}
-		}
-		return nil, &SignInCheckError{Account: acct.Name, Server: acct.SMTPAddr(), Err: err}
-	}
-	if ev.SignedIn != nil {
-		ev.SignedIn(acct.Name, acct.SMTPAddr())
-	}
-	return &prepared{acct: acct, pf: pf, dial: delivery.TransportDialer(cfg)}, nil
+	return &localPrepared{acct: acct, pf: pf, cfg: cfg, src: src}, nil
 }
 
 // signInCheck gets a token (asking handler when a sign-in is needed) and
@@ -275,6 +299,11 @@ func (s *Service) recoverForRun(ctx context.Context, acct *account.Account, d *d
 	res := &SendResult{DeliveryID: d.ID, Recovery: rec}
 	if ev.Recovered != nil {
 		ev.Recovered(rec)
+	}
+	if in.ResendFailed {
+		if res.ResentFailed, err = delivery.ReopenFailed(ctx, s.db.DB, d.ID); err != nil {
+			return res, nil, err
+		}
 	}
 	cfg, err := s.transportConfig(ctx, acct, ev.SignIn)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
@@ -23,11 +24,18 @@ type PreviewInput struct {
 	Row int
 }
 
-// PreviewResult is the exact message, as an .eml file's bytes.
+// PreviewResult is the exact message, as an .eml file's bytes and as a
+// mail program shows it.
 type PreviewResult struct {
 	Row int
 	To  string
 	EML []byte
+	// Decoded is EML read back: headers decoded, bodies, attachments
+	// with names and sizes.
+	Decoded *message.Decoded
+	// Prev and Next are the rows with a recipient before and after Row
+	// (0: none), for stepping through the list.
+	Prev, Next int
 }
 
 // Preview renders the message the recipient on one row of a list would
@@ -64,7 +72,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 	if err != nil {
 		return nil, fieldErr("message", CodeInvalid, "%w", err)
 	}
-	last := 1
+	last, prev := 1, 0
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -72,6 +80,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		}
 		last = rec.Number
 		if rec.Number < in.Row {
+			prev = rec.Number
 			continue
 		}
 		if rec.Number > in.Row {
@@ -92,6 +101,22 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		if err := tpl.Compose(&c, merge.Envelope{}, &buf); err != nil {
 			return nil, err
 		}
-		return &PreviewResult{Row: in.Row, To: c.To, EML: buf.Bytes()}, nil
+		res := &PreviewResult{Row: in.Row, To: c.To, EML: buf.Bytes(), Prev: prev}
+		if res.Decoded, err = message.Decode(res.EML); err != nil {
+			return nil, err
+		}
+		// The next row with a recipient (a row with a problem is one too:
+		// stepping onto it shows the problem).
+		for {
+			next, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if next.Number > in.Row {
+				res.Next = next.Number
+				break
+			}
+		}
+		return res, nil
 	}
 }
