@@ -49,8 +49,8 @@ type Account struct {
 	Username      string          `json:"username,omitempty"`    // SMTP user; defaults to From
 	ClientCert    string          `json:"client_cert,omitempty"` // PEM file of a TLS client certificate
 	ClientKey     string          `json:"client_key,omitempty"`
-	CAFile        string          `json:"ca_file,omitempty"` // extra CA bundle to trust
-	ConfirmReauth bool            `json:"confirm_reauth"`    // ask before opening a re-sign-in (確認メッセージの表示)
+	CAFile        string          `json:"ca_file,omitempty"`   // extra CA bundle to trust
+	ConfirmReauth bool            `json:"confirm_reauth"`      // ask before opening a re-sign-in (確認メッセージの表示)
 	Signature     string          `json:"signature,omitempty"` // 署名: plain text a message may end with
 	Limits        provider.Limits `json:"limits"`
 	CreatedAt     time.Time       `json:"created_at"`

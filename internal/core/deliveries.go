@@ -70,7 +70,7 @@ type ResumeInput struct {
 	// (failed), once the cause is fixed.
 	ResendFailed bool
 	NoChunking   bool // for this run (a delivery made with NoChunking keeps it anyway)
-	DailyWait     time.Duration
+	DailyWait    time.Duration
 }
 
 // SendEvents are how a delivery reports as it goes; any may be nil. They
@@ -105,7 +105,7 @@ type SendResult struct {
 	Recovery   *delivery.Recovery  // Resume, StartResume
 	// ResentFailed is how many failed recipients ResendFailed put back.
 	ResentFailed int
-	DryRun     bool
+	DryRun       bool
 	// Outcome is how the run ended (Send and Resume, when it ran). An
 	// outcome short of every recipient sent also comes back as an
 	// *OutcomeError carrying its exit code.
