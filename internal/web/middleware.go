@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,7 +63,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			tok := r.Header.Get("X-CSRF-Token")
 			if tok == "" {
-				tok = formValueNoParse(r, "csrf")
+				var tooLarge *http.MaxBytesError
+				if tok, tooLarge = formValueNoParse(w, r, "csrf"); tooLarge != nil {
+					s.renderStatus(w, r, http.StatusRequestEntityTooLarge, "toolarge", []any{tooLarge.Limit >> 20})
+					return
+				}
 			}
 			if !tokenEqual(tok, sess.csrf) {
 				s.logf("console: refused %s %s without a valid CSRF token", r.Method, r.URL.Path)
@@ -76,16 +81,23 @@ func (s *Server) guard(next http.Handler) http.Handler {
 
 // formValueNoParse reads a form field for the CSRF check. For a multipart
 // upload it parses the form (the handler reads it from r.MultipartForm
-// afterwards), bounded like every upload.
-func formValueNoParse(r *http.Request, key string) string {
+// afterwards), bounded like every upload: a body past maxUploadBytes is
+// refused (tooLarge) before it fills the disk.
+func formValueNoParse(w http.ResponseWriter, r *http.Request, key string) (value string, tooLarge *http.MaxBytesError) {
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		if err := r.ParseMultipartForm(maxMemoryUpload); err != nil {
-			return ""
+		if r.ContentLength > maxUploadBytes {
+			// Said before a byte of it is read.
+			return "", &http.MaxBytesError{Limit: maxUploadBytes}
 		}
-		return r.FormValue(key)
+		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+		if err := r.ParseMultipartForm(maxMemoryUpload); err != nil {
+			errors.As(err, &tooLarge)
+			return "", tooLarge
+		}
+		return r.FormValue(key), nil
 	}
-	return r.PostFormValue(key)
+	return r.PostFormValue(key), nil
 }
 
 // maxMemoryUpload is how much of an upload is held in memory; the rest

@@ -17,6 +17,7 @@ func (s *Server) routes() http.Handler {
 	s.signInRoutes(mux)
 	s.credfileRoutes(mux)
 	s.testSendRoutes(mux)
+	s.deliveryRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
 	})

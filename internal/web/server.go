@@ -44,6 +44,7 @@ type Server struct {
 	pages   map[string]*template.Template
 	stash   stash   // multi-step forms' state
 	signIns signIns // sign-ins started here, by account
+	drafts  *drafts // new deliveries being prepared, and their uploads
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.
 	launchSecret string
@@ -65,7 +66,8 @@ func New(svc *core.Service, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{svc: svc, opts: opts, sess: newSessions(), cats: cats, pages: pages, launchSecret: randomToken(32)}, nil
+	return &Server{svc: svc, opts: opts, sess: newSessions(), cats: cats, pages: pages, launchSecret: randomToken(32),
+		drafts: newDrafts(svc.Home())}, nil
 }
 
 // ErrNotLoopback: the console refuses to listen anywhere a neighbour could reach.

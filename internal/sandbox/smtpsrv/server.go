@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,6 +220,25 @@ func (s *Server) fault(stage Stage) error {
 		return f
 	}
 	return nil
+}
+
+// SetUnknownRecipients replaces the addresses refused with 550 5.1.1 (a
+// mailbox created since, a typo fixed at the provider).
+func (s *Server) SetUnknownRecipients(addrs []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.UnknownRecipients = append([]string(nil), addrs...)
+}
+
+func (s *Server) unknown(rcpt string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.opts.UnknownRecipients {
+		if strings.EqualFold(u, rcpt) {
+			return true
+		}
+	}
+	return false
 }
 
 // Messages returns a copy of the accepted messages, oldest first.

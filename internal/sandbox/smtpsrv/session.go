@@ -200,11 +200,9 @@ func (x *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if err := x.s.fault(StageRcpt); err != nil {
 		return err
 	}
-	for _, u := range x.s.opts.UnknownRecipients {
-		if strings.EqualFold(u, to) {
-			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
-				Message: "The email account that you tried to reach does not exist. sandbox.gsmtp"}
-		}
+	if x.s.unknown(to) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
+			Message: "The email account that you tried to reach does not exist. sandbox.gsmtp"}
 	}
 	x.to = append(x.to, to)
 	return nil

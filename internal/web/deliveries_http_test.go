@@ -1,0 +1,290 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/japanese"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
+)
+
+// session is a logged-in HTTP client of a console, for the checks that
+// need no browser.
+type session struct {
+	t    *testing.T
+	c    *console
+	hc   *http.Client
+	csrf string
+}
+
+func (c *console) session() *session {
+	c.t.Helper()
+	s := &session{t: c.t, c: c, hc: c.client()}
+	_, page := s.get("/accounts")
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		m = regexp.MustCompile(`data-csrf="([^"]+)"`).FindStringSubmatch(page)
+	}
+	if m == nil {
+		c.t.Fatal("no CSRF token on the page")
+	}
+	s.csrf = m[1]
+	return s
+}
+
+func (s *session) get(path string) (int, string) {
+	s.t.Helper()
+	resp, err := s.hc.Get(s.c.srv.BaseURL() + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, body(s.t, resp)
+}
+
+// post sends a multipart form (fields, and files by field: name → content)
+// as the console's own page would, and follows the redirect.
+func (s *session) post(path string, fields map[string]string, files map[string]map[string][]byte) (int, string, string) {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", s.csrf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for field, fs := range files {
+		for name, data := range fs {
+			w, _ := mw.CreateFormFile(field, name)
+			w.Write(data)
+		}
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", s.c.srv.BaseURL()+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", s.c.srv.BaseURL())
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, body(s.t, resp), resp.Request.URL.Path
+}
+
+// addRelay gives the console an account sending through the stand-in with
+// a password, at perMinute.
+func addRelay(t *testing.T, c *console, ms *standIn, name string, perMinute int) {
+	t.Helper()
+	host, port := splitAddr(t, ms.smtp.Addr())
+	var p int
+	fmt.Sscan(port, &p)
+	if _, err := c.svc.AddAccount(t.Context(), name, core.AccountInput{From: core.Ptr("relay@example.org"), FromName: core.Ptr("配信テスト"),
+		Auth: core.Ptr("plain"), Password: core.Ptr("relay-password"), SMTPHost: &host, SMTPPort: &p, Security: core.Ptr("starttls"),
+		CAFile: &ms.ca, PerMinute: &perMinute, PerDay: core.Ptr(0), Connections: core.Ptr(2)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sjisList(t *testing.T, rows int, bad map[int]string) []byte {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("氏名,email,会員番号\r\n")
+	for i := 2; i <= rows+1; i++ {
+		addr := fmt.Sprintf("member%03d@example.jp", i)
+		if a, ok := bad[i]; ok {
+			addr = a
+		}
+		fmt.Fprintf(&b, "会員 %d 号,%s,%d\r\n", i, addr, 1000+i)
+	}
+	out, err := japanese.ShiftJIS.NewEncoder().String(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(out)
+}
+
+var draftPath = regexp.MustCompile(`^/drafts/([A-Za-z0-9_-]+)/list$`)
+
+// The whole path without a browser: list, message, preview, check, send;
+// the delivery's page and progress; the report.
+func TestDeliveryStepsOverHTTP(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+
+	code, page, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"会員名簿.csv": sjisList(t, 20, map[int]string{7: "not-an-address"})}})
+	m := draftPath.FindStringSubmatch(at)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("upload: %d at %s\n%s", code, at, page)
+	}
+	draft := m[1]
+	for _, want := range []string{"Shift_JIS", "email", "会員番号", "会員 2 号", "“not-an-address” is not an e-mail address", ">7<"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the list step lacks %q", want)
+		}
+	}
+	// Uploads live in the home's console folder, the owner's alone.
+	fi, err := os.Stat(filepath.Join(c.home, "console", "drafts", draft, "list", "会員名簿.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir, _ := os.Stat(filepath.Join(c.home, "console")); dir.Mode().Perm() != 0o700 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("console folder %v, list %v; want 0700 and 0600", dir.Mode().Perm(), fi.Mode().Perm())
+	}
+
+	base := "/drafts/" + draft
+	code, page, _ = s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様へ", "text": "{{.氏名}} 様\n{{.nope}}\n",
+		"charset": "iso-2022-jp", "action": "next"}, map[string]map[string][]byte{"attach": {"ご案内.pdf": []byte("%PDF-1.4 test")}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "nope") || !strings.Contains(page, "ご案内.pdf") {
+		t.Fatalf("a template naming no column: %d\n%s", code, page)
+	}
+	code, page, at = s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様へ", "text": "{{.氏名}} 様\nお知らせです。\n",
+		"charset": "iso-2022-jp", "action": "next"}, nil)
+	if code != http.StatusOK || at != base+"/preview" {
+		t.Fatalf("message: %d at %s\n%s", code, at, page)
+	}
+	for _, want := range []string{"会員 2 号 様へ", "member002@example.jp", "ご案内.pdf", "iso-2022-jp"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the preview of row 2 lacks %q", want)
+		}
+	}
+	if _, eml := s.get(base + "/preview/eml?row=3"); !strings.Contains(eml, "To: member003@example.jp") || !strings.Contains(eml, "ISO-2022-JP") {
+		t.Errorf("the .eml of row 3:\n%s", eml)
+	}
+	code, page = s.get(base + "/check")
+	if code != http.StatusOK || !strings.Contains(page, "19 to send to") || !strings.Contains(page, "1 left out") {
+		t.Fatalf("check: %d\n%s", code, page)
+	}
+	code, page, at = s.post(base+"/send", map[string]string{"name": "autumn"}, nil)
+	if code != http.StatusOK || !strings.HasPrefix(at, "/deliveries/") {
+		t.Fatalf("send: %d at %s\n%s", code, at, page)
+	}
+	if _, err := os.Stat(filepath.Join(c.home, "console", "drafts", draft)); !os.IsNotExist(err) {
+		t.Errorf("the draft's files outlived the send: %v", err)
+	}
+	id := strings.TrimPrefix(at, "/deliveries/")
+	var id64 int64
+	fmt.Sscan(id, &id64)
+	if _, err := c.svc.WaitDelivery(t.Context(), id64); err != nil {
+		t.Fatal(err)
+	}
+	_, js := s.get("/deliveries/" + id + "/progress")
+	var p struct {
+		Status string `json:"status"`
+		Sent   int    `json:"sent"`
+		Final  bool   `json:"final"`
+	}
+	if err := json.Unmarshal([]byte(js), &p); err != nil || p.Status != "done" || p.Sent != 19 || !p.Final {
+		t.Fatalf("progress: %s (%v)", js, err)
+	}
+	if n := ms.smtp.Accepted(); n != 19 {
+		t.Fatalf("the stand-in got %d messages", n)
+	}
+	_, csv := s.get("/deliveries/" + id + "/report.csv")
+	if !strings.HasPrefix(csv, "\ufeffrow,email,state") || !strings.Contains(csv, "7,not-an-address,skipped") || strings.Count(csv, ",sent,") != 19 {
+		t.Fatalf("report CSV:\n%s", csv)
+	}
+	_, page = s.get("/deliveries/" + id + "/recipients?state=skipped")
+	if !strings.Contains(page, "not-an-address") || strings.Contains(page, "member002@example.jp") {
+		t.Fatalf("filtered report:\n%s", page)
+	}
+	_, page = s.get("/deliveries")
+	if !strings.Contains(page, "autumn") {
+		t.Fatalf("the list of deliveries lacks the delivery:\n%s", page)
+	}
+}
+
+// A delivery paused because the account must sign in again says so, and
+// offers the sign-in (詳細設定) as the next step.
+func TestPausedForSignInSaysWhatToDo(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	in := core.SendInput{Account: "relay", List: core.ListInput{Path: writeList(t, 3)}, Message: core.MessageInput{Subject: "s", Text: "t"}}
+	res, err := c.svc.Send(t.Context(), in, core.SendEvents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the engine stores when a token is refused mid-delivery.
+	db, err := store.Open(context.Background(), c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', reason = 'sign-in needed: the refresh token was refused (AADSTS700082)' WHERE id = ?`, res.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	_, page := s.get(fmt.Sprintf("/deliveries/%d", res.DeliveryID))
+	for _, want := range []string{"再サインインが必要です", "詳細設定でもう一度サインイン", `href="/accounts/relay/oauth"`, "AADSTS700082"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
+
+type langTransport struct{ lang string }
+
+func (l langTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r.Header.Set("Accept-Language", l.lang)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func writeList(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "r%d@example.com,Name %d\n", i, i)
+	}
+	p := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// An upload past the bound is refused before it is read whole.
+func TestOversizedUploadIsRefused(t *testing.T) {
+	c := startConsole(t)
+	s := c.session()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		mw.WriteField("csrf", s.csrf)
+		w, _ := mw.CreateFormFile("list", "huge.csv")
+		chunk := bytes.Repeat([]byte("a@example.com,x\n"), 1<<16)
+		for sent := 0; sent < 600<<20; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		mw.Close()
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", c.srv.BaseURL()+"/deliveries/new", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", c.srv.BaseURL())
+	// As a browser says it: the size comes first, and is refused unread.
+	req.ContentLength = 600 << 20
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "512 MB") {
+		t.Fatalf("%s\n%s", resp.Status, b)
+	}
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+)
+
+// ---- Step 3: the preview -------------------------------------------
+
+// previewPage is one row's message as its recipient gets it.
+type previewPage struct {
+	Row    int
+	Result *core.PreviewResult
+	First  int // the list's first row with a recipient
+}
+
+// previewRow is the row asked for (?row=), else the first row with a
+// recipient.
+func (s *Server) previewRow(r *http.Request, lv *listView) int {
+	if n, err := strconv.Atoi(r.URL.Query().Get("row")); err == nil && n >= 2 {
+		return n
+	}
+	if lv != nil && len(lv.Sample) > 0 {
+		return lv.Sample[0].Number
+	}
+	return 2
+}
+
+func (s *Server) previewInput(dr *draft, row int) core.PreviewInput {
+	return core.PreviewInput{Account: dr.Account, List: s.listInput(dr), Message: s.messageInput(dr), Row: row}
+}
+
+func (s *Server) previewStep(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	v, p := s.wizardView(r, dr, "preview")
+	if !p.Open["preview"] {
+		http.Redirect(w, r, stepURL(dr, "message"), http.StatusSeeOther)
+		return
+	}
+	pp := &previewPage{Row: s.previewRow(r, p.List), First: 2}
+	if p.List != nil && len(p.List.Sample) > 0 {
+		pp.First = p.List.Sample[0].Number
+	}
+	// The HTML body is shown in a frame of our own (previewHTML).
+	h := w.Header()
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+	res, err := s.svc.Preview(r.Context(), s.previewInput(dr, pp.Row))
+	status := http.StatusOK
+	if err != nil {
+		pr := v.explain(err)
+		p.Problem = &pr
+		status = http.StatusUnprocessableEntity
+	}
+	pp.Result = res
+	p.Data = pp
+	s.render(w, status, "wizard_preview", v)
+}
+
+// previewHTML serves one row's HTML body for the preview's frame: the
+// sender's own markup, with the merged values escaped, shown in a frame
+// that may run nothing and reach nothing.
+func (s *Server) previewHTML(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	res, err := s.svc.Preview(r.Context(), s.previewInput(dr, s.previewRow(r, s.drafts.summary(dr))))
+	if err != nil || res.Decoded.HTML == "" {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(res.Decoded.HTML))
+}
+
+// previewEML downloads one row's message as an .eml file.
+func (s *Server) previewEML(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	row := s.previewRow(r, s.drafts.summary(dr))
+	res, err := s.svc.Preview(r.Context(), s.previewInput(dr, row))
+	if err != nil {
+		s.fail(w, r, s.newView(r, "deliveries", nil), err)
+		return
+	}
+	w.Header().Set("Content-Type", "message/rfc822")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="row-%d.eml"`, row))
+	_, _ = w.Write(res.EML)
+}

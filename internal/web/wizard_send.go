@@ -1,0 +1,355 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// ---- Step 4: check, then send now, save or schedule -----------------
+
+// checkPage is the preflight table and the three ways on.
+type checkPage struct {
+	Check *core.DeliveryCheck
+	// What was typed in the save and schedule forms, kept on a refusal.
+	Name, When, At, Every, Time, Weekday, Day string
+	Replace                                   bool
+	Done                                      *scheduleDone // after saving or scheduling
+	SendProblem                               *problem      // a refused send, beside its button
+}
+
+// scheduleDone says what was saved or scheduled.
+type scheduleDone struct {
+	Name string
+	Next time.Time // the schedule's next run (zero: only saved)
+}
+
+func (s *Server) sendInput(dr *draft, name string) core.SendInput {
+	return core.SendInput{Account: dr.Account, Name: name, List: s.listInput(dr), Message: s.messageInput(dr),
+		SkipInvalid: true, DailyWait: core.DefaultDailyWait}
+}
+
+func (s *Server) checkStep(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	s.renderCheck(w, r, dr, http.StatusOK, &checkPage{When: "once", Every: "daily", Time: "09:00", Weekday: "1", Day: "1"})
+}
+
+func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, status int, cp *checkPage) {
+	v, p := s.wizardView(r, dr, "check")
+	if !p.Open["check"] {
+		http.Redirect(w, r, stepURL(dr, "message"), http.StatusSeeOther)
+		return
+	}
+	c, err := s.svc.CheckDelivery(r.Context(), s.sendInput(dr, ""))
+	if err != nil {
+		pr := s.messageProblem(v, err)
+		p.Problem = &pr
+		status = http.StatusUnprocessableEntity
+	}
+	cp.Check = c
+	if cp.Name == "" {
+		cp.Name = savedNameOf(dr)
+	}
+	if cp.SendProblem != nil && cp.SendProblem.Field != "" {
+		v.Errors[cp.SendProblem.Field] = cp.SendProblem.Message
+	}
+	p.Data = cp
+	s.render(w, status, "wizard_check", v)
+}
+
+// savedNameOf proposes a name for saving: the list's file name, made fit
+// for a cron line.
+func savedNameOf(dr *draft) string {
+	base := strings.TrimSuffix(dr.ListName, filepath.Ext(dr.ListName))
+	base = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '/' || r == '\\' || r == '\u3000' {
+			return '-'
+		}
+		return r
+	}, base)
+	if base == "" {
+		base = "delivery"
+	}
+	return base
+}
+
+// wizardSend starts the delivery in the background and opens its page.
+// The preflight runs again (the list may have changed on disk), with the
+// sign-in to the server this time.
+func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	v := s.newView(r, "deliveries", nil)
+	res, err := s.svc.StartDelivery(r.Context(), s.sendInput(dr, strings.TrimSpace(r.FormValue("name"))))
+	if err != nil {
+		pr := v.explain(err)
+		var sc *core.SignInCheckError
+		if errors.As(err, &sc) {
+			pr = v.explain(sc.Err)
+			pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
+			pr.SignIn = pr.SignIn || isSignIn(sc.Err)
+		}
+		var busy *core.BusyError
+		if errors.As(err, &busy) && busy.DeliveryID != 0 {
+			// The delivery is stored and ready: its page says how to go on.
+			s.markSent(dr, busy.DeliveryID)
+			http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(busy.DeliveryID, 10)+"?busy=1", http.StatusSeeOther)
+			return
+		}
+		s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, &checkPage{When: "once", Every: "daily", Time: "09:00", Weekday: "1", Day: "1", SendProblem: &pr})
+		return
+	}
+	s.logf("console: delivery %d started (%d recipients)", res.DeliveryID, res.Preflight.Ready)
+	s.markSent(dr, res.DeliveryID)
+	http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(res.DeliveryID, 10), http.StatusSeeOther)
+}
+
+// markSent ends a draft that became a delivery: its files go at once,
+// unless an attachment column names some, which each message reads as it
+// is sent (then they go once the delivery is over: sweepSent).
+func (s *Server) markSent(dr *draft, id int64) {
+	if dr.AttachColumn == "" {
+		s.drafts.remove(dr.ID)
+		return
+	}
+	dr.DeliveryID = id
+	if err := s.drafts.save(dr); err != nil {
+		s.logf("console: draft %s: %v", dr.ID, err)
+	}
+}
+
+func isSignIn(err error) bool {
+	var n interface{ NeedsSignIn() bool }
+	return errors.As(err, &n) && n.NeedsSignIn()
+}
+
+// wizardSave saves the delivery under a name, for `bluemoon run NAME`, a
+// schedule, or sending later.
+func (s *Server) wizardSave(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	cp := checkForm(r)
+	if err := s.saveDraft(r, dr, cp.Name, cp.Replace); err != nil {
+		s.refuseCheck(w, r, dr, cp, err)
+		return
+	}
+	cp.Done = &scheduleDone{Name: cp.Name}
+	s.renderCheck(w, r, dr, http.StatusOK, cp)
+}
+
+// wizardSchedule saves the delivery and schedules it, once or repeating.
+func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		return
+	}
+	cp := checkForm(r)
+	in := core.ScheduleInput{Name: cp.Name, Kind: schedule.KindDelivery, Target: cp.Name, Missed: schedule.MissedSkip, Preflight: schedule.DefaultPreflight}
+	if cp.When == "once" {
+		if cp.At == "" {
+			s.refuseCheck(w, r, dr, cp, &core.FieldError{Field: "at", Code: core.CodeRequired, Message: "a time is required"})
+			return
+		}
+		in.At = strings.Replace(cp.At, "T", " ", 1)
+	} else {
+		c, err := cronOf(cp.Every, cp.Time, cp.Weekday, cp.Day)
+		if err != nil {
+			s.refuseCheck(w, r, dr, cp, err)
+			return
+		}
+		in.Cron = c
+	}
+	if _, err := s.svc.Schedule(r.Context(), cp.Name); err == nil && !cp.Replace {
+		s.refuseCheck(w, r, dr, cp, &core.FieldError{Field: "name", Code: core.CodeExists, Message: "a schedule of that name exists"})
+		return
+	}
+	if err := s.saveDraft(r, dr, cp.Name, cp.Replace); err != nil {
+		s.refuseCheck(w, r, dr, cp, err)
+		return
+	}
+	if cp.Replace {
+		_ = s.svc.RemoveSchedule(r.Context(), cp.Name)
+	}
+	info, err := s.svc.AddSchedule(r.Context(), in)
+	if err != nil {
+		s.refuseCheck(w, r, dr, cp, err)
+		return
+	}
+	cp.Done = &scheduleDone{Name: cp.Name, Next: info.Next}
+	s.renderCheck(w, r, dr, http.StatusOK, cp)
+}
+
+func checkForm(r *http.Request) *checkPage {
+	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
+	return &checkPage{Name: g("name"), When: g("when"), At: g("at"), Every: g("every"), Time: g("time"), Weekday: g("weekday"), Day: g("day"),
+		Replace: r.FormValue("replace") != ""}
+}
+
+func (s *Server) refuseCheck(w http.ResponseWriter, r *http.Request, dr *draft, cp *checkPage, err error) {
+	v := s.newView(r, "deliveries", nil)
+	pr := v.explain(err)
+	if pr.Field == "" {
+		pr.Field = "name"
+	}
+	var fe *core.FieldError
+	if errors.As(err, &fe) && v.Has("wizard.save.error."+fe.Field+"."+fe.Code) {
+		pr.Message = v.T("wizard.save.error." + fe.Field + "." + fe.Code)
+	}
+	cp.SendProblem = &pr
+	s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, cp)
+}
+
+// cronOf is the cron line of a repeat chosen in the form.
+func cronOf(every, hhmm, weekday, day string) (string, error) {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return "", &core.FieldError{Field: "time", Code: core.CodeInvalid, Message: fmt.Sprintf("%q is not a time (HH:MM)", hhmm)}
+	}
+	m, h := t.Minute(), t.Hour()
+	switch every {
+	case "daily":
+		return fmt.Sprintf("%d %d * * *", m, h), nil
+	case "weekdays":
+		return fmt.Sprintf("%d %d * * 1-5", m, h), nil
+	case "weekly":
+		if n, err := strconv.Atoi(weekday); err == nil && n >= 0 && n <= 6 {
+			return fmt.Sprintf("%d %d * * %d", m, h, n), nil
+		}
+	case "monthly":
+		if n, err := strconv.Atoi(day); err == nil && n >= 1 && n <= 28 {
+			return fmt.Sprintf("%d %d %d * *", m, h, n), nil
+		}
+	}
+	return "", &core.FieldError{Field: "every", Code: core.CodeInvalid, Message: "choose how often"}
+}
+
+// saveDraft copies the draft's files into a folder of the saved
+// delivery's own (the draft may go; a saved delivery is run weeks later)
+// and saves the delivery under name.
+func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool) error {
+	if name == "" || strings.ContainsAny(name, " \t\n/\\.") || len(name) > 64 {
+		return &core.FieldError{Field: "name", Code: core.CodeInvalid, Message: "use letters, digits, '-' or '_'"}
+	}
+	if _, err := s.svc.SavedDelivery(r.Context(), name); err == nil && !replace {
+		return &core.FieldError{Field: "name", Code: core.CodeExists, Message: "a saved delivery of that name exists"}
+	}
+	final := s.drafts.savedDir(name)
+	tmp := final + ".new-" + randomToken(6)
+	old := final + ".old-" + randomToken(6)
+	if err := copyTree(s.drafts.dir(dr.ID), tmp, []string{"list", "attach"}); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	for _, b := range []struct{ name, body string }{{"body.txt", dr.Text}, {"body.html", dr.HTML}} {
+		if b.body != "" {
+			if err := os.WriteFile(filepath.Join(tmp, b.name), []byte(b.body), 0o600); err != nil {
+				os.RemoveAll(tmp)
+				return err
+			}
+		}
+	}
+	hadOld := os.Rename(final, old) == nil
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
+		if hadOld {
+			os.Rename(old, final)
+		}
+		return err
+	}
+	d := &saved.Delivery{Name: name, Account: dr.Account, Recipients: filepath.Join(final, "list", dr.ListName), Subject: dr.Subject,
+		Charset: dr.Charset, EmailColumn: dr.EmailColumn, Encoding: dr.Encoding, SkipInvalid: true}
+	if dr.Text != "" {
+		d.Text = filepath.Join(final, "body.txt")
+	}
+	if dr.HTML != "" {
+		d.HTML = filepath.Join(final, "body.html")
+	}
+	for _, a := range dr.Attachments {
+		d.Attach = append(d.Attach, filepath.Join(final, "attach", a.Name))
+	}
+	if dr.Sheet != "" {
+		d.SendArgs = append(d.SendArgs, "--sheet", dr.Sheet)
+	}
+	if dr.AttachColumn != "" {
+		d.SendArgs = append(d.SendArgs, "--attach-column", dr.AttachColumn)
+	}
+	if dr.Signature {
+		d.SendArgs = append(d.SendArgs, "--signature")
+	}
+	if err := s.svc.SaveDelivery(r.Context(), d); err != nil {
+		os.RemoveAll(final)
+		if hadOld {
+			os.Rename(old, final)
+		}
+		return err
+	}
+	if hadOld {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// copyTree copies the named subfolders of src into a new folder dst.
+func copyTree(src, dst string, subs []string) error {
+	for _, sub := range subs {
+		if err := os.MkdirAll(filepath.Join(dst, sub), 0o700); err != nil {
+			return err
+		}
+		ents, err := os.ReadDir(filepath.Join(src, sub))
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".upload-") {
+				continue
+			}
+			if err := copyFile(filepath.Join(src, sub, e.Name()), filepath.Join(dst, sub, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// wizardDiscard throws a draft and its files away.
+func (s *Server) wizardDiscard(w http.ResponseWriter, r *http.Request) {
+	if dr, err := s.drafts.load(r.PathValue("draft")); err == nil {
+		s.drafts.remove(dr.ID)
+	}
+	http.Redirect(w, r, "/deliveries?discarded=1", http.StatusSeeOther)
+}
+
