@@ -34,7 +34,7 @@ type reportView struct {
 	State  string // the filter ("" all)
 	Search string
 	After  int64
-	Offset int   // rows before this page
+	Offset int     // rows before this page
 	Prev   []int64 // cursors of the pages before, for "previous"
 	States []stateCount
 	Millis int64 // how long the page's query took

@@ -15,11 +15,11 @@ import (
 
 // messagePage is the message step's own data.
 type messagePage struct {
-	Accounts   []*core.AccountInfo
-	Account    *core.AccountInfo // the one chosen
-	Signatures map[string]string // every account's signature, for the script that swaps it
-	SignatureOf string           // the chosen account's signature, as shown
-	Saved      string            // a note after saving the signature
+	Accounts    []*core.AccountInfo
+	Account     *core.AccountInfo // the one chosen
+	Signatures  map[string]string // every account's signature, for the script that swaps it
+	SignatureOf string            // the chosen account's signature, as shown
+	Saved       string            // a note after saving the signature
 }
 
 func (s *Server) messageStep(w http.ResponseWriter, r *http.Request) {

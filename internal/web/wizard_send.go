@@ -352,4 +352,3 @@ func (s *Server) wizardDiscard(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/deliveries?discarded=1", http.StatusSeeOther)
 }
-
