@@ -60,6 +60,7 @@ func TestEveryScreenInBothLanguagesAndWidths(t *testing.T) {
 		{name: "testsend-failed", path: "/accounts/info/test", setup: func(b *browser) { b.submit("#test-send-button") }},
 		{name: "notfound", path: "/nowhere"},
 	}
+	screens = append(screens, deliveryScreens(t, c, ms)...)
 	for _, lang := range []string{"ja", "en"} {
 		b := newBrowser(t, lang)
 		b.open(c)
@@ -67,7 +68,10 @@ func TestEveryScreenInBothLanguagesAndWidths(t *testing.T) {
 			b.do(chromedp.EmulateViewport(int64(width), 800))
 			for _, s := range screens {
 				b.do(chromedp.Navigate(c.srv.BaseURL() + s.path))
-				b.do(chromedp.WaitVisible("main"))
+				// "main#main", not "main": a plain word is also searched
+				// for in the page's text ("remaining"), whose text node is
+				// never visible.
+				b.do(chromedp.WaitVisible("main#main"))
 				if s.setup != nil {
 					s.setup(b)
 				}

@@ -47,6 +47,8 @@
   var timer = null;
   function update(p) {
     ['sent', 'failed', 'deferred', 'unknown', 'remaining', 'total'].forEach(function (k) { set('p-' + k, fmt(p[k])); });
+    document.getElementById('p-failed-tile').classList.toggle('tile-error', p.failed > 0);
+    document.getElementById('p-unknown-tile').classList.toggle('tile-warn', p.unknown > 0);
     set('p-status', p.status_text);
     document.getElementById('p-status').className = 'badge state-' + p.status;
     set('p-rate', p.rate);

@@ -1,0 +1,51 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+)
+
+// deliveryScreens seeds what the delivery screens show — a draft at every
+// step (a Shift_JIS list with bad rows), a finished delivery with failures,
+// one paused for a sign-in — and lists the screens.
+func deliveryScreens(t *testing.T, c *console, ms *standIn) []screen {
+	t.Helper()
+	s := c.session()
+	list := sjisList(t, 40, map[int]string{5: "not-an-address", 9: "山田@example.jp", 12: ""})
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"会員名簿.csv": list}})
+	m := draftPath.FindStringSubmatch(at)
+	if m == nil {
+		t.Fatalf("seeding a draft: at %s", at)
+	}
+	base := "/drafts/" + m[1]
+	if code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様 12月のお知らせ",
+		"text": "{{.氏名}} 様\n\nいつもありがとうございます。12月の営業日のお知らせです。\n会員番号: {{.会員番号}}\n",
+		"html": "<p>{{.氏名}} 様</p><p>いつもありがとうございます。</p>", "charset": "iso-2022-jp", "use_signature": "on", "action": "next"},
+		map[string]map[string][]byte{"attach": {"12月のご案内.pdf": []byte("%PDF-1.4 screens")}}); code != http.StatusOK {
+		t.Fatalf("seeding the message: %d\n%s", code, page)
+	}
+
+	// A finished delivery, two of whose recipients the server refused.
+	ms.smtp.SetUnknownRecipients([]string{"r3@example.com", "r7@example.com"})
+	in := core.SendInput{Account: "relay", Name: "11月のお知らせ", List: core.ListInput{Path: writeList(t, 12)},
+		Message: core.MessageInput{Subject: "11月のお知らせ", Text: "本文"}}
+	done, _ := c.svc.Send(t.Context(), in, core.SendEvents{})
+	ms.smtp.SetUnknownRecipients(nil)
+	if done == nil {
+		t.Fatal("seeding a delivery failed")
+	}
+	return []screen{
+		{name: "deliveries", path: "/deliveries"},
+		{name: "wizard-start", path: "/deliveries/new"},
+		{name: "wizard-list", path: base + "/list"},
+		{name: "wizard-message", path: base + "/message"},
+		{name: "wizard-preview", path: base + "/preview?row=2"},
+		{name: "wizard-check", path: base + "/check"},
+		{name: "delivery", path: fmt.Sprintf("/deliveries/%d", done.DeliveryID)},
+		{name: "report", path: fmt.Sprintf("/deliveries/%d/recipients", done.DeliveryID)},
+		{name: "report-failed", path: fmt.Sprintf("/deliveries/%d/recipients?state=failed", done.DeliveryID)},
+	}
+}
