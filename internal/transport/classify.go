@@ -35,7 +35,9 @@ func classify(e *Error) {
 		e.Class, e.settings = Auth, true
 		e.Advice = "SMTP AUTH is disabled for this Microsoft 365 tenant or mailbox: an administrator must enable " +
 			"authenticated SMTP (Microsoft 365 admin center > Users > the user > Mail > Manage email apps > Authenticated SMTP, " +
-			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again"
+			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again. " +
+			"Or send through Microsoft Graph instead, which needs no SMTP AUTH: bluemoon account edit ACCOUNT --via graph, " +
+			"then sign in again to consent to Mail.Send"
 	case code == 535 && enh == "5.7.3":
 		e.Class = Auth
 		e.Advice = "Microsoft refused the token: it expired, belongs to another user than the From/user name, or is for the " +
@@ -57,10 +59,19 @@ func classify(e *Error) {
 		e.Class = Auth
 		if e.Challenge != "" {
 			e.Advice = "Google refused the access token (" + challengeStatus(e.Challenge) + "): it expired or was revoked, " +
-				"or the signed-in user is not the account's From/user name. Sign in again as that user"
+				"or the signed-in user is not the account's From/user name. Sign in again as that user. If a new sign-in " +
+				"does not help, the domain's administrator may block SMTP for the account: send through the Gmail API " +
+				"instead (bluemoon account edit ACCOUNT --via gmail-api)"
 		} else {
 			e.Advice = "Google did not accept the user name and password: Google accounts need OAuth (auth xoauth2 with a Google credential file)"
 		}
+	case code == 534 && (enh == "5.7.14" || enh == "5.7.9") && isGoogle(e.Text):
+		// WebLoginRequired / InvalidSecondFactor: Google wants a person in
+		// a browser, or the Workspace admin keeps this sign-in off SMTP.
+		e.Class, e.settings = Auth, true
+		e.Advice = "Google will not let this account sign in to SMTP (it wants a browser sign-in, or the Workspace " +
+			"administrator blocks SMTP): send through the Gmail API instead, which the same sign-in allows " +
+			"(bluemoon account edit ACCOUNT --via gmail-api), or have the administrator allow SMTP for the user"
 	case code == 535 || code == 534 || code == 538:
 		e.Class = Auth
 		if e.Challenge != "" {
