@@ -130,8 +130,9 @@ func consentFix(scope string) string {
 	return "consent for " + what + " is missing"
 }
 
-const consentAdvice = ": an administrator must add it to the app registration (API permissions > Add a permission > " +
-	"delegated) and grant admin consent (API permissions > Grant admin consent), then sign in again."
+const consentAdvice = ": sign in again, which asks for it; where users may not consent, an administrator must first add " +
+	"it to the app registration (API permissions > Add a permission > delegated) and grant admin consent (API permissions > " +
+	"Grant admin consent)."
 
 // classifyScope is classify for a token asked with scope, so that a
 // missing consent names the permission that lacks it.
