@@ -85,7 +85,11 @@ starttls elsewhere.`,
 			if err := saveAccount(ctx, env, &fl, a); err != nil {
 				return err
 			}
-			app.Printf("Added account %q: %s via %s (%s, auth %s).\n", a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth)
+			if via := a.SendsVia(); via.API() {
+				app.Printf("Added account %q: %s via %s (auth %s).\n", a.Name, a.From, via, a.Auth)
+			} else {
+				app.Printf("Added account %q: %s via %s (%s, auth %s).\n", a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth)
+			}
 			if a.Auth == account.AuthXOAuth2 {
 				app.Printf("Sign in once before the first delivery (a test send does it).\n")
 			}
@@ -177,7 +181,7 @@ func accountListCmd(app *App) *cobra.Command {
 			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tFROM\tSMTP\tSECURITY\tAUTH\tCREDENTIALS")
 			for _, a := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth, orDash(a.Credentials))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.From, a.SendsTo(), a.Security, a.Auth, orDash(a.Credentials))
 			}
 			return tw.Flush()
 		},
@@ -221,6 +225,7 @@ func accountShowCmd(app *App) *cobra.Command {
 			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
 			for _, row := range [][2]string{
 				{"name", a.Name}, {"from", a.From}, {"from name", a.FromName},
+				{"via", string(a.SendsVia())},
 				{"smtp", a.SMTPAddr()}, {"security", string(a.Security)}, {"auth", string(a.Auth)},
 				{"credentials", a.Credentials}, {"username", a.LoginName()}, {"password", password},
 				{"client certificate", a.ClientCert}, {"client key", a.ClientKey}, {"CA file", a.CAFile},

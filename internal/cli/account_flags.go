@@ -24,6 +24,7 @@ import (
 type accountFlags struct {
 	from, fromName, smtp, security, auth, credentials, username string
 	passwordFile, clientCert, clientKey, caFile, confirmReauth  string
+	via                                                         string
 	perMinute, perDay, connections, perConnection               int
 
 	password string // read from passwordFile by apply
@@ -43,6 +44,8 @@ func (fl *accountFlags) register(c *cobra.Command) {
 	f.StringVar(&fl.clientKey, "client-key", "", "PEM file of the client certificate's key")
 	f.StringVar(&fl.caFile, "ca-file", "", "PEM file of extra CA certificates to trust ('' to remove)")
 	f.StringVar(&fl.confirmReauth, "confirm-reauth", "", "true|false: ask before opening a re-sign-in (default true; false for unattended delivery)")
+	f.StringVar(&fl.via, "via", "", "how messages leave: smtp (default), graph (Microsoft 365, Graph sendMail) or gmail-api "+
+		"(Google, the Gmail API), for a tenant or domain that keeps SMTP AUTH off")
 	f.IntVar(&fl.perMinute, "per-minute", 0, "messages per minute (0: no limit; default: the provider's)")
 	f.IntVar(&fl.perDay, "per-day", 0, "recipients per rolling 24 hours (0: no limit)")
 	f.IntVar(&fl.connections, "connections", 0, "SMTP connections at once (0: no limit)")
@@ -151,6 +154,11 @@ func (fl *accountFlags) apply(ctx context.Context, app *App, env *accountEnv, cm
 		app.Warnf("warning: --security none sends the password in clear text; use it only for a relay on this machine\n")
 	}
 
+	viaChanged, err := fl.applyVia(app, a, kind, changed, isAdd)
+	if err != nil {
+		return err
+	}
+
 	if err := fl.applyTLSFiles(a, changed); err != nil {
 		return err
 	}
@@ -161,7 +169,38 @@ func (fl *accountFlags) apply(ctx context.Context, app *App, env *accountEnv, cm
 		}
 		a.ConfirmReauth = v
 	}
-	return fl.applyLimits(a, kind, changed, isAdd)
+	return fl.applyLimits(a, kind, changed, isAdd || viaChanged)
+}
+
+// applyVia sets how a's messages leave; an API needs OAuth credentials of
+// its provider. It reports whether the way changed (the limits follow it).
+func (fl *accountFlags) applyVia(app *App, a *account.Account, kind provider.Kind, changed func(string) bool, isAdd bool) (bool, error) {
+	old := a.SendsVia()
+	if changed("via") {
+		v, err := account.ParseVia(fl.via)
+		if err != nil {
+			return false, exitcode.Usagef("%w", err)
+		}
+		a.Via = v
+	}
+	via := a.SendsVia()
+	if !via.API() {
+		if via != old && !isAdd {
+			app.Warnf("note: the limits are now the %s preset\n", via)
+			return true, nil
+		}
+		return false, nil
+	}
+	if a.Auth != account.AuthXOAuth2 || kind != via.Provider() {
+		return false, exitcode.Usagef("--via %s sends with a %s sign-in: the account needs --auth xoauth2 and --credentials NAME of a %s credential file (see 'bluemoon credentials list')",
+			via, via.Provider(), via.Provider())
+	}
+	if via != old && !isAdd {
+		app.Warnf("note: the limits are now the %s preset; sign in again ('bluemoon login %s') if the earlier sign-in did not consent to what %s needs\n",
+			via, a.Name, via)
+		return true, nil
+	}
+	return false, nil
 }
 
 func parseHostPort(s string) (string, int, error) {
@@ -217,6 +256,9 @@ func absPath(p string) string {
 func (fl *accountFlags) applyLimits(a *account.Account, kind provider.Kind, changed func(string) bool, isAdd bool) error {
 	if isAdd {
 		a.Limits = provider.LimitsFor(kind)
+		if a.SendsVia().API() {
+			a.Limits = provider.APILimits(kind)
+		}
 	}
 	for _, l := range []struct {
 		flag string

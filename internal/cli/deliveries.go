@@ -171,9 +171,9 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 			switch {
 			case repCSV:
 				w := csv.NewWriter(app.Stdout)
-				w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try"})
+				w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try", "via"})
 				err = delivery.Report(cmd.Context(), db.DB, id, func(o delivery.Outcomes) error {
-					return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, fmtTime(o.At), fmtTime(o.NextTry)})
+					return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, fmtTime(o.At), fmtTime(o.NextTry), o.Via})
 				})
 				w.Flush()
 				if err == nil {

@@ -16,12 +16,14 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
 )
 
 func init() { register(demoCmd) }
 
 func demoCmd(app *App) *cobra.Command {
 	var n int
+	var via string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole job on stand-in servers: credential file, sign-in, a personalised delivery, its report",
@@ -33,7 +35,9 @@ accounts, signs them in (the stand-ins consent by themselves), and delivers a
 personalised message to each recipient of a sample list with Japanese and
 English names: through the Microsoft account in ISO-2022-JP from a Shift_JIS
 list, through the Google account in UTF-8. It ends with the reports and one
-delivered message decoded.
+delivered message decoded. With --via graph the Microsoft account sends
+through a Microsoft Graph stand-in instead of SMTP, with --via gmail-api the
+Google account through a Gmail API stand-in (--via graph,gmail-api: both).
 
 Without --home everything lives in a temporary folder that is removed at the
 end; with --home the accounts and deliveries stay there to explore.`,
@@ -42,10 +46,16 @@ end; with --home the accounts and deliveries stay there to explore.`,
 			if n < 2 {
 				return exitcode.Usagef("--recipients must be at least 2 (got %d)", n)
 			}
-			return runDemo(cmd.Context(), app, n)
+			vias, err := demoVias(via)
+			if err != nil {
+				return err
+			}
+			return runDemo(cmd.Context(), app, n, vias)
 		},
 	}
 	cmd.Flags().IntVar(&n, "recipients", 1000, "how many sample recipients (split between the two accounts)")
+	cmd.Flags().StringVar(&via, "via", "smtp", "smtp, graph (the Microsoft account sends through Microsoft Graph), "+
+		"gmail-api (the Google account through the Gmail API), or both: graph,gmail-api")
 	return cmd
 }
 
@@ -56,10 +66,34 @@ type demoRun struct {
 	home string
 	work string // where the sample files go
 	step int
+	vias map[provider.Kind]account.Via // accounts that send through their provider's API
 }
 
-func runDemo(ctx context.Context, app *App, n int) (err error) {
-	d := &demoRun{ctx: ctx, app: app}
+// via is how p's account sends.
+func (d *demoRun) via(p *demo.Provider) account.Via {
+	if v, ok := d.vias[p.Kind]; ok {
+		return v
+	}
+	return account.ViaSMTP
+}
+
+// demoVias reads --via: which provider's account sends through its API.
+func demoVias(s string) (map[provider.Kind]account.Via, error) {
+	out := map[provider.Kind]account.Via{}
+	for _, f := range strings.Split(s, ",") {
+		v, err := account.ParseVia(f)
+		if err != nil {
+			return nil, exitcode.Usagef("%w", err)
+		}
+		if v.API() {
+			out[v.Provider()] = v
+		}
+	}
+	return out, nil
+}
+
+func runDemo(ctx context.Context, app *App, n int, vias map[provider.Kind]account.Via) (err error) {
+	d := &demoRun{ctx: ctx, app: app, vias: vias}
 	if app.HomeFlag != "" {
 		if d.home, err = app.Home(); err != nil {
 			return err
@@ -88,7 +122,7 @@ func runDemo(ctx context.Context, app *App, n int) (err error) {
 	defer st.Close()
 	d.heading("Stand-in servers on 127.0.0.1 (nothing here reaches the internet)")
 	for _, p := range []*demo.Provider{st.Google, st.Microsoft} {
-		app.Printf("  %-9s sign-in %s   SMTP %s\n", p.Kind, p.OAuth.URL(), p.SMTP.Addr())
+		app.Printf("  %-9s sign-in %s   SMTP %s   %s API %s\n", p.Kind, p.OAuth.URL(), p.SMTP.Addr(), p.API.Flavor(), p.API.URL())
 	}
 
 	list := demo.Recipients(n)
@@ -121,7 +155,7 @@ func runDemo(ctx context.Context, app *App, n int) (err error) {
 		}
 	}
 	d.heading("Done")
-	app.Printf("Both deliveries went through real sign-ins, token checks and SMTP sessions on 127.0.0.1.\n")
+	app.Printf("Both deliveries went through real sign-ins, token checks and SMTP sessions or API requests on 127.0.0.1.\n")
 	if app.HomeFlag != "" {
 		app.Printf("Explore: bluemoon --home %s deliveries list\n", d.home)
 	}
@@ -188,7 +222,8 @@ func (d *demoRun) setUpAccount(p *demo.Provider) error {
 	if cfg.ClientSecret != "" {
 		args = append(args, "--client-secret", cfg.ClientSecret)
 	}
-	for flag, v := range map[string]string{"--revoke-endpoint": cfg.RevokeEndpoint, "--userinfo-endpoint": cfg.UserinfoURL, "--device-endpoint": cfg.DeviceEndpoint} {
+	for flag, v := range map[string]string{"--revoke-endpoint": cfg.RevokeEndpoint, "--userinfo-endpoint": cfg.UserinfoURL,
+		"--device-endpoint": cfg.DeviceEndpoint, "--api-endpoint": p.API.URL()} {
 		if v != "" {
 			args = append(args, flag, v)
 		}
@@ -221,9 +256,15 @@ func (d *demoRun) setUpAccount(p *demo.Provider) error {
 	}
 	// The stand-ins do not throttle, so the demo lifts the provider's
 	// per-minute limit (30/min at Microsoft) to finish in seconds.
-	if err := d.bluemoon(nil, "account", "add", acct, "--from", p.From, "--from-name", "ブルームーン会員事務局",
-		"--credentials", "acme-"+kind, "--smtp", p.SMTP.Addr(), "--security", sec, "--ca-file", caFile,
-		"--per-minute", "0", "--confirm-reauth", "false"); err != nil {
+	args = []string{"account", "add", acct, "--from", p.From, "--from-name", "ブルームーン会員事務局",
+		"--credentials", "acme-" + kind, "--smtp", p.SMTP.Addr(), "--security", sec, "--ca-file", caFile,
+		"--per-minute", "0", "--confirm-reauth", "false"}
+	if via := d.via(p); via.API() {
+		// SMTP AUTH is off for this mailbox in the story: it sends through
+		// the provider's API, with a token for it from the same sign-in.
+		args = append(args, "--via", string(via))
+	}
+	if err := d.bluemoon(nil, args...); err != nil {
 		return err
 	}
 	d.heading(fmt.Sprintf("%s: sign in once (PKCE + state, loopback redirect to 127.0.0.1)", kind))
@@ -281,10 +322,19 @@ func (d *demoRun) showResult(p *demo.Provider, id int64, to string) error {
 		}
 		d.app.Printf("  %s\n", l)
 	}
-	msgs := p.SMTP.Messages()
-	d.app.Printf("The %s SMTP stand-in accepted %d message(s).\n", kind, len(msgs))
+	server := "SMTP"
+	var msgs []smtpsrv.Message
+	if via := d.via(p); via.API() {
+		server = string(via)
+		for _, m := range p.API.Messages() {
+			msgs = append(msgs, smtpsrv.Message{User: m.User, To: m.To, Data: m.Data, At: m.At})
+		}
+	} else {
+		msgs = p.SMTP.Messages()
+	}
+	d.app.Printf("The %s %s stand-in accepted %d message(s).\n", kind, server, len(msgs))
 	if len(msgs) == 0 {
-		return fmt.Errorf("demo: the %s SMTP stand-in received nothing", kind)
+		return fmt.Errorf("demo: the %s %s stand-in received nothing", kind, server)
 	}
 	// Several connections deliver at once, so find the first recipient's.
 	m := msgs[0]

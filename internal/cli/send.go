@@ -156,7 +156,7 @@ daily limit); 2 bad input.`,
 			if authErr != nil {
 				app.Warnf("bluemoon: account %s cannot sign in: %v\n", acct.Name, authErr)
 			} else {
-				app.Warnf("Account %s signed in to %s.\n", acct.Name, acct.SMTPAddr())
+				app.Warnf("Account %s signed in to %s.\n", acct.Name, acct.SendsTo())
 			}
 			if err != nil {
 				return err

@@ -47,5 +47,12 @@ func (app *App) transportConfig(ctx context.Context, acct *account.Account, unat
 	if err != nil {
 		return transport.Config{}, exitcode.Usagef("account %s: %w", acct.Name, err)
 	}
+	if cfg.Via.API() {
+		cred, err := credentialsFromDB(ctx, app, acct.Credentials)
+		if err != nil {
+			return transport.Config{}, err
+		}
+		cfg.APIEndpoint, _ = cred.API()
+	}
 	return cfg, nil
 }

@@ -92,7 +92,11 @@ func (app *App) newSource(ctx context.Context, acct *account.Account) (*oauth.So
 	if err != nil {
 		return nil, cfg, err
 	}
-	src := oauth.NewSource(st, acct.Name, cfg, oauth.SourceOptions{Margin: app.tokenMargin(ctx), HTTPClient: signinHooks.httpClient})
+	opts := oauth.SourceOptions{Margin: app.tokenMargin(ctx), HTTPClient: signinHooks.httpClient}
+	if acct.SendsVia().API() {
+		_, opts.Scope = cfg.API() // Graph's Mail.Send token; Google's serves both
+	}
+	src := oauth.NewSource(st, acct.Name, cfg, opts)
 	return src, cfg, nil
 }
 
@@ -169,6 +173,9 @@ func (app *App) runLogin(ctx context.Context, acct *account.Account, cfg provide
 	st, err := app.secretStore()
 	if err != nil {
 		return nil, err
+	}
+	if acct.SendsVia().API() {
+		cfg = cfg.WithAPIScope() // one sign-in consents to the API too
 	}
 	opener := signinHooks.openBrowser
 	if app.OpenBrowser != nil {
