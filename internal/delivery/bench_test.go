@@ -41,6 +41,10 @@ func TestMain(m *testing.M) {
 		runSink()
 		return
 	}
+	if v := os.Getenv(apiSinkEnv); v != "" {
+		runAPISink(v) // bench_api_test.go
+		return
+	}
 	os.Exit(m.Run())
 }
 
