@@ -197,8 +197,10 @@ func (c *Client) Send(ctx context.Context, from string, to []string, msg []byte)
 		return transport.Reply{}, networkError(name, rerr, true)
 	}
 	e := c.api.refusal(resp, body, retryAfter(resp.Header.Get("Retry-After"), time.Now()))
-	if e.Temporary() && e.retryAfter > 0 && !e.daily {
-		c.holdOff(e.retryAfter)
+	if e.throttled && !e.daily {
+		// Every worker of the account backs off, not only this one: at
+		// least a second when the service did not say how long.
+		c.holdOff(max(e.retryAfter, time.Second))
 	}
 	return transport.Reply{}, e
 }
