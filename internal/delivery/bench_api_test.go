@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 
 	"strings"
@@ -54,20 +53,7 @@ func runAPISink(flavor string) {
 }
 
 func startAPISink(b *testing.B, via account.Via) *sink {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), apiSinkEnv+"="+string(via))
-	in, _ := cmd.StdinPipe()
-	outp, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	out := bufio.NewReader(outp)
-	line, err := out.ReadString('\n')
-	if err != nil || strings.HasPrefix(line, "ERR") {
-		b.Fatalf("api sink: %v %s", err, line)
-	}
-	return &sink{cmd: cmd, addr: strings.TrimSpace(line), in: in, out: out}
+	return startChildSink(b, apiSinkEnv+"="+string(via))
 }
 
 type benchTokens struct{}

@@ -1,11 +1,9 @@
 package automatic
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,33 +78,8 @@ func newAPIHome(t *testing.T, via account.Via, opts apisrv.Options, signIn bool)
 	return h
 }
 
-// login runs `bluemoon login news --no-browser` and plays the browser.
-func (h *apiHome) login(t *testing.T) {
-	t.Helper()
-	cmd := exec.Command(binary(t), "--home", h.home, "login", "news", "--no-browser", "--timeout", "30s")
-	cmd.Env, _ = env(t)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	errb := &lockedBuffer{}
-	cmd.Stderr = errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	if !sc.Scan() {
-		cmd.Wait()
-		t.Fatalf("login printed no URL\n%s", errb)
-	}
-	if _, err := (&oauthsrv.Browser{}).SignIn(context.Background(), strings.TrimSpace(sc.Text())); err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, out)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("login: %v\n%s", err, errb)
-	}
-}
+// login runs `bluemoon login news` with the test playing the browser.
+func (h *apiHome) login(t *testing.T) { loginBinary(t, h.home, "news") }
 
 func writeNewsList(t *testing.T, n int) (list, body string) {
 	t.Helper()
