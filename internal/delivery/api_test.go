@@ -131,6 +131,19 @@ func TestAPIDailyLimitPauses(t *testing.T) {
 			if c.Sent != 5 || c.Failed != 0 || c.Unknown != 0 || c.Pending != 15 || a.API.Accepted() != 5 {
 				t.Fatalf("counts %+v, accepted %d", c, a.API.Accepted())
 			}
+			// The console's report pages say the way too.
+			page, err := QueryReport(context.Background(), db.DB, out.ID, ReportQuery{States: []string{stateSent}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Rows {
+				if r.Via != string(via) {
+					t.Errorf("report page: %s sent via %q, want %q", r.Email, r.Via, via)
+				}
+			}
+			if len(page.Rows) != 5 {
+				t.Errorf("report page: %d sent rows, want 5", len(page.Rows))
+			}
 		})
 	}
 }

@@ -166,7 +166,7 @@ func (t *Token) apply(tr *tokenResponse, now time.Time) {
 	if id := identityFromIDToken(tr.IDToken); id != "" {
 		t.Identity = id
 	}
-	t.SignInNeeded = ""
+	t.SignInNeeded, t.SignInReason = "", ""
 }
 
 // applyResource merges the reply to a refresh for another resource

@@ -39,6 +39,9 @@ type Token struct {
 	// issues one token per resource (SMTP.Send on outlook.office.com,
 	// Mail.Send on Microsoft Graph), each redeemed with the one refresh token.
 	Resources map[string]*ResourceToken `json:"resources,omitempty"`
+	// SignInReason is the Reason of that refusal (expired, revoked, mfa…),
+	// for a face to say it in its own words.
+	SignInReason Reason `json:"sign_in_reason,omitempty"`
 }
 
 // ResourceToken is an access token for another resource of the sign-in.

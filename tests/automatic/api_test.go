@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -297,6 +298,12 @@ func TestAPISwitchToGraphNeedsConsentForMailSend(t *testing.T) {
 	r = mustRun(t, h.home, "test-send", "news", "--to", "me@example.com")
 	if !strings.Contains(r.Stdout, "202 Accepted by Microsoft Graph") || h.api.Accepted() != 1 {
 		t.Fatalf("test send after the new sign-in: %s", r.Stdout)
+	}
+	// auth status shows the token the account sends with, apart from the
+	// sign-in's own SMTP one.
+	st := mustRun(t, h.home, "auth", "status", "news")
+	if !strings.Contains(st.Stdout, "SMTP token") || !regexp.MustCompile(`graph token\s+expires `).MatchString(st.Stdout) {
+		t.Errorf("auth status of a graph account:\n%s", st.Stdout)
 	}
 	// --via gmail-api needs Google credentials.
 	if r := run(t, h.home, "account", "edit", "news", "--via", "gmail-api"); r.Code != 2 || !strings.Contains(r.Stderr, "google") {
