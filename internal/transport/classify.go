@@ -48,13 +48,13 @@ func classify(e *Error) {
 		e.Advice = "The server wants the client to authenticate before sending: set the account's auth to xoauth2 (or plain/login) " +
 			"and security to starttls, then test-send again"
 	case (code == 554 || code == 550) && strings.Contains(text, "submissionquotaexceeded"):
-		e.Class, e.throttled = Temporary, true
-		e.Advice = "The mailbox reached Microsoft's daily sending limit (10,000 recipients a day): the rest waits; " +
-			"bluemoon resumes after the 24-hour window, or send the rest from another account"
+		e.Class, e.throttled, e.daily = Temporary, true, true
+		e.Advice = "The mailbox reached Microsoft's daily sending limit (10,000 recipients a day): the delivery pauses, " +
+			"and the rest can go after the 24-hour window ('bluemoon deliveries resume'), or from another account"
 	case code == 550 && enh == "5.4.5":
-		e.Class, e.throttled = Temporary, true
+		e.Class, e.throttled, e.daily = Temporary, true, true
 		e.Advice = "The mailbox reached Google's daily sending limit (2,000 messages a day, 500 on trial accounts): " +
-			"the rest waits until the limit resets (up to 24 hours)"
+			"the delivery pauses, and the rest can go when the limit resets, up to 24 hours later ('bluemoon deliveries resume')"
 	case code == 535 && enh == "5.7.8" && isGoogle(e.Text):
 		e.Class = Auth
 		if e.Challenge != "" {
