@@ -54,7 +54,11 @@ type Error struct {
 	Challenge string
 	Class     Class
 	Advice    string // what the user should do; "" when nothing specific is known
-	Err       error  // underlying network / TLS error, if any
+	// Reason names the Advice for a face that says it in its own words
+	// (the console's catalogues): "smtp_auth_disabled", "ms_token_refused"…;
+	// "" when there is no specific advice.
+	Reason string
+	Err    error // underlying network / TLS error, if any
 
 	throttled bool
 	// daily: the provider's daily sending limit for the account is spent
@@ -200,7 +204,7 @@ func NewReplyError(server, op string, code int, enhanced, text, challenge string
 func newNetError(server, op string, err error) *Error {
 	e := &Error{Server: server, Op: op, Err: err, Class: Temporary}
 	if isCertError(err) {
-		e.Class = Permanent
+		e.Class, e.Reason = Permanent, "certificate"
 		e.Advice = "The server's TLS certificate was not accepted: check the host name, or give the CA that signed it with the account's CA file setting"
 	}
 	return e
