@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -31,5 +33,32 @@ func TestAccountPageShowsTheWayItSends(t *testing.T) {
 				t.Errorf("%s account page (%s): %s, want %q shown and no missing text\n%s", acct, lang, resp.Status, w, b)
 			}
 		}
+	}
+}
+
+// The account form offers the provider's own API beside SMTP, and only
+// that one; switching the account to a password sends by SMTP again.
+func TestAccountFormChoosesTheWayItSends(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "info@contoso.example")
+	seedAccounts(t, c, ms)
+	b := newBrowser(t, "en")
+	b.open(c)
+	b.goTo(c, "/accounts/info/edit")
+	if !b.visible(`input[name=via][value=graph]`) || b.visible(`input[name=via][value=gmail-api]`) {
+		t.Fatal("a Microsoft 365 account must be offered Microsoft Graph and not the Gmail API")
+	}
+	b.do(chromedp.Click(`input[name=via][value=graph]`))
+	b.submit(`form button.primary[type=submit]`)
+	b.waitText("main", "Microsoft Graph (SMTP AUTH off)")
+	if a, _ := c.svc.Account(t.Context(), "info"); string(a.SendsVia()) != "graph" {
+		t.Fatalf("saved via %q, want graph", a.SendsVia())
+	}
+	b.goTo(c, "/accounts/info/edit")
+	b.do(chromedp.Click(`input[name=auth_choice][value=password]`))
+	b.fill("#password", "pw")
+	b.submit(`form button.primary[type=submit]`)
+	if a, err := c.svc.Account(t.Context(), "info"); err != nil || string(a.SendsVia()) != "smtp" {
+		t.Fatalf("after switching to a password: via %v (%v)\n%s", a.SendsVia(), err, b.pageText())
 	}
 }
