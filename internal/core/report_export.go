@@ -18,7 +18,7 @@ import (
 // written as the rows are read: a million-row report is never held.
 
 // ReportColumns are the CSV report's columns.
-var ReportColumns = []string{"row", "email", "state", "attempts", "reply", "time", "next_try"}
+var ReportColumns = []string{"row", "email", "state", "attempts", "reply", "time", "next_try", "via"}
 
 // WriteReportCSV writes delivery id's report as CSV with a header row.
 func (s *Service) WriteReportCSV(ctx context.Context, id int64, w io.Writer) error {
@@ -28,7 +28,7 @@ func (s *Service) WriteReportCSV(ctx context.Context, id int64, w io.Writer) err
 	}
 	rec := make([]string, len(ReportColumns))
 	err := s.Report(ctx, id, func(o delivery.Outcomes) error {
-		rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6] = strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry)
+		rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7] = strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry), o.Via
 		return cw.Write(rec)
 	})
 	cw.Flush()

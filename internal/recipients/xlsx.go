@@ -28,13 +28,18 @@ const (
 )
 
 // IsXLSX reports whether path is an Excel workbook: by its extension, or
-// by the zip signature every .xlsx starts with (a list saved under
-// another name is still read right).
+// by the zip signature every .xlsx starts with (a workbook saved under
+// another name is still read right). Only a regular file is looked into:
+// a byte read from a pipe would be lost to the CSV reader.
 func IsXLSX(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		return true
 	case ".csv", ".tsv", ".tab", ".txt":
+		return false
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return false
 	}
 	f, err := os.Open(path)
 	if err != nil {

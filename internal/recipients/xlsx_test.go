@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -251,3 +252,22 @@ func peakHeap(fn func()) uint64 {
 }
 
 func errorsAs[T any](err error, target *T) bool { return errors.As(err, target) }
+
+// A workbook saved under another name is read as one; a CSV is not
+// looked into.
+func TestIsXLSXByContent(t *testing.T) {
+	dir := t.TempDir()
+	p := writeXLSX(t, dir, []string{"S"}, map[string][][]any{"S": {{"email"}, {"a@example.com"}}})
+	renamed := filepath.Join(dir, "list.dat")
+	if err := os.Rename(p, renamed); err != nil {
+		t.Fatal(err)
+	}
+	if !IsXLSX(renamed) || IsXLSX(writeFile(t, "l.dat", []byte("email\na@example.com\n"))) {
+		t.Fatal("IsXLSX does not tell a workbook by its content")
+	}
+	r, err := Open(renamed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}

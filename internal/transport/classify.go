@@ -37,7 +37,9 @@ func classify(e *Error) {
 		e.Reason = "smtp_auth_disabled"
 		e.Advice = "SMTP AUTH is disabled for this Microsoft 365 tenant or mailbox: an administrator must enable " +
 			"authenticated SMTP (Microsoft 365 admin center > Users > the user > Mail > Manage email apps > Authenticated SMTP, " +
-			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again"
+			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again. " +
+			"Or send through Microsoft Graph instead, which needs no SMTP AUTH: bluemoon account edit ACCOUNT --via graph, " +
+			"then sign in again to consent to Mail.Send"
 	case code == 535 && enh == "5.7.3":
 		e.Class = Auth
 		e.Reason = "ms_token_refused"
@@ -50,25 +52,35 @@ func classify(e *Error) {
 		e.Advice = "The server wants the client to authenticate before sending: set the account's auth to xoauth2 (or plain/login) " +
 			"and security to starttls, then test-send again"
 	case (code == 554 || code == 550) && strings.Contains(text, "submissionquotaexceeded"):
-		e.Class, e.throttled = Temporary, true
+		e.Class, e.throttled, e.daily = Temporary, true, true
 		e.Reason = "ms_daily_limit"
-		e.Advice = "The mailbox reached Microsoft's daily sending limit (10,000 recipients a day): the rest waits; " +
-			"bluemoon resumes after the 24-hour window, or send the rest from another account"
+		e.Advice = "The mailbox reached Microsoft's daily sending limit (10,000 recipients a day): the delivery pauses, " +
+			"and the rest can go after the 24-hour window ('bluemoon deliveries resume'), or from another account"
 	case code == 550 && enh == "5.4.5":
-		e.Class, e.throttled = Temporary, true
+		e.Class, e.throttled, e.daily = Temporary, true, true
 		e.Reason = "google_daily_limit"
 		e.Advice = "The mailbox reached Google's daily sending limit (2,000 messages a day, 500 on trial accounts): " +
-			"the rest waits until the limit resets (up to 24 hours)"
+			"the delivery pauses, and the rest can go when the limit resets, up to 24 hours later ('bluemoon deliveries resume')"
 	case code == 535 && enh == "5.7.8" && isGoogle(e.Text):
 		e.Class = Auth
 		if e.Challenge != "" {
 			e.Reason = "google_token_refused"
 			e.Advice = "Google refused the access token (" + challengeStatus(e.Challenge) + "): it expired or was revoked, " +
-				"or the signed-in user is not the account's From/user name. Sign in again as that user"
+				"or the signed-in user is not the account's From/user name. Sign in again as that user. If a new sign-in " +
+				"does not help, the domain's administrator may block SMTP for the account: send through the Gmail API " +
+				"instead (bluemoon account edit ACCOUNT --via gmail-api)"
 		} else {
 			e.Reason = "google_password"
 			e.Advice = "Google did not accept the user name and password: Google accounts need OAuth (auth xoauth2 with a Google credential file)"
 		}
+	case code == 534 && (enh == "5.7.14" || enh == "5.7.9") && isGoogle(e.Text):
+		// WebLoginRequired / InvalidSecondFactor: Google wants a person in
+		// a browser, or the Workspace admin keeps this sign-in off SMTP.
+		e.Class, e.settings = Auth, true
+		e.Reason = "google_smtp_blocked"
+		e.Advice = "Google will not let this account sign in to SMTP (it wants a browser sign-in, or the Workspace " +
+			"administrator blocks SMTP): send through the Gmail API instead, which the same sign-in allows " +
+			"(bluemoon account edit ACCOUNT --via gmail-api), or have the administrator allow SMTP for the user"
 	case code == 535 || code == 534 || code == 538:
 		e.Class = Auth
 		if e.Challenge != "" {

@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -60,6 +61,10 @@ type Error struct {
 	Err    error // underlying network / TLS error, if any
 
 	throttled bool
+	// daily: the provider's daily sending limit for the account is spent
+	// (Google 550 5.4.5, Microsoft SubmissionQuotaExceeded): every further
+	// message would be refused too until the window resets.
+	daily bool
 	// uncertain: the connection failed after the message's content was
 	// written and before the server's final reply.
 	uncertain bool
@@ -147,6 +152,23 @@ func (e *Error) Permanent() bool { return e.Class == Permanent }
 // Throttled reports whether the provider is limiting this account (rate or
 // daily quota): pause the account, do not fail its recipients.
 func (e *Error) Throttled() bool { return e.throttled }
+
+// DailyLimit reports whether the account's daily sending window is spent:
+// the delivery pauses rather than retrying each message (see RetryAfter).
+func (e *Error) DailyLimit() bool { return e.daily }
+
+// RetryAfter is how long to wait before sending again: for a daily limit
+// the 24 hours after which both providers have let the window move on
+// (SMTP replies do not say when); 0 otherwise.
+func (e *Error) RetryAfter() time.Duration {
+	if e.daily {
+		return dailyWindow
+	}
+	return 0
+}
+
+// dailyWindow is the providers' daily sending window.
+const dailyWindow = 24 * time.Hour
 
 // Uncertain reports whether the connection failed after the message's
 // content was written and before the server's final reply: the server may

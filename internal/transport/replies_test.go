@@ -181,6 +181,8 @@ func TestEveryAdviceHasAReason(t *testing.T) {
 		{"DATA", 554, "5.2.0", "STOREDRV.Submission.Exception:SubmissionQuotaExceededException"},
 		{"MAIL", 421, "4.7.0", "Try again later"},
 		{"RCPT", 550, "5.1.1", "No such user"},
+		{"AUTH", 534, "5.7.14", "Please log in with your web browser and then try again. gsmtp"},
+		{"MAIL", 550, "5.4.5", "Daily user sending limit exceeded. gsmtp"},
 	} {
 		e := transport.NewReplyError("smtp.example:587", r.op, r.code, r.enh, r.txt, "")
 		if e.Advice == "" || e.Reason == "" {

@@ -21,6 +21,7 @@ type accountForm struct {
 	Username                                string
 	PasswordSet                             bool // an account being edited has one stored
 	Credentials                             string
+	Via                                     string // smtp, graph (Microsoft) or gmail-api (Google)
 	ClientCert, ClientKey, CAFile           string
 	UseClientCert                           bool
 	ConfirmReauth                           bool
@@ -32,7 +33,7 @@ var authChoices = []string{"none", "password", "google", "microsoft", "generic"}
 
 // formFields are the inputs a draft keeps (every one but the password).
 var formFields = []string{"name", "from", "from_name", "smtp_host", "smtp_port", "security", "auth_choice", "mechanism",
-	"username", "credentials", "use_client_cert", "client_cert", "client_key", "ca_file", "confirm_reauth",
+	"username", "credentials", "via", "use_client_cert", "client_cert", "client_key", "ca_file", "confirm_reauth",
 	"per_minute", "per_day", "connections", "per_connection"}
 
 // formFromAccount fills the form from a stored account.
@@ -41,7 +42,7 @@ func formFromAccount(info *core.AccountInfo) accountForm {
 	f := accountForm{Name: a.Name, From: a.From, FromName: a.FromName, SMTPHost: a.SMTPHost, SMTPPort: strconv.Itoa(a.SMTPPort),
 		Security: string(a.Security), Username: a.Username, PasswordSet: info.PasswordSet, Credentials: a.Credentials,
 		ClientCert: a.ClientCert, ClientKey: a.ClientKey, CAFile: a.CAFile, UseClientCert: a.ClientCert != "",
-		ConfirmReauth: a.ConfirmReauth, Mechanism: "plain",
+		ConfirmReauth: a.ConfirmReauth, Mechanism: "plain", Via: string(a.SendsVia()),
 		PerMinute: strconv.Itoa(a.Limits.PerMinute), PerDay: strconv.Itoa(a.Limits.PerDay),
 		Connections: strconv.Itoa(a.Limits.Connections), PerConn: strconv.Itoa(a.Limits.PerConnection)}
 	switch info.Kind {
@@ -60,7 +61,7 @@ func formFromValues(v url.Values) accountForm {
 	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	f := accountForm{Name: g("name"), From: g("from"), FromName: v.Get("from_name"), SMTPHost: g("smtp_host"), SMTPPort: g("smtp_port"),
 		Security: g("security"), AuthChoice: g("auth_choice"), Mechanism: g("mechanism"), Username: g("username"),
-		Credentials: g("credentials"), UseClientCert: v.Get("use_client_cert") != "", ClientCert: g("client_cert"), ClientKey: g("client_key"),
+		Credentials: g("credentials"), Via: g("via"), UseClientCert: v.Get("use_client_cert") != "", ClientCert: g("client_cert"), ClientKey: g("client_key"),
 		CAFile: g("ca_file"), ConfirmReauth: v.Get("confirm_reauth") != "",
 		PerMinute: g("per_minute"), PerDay: g("per_day"), Connections: g("connections"), PerConn: g("per_connection")}
 	if f.Mechanism == "" {
@@ -74,7 +75,7 @@ func (f accountForm) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"name": f.Name, "from": f.From, "from_name": f.FromName, "smtp_host": f.SMTPHost,
 		"smtp_port": f.SMTPPort, "security": f.Security, "auth_choice": f.AuthChoice, "mechanism": f.Mechanism,
-		"username": f.Username, "credentials": f.Credentials, "client_cert": f.ClientCert, "client_key": f.ClientKey,
+		"username": f.Username, "credentials": f.Credentials, "via": f.Via, "client_cert": f.ClientCert, "client_key": f.ClientKey,
 		"ca_file": f.CAFile, "per_minute": f.PerMinute, "per_day": f.PerDay, "connections": f.Connections, "per_connection": f.PerConn} {
 		v.Set(k, s)
 	}
@@ -102,6 +103,12 @@ func (f accountForm) input(password string) (core.AccountInput, *core.FieldError
 		return in, err
 	}
 	in.SMTPPort = port
+	// An API way belongs to its provider; every other choice sends by SMTP.
+	via := "smtp"
+	if (f.AuthChoice == "microsoft" && f.Via == "graph") || (f.AuthChoice == "google" && f.Via == "gmail-api") {
+		via = f.Via
+	}
+	in.Via = &via
 	switch f.AuthChoice {
 	case "password":
 		in.Auth = core.Ptr(f.Mechanism)
