@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
 // deliveryScreens seeds what the delivery screens show — a draft at every
@@ -37,6 +39,24 @@ func deliveryScreens(t *testing.T, c *console, ms *standIn) []screen {
 	if done == nil {
 		t.Fatal("seeding a delivery failed")
 	}
+	// One paused because the account must sign in again, as the engine
+	// stores it when a refreshed token is refused mid-delivery.
+	paused, _ := c.svc.Send(t.Context(), core.SendInput{Account: "relay", Name: "12月のお知らせ", List: core.ListInput{Path: writeList(t, 30)},
+		Message: core.MessageInput{Subject: "12月のお知らせ", Text: "本文"}}, core.SendEvents{})
+	if paused == nil {
+		t.Fatal("seeding a second delivery failed")
+	}
+	db, err := store.Open(context.Background(), c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE delivery_recipients SET state = 'pending' WHERE delivery_id = ? AND row > 20`, paused.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', finished_at = 0, reason = 'sign-in needed: the refresh token was refused (AADSTS700082: expired after 90 days unused)' WHERE id = ?`, paused.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
 	return []screen{
 		{name: "deliveries", path: "/deliveries"},
 		{name: "wizard-start", path: "/deliveries/new"},
@@ -45,6 +65,7 @@ func deliveryScreens(t *testing.T, c *console, ms *standIn) []screen {
 		{name: "wizard-preview", path: base + "/preview?row=2"},
 		{name: "wizard-check", path: base + "/check"},
 		{name: "delivery", path: fmt.Sprintf("/deliveries/%d", done.DeliveryID)},
+		{name: "delivery-signin", path: fmt.Sprintf("/deliveries/%d", paused.DeliveryID)},
 		{name: "report", path: fmt.Sprintf("/deliveries/%d/recipients", done.DeliveryID)},
 		{name: "report-failed", path: fmt.Sprintf("/deliveries/%d/recipients?state=failed", done.DeliveryID)},
 	}

@@ -32,6 +32,22 @@
     account.addEventListener('change', function () { signature.value = sigs[account.value] || ''; });
   }
 
+  // ---- A step that reads a large list takes seconds: say so on the
+  // button pressed (after the confirmation, if any, was given).
+  document.addEventListener('submit', function (e) {
+    var btn = e.submitter;
+    if (!btn || !btn.hasAttribute('data-busy')) { return; }
+    setTimeout(function () {
+      if (e.defaultPrevented) { return; }
+      btn.textContent = btn.getAttribute('data-busy');
+      btn.setAttribute('aria-busy', 'true');
+      btn.classList.add('busy');
+    }, 0);
+  });
+  document.querySelectorAll('a[data-busy]').forEach(function (a) {
+    a.addEventListener('click', function () { a.textContent = a.getAttribute('data-busy'); a.classList.add('busy'); });
+  });
+
   // ---- Live progress. The page asks the console once a second for the
   // counts, read from the data home: the same for a delivery this console
   // runs, one the CLI or a schedule runs, in any number of tabs. Polling
