@@ -16,7 +16,9 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
@@ -287,4 +289,113 @@ func TestOversizedUploadIsRefused(t *testing.T) {
 	if b := body(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(b, "512 MB") {
 		t.Fatalf("%s\n%s", resp.Status, b)
 	}
+}
+
+// A draft saved under a name runs later exactly as `bluemoon run NAME`
+// would, from files of its own; scheduling it gives its next run.
+func TestSaveAndScheduleFromTheCheckStep(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	if _, err := c.svc.EditAccount(t.Context(), "relay", core.AccountInput{Signature: core.Ptr("広報部 山田")}); err != nil {
+		t.Fatal(err)
+	}
+	s := c.session()
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"名簿.csv": sjisList(t, 3, nil)}})
+	base := strings.TrimSuffix(at, "/list")
+	s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様", "text": "本文です。", "html": "<p>{{.氏名}} 様</p>",
+		"charset": "utf-8", "use_signature": "on", "action": "next"}, map[string]map[string][]byte{"attach": {"案内.txt": []byte("案内")}})
+
+	code, page, _ := s.post(base+"/save", map[string]string{"name": "bad name"}, nil)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "no spaces") {
+		t.Fatalf("a name with a space: %d", code)
+	}
+	code, page, _ = s.post(base+"/save", map[string]string{"name": "monthly-news"}, nil)
+	if code != http.StatusOK || !strings.Contains(page, "bluemoon run monthly-news") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	d, err := c.svc.SavedDelivery(t.Context(), "monthly-news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(d.Recipients, filepath.Join(c.home, "console", "saved", "monthly-news")) || len(d.Attach) != 1 {
+		t.Fatalf("saved delivery: %+v", d)
+	}
+	// The draft may go: the saved delivery has its own copies.
+	s.post(base+"/discard", nil, nil)
+	if err := c.svc.RunSaved(t.Context(), "monthly-news", false, alertNone, core.SendEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := ms.smtp.Messages()
+	if len(msgs) != 3 || !strings.Contains(decoded(t, msgs[0].Data).Text, "本文です。\n\n広報部 山田") {
+		t.Fatalf("the saved delivery sent %d messages; first:\n%s", len(msgs), msgs[0].Data)
+	}
+
+	// A new draft, scheduled daily at 07:30.
+	_, _, at = s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"名簿.csv": sjisList(t, 3, nil)}})
+	base = strings.TrimSuffix(at, "/list")
+	s.post(base+"/message", map[string]string{"account": "relay", "subject": "s", "text": "t", "charset": "utf-8", "action": "next"}, nil)
+	code, page, _ = s.post(base+"/schedule", map[string]string{"name": "monthly-news", "when": "repeat", "every": "daily", "time": "07:30"}, nil)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "That name is taken") {
+		t.Fatalf("scheduling over a saved delivery without Replace: %d", code)
+	}
+	code, page, _ = s.post(base+"/schedule", map[string]string{"name": "daily-news", "when": "repeat", "every": "daily", "time": "07:30"}, nil)
+	if code != http.StatusOK || !strings.Contains(page, "Scheduled daily-news") {
+		t.Fatalf("schedule: %d\n%s", code, page)
+	}
+	sc, err := c.svc.Schedule(t.Context(), "daily-news")
+	if err != nil || sc.Cron != "30 7 * * *" || sc.Target != "daily-news" || sc.Next.IsZero() || sc.Next.Hour() != 7 || sc.Next.Minute() != 30 {
+		t.Fatalf("schedule %+v (%v)", sc, err)
+	}
+}
+
+// A file per recipient: the column names it, the console keeps the files
+// beside the list, each message carries its own, and the files stay until
+// the delivery is over.
+func TestPerRecipientAttachments(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+	list := "email,name,file\na@example.com,A,a.pdf\nb@example.com,B,b.pdf\n"
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"l.csv": []byte(list)}})
+	base := strings.TrimSuffix(at, "/list")
+	draft := strings.TrimPrefix(base, "/drafts/")
+	fields := map[string]string{"account": "relay", "subject": "s", "text": "t", "charset": "utf-8", "attach_column": "file", "action": "next"}
+	code, page, _ := s.post(base+"/message", fields, map[string]map[string][]byte{"rowfiles": {"a.pdf": []byte("%PDF a"), "../../b.pdf": []byte("%PDF bb")}})
+	if code != http.StatusOK {
+		t.Fatalf("message: %d\n%s", code, page)
+	}
+	if _, eml := s.get(base + "/preview/eml?row=3"); !strings.Contains(eml, `filename="b.pdf"`) {
+		t.Fatalf("row 3's message lacks b.pdf:\n%s", eml)
+	}
+	_, _, at = s.post(base+"/send", nil, nil)
+	var id int64
+	fmt.Sscanf(at, "/deliveries/%d", &id)
+	if _, err := c.svc.WaitDelivery(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms.smtp.Messages() {
+		want := map[string]string{"a@example.com": "a.pdf", "b@example.com": "b.pdf"}[m.To[0]]
+		if atts := decoded(t, m.Data).Attachments; len(atts) != 1 || atts[0].Filename != want {
+			t.Errorf("%s got %v", m.To[0], atts)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.home, "console", "drafts", draft, "list", "b.pdf")); err != nil {
+		t.Fatalf("the files went before the delivery was over: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(c.home, "console", "b.pdf")); err == nil {
+		t.Fatal("an uploaded name climbed out of the draft")
+	}
+}
+
+var alertNone alert.Config
+
+func decoded(t *testing.T, raw []byte) *message.Decoded {
+	t.Helper()
+	d, err := message.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
