@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/csvsafe"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -170,7 +170,7 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 			}
 			switch {
 			case repCSV:
-				w := csv.NewWriter(app.Stdout)
+				w := csvsafe.NewWriter(app.Stdout) // cells a spreadsheet would run are made text
 				w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try"})
 				err = delivery.Report(cmd.Context(), db.DB, id, func(o delivery.Outcomes) error {
 					return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, fmtTime(o.At), fmtTime(o.NextTry)})
