@@ -19,7 +19,7 @@ func TestReplyLimiterCountsLinesAndReplies(t *testing.T) {
 	ok := []string{
 		"220 mx.example ESMTP\r\n" + ehlo + long + "250\r\n250 2.0.0 OK\n",
 		"220-a\r\n" + strings.Repeat("220-b\r\n", MaxReplyLines-2) + "220 c\r\n", // exactly MaxReplyLines lines
-		"250 " + strings.Repeat("x", MaxReplyLine-4) + "\r\n",                  // the longest line allowed
+		"250 " + strings.Repeat("x", MaxReplyLine-4) + "\r\n",                    // the longest line allowed
 	}
 	for _, in := range ok {
 		for _, step := range []int{1, 3, 7, 4096} {
@@ -37,9 +37,9 @@ func TestReplyLimiterCountsLinesAndReplies(t *testing.T) {
 		}
 	}
 	for in, what := range map[string]string{
-		"220-a\r\n" + strings.Repeat("220-b\r\n", MaxReplyLines-1) + "220 c\r\n": "lines",
-		"250 " + strings.Repeat("x", MaxReplyLine-3) + "\r\n":                    "line",
-		strings.Repeat("250-"+strings.Repeat("y", 500)+"\r\n", 140) + "250 z\r\n":  "bytes",
+		"220-a\r\n" + strings.Repeat("220-b\r\n", MaxReplyLines-1) + "220 c\r\n":  "lines",
+		"250 " + strings.Repeat("x", MaxReplyLine-3) + "\r\n":                     "line",
+		strings.Repeat("250-"+strings.Repeat("y", 500)+"\r\n", 140) + "250 z\r\n": "bytes",
 	} {
 		c := &replyLimiter{}
 		var le *LongReplyError
