@@ -213,7 +213,7 @@ func classifyLogin(err error) error {
 
 func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, error) {
 	state, verifier := randomState(), oauth2.GenerateVerifier()
-	lb, err := newLoopback(opts.Config.RedirectURI, state)
+	lb, err := newLoopback(opts.Config.RedirectURI, state, func(msg string) { fmt.Fprintf(opts.Stderr, "bluemoon: %s\n", msg) })
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +231,9 @@ func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, err
 	select {
 	case cb = <-lb.results:
 	case <-ctx.Done():
+		if n := lb.refusedCount(); n > 0 {
+			fmt.Fprintf(opts.Stderr, "bluemoon: while waiting, %d request(s) with a wrong 'state' were refused (not from this sign-in's browser)\n", n)
+		}
 		return nil, ctx.Err()
 	}
 	if cb.err != nil {
