@@ -163,6 +163,9 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 			if err := cfg.Validate(); err != nil {
 				return exitcode.Usagef("refusing to write an incomplete credential file: %w", err)
 			}
+			for _, w := range cfg.Warnings() {
+				app.Warnf("warning: %s\n", w)
+			}
 			if _, err := os.Stat(out); err == nil && !force {
 				return exitcode.Usagef("--out %s already exists: choose another name or add --force", out)
 			}

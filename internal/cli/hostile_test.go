@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,5 +66,31 @@ func TestReportCSVIsSafeInASpreadsheet(t *testing.T) {
 	}
 	if !exact["=1+2@example.com"] || !exact["-x@example.com"] {
 		t.Errorf("JSON changed the addresses: %+v", rows)
+	}
+}
+
+// The rough edges of making and importing a credential file: --tenant in
+// capitals, a secret given for a Microsoft desktop app, a mistyped --trust
+// and an http endpoint on another computer.
+func TestCredentialFileRoughEdges(t *testing.T) {
+	admin, user := newHome(t), newHome(t)
+	out := filepath.Join(t.TempDir(), "m.bmcred")
+	r := mustRun(t, admin, "credentials", "create", "--provider", "microsoft", "--tenant", "COMMON",
+		"--client-id", "9d6f1c3e-0000-4000-8000-000000000001", "--client-secret", "oops", "--out", out)
+	if !strings.Contains(r.Stdout, "tenant common") || !strings.Contains(r.Stderr, "desktop apps (public clients") ||
+		strings.Contains(r.Stderr, "not a microsoft default") {
+		t.Errorf("create --tenant COMMON with a secret:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	bad := runCLI(t, user, "", "credentials", "import", out, "--trust", "SHA256:abc")
+	if bad.Code != 2 || !strings.Contains(bad.Stderr, `--trust "SHA256:abc" is malformed`) || strings.Contains(bad.Stderr, "not by the trusted key") {
+		t.Errorf("malformed --trust: exit %d\n%s", bad.Code, bad.Stderr)
+	}
+	assertNothingImported(t, user)
+
+	r = runCLI(t, admin, "", "credentials", "create", "--provider", "generic", "--client-id", "x",
+		"--auth-endpoint", "http://idp.example.org/auth", "--token-endpoint", "https://idp.example.org/token",
+		"--auth-scope", "openid", "--token-scope", "openid", "--out", filepath.Join(t.TempDir(), "g.bmcred"))
+	if r.Code != 2 || !strings.Contains(r.Stderr, "auth_endpoint") || !strings.Contains(r.Stderr, "unencrypted") {
+		t.Errorf("http endpoint off loopback: exit %d\n%s", r.Code, r.Stderr)
 	}
 }

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -97,6 +98,7 @@ func Defaults(kind Kind, tenant string) (Config, error) {
 			UserinfoURL:    GoogleUserinfo,
 		}, nil
 	case Microsoft:
+		tenant = NormalizeTenant(tenant)
 		if tenant == "" {
 			tenant = DefaultTenant
 		}
@@ -133,9 +135,22 @@ var (
 const TenantForms = "common (work/school and personal accounts), organizations (work/school accounts; the default), " +
 	"consumers (personal Microsoft accounts), a verified domain such as contoso.onmicrosoft.com, or a tenant ID (GUID)"
 
-// ValidateTenant accepts the tenant forms Microsoft's v2.0 endpoint takes.
+// NormalizeTenant trims t and writes Microsoft's well-known tenants in
+// lower case (Microsoft matches them case-insensitively, and people type
+// COMMON): the endpoints then compare equal to the defaults.
+func NormalizeTenant(t string) string {
+	t = strings.TrimSpace(t)
+	switch l := strings.ToLower(t); l {
+	case "common", "organizations", "consumers":
+		return l
+	}
+	return t
+}
+
+// ValidateTenant accepts the tenant forms Microsoft's v2.0 endpoint takes,
+// the well-known names in any case.
 func ValidateTenant(t string) error {
-	switch t {
+	switch strings.ToLower(t) {
 	case "common", "organizations", "consumers":
 		return nil
 	}
@@ -148,6 +163,9 @@ func ValidateTenant(t string) error {
 // FillDefaults returns c with every empty field taken from the provider's
 // defaults (the tenant applied first), leaving the fields the admin set.
 func FillDefaults(c Config) (Config, error) {
+	if c.Provider == Microsoft {
+		c.Tenant = NormalizeTenant(c.Tenant)
+	}
 	d, err := Defaults(c.Provider, c.Tenant)
 	if err != nil {
 		return Config{}, err
@@ -218,8 +236,34 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s %q is not an http(s) URL", f.key, f.val)
 		}
+		if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+			// Codes, tokens and the client secret would cross the network
+			// in the clear, readable and changeable by anyone on the path.
+			return fmt.Errorf("%s %q uses http:// to another computer: sign-in codes and tokens would travel unencrypted; use https:// (plain http is only for this computer, 127.0.0.1)", f.key, f.val)
+		}
 	}
 	return nil
+}
+
+// IsLoopbackHost reports whether host names this computer: 127.0.0.0/8,
+// ::1 or localhost.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Warnings lists what is allowed in c but probably a mistake, in words an
+// administrator can act on (credentials create and import show them).
+func (c Config) Warnings() []string {
+	var out []string
+	if c.Provider == Microsoft && c.ClientSecret != "" {
+		out = append(out, "a client secret was given for microsoft, but desktop apps (public clients, what the guide registers) have none: "+
+			"Microsoft refuses a secret from a public client (AADSTS700025). Leave it out unless the app is registered as a confidential (web) client")
+	}
+	return out
 }
 
 // CustomEndpoints lists the endpoints of c that differ from its provider's
