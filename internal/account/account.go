@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -77,6 +78,9 @@ func (a *Account) Validate() error {
 	}
 	if _, err := mail.ParseAddress(a.From); err != nil || strings.ContainsAny(a.From, "<> ") {
 		return fmt.Errorf("--from %q is not an e-mail address", a.From)
+	}
+	if err := message.CheckHeaderText("--from-name", a.FromName); err != nil {
+		return err
 	}
 	if a.SMTPHost == "" || a.SMTPPort <= 0 || a.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp must be HOST:PORT (got %q)", a.SMTPAddr())

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -62,9 +61,7 @@ mail program opens. Nothing is sent.`,
 				return exitcode.Usagef("%w", err)
 			}
 			defer r.Close()
-			if spec.AttachColumn != "" {
-				spec.AttachDir, _ = filepath.Abs(filepath.Dir(lf.file))
-			}
+			merge.DefaultAttachDir(&spec, lf.file)
 			tpl, err := merge.Compile(spec, r.Header(), r.EmailIndex(), atts)
 			if err != nil {
 				return exitcode.Usagef("%w", err)
@@ -101,6 +98,9 @@ mail program opens. Nothing is sent.`,
 					return err
 				}
 				app.Printf("Wrote the message for row %d (%s), %d bytes, to %s\n", row, c.To, buf.Len(), out)
+				if c.FellBack != nil {
+					app.Printf("Note: this message %s.\n", merge.FallbackNote(c.FellBack))
+				}
 				return nil
 			}
 		},

@@ -55,8 +55,8 @@ func (l *listFlags) options() (recipients.Options, error) {
 
 // templateFlags are the message's flags, shared by send and preview.
 type templateFlags struct {
-	subject, text, html, charset, attachColumn string
-	attach                                     []string
+	subject, text, html, charset, attachColumn, attachDir string
+	attach                                                []string
 }
 
 func (t *templateFlags) add(cmd *cobra.Command) {
@@ -64,12 +64,13 @@ func (t *templateFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.text, "text", "", "file with the plain-text body (a Go template)")
 	cmd.Flags().StringVar(&t.html, "html", "", "file with the HTML body (merged values are HTML-escaped)")
 	cmd.Flags().StringArrayVar(&t.attach, "attach", nil, "file attached to every message (repeatable)")
-	cmd.Flags().StringVar(&t.attachColumn, "attach-column", "", "column naming a file for that recipient only (relative to the list's folder)")
+	cmd.Flags().StringVar(&t.attachColumn, "attach-column", "", "column naming a file for that recipient only (relative to the list's folder, or --attach-dir; nothing outside it is attached)")
+	cmd.Flags().StringVar(&t.attachDir, "attach-dir", "", "the folder --attach-column's files are in (default: the list's folder)")
 	cmd.Flags().StringVar(&t.charset, "charset", "utf-8", "message charset: utf-8 or iso-2022-jp")
 }
 
 func (t *templateFlags) spec(acct *account.Account) (merge.Spec, []merge.Attachment, error) {
-	s := merge.Spec{Subject: t.subject, Charset: t.charset, AttachColumn: t.attachColumn, From: acct.From, FromName: acct.FromName}
+	s := merge.Spec{Subject: t.subject, Charset: t.charset, AttachColumn: t.attachColumn, AttachDir: t.attachDir, From: acct.From, FromName: acct.FromName}
 	if t.subject == "" {
 		return s, nil, exitcode.Usagef("--subject is required")
 	}
@@ -209,6 +210,12 @@ func (app *App) printPreflight(pf *delivery.Preflight) {
 	}
 	if pf.ProblemCount > len(pf.Problems) {
 		app.Warnf("  … and %d more\n", pf.ProblemCount-len(pf.Problems))
+	}
+	for _, n := range pf.Notes {
+		app.Warnf("  note: %s\n", n)
+	}
+	if pf.UTF8Fallbacks > len(pf.Notes) {
+		app.Warnf("  … and %d more message(s) go as UTF-8\n", pf.UTF8Fallbacks-len(pf.Notes))
 	}
 }
 

@@ -63,6 +63,11 @@ type Preflight struct {
 	Problems     []Problem `json:"problems,omitempty"` // the first MaxProblemsKept
 	Encoding     string    `json:"encoding"`
 	LargestBytes int       `json:"largest_message_bytes"`
+	// UTF8Fallbacks counts the messages asked for in ISO-2022-JP that go
+	// as UTF-8 (a character JIS X 0208 lacks, such as 髙, ① or an emoji);
+	// Notes names the first MaxProblemsKept of them.
+	UTF8Fallbacks int       `json:"utf8_fallbacks"`
+	Notes         []Problem `json:"notes,omitempty"`
 }
 
 // ProblemsError is returned when rows have problems and SkipInvalid is off:
@@ -91,11 +96,8 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	}
 	defer list.Close()
 	spec := plan.Spec
-	if spec.AttachColumn != "" && spec.AttachDir == "" {
-		if abs, err := filepath.Abs(filepath.Dir(plan.List)); err == nil {
-			spec.AttachDir = abs
-		}
-	}
+	merge.DefaultAttachDir(&spec, plan.List)
+	spec.MaxBytes = plan.MaxBytes // rendering stops at it
 	if abs, err := filepath.Abs(plan.List); err == nil {
 		plan.List = abs
 	}
@@ -185,6 +187,12 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 				return nil, err
 			}
 			continue
+		}
+		if content.FellBack != nil {
+			pf.UTF8Fallbacks++
+			if len(pf.Notes) < MaxProblemsKept {
+				pf.Notes = append(pf.Notes, Problem{Row: row.Number, Address: row.Email, Message: merge.FallbackNote(content.FellBack)})
+			}
 		}
 		pf.LargestBytes = max(pf.LargestBytes, msg.Len())
 		if plan.MaxBytes > 0 && msg.Len() > plan.MaxBytes {

@@ -12,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
+
+	"github.com/bluemoon-mail/bluemoon/internal/safefile"
 )
 
 // Options say how to read a list; zero values mean "detect".
@@ -34,13 +37,17 @@ type Row struct {
 
 // Reader streams rows from a recipient list.
 type Reader struct {
-	f        *os.File
-	csv      *csv.Reader
-	header   []string
-	emailIdx int
-	row      int
-	Encoding string // the encoding read: "utf-8" or "shift_jis"
-	Comma    rune
+	f     *os.File
+	csv   *csv.Reader
+	guard *rowGuard
+	// checkUTF8: the encoding was forced to UTF-8, not found by reading
+	// the whole file: each row is checked as it comes.
+	checkUTF8 bool
+	header    []string
+	emailIdx  int
+	row       int
+	Encoding  string // the encoding read: "utf-8" or "shift_jis"
+	Comma     rune
 }
 
 // Open opens path and reads its header row.
@@ -53,7 +60,13 @@ func Open(path string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipients: %w", err)
 	}
-	if enc == "" {
+	// A pipe is fine (--recipients <(command)); a device never ends.
+	if fi, err := f.Stat(); err == nil && (fi.IsDir() || fi.Mode()&os.ModeDevice != 0) {
+		f.Close()
+		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
+	}
+	forced := enc != ""
+	if !forced {
 		enc, err = detectEncoding(f)
 		if err != nil {
 			f.Close()
@@ -65,18 +78,26 @@ func Open(path string, opts Options) (*Reader, error) {
 		}
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
+	if forced {
+		head, err := br.Peek(64 << 10)
+		if err := checkForced(head, err != nil, enc); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("recipients %s: %w", path, err)
+		}
+	}
 	var src io.Reader = br
 	if enc == "shift_jis" {
 		src = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
 	} else if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
-	sb := bufio.NewReaderSize(src, 64<<10)
+	guard := &rowGuard{r: src}
+	sb := bufio.NewReaderSize(guard, guardSlack)
 	comma := opts.Delimiter
 	if comma == 0 {
 		comma = detectDelimiter(path, sb)
 	}
-	r := &Reader{f: f, Encoding: enc, Comma: comma}
+	r := &Reader{f: f, Encoding: enc, Comma: comma, guard: guard, checkUTF8: forced && enc == "utf-8"}
 	r.csv = csv.NewReader(sb)
 	r.csv.Comma = comma
 	r.csv.ReuseRecord = true
@@ -84,13 +105,23 @@ func Open(path string, opts Options) (*Reader, error) {
 	if comma == '\t' {
 		r.csv.LazyQuotes = true // TSV from spreadsheets does not quote
 	}
-	head, err := r.csv.Read()
+	head, err := r.read()
 	if err != nil {
 		f.Close()
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("recipients %s: the file is empty (it needs a header row with an %q column)", path, emailColumn(opts))
 		}
+		var long *RowTooLongError
+		if errors.As(err, &long) {
+			long.Row = 1
+			return nil, fmt.Errorf("recipients %s: header %w", path, err)
+		}
 		return nil, fmt.Errorf("recipients %s: header row: %w", path, err)
+	}
+	if len(head) > MaxColumns {
+		f.Close()
+		return nil, fmt.Errorf("recipients %s: the header row has %d columns; a list may have at most %d (is this the list, and is the separator right?)",
+			path, len(head), MaxColumns)
 	}
 	r.row = 1
 	r.header = make([]string, len(head))
@@ -114,10 +145,65 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	if r.emailIdx < 0 {
 		f.Close()
+		if hint := separatorHint(head, comma, emailColumn(opts)); hint != "" {
+			return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); %s", path, emailColumn(opts), ColumnList(r.header), hint)
+		}
 		return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
-			path, emailColumn(opts), strings.Join(r.header, ", "))
+			path, emailColumn(opts), ColumnList(r.header))
 	}
 	return r, nil
+}
+
+// separatorHint says which separator the header seems to use when it is
+// not the one read with, e.g. a "CSV" separated by semicolons, as Excel
+// saves it where the comma is the decimal mark.
+func separatorHint(head []string, comma rune, emailCol string) string {
+	line := strings.Join(head, string(comma))
+	for _, sep := range []struct {
+		r    rune
+		flag string
+	}{{';', "semicolon"}, {'\t', "tab"}, {',', "comma"}} {
+		if sep.r == comma || !strings.ContainsRune(line, sep.r) {
+			continue
+		}
+		for _, h := range strings.Split(line, string(sep.r)) {
+			if strings.EqualFold(strings.Trim(strings.TrimSpace(h), `"`), emailCol) {
+				return fmt.Sprintf("the list seems to be separated by %ss, not %s: add --delimiter %s", sep.flag, separatorName(comma), sep.flag)
+			}
+		}
+	}
+	return ""
+}
+
+func separatorName(r rune) string {
+	switch r {
+	case '\t':
+		return "tabs"
+	case ';':
+		return "semicolons"
+	}
+	return "commas"
+}
+
+// ColumnList names columns for a message: the first few, then how many
+// more, so that a header of a million columns gives a short error.
+func ColumnList(cols []string) string {
+	const shown, width = 12, 40
+	var b strings.Builder
+	for i, c := range cols {
+		if i == shown {
+			fmt.Fprintf(&b, ", … %d columns in all", len(cols))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(c) > width {
+			c = strings.ToValidUTF8(c[:width], "") + "…"
+		}
+		b.WriteString(c)
+	}
+	return b.String()
 }
 
 func emailColumn(o Options) string {
@@ -154,11 +240,16 @@ func (e *RowError) Unwrap() error { return e.Err }
 // skipped.
 func (r *Reader) Next() (Row, error) {
 	for {
-		rec, err := r.csv.Read()
+		rec, err := r.read()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		r.row++
+		var long *RowTooLongError
+		if errors.As(err, &long) {
+			long.Row = r.row
+			return Row{Number: r.row}, long
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
@@ -173,6 +264,14 @@ func (r *Reader) Next() (Row, error) {
 			return Row{Number: r.row}, &RowError{Row: r.row,
 				Err: fmt.Errorf("has %d cells, the header has %d", len(rec), len(r.header))}
 		}
+		if r.checkUTF8 {
+			for i, c := range rec {
+				if !utf8.ValidString(c) {
+					return Row{Number: r.row}, &RowError{Row: r.row, Field: r.header[i],
+						Err: errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")}
+				}
+			}
+		}
 		row := Row{Number: r.row, Fields: rec}
 		row.Email = strings.TrimSpace(rec[r.emailIdx])
 		if err := CheckAddress(row.Email); err != nil {
@@ -184,6 +283,20 @@ func (r *Reader) Next() (Row, error) {
 
 // Close closes the file.
 func (r *Reader) Close() error { return r.f.Close() }
+
+// read reads one record, refusing one longer than MaxRowBytes before it
+// is read whole.
+func (r *Reader) read() ([]string, error) {
+	if r.guard.failed != nil {
+		return nil, r.guard.failed
+	}
+	rec, err := r.csv.Read()
+	if r.guard.failed != nil {
+		return nil, r.guard.failed
+	}
+	r.guard.start = r.csv.InputOffset()
+	return rec, err
+}
 
 func normaliseEncoding(e string) (string, error) {
 	switch strings.ToLower(strings.ReplaceAll(e, "-", "_")) {
