@@ -61,7 +61,7 @@ func (e *TemplateError) Error() string {
 	case KindHTMLContext:
 		what = "the HTML around a merge field is incomplete or ambiguous, so its value cannot be escaped safely"
 	case KindTooLarge:
-		what = "the merged text is too large"
+		what = "too large"
 	case KindTooSlow:
 		what = "filling it in took too long (a loop that does not end?)"
 	default:
@@ -108,12 +108,16 @@ var (
 // words. Errors of the render limits keep their kind.
 func templateErr(part string, err error) error {
 	e := &TemplateError{Part: partName(part), Kind: KindSyntax, Err: err}
+	var le *limitError
 	switch {
-	case errors.Is(err, ErrTooLarge):
-		e.Kind, e.Detail = KindTooLarge, err.Error()
+	case errors.As(err, &le) && errors.Is(le, ErrTooLarge):
+		e.Kind, e.Detail = KindTooLarge, le.words
 		return e
-	case errors.Is(err, ErrTooSlow):
-		e.Kind, e.Detail = KindTooSlow, err.Error()
+	case errors.As(err, &le):
+		e.Kind, e.Detail = KindTooSlow, le.words
+		return e
+	case errors.Is(err, ErrTooLarge):
+		e.Kind = KindTooLarge
 		return e
 	}
 	var he *htmltemplate.Error

@@ -29,17 +29,30 @@ type cappedBuffer struct {
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
 	if b.Len()+len(p) > b.limit {
-		return 0, ErrTooLarge
+		return 0, b.full()
 	}
 	return b.Buffer.Write(p)
 }
 
 func (b *cappedBuffer) WriteString(s string) (int, error) {
 	if b.Len()+len(s) > b.limit {
-		return 0, ErrTooLarge
+		return 0, b.full()
 	}
 	return b.Buffer.WriteString(s)
 }
+
+func (b *cappedBuffer) full() error {
+	return &limitError{err: ErrTooLarge, words: fmt.Sprintf("it stopped at the message size limit of %d bytes", b.limit)}
+}
+
+// limitError is ErrTooLarge or ErrTooSlow with the limit in words.
+type limitError struct {
+	err   error
+	words string
+}
+
+func (e *limitError) Error() string { return e.words }
+func (e *limitError) Unwrap() error { return e.err }
 
 // checkText refuses a merge field's value that a message cannot carry as
 // text: NUL and other control characters (tab and line breaks aside; an
@@ -188,7 +201,7 @@ func mustClone[T any](t T, err error) T {
 func (r *Renderer) tick() (string, error) {
 	r.ticks++
 	if r.ticks%64 == 0 && time.Now().After(r.deadline) {
-		return "", fmt.Errorf("%w (%s)", ErrTooSlow, RenderTimeout)
+		return "", &limitError{err: ErrTooSlow, words: fmt.Sprintf("it stopped after %s", RenderTimeout)}
 	}
 	return "", nil
 }

@@ -298,7 +298,7 @@ func (r *Renderer) join(part string, p plan, fields []string) (string, error) {
 		}
 	}
 	if n > r.buf.limit {
-		return "", templateErr(part, ErrTooLarge)
+		return "", templateErr(part, r.buf.full())
 	}
 	r.buf.Reset()
 	r.buf.Grow(n)
