@@ -5,6 +5,7 @@ package recipients
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -105,6 +106,13 @@ func Open(path string, opts Options) (*Reader, error) {
 	if comma == '\t' {
 		r.csv.LazyQuotes = true // TSV from spreadsheets does not quote
 	}
+	// The header line as written, for a hint should it not split into an
+	// address column with this separator.
+	first, _ := sb.Peek(4096)
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	hint := separatorHint(string(first), comma, emailColumn(opts))
 	head, err := r.read()
 	if err != nil {
 		f.Close()
@@ -115,6 +123,9 @@ func Open(path string, opts Options) (*Reader, error) {
 		if errors.As(err, &long) {
 			long.Row = 1
 			return nil, fmt.Errorf("recipients %s: header %w", path, err)
+		}
+		if hint != "" {
+			return nil, fmt.Errorf("recipients %s: header row: %w; %s", path, err, hint)
 		}
 		return nil, fmt.Errorf("recipients %s: header row: %w", path, err)
 	}
@@ -145,7 +156,7 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	if r.emailIdx < 0 {
 		f.Close()
-		if hint := separatorHint(head, comma, emailColumn(opts)); hint != "" {
+		if hint != "" {
 			return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); %s", path, emailColumn(opts), ColumnList(r.header), hint)
 		}
 		return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
@@ -157,8 +168,10 @@ func Open(path string, opts Options) (*Reader, error) {
 // separatorHint says which separator the header seems to use when it is
 // not the one read with, e.g. a "CSV" separated by semicolons, as Excel
 // saves it where the comma is the decimal mark.
-func separatorHint(head []string, comma rune, emailCol string) string {
-	line := strings.Join(head, string(comma))
+func separatorHint(line string, comma rune, emailCol string) string {
+	if strings.Contains(line, string(comma)) && headerHas(line, comma, emailCol) {
+		return ""
+	}
 	for _, sep := range []struct {
 		r    rune
 		flag string
@@ -166,13 +179,21 @@ func separatorHint(head []string, comma rune, emailCol string) string {
 		if sep.r == comma || !strings.ContainsRune(line, sep.r) {
 			continue
 		}
-		for _, h := range strings.Split(line, string(sep.r)) {
-			if strings.EqualFold(strings.Trim(strings.TrimSpace(h), `"`), emailCol) {
-				return fmt.Sprintf("the list seems to be separated by %ss, not %s: add --delimiter %s", sep.flag, separatorName(comma), sep.flag)
-			}
+		if headerHas(line, sep.r, emailCol) {
+			return fmt.Sprintf("the list seems to be separated by %ss, not %s: add --delimiter %s", sep.flag, separatorName(comma), sep.flag)
 		}
 	}
 	return ""
+}
+
+// headerHas reports whether line, split on sep, has the column col.
+func headerHas(line string, sep rune, col string) bool {
+	for _, h := range strings.Split(line, string(sep)) {
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(h), "\"\ufeff"), col) {
+			return true
+		}
+	}
+	return false
 }
 
 func separatorName(r rune) string {
