@@ -17,6 +17,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -129,7 +130,7 @@ func orDash(s string) string {
 
 func credCreateCmd(app *App) *cobra.Command {
 	var cfg provider.Config
-	var kind, secretFile, out, passFile string
+	var kind, secretFile, out, passFile, issuer string
 	var force, asJSON bool
 	c := &cobra.Command{
 		Use:   "create --provider P --client-id ID [--client-secret S] --out FILE [--passphrase-file F]",
@@ -155,6 +156,14 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 				}
 				if cfg.ClientSecret, err = readSecretFile(app, "--client-secret-file", secretFile); err != nil {
 					return err
+				}
+			}
+			if issuer != "" {
+				if k != provider.Generic {
+					return exitcode.Usagef("--issuer is for --provider generic (%s's endpoints are built in)", k)
+				}
+				if cfg, err = oauth.FillFromIssuer(cmd.Context(), nil, issuer, cfg); err != nil {
+					return exitcode.Usagef("%w", err)
 				}
 			}
 			if cfg, err = provider.FillDefaults(cfg); err != nil {
@@ -232,6 +241,7 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 	f.StringVar(&cfg.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint, for 'login --device' (default: the provider's, if any)")
 	f.StringVar(&cfg.RevokeEndpoint, "revoke-endpoint", "", "token revocation endpoint, for 'logout' (default: the provider's, if any)")
 	f.StringVar(&cfg.UserinfoURL, "userinfo-endpoint", "", "OpenID userinfo endpoint, to learn who signed in (default: the provider's, if any)")
+	f.StringVar(&issuer, "issuer", "", "generic: an OpenID provider's issuer URL; the endpoints not given are read from its "+oauth.DiscoveryPath)
 	f.StringVar(&out, "out", "", "file to write, e.g. acme-google"+credfile.Extension+" (required)")
 	f.StringVar(&passFile, "passphrase-file", "", "encrypt with the passphrase in this file ('-': stdin)")
 	f.BoolVar(&force, "force", false, "overwrite --out if it exists")

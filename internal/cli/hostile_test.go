@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/memprobe"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
 
 // A report opened in a spreadsheet runs nothing: addresses and server
@@ -235,5 +238,44 @@ func TestUTF8FallbackIsSaid(t *testing.T) {
 		"--charset", "iso-2022-jp", "--row", "3", "--out", filepath.Join(dir, "r3.eml"))
 	if !strings.Contains(p.Stdout, "Note: this message goes as UTF-8") {
 		t.Errorf("preview:\n%s", p.Stdout)
+	}
+}
+
+// A generic OpenID provider set up from its issuer alone: the endpoints
+// come from its discovery document, and a sign-in then shows who signed
+// in (from the ID token).
+func TestGenericProviderFromIssuerShowsWhoSignedIn(t *testing.T) {
+	t.Setenv(secrets.KeyringEnv, "off")
+	srv, err := oauthsrv.New(oauthsrv.Options{Flavor: provider.Microsoft, Email: "ops@idp.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	admin, user := newHome(t), newHome(t)
+	out := filepath.Join(t.TempDir(), "idp.bmcred")
+	issuer := srv.URL() + "/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
+	mustRun(t, admin, "credentials", "create", "--provider", "generic", "--issuer", issuer, "--client-id", srv.ClientID(), "--out", out)
+	mustRun(t, user, "credentials", "import", out, "--name", "idp", "--accept-custom-endpoints")
+	show := mustRun(t, user, "credentials", "show", "idp").Stdout
+	if !strings.Contains(show, issuer[:len(srv.URL())]+"/9188040d-6c67-4c5b-b112-36a304b66dad/oauth2/v2.0/token") || !strings.Contains(show, "offline_access") {
+		t.Fatalf("show:\n%s", show)
+	}
+	mustRun(t, user, "account", "add", "work", "--from", "ops@idp.example", "--credentials", "idp", "--smtp", "127.0.0.1:587", "--security", "starttls")
+	run := startCLI(t, user, "login", "work", "--no-browser", "--timeout", "30s")
+	if _, err := (&oauthsrv.Browser{}).SignIn(context.Background(), run.firstLine(t)); err != nil {
+		t.Fatal(err)
+	}
+	if code := run.wait(t); code != 0 || !strings.Contains(run.stderr.String(), "Signed in account work as ops@idp.example") {
+		t.Fatalf("exit %d\n%s", code, run.stderr)
+	}
+	st := mustRun(t, user, "auth", "status", "work").Stdout
+	if !strings.Contains(st, "ops@idp.example") {
+		t.Errorf("auth status:\n%s", st)
+	}
+	// An issuer whose document names another issuer is refused.
+	r := runCLI(t, admin, "", "credentials", "create", "--provider", "generic", "--issuer", srv.URL()+"/contoso.example/v2.0",
+		"--client-id", "x", "--out", filepath.Join(t.TempDir(), "x.bmcred"))
+	if r.Code != 2 || !strings.Contains(r.Stderr, "names the issuer") {
+		t.Errorf("mismatched issuer: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
