@@ -72,21 +72,11 @@ func FillFromIssuer(ctx context.Context, c *http.Client, issuer string, cfg prov
 	if d.Authorization == "" || d.Token == "" {
 		return cfg, fmt.Errorf("OpenID discovery at %s has no authorization or token endpoint", where)
 	}
-	fill := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
-		}
-	}
-	fill(&cfg.AuthEndpoint, d.Authorization)
-	fill(&cfg.TokenEndpoint, d.Token)
-	fill(&cfg.UserinfoURL, d.Userinfo)
-	fill(&cfg.RevokeEndpoint, d.Revocation)
-	fill(&cfg.DeviceEndpoint, d.Device)
 	scope := "openid email"
 	if slices.Contains(d.Scopes, "offline_access") {
 		scope += " offline_access"
 	}
-	fill(&cfg.AuthScope, scope)
-	fill(&cfg.TokenScope, cfg.AuthScope)
-	return cfg, nil
+	cfg = cfg.Or(provider.Config{AuthEndpoint: d.Authorization, TokenEndpoint: d.Token, UserinfoURL: d.Userinfo,
+		RevokeEndpoint: d.Revocation, DeviceEndpoint: d.Device, AuthScope: scope})
+	return cfg.Or(provider.Config{TokenScope: cfg.AuthScope}), nil
 }

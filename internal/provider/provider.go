@@ -170,6 +170,12 @@ func FillDefaults(c Config) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	return c.Or(d), nil
+}
+
+// Or returns c with every empty setting (the tenant, endpoints, scopes
+// and redirect URI; never the client's ID or secret) taken from d.
+func (c Config) Or(d Config) Config {
 	fill := func(dst *string, v string) {
 		if *dst == "" {
 			*dst = v
@@ -184,7 +190,7 @@ func FillDefaults(c Config) (Config, error) {
 	fill(&c.DeviceEndpoint, d.DeviceEndpoint)
 	fill(&c.RevokeEndpoint, d.RevokeEndpoint)
 	fill(&c.UserinfoURL, d.UserinfoURL)
-	return c, nil
+	return c
 }
 
 // MissingFieldError names a required field a Config lacks.
