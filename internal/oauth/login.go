@@ -213,7 +213,10 @@ func classifyLogin(err error) error {
 
 func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, error) {
 	state, verifier := randomState(), oauth2.GenerateVerifier()
-	lb, err := newLoopback(opts.Config.RedirectURI, state, func(msg string) { fmt.Fprintf(opts.Stderr, "bluemoon: %s\n", msg) })
+	// The listener notes refused requests on stderr while this goroutine
+	// may be writing there too.
+	stderr := &syncWriter{w: opts.Stderr}
+	lb, err := newLoopback(opts.Config.RedirectURI, state, func(msg string) { fmt.Fprintf(stderr, "bluemoon: %s\n", msg) })
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +224,18 @@ func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, err
 	authURL := authCodeURL(opts.Config, lb.redirect, state, verifier, opts.Expected)
 	if opts.Mode == ModeNoBrowser {
 		fmt.Fprintln(opts.Stdout, authURL)
-		fmt.Fprintf(opts.Stderr, "Open the address above in a browser on this computer and sign in as %s; waiting up to %s (Ctrl-C to stop).\n", orAnyone(opts.Expected), opts.Timeout)
+		fmt.Fprintf(stderr, "Open the address above in a browser on this computer and sign in as %s; waiting up to %s (Ctrl-C to stop).\n", orAnyone(opts.Expected), opts.Timeout)
 	} else if err := opts.OpenBrowser(authURL); err != nil {
-		fmt.Fprintf(opts.Stderr, "%v\nOpen this address in a browser on this computer:\n%s\n", err, authURL)
+		fmt.Fprintf(stderr, "%v\nOpen this address in a browser on this computer:\n%s\n", err, authURL)
 	} else {
-		fmt.Fprintf(opts.Stderr, "Your browser was opened to sign in as %s; waiting up to %s (Ctrl-C to stop).\nIf it did not open, visit:\n%s\n", orAnyone(opts.Expected), opts.Timeout, authURL)
+		fmt.Fprintf(stderr, "Your browser was opened to sign in as %s; waiting up to %s (Ctrl-C to stop).\nIf it did not open, visit:\n%s\n", orAnyone(opts.Expected), opts.Timeout, authURL)
 	}
 	var cb callback
 	select {
 	case cb = <-lb.results:
 	case <-ctx.Done():
 		if n := lb.refusedCount(); n > 0 {
-			fmt.Fprintf(opts.Stderr, "bluemoon: while waiting, %d request(s) with a wrong 'state' were refused (not from this sign-in's browser)\n", n)
+			fmt.Fprintf(stderr, "bluemoon: while waiting, %d request(s) with a wrong 'state' were refused (not from this sign-in's browser)\n", n)
 		}
 		return nil, ctx.Err()
 	}
