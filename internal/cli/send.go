@@ -85,11 +85,11 @@ func (t *templateFlags) spec(acct *account.Account) (merge.Spec, []merge.Attachm
 		if f.path == "" {
 			continue
 		}
-		b, err := os.ReadFile(f.path)
+		b, err := merge.ReadTemplate(f.path)
 		if err != nil {
 			return s, nil, exitcode.Usagef("%s: %w", f.flag, err)
 		}
-		*f.dst = string(b)
+		*f.dst = b
 	}
 	var atts []merge.Attachment
 	for _, p := range t.attach {

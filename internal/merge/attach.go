@@ -119,6 +119,20 @@ func (r *Renderer) dataHome(real string) string {
 	return home.Containing(real)
 }
 
+// MaxTemplateBytes bounds a template file (--text, --html): real ones are
+// a few kilobytes.
+const MaxTemplateBytes = 16 << 20
+
+// ReadTemplate reads a template file: a plain file (not a FIFO that
+// blocks or a device that never ends) of at most MaxTemplateBytes.
+func ReadTemplate(path string) (string, error) {
+	b, err := safefile.ReadFile(path, MaxTemplateBytes)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
 // LoadAttachment reads a common attachment given on the command line. The
 // user chose it, but it must still be a plain file within HardMaxBytes,
 // and never one of bluemoon's secrets.

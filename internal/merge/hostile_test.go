@@ -333,3 +333,29 @@ func TestFromNameWithControlCharactersRefused(t *testing.T) {
 		}
 	}
 }
+
+// A template file is a plain file of a sane size: --text /dev/zero or a
+// FIFO is refused at once, and a missing file says "open" as before.
+func TestReadTemplateIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "body.txt")
+	os.WriteFile(p, []byte("Dear {{.name}}"), 0o600)
+	if s, err := ReadTemplate(p); err != nil || s != "Dear {{.name}}" {
+		t.Fatalf("%q %v", s, err)
+	}
+	if _, err := ReadTemplate(filepath.Join(dir, "none.txt")); err == nil || !strings.HasPrefix(err.Error(), "open ") {
+		t.Errorf("missing: %v", err)
+	}
+	if runtime.GOOS == "windows" {
+		return
+	}
+	fifo := filepath.Join(dir, "pipe")
+	for p, want := range map[string]string{"/dev/zero": "is a device", fifo: "named pipe"} {
+		if p == fifo && mkfifo(fifo) != nil {
+			continue
+		}
+		if _, err := ReadTemplate(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
