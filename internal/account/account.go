@@ -71,36 +71,53 @@ func (a *Account) LoginName() string {
 // ErrNotFound is returned when no account has the given name.
 var ErrNotFound = errors.New("no such account")
 
-// Validate checks the fields a user types, naming the one that is wrong.
+// FieldError names the setting of an account that is wrong: Field is the
+// setting's stable name (from, from_name, smtp_host, security, auth,
+// credentials, client_cert, name), for a form to point at it.
+type FieldError struct {
+	Field   string
+	Message string
+	Err     error // the cause, when there is one (a *message.HeaderTextError)
+}
+
+func (e *FieldError) Error() string { return e.Message }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks the fields a user types, naming the one that is wrong
+// with a *FieldError.
 func (a *Account) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
-		return errors.New("account name is empty")
+		return invalid("name", "account name is empty")
 	}
 	if _, err := mail.ParseAddress(a.From); err != nil || strings.ContainsAny(a.From, "<> ") {
-		return fmt.Errorf("--from %q is not an e-mail address", a.From)
+		return invalid("from", "--from %q is not an e-mail address", a.From)
 	}
 	if err := message.CheckHeaderText("--from-name", a.FromName); err != nil {
-		return err
+		return &FieldError{Field: "from_name", Message: err.Error(), Err: err}
 	}
 	if a.SMTPHost == "" || a.SMTPPort <= 0 || a.SMTPPort > 65535 {
-		return fmt.Errorf("--smtp must be HOST:PORT (got %q)", a.SMTPAddr())
+		return invalid("smtp_host", "--smtp must be HOST:PORT (got %q)", a.SMTPAddr())
 	}
 	switch a.Security {
 	case SecurityTLS, SecurityStartTLS, SecurityNone:
 	default:
-		return fmt.Errorf("--security %q: use tls, starttls or none", a.Security)
+		return invalid("security", "--security %q: use tls, starttls or none", a.Security)
 	}
 	switch a.Auth {
 	case AuthXOAuth2:
 		if a.Credentials == "" {
-			return errors.New("--auth xoauth2 needs --credentials NAME (an imported credential file)")
+			return invalid("credentials", "--auth xoauth2 needs --credentials NAME (an imported credential file)")
 		}
 	case AuthPlain, AuthLogin, AuthNone:
 	default:
-		return fmt.Errorf("--auth %q: use xoauth2, plain, login or none", a.Auth)
+		return invalid("auth", "--auth %q: use xoauth2, plain, login or none", a.Auth)
 	}
 	if (a.ClientCert == "") != (a.ClientKey == "") {
-		return errors.New("--client-cert and --client-key go together")
+		return invalid("client_cert", "--client-cert and --client-key go together")
 	}
 	return nil
 }

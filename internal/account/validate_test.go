@@ -1,6 +1,7 @@
 package account
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -12,7 +13,9 @@ func TestFromNameWithControlCharactersRefusedAtSave(t *testing.T) {
 		Security: SecurityStartTLS, Auth: AuthNone}
 	for _, name := range []string{"News\r\nBcc: all@example.com", "News\x00"} {
 		a.FromName = name
-		if err := a.Validate(); err == nil || !strings.Contains(err.Error(), "--from-name") {
+		err := a.Validate()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "from_name" || !strings.Contains(err.Error(), "--from-name") {
 			t.Errorf("%q: %v", name, err)
 		}
 	}

@@ -47,8 +47,18 @@ func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 	return s, err
 }
 
+// ErrNotFound is matched (errors.Is) by the error for a delivery ID that
+// does not exist.
+var ErrNotFound = errors.New("no such delivery")
+
+// notFoundErr is the usage error (exit 2) for a missing delivery, matching
+// ErrNotFound without putting its words into the message.
+type notFoundErr struct{ usageErr }
+
+func (e *notFoundErr) Is(target error) bool { return target == ErrNotFound }
+
 func noDelivery(id int64) error {
-	return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}
+	return &notFoundErr{usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}}
 }
 
 const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),

@@ -166,7 +166,7 @@ func (t *Token) apply(tr *tokenResponse, now time.Time) {
 	if id := identityFromIDToken(tr.IDToken); id != "" {
 		t.Identity = id
 	}
-	t.SignInNeeded = ""
+	t.SignInNeeded, t.SignInReason = "", ""
 }
 
 // identityFromIDToken reads the e-mail from an ID token's claims. The

@@ -215,10 +215,14 @@ func TestLoginWithOnlyForgedRedirectsTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if _, err := run.wait(t); !errors.Is(err, ErrTimeout) {
+	_, err = run.wait(t)
+	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("want the sign-in's own timeout, got %v", err)
 	}
-	if !strings.Contains(run.stderr.String(), "1 request(s) with a wrong 'state' were refused") {
+	if !strings.Contains(err.Error(), "1 request(s) with a wrong 'state' were refused") {
+		t.Errorf("the timeout does not say a request was refused: %v", err)
+	}
+	if !strings.Contains(run.stderr.String(), "refused a request to the sign-in address with a wrong 'state'") {
 		t.Errorf("stderr: %s", run.stderr)
 	}
 }

@@ -189,7 +189,11 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		return t, nil
 	}
 	if t.SignInNeeded != "" {
-		return nil, &ReauthError{Account: s.account, Reason: ReasonRefused, Why: t.SignInNeeded}
+		reason := t.SignInReason
+		if reason == "" {
+			reason = ReasonRefused
+		}
+		return nil, &ReauthError{Account: s.account, Reason: reason, Why: t.SignInNeeded}
 	}
 	if t.RefreshToken == "" {
 		return nil, &ReauthError{Account: s.account, Reason: ReasonNoRefresh, Why: "the provider gave no refresh token at sign-in, so the access token cannot be renewed."}
@@ -213,7 +217,7 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		err = classify(s.account, err)
 		var re *ReauthError
 		if errors.As(err, &re) {
-			t.SignInNeeded = re.Why
+			t.SignInNeeded, t.SignInReason = re.Why, re.Reason
 			t.AccessToken = ""
 			if serr := SaveToken(s.store, s.account, t); serr != nil {
 				return nil, fmt.Errorf("%w (and recording it failed: %v)", err, serr)

@@ -34,6 +34,9 @@ type Token struct {
 	// SignInNeeded records why the last refresh was refused (a sentence
 	// without any token in it), so status can say so without a network call.
 	SignInNeeded string `json:"sign_in_needed,omitempty"`
+	// SignInReason is the Reason of that refusal (expired, revoked, mfa…),
+	// for a face to say it in its own words.
+	SignInReason Reason `json:"sign_in_reason,omitempty"`
 }
 
 // String describes t without its secrets.

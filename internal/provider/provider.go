@@ -261,13 +261,21 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Warnings lists what is allowed in c but probably a mistake, in words an
-// administrator can act on (credentials create and import show them).
-func (c Config) Warnings() []string {
-	var out []string
+// Warning is a setting allowed in a Config but probably a mistake.
+type Warning struct {
+	Code    string // stable, for a face to branch on: "microsoft_client_secret"
+	Message string // in words an administrator can act on
+}
+
+func (w Warning) String() string { return w.Message }
+
+// Warnings lists what is allowed in c but probably a mistake (credentials
+// create shows them).
+func (c Config) Warnings() []Warning {
+	var out []Warning
 	if c.Provider == Microsoft && c.ClientSecret != "" {
-		out = append(out, "a client secret was given for microsoft, but desktop apps (public clients, what the guide registers) have none: "+
-			"Microsoft refuses a secret from a public client (AADSTS700025). Leave it out unless the app is registered as a confidential (web) client")
+		out = append(out, Warning{Code: "microsoft_client_secret", Message: "a client secret was given for microsoft, but desktop apps (public clients, what the guide registers) have none: " +
+			"Microsoft refuses a secret from a public client (AADSTS700025). Leave it out unless the app is registered as a confidential (web) client"})
 	}
 	return out
 }

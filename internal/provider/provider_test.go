@@ -199,15 +199,15 @@ func TestHTTPEndpointsOnlyOnLoopback(t *testing.T) {
 
 func TestMicrosoftSecretWarns(t *testing.T) {
 	c, _ := FillDefaults(Config{Provider: Microsoft, ClientID: "id", ClientSecret: "s"})
-	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], "desktop apps") {
-		t.Errorf("warnings %q", w)
+	if w := c.Warnings(); len(w) != 1 || w[0].Code != "microsoft_client_secret" || !strings.Contains(w[0].Message, "desktop apps") {
+		t.Errorf("warnings %v", w)
 	}
 	c.ClientSecret = ""
 	if w := c.Warnings(); len(w) != 0 {
-		t.Errorf("no secret, warnings %q", w)
+		t.Errorf("no secret, warnings %v", w)
 	}
 	g, _ := FillDefaults(Config{Provider: Google, ClientID: "id", ClientSecret: "s"})
 	if w := g.Warnings(); len(w) != 0 {
-		t.Errorf("google with its secret: %q", w)
+		t.Errorf("google with its secret: %v", w)
 	}
 }
