@@ -10,6 +10,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/credfile"
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -128,7 +129,7 @@ func ReadCredentialFile(path string) ([]byte, error) {
 		return nil, explainFileError(path, err)
 	}
 	if err != nil {
-		return nil, fieldErr("file", "unreadable", "cannot read %w", err)
+		return nil, fieldErr("file", "unreadable", "%w", fileerr.Explain(err))
 	}
 	return data, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
@@ -355,7 +356,7 @@ func (m MessageInput) load(acct *account.Account) (merge.Spec, []merge.Attachmen
 		}
 		b, err := merge.ReadTemplate(f.path)
 		if err != nil {
-			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, err)
+			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, fileerr.Explain(err))
 		}
 		*f.dst = b
 	}

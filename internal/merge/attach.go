@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/safefile"
 )
@@ -139,11 +140,7 @@ func ReadTemplate(path string) (string, error) {
 func LoadAttachment(path string) (Attachment, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			pe.Op = "open" // what the user asked for; the lstat is ours
-		}
-		return Attachment{}, fmt.Errorf("--attach %w", err)
+		return Attachment{}, fmt.Errorf("--attach: %w", fileerr.Explain(err))
 	}
 	if home.IsSecret(real) {
 		return Attachment{}, fmt.Errorf("--attach %s: this is one of bluemoon's secrets (its keys, tokens or database), which are never attached", path)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/safefile"
 )
 
@@ -59,7 +60,7 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("recipients: %w", err)
+		return nil, fmt.Errorf("recipients: %w", fileerr.Explain(err))
 	}
 	// A pipe is fine (--recipients <(command)); a device never ends.
 	if fi, err := f.Stat(); err == nil && (fi.IsDir() || fi.Mode()&os.ModeDevice != 0) {
