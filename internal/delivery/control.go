@@ -107,6 +107,25 @@ func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
 	return out, nil
 }
 
+// IDsByName returns the IDs of the deliveries named name, newest first
+// (names need not be unique).
+func IDsByName(ctx context.Context, db *sql.DB, name string) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM deliveries WHERE name = ? AND status != 'preparing' ORDER BY id DESC`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // RequestPause asks the process running delivery id to pause (it polls
 // the flag); a delivery that is not running is simply marked paused.
 func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
