@@ -11,6 +11,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/credfile"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -41,7 +42,7 @@ func readSecretFile(app *App, flag, path string) (string, error) {
 		b, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return "", exitcode.Usagef("%s %s: %w", flag, path, err)
+		return "", exitcode.Usagef("%s: %w", flag, fileerr.Explain(err))
 	}
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
@@ -69,7 +70,7 @@ func credDefaultsCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "defaults --provider google|microsoft|generic [--tenant T]",
 		Short: "Print a provider's default settings (the guide's 既定値の設定)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := core.CredentialDefaults(kind, tenant)
 			if err != nil {
@@ -109,7 +110,7 @@ first use in ` + credfile.SigningKeyFile + `; users see its fingerprint when the
 Without --passphrase-file the file is encrypted with a key built into bluemoon:
 that hides the settings from casual eyes, but anyone who has bluemoon can read
 them. With a passphrase, hand the passphrase to users separately from the file.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			var err error
 			if secretFile != "" {

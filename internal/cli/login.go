@@ -31,7 +31,7 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
                 device and enter the printed code
   --paste       open the printed address in a browser on any computer, then
                 paste back the address the browser ended on (works for Google)`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := core.SignInBrowser
 			n := 0
@@ -102,7 +102,7 @@ func (a *App) login(ctx context.Context, name string, mode core.SignInMode, time
 			"Run 'bluemoon login %s' again and choose %s.\n", res.Expected, res.Identity, name, res.Expected)
 	}
 	if res.NoRefreshToken {
-		a.Warnf("warning: the provider gave no refresh token, so a new sign-in will be needed when the access token expires (%s)\n", res.Expiry.Local().Format(time.DateTime))
+		a.Warnf("warning: the provider gave no refresh token, so a new sign-in will be needed when the access token expires (%s)\n", a.when(res.Expiry))
 	}
 	return res, nil
 }

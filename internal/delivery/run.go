@@ -183,7 +183,7 @@ func (f *feeder) offer(ctx context.Context, page []*job) error {
 				at := now.Add(wait)
 				r.halt(stopReason{status: StatusPaused, resumeAfter: at,
 					reason: fmt.Sprintf("the account's limit of %d messages per 24 hours is reached; it can go on after %s",
-						r.o.Limits.PerDay, at.Local().Format("2006-01-02 15:04"))})
+						r.o.Limits.PerDay, at.Local().Format("2006-01-02 15:04 MST"))})
 				return nil
 			}
 			if !r.sleep(wait) {
