@@ -48,7 +48,11 @@ starttls elsewhere.`,
 				return err
 			}
 			a := ch.Account
-			app.Printf("Added account %q: %s via %s (%s, auth %s).\n", a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth)
+			if via := a.SendsVia(); via.API() {
+				app.Printf("Added account %q: %s via %s (auth %s).\n", a.Name, a.From, via, a.Auth)
+			} else {
+				app.Printf("Added account %q: %s via %s (%s, auth %s).\n", a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth)
+			}
 			if a.Auth == account.AuthXOAuth2 {
 				app.Printf("Sign in once before the first delivery (a test send does it).\n")
 			}
@@ -95,7 +99,11 @@ func (a *App) saveAccount(cmd *cobra.Command, save func(context.Context, *core.S
 		return nil, err
 	}
 	for _, w := range ch.Warnings {
-		a.Warnf("warning: %s\n", w.Message)
+		word := "warning"
+		if w.Code == core.WarnViaChanged {
+			word = "note" // what was done, not a risk
+		}
+		a.Warnf("%s: %s\n", word, w.Message)
 	}
 	return ch, nil
 }
@@ -131,7 +139,7 @@ func accountListCmd(app *App) *cobra.Command {
 			}
 			tw := newTable(app.Stdout, "NAME", "FROM", "SMTP", "SECURITY", "AUTH", "CREDENTIALS")
 			for _, a := range list {
-				tw.Row(a.Name, a.From, a.SMTPAddr(), a.Security, a.Auth, orDash(a.Credentials))
+				tw.Row(a.Name, a.From, a.SendsTo(), a.Security, a.Auth, orDash(a.Credentials))
 			}
 			return tw.Flush()
 		}),
@@ -161,6 +169,7 @@ func accountShowCmd(app *App) *cobra.Command {
 			}
 			return printRows(app, [][2]string{
 				{"name", a.Name}, {"from", a.From}, {"from name", a.FromName},
+				{"via", string(a.SendsVia())},
 				{"smtp", a.SMTPAddr()}, {"security", string(a.Security)}, {"auth", string(a.Auth)},
 				{"credentials", a.Credentials}, {"username", a.LoginName()}, {"password", password},
 				{"client certificate", a.ClientCert}, {"client key", a.ClientKey}, {"CA file", a.CAFile},

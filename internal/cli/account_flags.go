@@ -16,6 +16,7 @@ import (
 type accountFlags struct {
 	from, fromName, smtp, security, auth, credentials, username string
 	passwordFile, clientCert, clientKey, caFile, confirmReauth  string
+	via                                                         string
 	perMinute, perDay, connections, perConnection               int
 }
 
@@ -33,6 +34,8 @@ func (fl *accountFlags) register(c *cobra.Command) {
 	f.StringVar(&fl.clientKey, "client-key", "", "PEM file of the client certificate's key")
 	f.StringVar(&fl.caFile, "ca-file", "", "PEM file of extra CA certificates to trust ('' to remove)")
 	f.StringVar(&fl.confirmReauth, "confirm-reauth", "", "true|false: ask before opening a re-sign-in (default true; false for unattended delivery)")
+	f.StringVar(&fl.via, "via", "", "how messages leave: smtp (default), graph (Microsoft 365, Graph sendMail) or gmail-api "+
+		"(Google, the Gmail API), for a tenant or domain that keeps SMTP AUTH off")
 	f.IntVar(&fl.perMinute, "per-minute", 0, "messages per minute (0: no limit; default: the provider's)")
 	f.IntVar(&fl.perDay, "per-day", 0, "recipients per rolling 24 hours (0: no limit)")
 	f.IntVar(&fl.connections, "connections", 0, "SMTP connections at once (0: no limit)")
@@ -52,6 +55,7 @@ func (fl *accountFlags) input(app *App, cmd *cobra.Command) (core.AccountInput, 
 		{"from", fl.from, &in.From}, {"from-name", fl.fromName, &in.FromName}, {"security", fl.security, &in.Security},
 		{"auth", fl.auth, &in.Auth}, {"credentials", fl.credentials, &in.Credentials}, {"username", fl.username, &in.Username},
 		{"client-cert", fl.clientCert, &in.ClientCert}, {"client-key", fl.clientKey, &in.ClientKey}, {"ca-file", fl.caFile, &in.CAFile},
+		{"via", fl.via, &in.Via},
 	} {
 		if changed(s.flag) {
 			*s.dst = core.Ptr(s.val)

@@ -35,6 +35,9 @@ type App struct {
 	// IsTerminal reports whether stdin is an interactive terminal; commands
 	// never wait for a person when it is false.
 	IsTerminal func() bool
+	// OpenBrowser, when set, replaces the system browser for sign-ins and
+	// the console.
+	OpenBrowser func(url string) error
 	// Location is the zone listings show times in (default: the
 	// computer's).
 	Location *time.Location
@@ -75,8 +78,12 @@ func (a *App) Home() (string, error) {
 // first command that needs it (demo and version never do).
 func (a *App) service(ctx context.Context) (*core.Service, error) {
 	a.svcOnce.Do(func() {
+		opener := signinHooks.openBrowser
+		if a.OpenBrowser != nil {
+			opener = a.OpenBrowser
+		}
 		a.svc, a.svcErr = core.Open(ctx, core.Options{Home: a.HomeFlag, HTTPClient: signinHooks.httpClient,
-			OpenBrowser: signinHooks.openBrowser, Logger: slog.New(logfile.Lazy(a.Logger))})
+			OpenBrowser: opener, Logger: slog.New(logfile.Lazy(a.Logger))})
 	})
 	return a.svc, a.svcErr
 }

@@ -33,13 +33,17 @@ type authStatus struct {
 	Refreshes      int        `json:"refreshes"`
 	Health         string     `json:"health"`
 	Reason         string     `json:"reason,omitempty"`
+	Via            string     `json:"via"`
+	// The API's own token, where it is not the sign-in's (Graph).
+	APIScope   string     `json:"api_scope,omitempty"`
+	APIExpires *time.Time `json:"api_access_token_expires,omitempty"`
 }
 
 func viewStatus(s core.SignInState) authStatus {
 	return authStatus{Account: s.Account, Provider: string(s.Provider), Identity: s.Identity, Scopes: s.Scopes,
 		AccessExpires: timePtr(s.AccessExpires), RefreshToken: s.RefreshToken, SignedInAt: timePtr(s.SignedInAt),
 		RefreshTokenAt: timePtr(s.RefreshTokenAt), LastRefreshed: timePtr(s.LastRefreshed), Refreshes: s.Refreshes,
-		Health: string(s.Health), Reason: s.Message}
+		Health: string(s.Health), Reason: s.Message, Via: string(s.Via), APIScope: s.APIScope, APIExpires: timePtr(s.APIAccessExpires)}
 }
 
 func authCmd(app *App) *cobra.Command {
@@ -134,10 +138,22 @@ func printStatus(app *App, s authStatus) {
 		}
 		app.Printf("  signed in as    %s, %s\n", who, app.ago(s.SignedInAt))
 		app.Printf("  scopes          %s\n", strings.Join(s.Scopes, " "))
+		label := "access token"
+		if s.APIScope != "" {
+			label = "SMTP token" // the sign-in's own; the account sends with the next one
+		}
 		if s.AccessExpires != nil {
-			app.Printf("  access token    expires %s\n", app.ago(s.AccessExpires))
+			app.Printf("  %-15s expires %s\n", label, app.ago(s.AccessExpires))
 		} else {
-			app.Printf("  access token    none\n")
+			app.Printf("  %-15s none\n", label)
+		}
+		if s.APIScope != "" {
+			label = s.Via + " token"
+			if s.APIExpires != nil {
+				app.Printf("  %-15s expires %s\n", label, app.ago(s.APIExpires))
+			} else {
+				app.Printf("  %-15s none yet (fetched at the next send)\n", label)
+			}
 		}
 		if s.RefreshToken {
 			app.Printf("  refresh token   issued %s\n", app.ago(s.RefreshTokenAt))

@@ -62,6 +62,8 @@ type defaultsView struct {
 	TokenEndpoint string        `json:"token_endpoint"`
 	TokenScope    string        `json:"token_scope"`
 	RedirectURI   string        `json:"redirect_uri"`
+	APIEndpoint   string        `json:"api_endpoint"`
+	APIScope      string        `json:"api_scope"`
 }
 
 func credDefaultsCmd(app *App) *cobra.Command {
@@ -77,7 +79,7 @@ func credDefaultsCmd(app *App) *cobra.Command {
 				return err
 			}
 			v := defaultsView{d.Provider, d.Tenant, d.ClientID, d.ClientSecret, d.AuthEndpoint, d.AuthScope,
-				d.TokenEndpoint, d.TokenScope, d.RedirectURI}
+				d.TokenEndpoint, d.TokenScope, d.RedirectURI, d.APIEndpoint, d.APIScope}
 			if asJSON {
 				return app.PrintJSON(v)
 			}
@@ -85,6 +87,7 @@ func credDefaultsCmd(app *App) *cobra.Command {
 				{"provider", string(v.Provider)}, {"tenant", v.Tenant}, {"client_id", v.ClientID},
 				{"client_secret", v.ClientSecret}, {"auth_endpoint", v.AuthEndpoint}, {"auth_scope", v.AuthScope},
 				{"token_endpoint", v.TokenEndpoint}, {"token_scope", v.TokenScope}, {"redirect_uri", v.RedirectURI},
+				{"api_endpoint", v.APIEndpoint}, {"api_scope", v.APIScope},
 			})
 		},
 	}
@@ -180,6 +183,9 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 	f.StringVar(&in.RevokeEndpoint, "revoke-endpoint", "", "token revocation endpoint, for 'logout' (default: the provider's, if any)")
 	f.StringVar(&in.UserinfoEndpoint, "userinfo-endpoint", "", "OpenID userinfo endpoint, to learn who signed in (default: the provider's, if any)")
 	f.StringVar(&in.Issuer, "issuer", "", "generic: an OpenID provider's issuer URL; the endpoints not given are read from its /.well-known/openid-configuration")
+	f.StringVar(&in.APIEndpoint, "api-endpoint", "", "base URL of the mail API for accounts --via graph / gmail-api "+
+		"(default: the provider's; a national cloud needs its own, e.g. https://graph.microsoft.us)")
+	f.StringVar(&in.APIScope, "api-scope", "", "scope of the mail API's token (default: the provider's; Microsoft: Graph's Mail.Send)")
 	f.StringVar(&out, "out", "", "file to write, e.g. acme-google"+credfile.Extension+" (required)")
 	f.StringVar(&passFile, "passphrase-file", "", "encrypt with the passphrase in this file ('-': stdin)")
 	f.BoolVar(&force, "force", false, "overwrite --out if it exists")

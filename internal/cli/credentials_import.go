@@ -169,6 +169,7 @@ func credShowCmd(app *App) *cobra.Command {
 				{"token endpoint", cfg.TokenEndpoint}, {"token scope", cfg.TokenScope},
 				{"redirect URI", cfg.RedirectURI}, {"device endpoint", cfg.DeviceEndpoint},
 				{"revoke endpoint", cfg.RevokeEndpoint}, {"userinfo endpoint", cfg.UserinfoURL},
+				{"API endpoint", cfg.APIEndpoint}, {"API scope", cfg.APIScope},
 				{"signer", cr.Signer}, {"imported", app.when(cr.ImportedAt)},
 			}); err != nil {
 				return err

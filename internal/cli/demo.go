@@ -15,6 +15,7 @@ func init() { register(demoCmd) }
 
 func demoCmd(app *App) *cobra.Command {
 	var n int
+	var via string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole job on stand-in servers: credential file, sign-in, a personalised delivery, its report",
@@ -27,7 +28,9 @@ stand-ins consent by themselves), and delivers a
 personalised message to each recipient of a sample list with Japanese and
 English names: through the Microsoft account in ISO-2022-JP from a Shift_JIS
 list, through the Google account in UTF-8. It ends with the reports and one
-delivered message decoded.
+delivered message decoded. With --via graph the Microsoft account sends
+through a Microsoft Graph stand-in instead of SMTP, with --via gmail-api the
+Google account through a Gmail API stand-in (--via graph,gmail-api: both).
 
 Without --home everything lives in a temporary folder that is removed at the
 end; with --home the accounts and deliveries stay there to explore.`,
@@ -36,9 +39,12 @@ end; with --home the accounts and deliveries stay there to explore.`,
 			if n < 2 {
 				return exitcode.Usagef("--recipients must be at least 2 (got %d)", n)
 			}
-			env := demo.Env{Out: app.Stdout, Err: app.Stderr, Bluemoon: app.demoStep}
+			vias, err := demo.ParseVia(via)
+			if err != nil {
+				return exitcode.Usagef("%w", err)
+			}
+			env := demo.Env{Out: app.Stdout, Err: app.Stderr, Bluemoon: app.demoStep, Via: vias}
 			if app.HomeFlag != "" {
-				var err error
 				if env.Home, err = app.Home(); err != nil {
 					return err
 				}
@@ -47,6 +53,8 @@ end; with --home the accounts and deliveries stay there to explore.`,
 		},
 	}
 	cmd.Flags().IntVar(&n, "recipients", 1000, "how many sample recipients (split between the two accounts)")
+	cmd.Flags().StringVar(&via, "via", "smtp", "smtp, graph (the Microsoft account sends through Microsoft Graph), "+
+		"gmail-api (the Google account through the Gmail API), or both: graph,gmail-api")
 	return cmd
 }
 

@@ -157,38 +157,44 @@ func TestReadmePresetsMatchAccountShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string][]string{}
+	rows := map[string]string{} // provider | via → the whole row
 	for _, l := range strings.Split(string(readme), "\n") {
 		cells := strings.Split(strings.Trim(l, "| "), " | ")
-		if len(cells) == 4 && strings.HasSuffix(cells[3], "per message") {
-			rows[cells[0]] = cells
+		if len(cells) == 5 && strings.HasSuffix(cells[4], "per message") {
+			rows[cells[0]+" | "+cells[1]] = strings.Join(cells, " | ")
 		}
 	}
 	home, dir := t.TempDir(), t.TempDir()
-	for _, c := range []struct{ kind, row, from, secret string }{
-		{"google", "Google Workspace / Gmail", "news@example.com", "s"},
-		{"microsoft", "Microsoft 365 / Outlook.com", "info@contoso.com", ""},
+	for _, c := range []struct{ kind, row, from, secret, via string }{
+		{"google", "Google Workspace / Gmail", "news@example.com", "s", "smtp"},
+		{"google", "Google Workspace / Gmail", "news@example.com", "s", "gmail-api"},
+		{"microsoft", "Microsoft 365 / Outlook.com", "info@contoso.com", "", "smtp"},
+		{"microsoft", "Microsoft 365 / Outlook.com", "info@contoso.com", "", "graph"},
 	} {
-		file := filepath.Join(dir, c.kind+".bmcred")
-		args := []string{"credentials", "create", "--provider", c.kind, "--client-id", "id-" + c.kind, "--out", file}
-		if c.secret != "" {
-			args = append(args, "--client-secret", c.secret)
+		if r := runCLI(t, home, "", "credentials", "show", c.kind); r.Code != 0 {
+			file := filepath.Join(dir, c.kind+".bmcred")
+			args := []string{"credentials", "create", "--provider", c.kind, "--client-id", "id-" + c.kind, "--out", file}
+			if c.secret != "" {
+				args = append(args, "--client-secret", c.secret)
+			}
+			mustRun(t, home, args...)
+			mustRun(t, home, "credentials", "import", file, "--name", c.kind)
 		}
-		mustRun(t, home, args...)
-		mustRun(t, home, "credentials", "import", file, "--name", c.kind)
-		mustRun(t, home, "account", "add", c.kind, "--from", c.from, "--credentials", c.kind)
-		show := showFields(t, home, c.kind)
-		want, ok := rows[c.row]
+		name := c.kind + "-" + c.via
+		mustRun(t, home, "account", "add", name, "--from", c.from, "--credentials", c.kind, "--via", c.via)
+		show := showFields(t, home, name)
+		want, ok := rows[c.row+" | "+c.via]
 		if !ok {
-			t.Fatalf("the README has no preset row %q", c.row)
+			t.Fatalf("the README has no preset row %q | %s", c.row, c.via)
 		}
-		if got := []string{c.row, show["smtp"], show["security"], show["limits"]}; strings.Join(got, " | ") != strings.Join(want, " | ") {
+		if got := strings.Join([]string{c.row, show["via"], show["smtp"], show["security"], show["limits"]}, " | "); got != want {
 			t.Errorf("README:       %q\naccount show: %q", want, got)
 		}
 	}
 	mustRun(t, home, "account", "add", "relay", "--from", "a@example.org", "--smtp", "mail.example.org:587", "--auth", "none")
-	if other, ok := rows["other SMTP (`--smtp`)"]; !ok || other[3] != showFields(t, home, "relay")["limits"] {
-		t.Errorf("README other SMTP %q, account show %q", other, showFields(t, home, "relay")["limits"])
+	other := rows["other SMTP (`--smtp`) | smtp"]
+	if limits := showFields(t, home, "relay")["limits"]; !strings.HasSuffix(other, " | "+limits) {
+		t.Errorf("README other SMTP %q, account show %q", other, limits)
 	}
 }
 

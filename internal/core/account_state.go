@@ -78,6 +78,14 @@ type SignInState struct {
 	RefreshTokenAt time.Time
 	LastRefreshed  time.Time
 	Refreshes      int
+	// Via is how the account sends. An account sending through an API
+	// whose token is not the sign-in's own (Graph: Mail.Send beside the
+	// sign-in's SMTP.Send) has it described by APIScope and
+	// APIAccessExpires, and AccessExpires is then the unused SMTP token's.
+	// Google's one token serves SMTP and the Gmail API alike: APIScope "".
+	Via              account.Via
+	APIScope         string
+	APIAccessExpires time.Time // zero until the first send or check fetches one
 	// Lifetime lists known lifetimes the refresh token nears or passed
 	// (Google's 7 days for an app in Testing, the idle limits), whatever
 	// the Health: whether an app is in Testing is not known here.
@@ -182,7 +190,12 @@ func idleLimit(k provider.Kind) time.Duration {
 }
 
 func (s *Service) signInState(ctx context.Context, a *account.Account, check bool) SignInState {
-	st := SignInState{Account: a.Name}
+	st := SignInState{Account: a.Name, Via: a.SendsVia()}
+	if st.Via.API() {
+		if cfg, err := s.credentialsConfig(ctx, a.Credentials); err == nil {
+			_, st.APIScope = cfg.API()
+		}
+	}
 	fail := func(h Health, reason string, err error) {
 		st.Health, st.Reason, st.Message = h, reason, err.Error()
 	}
@@ -224,6 +237,9 @@ func (s *Service) signInState(ctx context.Context, a *account.Account, check boo
 	st.SignedInAt, st.RefreshTokenAt, st.LastRefreshed = t.ObtainedAt, t.RefreshTokenAt, t.LastRefreshed
 	if t.AccessToken != "" {
 		st.AccessExpires = t.Expiry
+	}
+	if r := t.Resources[st.APIScope]; st.APIScope != "" && r != nil && r.AccessToken != "" {
+		st.APIAccessExpires = r.Expiry
 	}
 	now := s.now()
 	st.Lifetime = keepalive.Check(tokenAgeOf(t), now)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,6 +37,10 @@ type AccountInput struct {
 	// removes (a ClientCert of "" without ClientKey removes both).
 	ClientCert, ClientKey, CAFile *string
 	ConfirmReauth                 *bool // ask before opening a re-sign-in (確認メッセージの表示)
+	// Via is how messages leave: smtp (add's default), graph (Microsoft
+	// credentials) or gmail-api (Google credentials). Changing it resets
+	// the limits to the new way's preset (a Warning says so).
+	Via *string
 	// Limits; 0 is no limit. Add takes the provider's presets for those
 	// not given.
 	PerMinute, PerDay, Connections, PerConnection *int
@@ -213,14 +218,51 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 			Message: "--security none sends the password in clear text; use it only for a relay on this machine"})
 	}
 
+	viaChanged, err := applyVia(a, in, kind, isAdd, ch)
+	if err != nil {
+		return err
+	}
+
 	if err := applyTLSFiles(a, in); err != nil {
 		return err
 	}
 	if in.ConfirmReauth != nil {
 		a.ConfirmReauth = *in.ConfirmReauth
 	}
-	return applyLimits(a, in, kind, isAdd)
+	return applyLimits(a, in, kind, isAdd || viaChanged)
 }
+
+// applyVia sets how a's messages leave; an API needs an OAuth sign-in with
+// credentials of its provider. It reports whether an existing account's
+// way changed: its limits then follow the new way's preset.
+func applyVia(a *account.Account, in AccountInput, kind provider.Kind, isAdd bool, ch *AccountChange) (bool, error) {
+	old := a.SendsVia()
+	if in.Via != nil {
+		v, err := account.ParseVia(*in.Via)
+		if err != nil {
+			return false, fieldErr("via", CodeInvalid, "%w", err)
+		}
+		a.Via = v
+	}
+	via := a.SendsVia()
+	if via.API() && (a.Auth != account.AuthXOAuth2 || kind != via.Provider()) {
+		return false, fieldErr("via", CodeInvalid, "--via %s sends with a %s sign-in: the account needs --auth xoauth2 and --credentials NAME of a %s credential file (see 'bluemoon credentials list')",
+			via, via.Provider(), via.Provider())
+	}
+	if isAdd || via == old {
+		return false, nil
+	}
+	msg := fmt.Sprintf("the limits are now the %s preset", via)
+	if via.API() {
+		msg += fmt.Sprintf("; sign in again ('bluemoon login %s') if the earlier sign-in did not consent to what %s needs", a.Name, via)
+	}
+	ch.Warnings = append(ch.Warnings, Warning{Code: WarnViaChanged, Message: msg})
+	return true, nil
+}
+
+// WarnViaChanged is the Warning code of an account whose way of sending
+// changed: its limits were reset to the new way's preset.
+const WarnViaChanged = "via_changed"
 
 // set copies *from into *to when given, through clean if not nil.
 func set(to *string, from *string, clean func(string) string) {
@@ -279,9 +321,14 @@ func absPath(p string) string {
 	return p
 }
 
-func applyLimits(a *account.Account, in AccountInput, kind provider.Kind, isAdd bool) error {
-	if isAdd {
+// applyLimits sets the limits given; preset (a new account, or a new way
+// of sending) starts from the provider's preset for the way first.
+func applyLimits(a *account.Account, in AccountInput, kind provider.Kind, preset bool) error {
+	if preset {
 		a.Limits = provider.LimitsFor(kind)
+		if a.SendsVia().API() {
+			a.Limits = provider.APILimits(kind)
+		}
 	}
 	for _, l := range []struct {
 		field, flag string

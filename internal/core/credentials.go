@@ -50,6 +50,10 @@ type CreateInput struct {
 	// Issuer (generic only) is an OpenID provider's issuer URL: the
 	// endpoints left empty are read from its discovery document.
 	Issuer string
+	// APIEndpoint and APIScope are for accounts sending through the
+	// provider's mail API (--via graph / gmail-api): its base URL (a
+	// national cloud's Graph) and the scope of its token.
+	APIEndpoint, APIScope string
 	// Passphrase encrypts the file with a key from it; without one the
 	// key is built into bluemoon: that hides the settings from casual
 	// eyes, not from anyone who has the program.
@@ -79,7 +83,8 @@ func (s *Service) CreateCredentialFile(ctx context.Context, in CreateInput) ([]b
 	}
 	cfg := provider.Config{Provider: k, Tenant: in.Tenant, ClientID: in.ClientID, ClientSecret: in.ClientSecret,
 		AuthEndpoint: in.AuthEndpoint, AuthScope: in.AuthScope, TokenEndpoint: in.TokenEndpoint, TokenScope: in.TokenScope,
-		RedirectURI: in.RedirectURI, DeviceEndpoint: in.DeviceEndpoint, RevokeEndpoint: in.RevokeEndpoint, UserinfoURL: in.UserinfoEndpoint}
+		RedirectURI: in.RedirectURI, DeviceEndpoint: in.DeviceEndpoint, RevokeEndpoint: in.RevokeEndpoint, UserinfoURL: in.UserinfoEndpoint,
+		APIEndpoint: in.APIEndpoint, APIScope: in.APIScope}
 	if in.Issuer != "" {
 		if k != provider.Generic {
 			return nil, nil, fieldErr("issuer", CodeInvalid, "--issuer is for --provider generic (%s's endpoints are built in)", k)

@@ -77,7 +77,8 @@ type SendEvents struct {
 	// the error comes back.
 	Preflight func(*delivery.Preflight)
 	// SignedIn: the account signed in to its server (the preflight's
-	// last check).
+	// last check); server is its SMTP host:port or the API it sends
+	// through ("Microsoft Graph").
 	SignedIn func(account, server string)
 	// Started: the delivery is stored and about to send.
 	Started func(id int64, ready int)
@@ -157,10 +158,10 @@ func (s *Service) prepare(ctx context.Context, in SendInput, ev SendEvents) (*pr
 				s.log.Warn("a delivery refused at its sign-in check was kept", "delivery", pf.DeliveryID, "err", derr)
 			}
 		}
-		return nil, &SignInCheckError{Account: acct.Name, Server: acct.SMTPAddr(), Err: err}
+		return nil, &SignInCheckError{Account: acct.Name, Server: acct.SendsTo(), Err: err}
 	}
 	if ev.SignedIn != nil {
-		ev.SignedIn(acct.Name, acct.SMTPAddr())
+		ev.SignedIn(acct.Name, acct.SendsTo())
 	}
 	return &prepared{acct: acct, pf: pf, dial: delivery.TransportDialer(cfg)}, nil
 }

@@ -172,11 +172,11 @@ func (s *Service) Report(ctx context.Context, id int64, fn func(delivery.Outcome
 // exact. Times are RFC 3339 in the local zone.
 func (s *Service) ReportCSV(ctx context.Context, id int64, out io.Writer) error {
 	w := csvsafe.NewWriter(out)
-	if err := w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try"}); err != nil {
+	if err := w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try", "via"}); err != nil {
 		return err
 	}
 	err := s.Report(ctx, id, func(o delivery.Outcomes) error {
-		return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry)})
+		return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry), o.Via})
 	})
 	w.Flush()
 	if err == nil {

@@ -26,6 +26,12 @@
 //	                                             // microsoft, generic, none), SignIn state, LastTestSend
 //	svc.RemoveAccount(ctx, name)
 //
+// AccountInput.Via is how messages leave: smtp, graph (Microsoft
+// credentials) or gmail-api (Google); a mismatch is a *FieldError for
+// "via", and a change resets the limits to the way's preset (a Warning,
+// WarnViaChanged). The token source, the sign-in's scopes and the
+// transport's API endpoint follow the way (tokens.go).
+//
 // # Credential files (the admin's hidden screen, the user's import)
 //
 //	core.CredentialDefaults(provider, tenant)             // 既定値の設定: every field

@@ -115,7 +115,7 @@ func (e *BusyError) ExitCode() int {
 // setting must change (535 5.7.139), else 1.
 type SignInCheckError struct {
 	Account string
-	Server  string // host:port
+	Server  string // host:port, or the API ("Microsoft Graph")
 	Err     error
 }
 

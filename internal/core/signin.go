@@ -94,6 +94,9 @@ func (s *Service) StartSignIn(ctx context.Context, name string, opt SignInOption
 	if err != nil {
 		return nil, err
 	}
+	if a.SendsVia().API() {
+		cfg = cfg.WithAPIScope() // one sign-in consents to the API too
+	}
 	sec, err := s.secrets()
 	if err != nil {
 		return nil, err

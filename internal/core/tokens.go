@@ -75,7 +75,14 @@ func (s *Service) tokenSource(ctx context.Context, a *account.Account) (*oauth.S
 	if err != nil {
 		return nil, err
 	}
-	return oauth.NewSource(sec, a.Name, cfg, oauth.SourceOptions{Margin: s.tokenMargin(ctx), HTTPClient: s.opts.HTTPClient}), nil
+	opts := oauth.SourceOptions{Margin: s.tokenMargin(ctx), HTTPClient: s.opts.HTTPClient}
+	if a.SendsVia().API() {
+		// An account sending through an API needs a token for the API's
+		// resource (Graph's Mail.Send; Google's one token serves both),
+		// redeemed with the same refresh token.
+		_, opts.Scope = cfg.API()
+	}
+	return oauth.NewSource(sec, a.Name, cfg, opts), nil
 }
 
 // readySource returns a's token source holding a valid access token. When
@@ -145,7 +152,7 @@ func (s *Service) refresh(ctx context.Context, a *account.Account, handler SignI
 	return err
 }
 
-// transportConfig is a's SMTP configuration with its credentials: the
+// transportConfig is a's transport configuration with its credentials: the
 // token source for xoauth2 (valid now, see readySource), the stored
 // password for plain and login.
 func (s *Service) transportConfig(ctx context.Context, a *account.Account, handler SignInHandler) (transport.Config, error) {
@@ -165,9 +172,23 @@ func (s *Service) transportConfig(ctx context.Context, a *account.Account, handl
 		}
 		password = p
 	}
+	return s.configFor(ctx, a, password, tokens)
+}
+
+// configFor is transport.ConfigFor with, for an account sending through
+// an API, the API's base URL from its credentials (a national cloud's
+// Graph is not the default one).
+func (s *Service) configFor(ctx context.Context, a *account.Account, password string, tokens transport.TokenSource) (transport.Config, error) {
 	cfg, err := transport.ConfigFor(a, password, tokens)
 	if err != nil {
 		return transport.Config{}, exitcode.Usagef("account %s: %w", a.Name, err)
+	}
+	if cfg.Via.API() {
+		cred, err := s.credentialsConfig(ctx, a.Credentials)
+		if err != nil {
+			return transport.Config{}, err
+		}
+		cfg.APIEndpoint, _ = cred.API()
 	}
 	return cfg, nil
 }
@@ -193,9 +214,9 @@ func (s *Service) localTransportConfig(ctx context.Context, a *account.Account) 
 		}
 		password = p
 	}
-	cfg, err := transport.ConfigFor(a, password, tokens)
+	cfg, err := s.configFor(ctx, a, password, tokens)
 	if err != nil {
-		return transport.Config{}, nil, exitcode.Usagef("account %s: %w", a.Name, err)
+		return transport.Config{}, nil, err
 	}
 	return cfg, src, nil
 }

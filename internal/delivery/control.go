@@ -260,6 +260,7 @@ type Outcomes struct {
 	Reply    string    `json:"reply,omitempty"`
 	NextTry  time.Time `json:"next_try,omitzero"`
 	At       time.Time `json:"at,omitzero"`
+	Via      string    `json:"via,omitempty"` // smtp, graph or gmail-api; "" when never handed over
 }
 
 // Report calls fn for every row of delivery id's list, in list order,
@@ -272,7 +273,7 @@ func Report(ctx context.Context, db *sql.DB, id int64, fn func(Outcomes) error) 
 // Filtering in SQL keeps a resume of a million-row delivery from decoding
 // every row in Go to find the few unknown ones.
 func report(ctx context.Context, db *sql.DB, id int64, state string, fn func(Outcomes) error) error {
-	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at
+	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at, via
 		FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? AND (? = '' OR state = ?) ORDER BY id`, id, state, state)
 	if err != nil {
 		return err
@@ -281,7 +282,7 @@ func report(ctx context.Context, db *sql.DB, id int64, state string, fn func(Out
 	for rows.Next() {
 		var o Outcomes
 		var next, at int64
-		if err := rows.Scan(&o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at); err != nil {
+		if err := rows.Scan(&o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at, &o.Via); err != nil {
 			return err
 		}
 		if o.State == stateDeferred {

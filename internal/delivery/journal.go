@@ -10,7 +10,8 @@ import (
 // journal writes outcomes in group commits.
 func (r *run) journal(ctx context.Context) error {
 	db := r.e.DB
-	upd, err := db.PrepareContext(ctx, `UPDATE delivery_recipients SET state = ?, reply = ?, attempts = ?, next_try = ?, updated_at = ? WHERE id = ?`)
+	upd, err := db.PrepareContext(ctx, `UPDATE delivery_recipients SET state = ?, reply = ?, attempts = ?, next_try = ?, updated_at = ?,
+		via = COALESCE(NULLIF(?, ''), via) WHERE id = ?`)
 	if err != nil {
 		r.drain()
 		return err
@@ -24,7 +25,7 @@ func (r *run) journal(ctx context.Context) error {
 		return err
 	}
 	defer updMany.Close()
-	args := make([]any, 0, 6*journalChunk)
+	args := make([]any, 0, 7*journalChunk)
 	logStmt, err := db.PrepareContext(ctx, `INSERT INTO send_log(account, minute, count) VALUES (?, ?, ?)
 		ON CONFLICT(account, minute) DO UPDATE SET count = count + excluded.count`)
 	if err != nil {
@@ -53,7 +54,7 @@ func (r *run) journal(ctx context.Context) error {
 			for ; len(rest) >= journalChunk; rest = rest[journalChunk:] {
 				args = args[:0]
 				for _, j := range rest[:journalChunk] {
-					args = append(args, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at)
+					args = append(args, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at, j.via)
 				}
 				if _, err := um.ExecContext(ctx, args...); err != nil {
 					tx.Rollback()
@@ -62,7 +63,7 @@ func (r *run) journal(ctx context.Context) error {
 			}
 		}
 		for _, j := range rest {
-			if _, err := u.ExecContext(ctx, j.state, j.reply, j.attempts, j.nextTry, j.at, j.id); err != nil {
+			if _, err := u.ExecContext(ctx, j.state, j.reply, j.attempts, j.nextTry, j.at, j.via, j.id); err != nil {
 				tx.Rollback()
 				return err
 			}
@@ -140,16 +141,16 @@ func (r *run) journal(ctx context.Context) error {
 const journalChunk = 32
 
 // updateManySQL updates n rows from a VALUES list of (id, state, reply,
-// attempts, next_try, updated_at).
+// attempts, next_try, updated_at, via); an empty via keeps the row's.
 func updateManySQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`UPDATE delivery_recipients SET state = v.column2, reply = v.column3, attempts = v.column4,
-		next_try = v.column5, updated_at = v.column6 FROM (VALUES `)
+		next_try = v.column5, updated_at = v.column6, via = COALESCE(NULLIF(v.column7, ''), delivery_recipients.via) FROM (VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(`) AS v WHERE delivery_recipients.id = v.column1`)
 	return b.String()

@@ -92,7 +92,7 @@ func QueryReport(ctx context.Context, db *sql.DB, id int64, q ReportQuery) (*Rep
 		offset = ` OFFSET ?`
 		pageArgs = append(pageArgs, q.Offset)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, row, email, state, attempts, reply, next_try, updated_at
+	rows, err := db.QueryContext(ctx, `SELECT id, row, email, state, attempts, reply, next_try, updated_at, via
 		FROM delivery_recipients WHERE `+pageWhere+` ORDER BY id LIMIT ?`+offset, pageArgs...)
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func QueryReport(ctx context.Context, db *sql.DB, id int64, q ReportQuery) (*Rep
 	for rows.Next() {
 		var o Outcomes
 		var rid, next, at int64
-		if err := rows.Scan(&rid, &o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at); err != nil {
+		if err := rows.Scan(&rid, &o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at, &o.Via); err != nil {
 			return nil, err
 		}
 		if len(page.Rows) == q.Limit {

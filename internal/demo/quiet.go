@@ -60,8 +60,13 @@ func (s *StandIns) aboutStandIns(line string) bool {
 		return true
 	}
 	for _, p := range []*Provider{s.Google, s.Microsoft} {
-		if strings.Contains(line, p.OAuth.URL()+"/") && strings.Contains(line, "not a "+string(p.Kind)+" default") {
-			return true
+		if !strings.Contains(line, "not a "+string(p.Kind)+" default") {
+			continue
+		}
+		for _, u := range []string{p.OAuth.URL(), p.API.URL()} {
+			if strings.Contains(line, "= "+u) {
+				return true
+			}
 		}
 	}
 	return false

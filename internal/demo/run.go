@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
 )
 
@@ -25,6 +27,33 @@ type Env struct {
 	// terminal), with stdout to out and stderr to errOut, and returns its
 	// exit code.
 	Bluemoon func(ctx context.Context, home string, out, errOut io.Writer, args ...string) int
+	// Via names the providers whose account sends through its API
+	// (graph, gmail-api) instead of SMTP; see ParseVia.
+	Via map[provider.Kind]account.Via
+}
+
+// ParseVia reads a comma-separated list of ways (smtp, graph, gmail-api):
+// which provider's demo account sends through its API.
+func ParseVia(s string) (map[provider.Kind]account.Via, error) {
+	out := map[provider.Kind]account.Via{}
+	for _, f := range strings.Split(s, ",") {
+		v, err := account.ParseVia(f)
+		if err != nil {
+			return nil, err
+		}
+		if v.API() {
+			out[v.Provider()] = v
+		}
+	}
+	return out, nil
+}
+
+// via is how p's account sends.
+func (d *run) via(p *Provider) account.Via {
+	if v, ok := d.env.Via[p.Kind]; ok {
+		return v
+	}
+	return account.ViaSMTP
 }
 
 // run carries the demo's state between its steps.
@@ -43,7 +72,8 @@ func (d *run) printf(format string, args ...any) { fmt.Fprintf(d.env.Out, format
 // person would type: a credential file made and imported for each
 // provider, the accounts added and signed in, n personalised messages
 // delivered (Microsoft in ISO-2022-JP from a Shift_JIS list, Google in
-// UTF-8), the reports and one delivered message decoded.
+// UTF-8), the reports and one delivered message decoded. env.Via sends
+// through a provider's API stand-in instead of SMTP.
 func Run(ctx context.Context, env Env, n int) (err error) {
 	d := &run{ctx: ctx, env: env}
 	if env.Home != "" {
@@ -73,7 +103,7 @@ func Run(ctx context.Context, env Env, n int) (err error) {
 	d.st = st
 	d.heading("Stand-in servers on 127.0.0.1 (nothing here reaches the internet)")
 	for _, p := range []*Provider{st.Google, st.Microsoft} {
-		d.printf("  %-9s sign-in %s   SMTP %s\n", p.Kind, p.OAuth.URL(), p.SMTP.Addr())
+		d.printf("  %-9s sign-in %s   SMTP %s   %s API %s\n", p.Kind, p.OAuth.URL(), p.SMTP.Addr(), p.API.Flavor(), p.API.URL())
 	}
 
 	list := Recipients(n)
@@ -106,7 +136,7 @@ func Run(ctx context.Context, env Env, n int) (err error) {
 		}
 	}
 	d.heading("Done")
-	d.printf("Both deliveries went through real sign-ins, token checks and SMTP sessions on 127.0.0.1.\n")
+	d.printf("Both deliveries went through real sign-ins, token checks and SMTP sessions or API requests on 127.0.0.1.\n")
 	if env.Home != "" {
 		d.printf("Explore: bluemoon --home %s deliveries list\n", d.home)
 	}
@@ -166,7 +196,8 @@ func (d *run) setUpAccount(p *Provider) error {
 	if cfg.ClientSecret != "" {
 		args = append(args, "--client-secret", cfg.ClientSecret)
 	}
-	for flag, v := range map[string]string{"--revoke-endpoint": cfg.RevokeEndpoint, "--userinfo-endpoint": cfg.UserinfoURL, "--device-endpoint": cfg.DeviceEndpoint} {
+	for flag, v := range map[string]string{"--revoke-endpoint": cfg.RevokeEndpoint, "--userinfo-endpoint": cfg.UserinfoURL,
+		"--device-endpoint": cfg.DeviceEndpoint, "--api-endpoint": p.API.URL()} {
 		if v != "" {
 			args = append(args, flag, v)
 		}
@@ -199,9 +230,15 @@ func (d *run) setUpAccount(p *Provider) error {
 	}
 	// The stand-ins do not throttle, so the demo lifts the provider's
 	// per-minute limit (30/min at Microsoft) to finish in seconds.
-	if err := d.bluemoon(nil, "account", "add", acct, "--from", p.From, "--from-name", "ブルームーン会員事務局",
-		"--credentials", "acme-"+kind, "--smtp", p.SMTP.Addr(), "--security", sec, "--ca-file", caFile,
-		"--per-minute", "0", "--confirm-reauth", "false"); err != nil {
+	args = []string{"account", "add", acct, "--from", p.From, "--from-name", "ブルームーン会員事務局",
+		"--credentials", "acme-" + kind, "--smtp", p.SMTP.Addr(), "--security", sec, "--ca-file", caFile,
+		"--per-minute", "0", "--confirm-reauth", "false"}
+	if via := d.via(p); via.API() {
+		// SMTP AUTH is off for this mailbox in the story: it sends through
+		// the provider's API, with a token for it from the same sign-in.
+		args = append(args, "--via", string(via))
+	}
+	if err := d.bluemoon(nil, args...); err != nil {
 		return err
 	}
 	d.heading(fmt.Sprintf("%s: sign in once (PKCE + state, loopback redirect to 127.0.0.1)", kind))
@@ -261,10 +298,19 @@ func (d *run) showResult(p *Provider, id int64, to string) error {
 		}
 		d.printf("  %s\n", l)
 	}
-	msgs := p.SMTP.Messages()
-	d.printf("The %s SMTP stand-in accepted %d message(s).\n", kind, len(msgs))
+	server := "SMTP"
+	var msgs []smtpsrv.Message
+	if via := d.via(p); via.API() {
+		server = string(via)
+		for _, m := range p.API.Messages() {
+			msgs = append(msgs, smtpsrv.Message{User: m.User, To: m.To, Data: m.Data, At: m.At})
+		}
+	} else {
+		msgs = p.SMTP.Messages()
+	}
+	d.printf("The %s %s stand-in accepted %d message(s).\n", kind, server, len(msgs))
 	if len(msgs) == 0 {
-		return fmt.Errorf("demo: the %s SMTP stand-in received nothing", kind)
+		return fmt.Errorf("demo: the %s %s stand-in received nothing", kind, server)
 	}
 	// Several connections deliver at once, so find the first recipient's.
 	m := msgs[0]
