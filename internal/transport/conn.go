@@ -163,6 +163,13 @@ func (c *Conn) Broken() bool { return c.broken }
 
 // Close says QUIT and closes the connection.
 func (c *Conn) Close() error {
+	if c.tp != nil && c.tp.W != nil {
+		defer func() {
+			putWriter(c.tp.W)
+			c.tp.W = nil
+			c.broken = true // a second Close only closes
+		}()
+	}
 	if c.broken {
 		return c.c.Close()
 	}
