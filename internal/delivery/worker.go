@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -133,6 +134,7 @@ type sender struct {
 	items   []Item
 	tos     [][1]string
 	carry   []*job // jobs a broken batch never handed over: sent first on the next connection
+	idBuf   []byte // the Message-ID being built
 }
 
 func (w *sender) compose(j *job, buf *bytes.Buffer) error {
@@ -143,7 +145,15 @@ func (w *sender) compose(j *job, buf *bytes.Buffer) error {
 	if err := w.rnd.Render(w.fields, &w.content); err != nil {
 		return err
 	}
-	env := merge.Envelope{MessageID: fmt.Sprintf("bm%d.%d.%s", r.id, j.id, message.NewMessageID(r.from)), Headers: w.headers}
+	// "bm<delivery>.<row id>.<random>@<domain>": which delivery and row a
+	// bounce or reply is about.
+	id := append(w.idBuf[:0], "bm"...)
+	id = strconv.AppendInt(id, r.id, 10)
+	id = append(id, '.')
+	id = strconv.AppendInt(id, j.id, 10)
+	id = append(id, '.')
+	w.idBuf = message.AppendMessageID(id, r.from)
+	env := merge.Envelope{MessageID: string(w.idBuf), Headers: w.headers}
 	return r.tpl.Compose(&w.content, env, buf)
 }
 
