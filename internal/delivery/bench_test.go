@@ -237,7 +237,6 @@ func benchRun(b *testing.B, n, conns int, kind int) {
 		}
 		cpu1, t1 := cpuTime(), time.Now()
 		opts := Options{Limits: provider.Limits{Connections: conns, PerConnection: 10000}}
-		opts.ClaimBatch, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_CLAIM")) // 0: the default
 		opts.Window, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_WINDOW"))
 		e := &Engine{DB: db.DB, Dial: dial, Opts: opts}
 		out, err := e.Run(context.Background(), pf.DeliveryID)

@@ -83,11 +83,10 @@ func plan(list string) Plan {
 
 func fastOpts() Options {
 	return Options{
-		Limits:         provider.Limits{Connections: 2, PerConnection: 7},
-		CommitInterval: 5 * time.Millisecond,
-		RetryBase:      10 * time.Millisecond,
-		RetryMax:       40 * time.Millisecond,
-		PollInterval:   20 * time.Millisecond,
+		Limits:       provider.Limits{Connections: 2, PerConnection: 7},
+		RetryBase:    10 * time.Millisecond,
+		RetryMax:     40 * time.Millisecond,
+		PollInterval: 20 * time.Millisecond,
 	}
 }
 
@@ -428,7 +427,7 @@ func TestSuppressedNeverMailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct := &account.Account{Name: "acct", From: "desk@example.org", FromName: "Desk", Limits: provider.Limits{Connections: 1}}
-	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{CommitInterval: time.Millisecond})
+	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{})
 	if err != nil || pf.Suppressed != 1 || out.Counts.Sent != 2 || out.Counts.Suppressed != 1 || out.ExitCode() != 0 {
 		t.Fatalf("%v %+v %+v", err, pf, out)
 	}
