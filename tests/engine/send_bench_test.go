@@ -29,10 +29,15 @@ import (
 // BLUEMOON_CPUPROFILE=FILE makes the child write a CPU profile;
 // BLUEMOON_BENCH_ROWS overrides the list size.
 
-func BenchmarkSend100k(b *testing.B) { benchSend(b, rows(100_000)) }
+func BenchmarkSend100k(b *testing.B) { benchSend(b, rows(100_000), false) }
 
 // BenchmarkSend1M: a 1,000,000-row list (peak memory must stay flat).
-func BenchmarkSend1M(b *testing.B) { benchSend(b, rows(1_000_000)) }
+func BenchmarkSend1M(b *testing.B) { benchSend(b, rows(1_000_000), false) }
+
+// BenchmarkSendDryRun100k: the same command with --dry-run: the preflight
+// (read, check, render, store) and the sign-in check, nothing sent; what
+// it costs is part of BenchmarkSend100k's figure.
+func BenchmarkSendDryRun100k(b *testing.B) { benchSend(b, rows(100_000), true) }
 
 func rows(def int) int {
 	if n, err := strconv.Atoi(os.Getenv("BLUEMOON_BENCH_ROWS")); err == nil && n > 0 {
@@ -61,7 +66,7 @@ func writeBigList(tb testing.TB, dir string, n int) string {
 	return p
 }
 
-func benchSend(b *testing.B, n int) {
+func benchSend(b *testing.B, n int, dryRun bool) {
 	dir := b.TempDir()
 	list := writeBigList(b, dir, n)
 	body := filepath.Join(dir, "body.txt")
@@ -76,8 +81,12 @@ func benchSend(b *testing.B, n int) {
 		// (4 connections, and whatever it says per connection).
 		mustRun(b, home, "account", "add", "bench", "--from", "news@example.com", "--from-name", "Example News",
 			"--smtp", srv.Addr, "--security", "none", "--auth", "none")
-		cmd := exec.Command(binary(b), "--home", home, "send", "--account", "bench", "--recipients", list,
-			"--subject", "{{.name}}, your {{.plan}} newsletter", "--text", body, "--unattended")
+		args := []string{"--home", home, "send", "--account", "bench", "--recipients", list,
+			"--subject", "{{.name}}, your {{.plan}} newsletter", "--text", body, "--unattended"}
+		if dryRun {
+			args = append(args, "--dry-run")
+		}
+		cmd := exec.Command(binary(b), args...)
 		cmd.Env = os.Environ()
 		t0 := time.Now()
 		out, err := cmd.CombinedOutput()
@@ -88,8 +97,8 @@ func benchSend(b *testing.B, n int) {
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		srv.Close()
-		if got := srv.Count(); got != int64(n) {
-			b.Fatalf("the server got %d messages, want %d\n%s", got, n, out)
+		if got, want := srv.Count(), map[bool]int64{false: int64(n)}[dryRun]; got != want {
+			b.Fatalf("the server got %d messages, want %d\n%s", got, want, out)
 		}
 		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/msg")
 		b.ReportMetric(float64(time.Duration(ru.Stime.Nano()).Microseconds())/float64(n), "sys-µs/msg")
