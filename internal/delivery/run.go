@@ -56,7 +56,7 @@ type ledger struct {
 
 // heartbeatEvery: a running delivery's heartbeat is stamped at least this
 // often; InterruptedAfter without one, it counts as interrupted.
-const heartbeatEvery = time.Second
+var heartbeatEvery = time.Second
 
 // syncEvery bounds what a power cut can take back: commits are written
 // without fsync (a process crash loses none of them, the operating system
