@@ -17,10 +17,17 @@ import (
 const cpuProfileEnv = "BLUEMOON_CPUPROFILE"
 
 func main() {
-	// The first Ctrl-C cancels the context so a delivery can pause cleanly;
-	// stop() restores the default so a second Ctrl-C kills at once.
+	// The first Ctrl-C cancels the context: a delivery writes no new
+	// message, waits a second at most for the replies due, records them
+	// and pauses. stop() restores the default, so a second Ctrl-C ends the
+	// process at once (only the messages then with the server are left
+	// unknown).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() { <-ctx.Done(); stop() }()
+	go func() {
+		<-ctx.Done()
+		stop()
+		fmt.Fprintln(os.Stderr, "\nbluemoon: stopping (Ctrl-C again to quit at once)")
+	}()
 	stopProfile := startProfile()
 	code := cli.Run(ctx, &cli.App{}, os.Args[1:])
 	stopProfile()
