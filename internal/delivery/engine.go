@@ -300,7 +300,7 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	if lerr != nil {
 		r.halt(stopReason{status: StatusPaused, reason: lerr.Error()})
 	}
-	out, err := r.finish(bg)
+	out, err := r.finish(bg, lerr != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +407,7 @@ func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle,
 }
 
 // finish records how the run ended.
-func (r *run) finish(ctx context.Context) (*Outcome, error) {
+func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) {
 	db := r.e.DB
 	out := &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
@@ -419,9 +419,20 @@ func (r *run) finish(ctx context.Context) (*Outcome, error) {
 			return nil, err
 		}
 	}
-	var err error
-	if out.Counts, err = countStates(ctx, db, r.id); err != nil {
-		return nil, err
+	// The ledger kept the counts as it committed each change; only a
+	// cancel (above) or a journal that failed leaves the database saying
+	// something else.
+	r.mu.Lock()
+	out.Counts = r.counts
+	r.mu.Unlock()
+	if out.Status == StatusCancelled || journalFailed {
+		c, err := countStates(ctx, db, r.id)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		out.Counts, r.counts = c, c
+		r.mu.Unlock()
 	}
 	if out.Status == StatusDone && out.Counts.Pending+out.Counts.Deferred+out.Counts.Sending > 0 {
 		out.Status, out.Reason = StatusPaused, "stopped early"

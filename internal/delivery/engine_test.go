@@ -307,6 +307,7 @@ func TestTemporaryFailuresDeferredThenRetried(t *testing.T) {
 	if out.Counts.Sent != 4 || out.Counts.Failed != 2 || out.ExitCode() != 3 {
 		t.Errorf("outcome %+v exit %d", out, out.ExitCode())
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages())
 	for _, ok := range []string{"user1", "user2", "user5", "user6"} {
 		if got[ok+"@example.com"] == nil {
@@ -623,6 +624,7 @@ func TestBatchMailerOutcomesPerMessage(t *testing.T) {
 	if out.Counts.Sent != 28 || out.Counts.Unknown != 1 || out.Counts.Failed != 1 || out.Counts.Deferred != 0 {
 		t.Fatalf("outcome %+v", out)
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages()) // fails on a recipient received twice
 	if len(got) != 28 || got["user3@example.com"] != nil || got["user7@example.com"] != nil || got["user5@example.com"] == nil {
 		t.Fatalf("server received %d messages", len(got))

@@ -42,9 +42,9 @@ func (l *ledger) open(ctx context.Context) error {
 	}{
 		// "+delivery_id" keeps SQLite on the rowid range instead of the
 		// (delivery_id, email_key) index, so each page costs its own rows only.
-		{&l.st.selPending, `SELECT id, email, fields, attempts, state FROM delivery_recipients
+		{&l.st.selPending, `SELECT id, email, fields, attempts FROM delivery_recipients
 			WHERE id > ? AND +delivery_id = ? AND state = 'pending' ORDER BY id LIMIT 512`},
-		{&l.st.selDue, `SELECT id, email, fields, attempts, state FROM delivery_recipients
+		{&l.st.selDue, `SELECT id, email, fields, attempts FROM delivery_recipients
 			WHERE delivery_id = ? AND state = 'deferred' AND next_try <= ? ORDER BY next_try, id LIMIT 512`},
 		{&l.st.nextTry, `SELECT MIN(next_try) FROM delivery_recipients WHERE delivery_id = ? AND state = 'deferred'`},
 		{&l.st.begin, `BEGIN IMMEDIATE`},

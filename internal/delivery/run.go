@@ -175,7 +175,7 @@ func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
 func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	r := l.r
 	var err error
-	l.page, err = l.readJobs(ctx, l.st.selPending, l.cursor, r.id)
+	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
 	if err == nil && len(l.page) == 0 && l.reread {
 		// Rows read below in this transaction and handed out are not
 		// claimed yet: a second read could hand them out twice.
@@ -188,14 +188,14 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 		// Rows put back behind the cursor (never written, or refused
 		// before the message was taken): read from the start again.
 		l.rescan, l.cursor = false, 0
-		l.page, err = l.readJobs(ctx, l.st.selPending, 0, r.id)
+		l.page, err = l.readJobs(ctx, l.st.selPending, statePending, 0, r.id)
 	}
 	if err == nil && len(l.page) > 0 {
 		l.cursor = l.page[len(l.page)-1].id
 		return true
 	}
 	if err == nil {
-		l.page, err = l.readJobs(ctx, l.st.selDue, r.id, r.o.Clock.Now().UnixMilli())
+		l.page, err = l.readJobs(ctx, l.st.selDue, stateDeferred, r.id, r.o.Clock.Now().UnixMilli())
 	}
 	if err != nil {
 		l.fail(err)
@@ -219,7 +219,8 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	return false
 }
 
-func (l *ledger) readJobs(ctx context.Context, st *sql.Stmt, a, b int64) ([]*job, error) {
+// readJobs reads a page of rows in state from (st selects them by a, b).
+func (l *ledger) readJobs(ctx context.Context, st *sql.Stmt, from string, a, b int64) ([]*job, error) {
 	rows, err := st.QueryContext(ctx, a, b)
 	if err != nil {
 		return nil, err
@@ -235,9 +236,10 @@ func (l *ledger) readJobs(ctx context.Context, st *sql.Stmt, a, b int64) ([]*job
 			j = &job{}
 		}
 		var fields sql.RawBytes
-		if err := rows.Scan(&j.id, &j.email, &fields, &j.attempts, &j.from); err != nil {
+		if err := rows.Scan(&j.id, &j.email, &fields, &j.attempts); err != nil {
 			return nil, err
 		}
+		j.from = from
 		j.fields = append(j.fields, fields...)
 		page = append(page, j)
 	}

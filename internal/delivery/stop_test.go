@@ -62,6 +62,7 @@ func TestStopAgainstSlowServerWritesNothingNewAndEndsSoon(t *testing.T) {
 			if bound := 2 * 8; out.Counts.Unknown > bound {
 				t.Errorf("%d unknown, over the bound of %d", out.Counts.Unknown, bound)
 			}
+			countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 			checkJournalAgainstServer(t, db, pf.DeliveryID, srv)
 			t.Logf("ended %s after the stop; %+v", took.Round(time.Millisecond), out.Counts)
 		})

@@ -78,6 +78,7 @@ func TestAtMostConnectionsTimesWindowRowsSending(t *testing.T) {
 	if out.Counts.Sent != 600 || srv.Count() != 600 {
 		t.Fatalf("outcome %+v; server got %d", out.Counts, srv.Count())
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	if len(st.unclaimed) > 0 {
 		t.Errorf("%d message(s) written before their row was marked sending: %s", len(st.unclaimed), strings.Join(st.unclaimed[:min(5, len(st.unclaimed))], ", "))
 	}
@@ -88,4 +89,17 @@ func TestAtMostConnectionsTimesWindowRowsSending(t *testing.T) {
 		t.Errorf("%d windows for 600 messages of at most 8", st.windows)
 	}
 	t.Logf("%d windows, at most %d rows sending", st.windows, st.maxSending)
+}
+
+// countsMatchJournal: the counts a run reports (kept as it committed) are
+// those in the database.
+func countsMatchJournal(t *testing.T, db *sql.DB, id int64, got Counts) {
+	t.Helper()
+	want, err := countStates(context.Background(), db, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("the run reports %+v, the journal has %+v", got, want)
+	}
 }
