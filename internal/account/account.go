@@ -36,28 +36,91 @@ const (
 	AuthNone    AuthMethod = "none"
 )
 
+// Via is the way an account hands its messages to the provider.
+type Via string
+
+const (
+	// ViaSMTP submits over SMTP (the default): any provider.
+	ViaSMTP Via = "smtp"
+	// ViaGraph sends with Microsoft Graph's sendMail (Microsoft 365
+	// mailboxes whose tenant keeps SMTP AUTH off).
+	ViaGraph Via = "graph"
+	// ViaGmailAPI sends with the Gmail API's users.messages.send (Google
+	// accounts whose administrator blocks SMTP).
+	ViaGmailAPI Via = "gmail-api"
+)
+
+// ParseVia accepts a way of sending, case-insensitively; "" is smtp.
+func ParseVia(s string) (Via, error) {
+	switch v := Via(strings.ToLower(strings.TrimSpace(s))); v {
+	case "":
+		return ViaSMTP, nil
+	case ViaSMTP, ViaGraph, ViaGmailAPI:
+		return v, nil
+	}
+	return "", fmt.Errorf("--via %q: use smtp, graph (Microsoft 365) or gmail-api (Google)", s)
+}
+
+// API reports whether v sends through a provider's HTTPS API.
+func (v Via) API() bool { return v == ViaGraph || v == ViaGmailAPI }
+
+// Provider is the only provider v works with ("" for smtp: any).
+func (v Via) Provider() provider.Kind {
+	switch v {
+	case ViaGraph:
+		return provider.Microsoft
+	case ViaGmailAPI:
+		return provider.Google
+	}
+	return ""
+}
+
 // Account is one sender mailbox.
 type Account struct {
-	Name          string          `json:"name"`
-	From          string          `json:"from"`
-	FromName      string          `json:"from_name,omitempty"`
-	SMTPHost      string          `json:"smtp_host"`
-	SMTPPort      int             `json:"smtp_port"`
-	Security      Security        `json:"security"`
-	Auth          AuthMethod      `json:"auth"`
-	Credentials   string          `json:"credentials,omitempty"` // name of an imported credential file (xoauth2)
-	Username      string          `json:"username,omitempty"`    // SMTP user; defaults to From
-	ClientCert    string          `json:"client_cert,omitempty"` // PEM file of a TLS client certificate
-	ClientKey     string          `json:"client_key,omitempty"`
-	CAFile        string          `json:"ca_file,omitempty"` // extra CA bundle to trust
-	ConfirmReauth bool            `json:"confirm_reauth"`    // ask before opening a re-sign-in (確認メッセージの表示)
-	Limits        provider.Limits `json:"limits"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	Name          string     `json:"name"`
+	From          string     `json:"from"`
+	FromName      string     `json:"from_name,omitempty"`
+	SMTPHost      string     `json:"smtp_host"`
+	SMTPPort      int        `json:"smtp_port"`
+	Security      Security   `json:"security"`
+	Auth          AuthMethod `json:"auth"`
+	Credentials   string     `json:"credentials,omitempty"` // name of an imported credential file (xoauth2)
+	Username      string     `json:"username,omitempty"`    // SMTP user; defaults to From
+	ClientCert    string     `json:"client_cert,omitempty"` // PEM file of a TLS client certificate
+	ClientKey     string     `json:"client_key,omitempty"`
+	CAFile        string     `json:"ca_file,omitempty"` // extra CA bundle to trust
+	ConfirmReauth bool       `json:"confirm_reauth"`    // ask before opening a re-sign-in (確認メッセージの表示)
+	// Via is how messages leave: SMTP, or the provider's HTTPS API when
+	// the tenant or domain keeps SMTP AUTH off. The SMTP settings are kept
+	// either way, so switching back needs nothing re-typed.
+	Via       Via             `json:"via"`
+	Limits    provider.Limits `json:"limits"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // SMTPAddr is host:port of the account's server.
 func (a *Account) SMTPAddr() string { return net.JoinHostPort(a.SMTPHost, strconv.Itoa(a.SMTPPort)) }
+
+// SendsTo names where the account's messages go: its SMTP server's
+// host:port, or the provider's API.
+func (a *Account) SendsTo() string {
+	switch a.SendsVia() {
+	case ViaGraph:
+		return "Microsoft Graph"
+	case ViaGmailAPI:
+		return "the Gmail API"
+	}
+	return a.SMTPAddr()
+}
+
+// SendsVia is a.Via, smtp when unset (accounts stored before it existed).
+func (a *Account) SendsVia() Via {
+	if a.Via == "" {
+		return ViaSMTP
+	}
+	return a.Via
+}
 
 // LoginName is the SMTP user name: Username, else the From address.
 func (a *Account) LoginName() string {
@@ -70,33 +133,55 @@ func (a *Account) LoginName() string {
 // ErrNotFound is returned when no account has the given name.
 var ErrNotFound = errors.New("no such account")
 
-// Validate checks the fields a user types, naming the one that is wrong.
+// FieldError names the setting of an account that is wrong: Field is the
+// setting's stable name (from, smtp_host, security, auth, credentials,
+// client_cert, via, name), for a form to point at it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks the fields a user types, naming the one that is wrong
+// with a *FieldError.
 func (a *Account) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
-		return errors.New("account name is empty")
+		return invalid("name", "account name is empty")
 	}
 	if _, err := mail.ParseAddress(a.From); err != nil || strings.ContainsAny(a.From, "<> ") {
-		return fmt.Errorf("--from %q is not an e-mail address", a.From)
+		return invalid("from", "--from %q is not an e-mail address", a.From)
 	}
 	if a.SMTPHost == "" || a.SMTPPort <= 0 || a.SMTPPort > 65535 {
-		return fmt.Errorf("--smtp must be HOST:PORT (got %q)", a.SMTPAddr())
+		return invalid("smtp_host", "--smtp must be HOST:PORT (got %q)", a.SMTPAddr())
 	}
 	switch a.Security {
 	case SecurityTLS, SecurityStartTLS, SecurityNone:
 	default:
-		return fmt.Errorf("--security %q: use tls, starttls or none", a.Security)
+		return invalid("security", "--security %q: use tls, starttls or none", a.Security)
 	}
 	switch a.Auth {
 	case AuthXOAuth2:
 		if a.Credentials == "" {
-			return errors.New("--auth xoauth2 needs --credentials NAME (an imported credential file)")
+			return invalid("credentials", "--auth xoauth2 needs --credentials NAME (an imported credential file)")
 		}
 	case AuthPlain, AuthLogin, AuthNone:
 	default:
-		return fmt.Errorf("--auth %q: use xoauth2, plain, login or none", a.Auth)
+		return invalid("auth", "--auth %q: use xoauth2, plain, login or none", a.Auth)
 	}
 	if (a.ClientCert == "") != (a.ClientKey == "") {
-		return errors.New("--client-cert and --client-key go together")
+		return invalid("client_cert", "--client-cert and --client-key go together")
+	}
+	via, err := ParseVia(string(a.Via))
+	if err != nil {
+		return &FieldError{Field: "via", Message: err.Error()}
+	}
+	if via.API() && a.Auth != AuthXOAuth2 {
+		return invalid("via", "--via %s signs in with OAuth: it needs --auth xoauth2 and --credentials NAME of a %s credential file", via, via.Provider())
 	}
 	return nil
 }
@@ -105,14 +190,14 @@ func (a *Account) Validate() error {
 type Store struct{ DB *sql.DB }
 
 const columns = `name, from_addr, from_name, smtp_host, smtp_port, security, auth, credentials,
-	username, client_cert, client_key, ca_file, confirm_reauth, limits_json, created_at, updated_at`
+	username, client_cert, client_key, ca_file, confirm_reauth, limits_json, created_at, updated_at, via`
 
 func scan(row interface{ Scan(...any) error }) (*Account, error) {
 	var a Account
 	var limits, created, updated string
 	err := row.Scan(&a.Name, &a.From, &a.FromName, &a.SMTPHost, &a.SMTPPort, &a.Security, &a.Auth,
 		&a.Credentials, &a.Username, &a.ClientCert, &a.ClientKey, &a.CAFile, &a.ConfirmReauth,
-		&limits, &created, &updated)
+		&limits, &created, &updated, &a.Via)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +251,10 @@ func (s *Store) Put(ctx context.Context, a *Account) error {
 	}
 	a.UpdatedAt = now
 	_, err = s.DB.ExecContext(ctx, `INSERT OR REPLACE INTO accounts (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.Name, a.From, a.FromName, a.SMTPHost, a.SMTPPort, a.Security, a.Auth, a.Credentials,
 		a.Username, a.ClientCert, a.ClientKey, a.CAFile, a.ConfirmReauth, string(limits),
-		a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano))
+		a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano), a.SendsVia())
 	if err != nil {
 		return fmt.Errorf("save account %s: %w", a.Name, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
 
@@ -100,12 +101,12 @@ func TestAccountPasswordIsStoredNeverShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := account.Password(sec, "relay"); err != nil || got != pw {
+	if got, err := core.Password(sec, "relay"); err != nil || got != pw {
 		t.Fatalf("Password = %q, %v", got, err)
 	}
 	// Switching to no auth drops the stored password.
 	mustRun(t, h, "account", "edit", "relay", "--auth", "none")
-	if _, err := account.Password(sec, "relay"); !errors.Is(err, account.ErrNoPassword) {
+	if _, err := core.Password(sec, "relay"); !errors.Is(err, core.ErrNoPassword) {
 		t.Fatalf("password kept after --auth none: %v", err)
 	}
 }
@@ -129,12 +130,12 @@ func TestAccountRemove(t *testing.T) {
 	mustRun(t, h, "account", "add", "relay", "--from", "a@example.org", "--smtp", "localhost:2525", "--security", "none",
 		"--auth", "plain", "--password-file", writeFile(t, "pw", "secret"))
 	sec, _ := secrets.Open(h)
-	sec.Put(account.TokenSecret("relay"), []byte("tokens"))
+	sec.Put(core.TokenSecret("relay"), []byte("tokens"))
 	mustRun(t, h, "account", "remove", "relay")
 	if out := mustRun(t, h, "account", "list", "--json").Stdout; strings.TrimSpace(out) != "[]" {
 		t.Fatalf("list after remove: %s", out)
 	}
-	for _, n := range []string{account.PasswordSecret("relay"), account.TokenSecret("relay")} {
+	for _, n := range []string{core.PasswordSecret("relay"), core.TokenSecret("relay")} {
 		if _, err := sec.Get(n); !errors.Is(err, secrets.ErrNotFound) {
 			t.Errorf("%s left behind: %v", n, err)
 		}

@@ -1,6 +1,7 @@
-// Package cli wires bluemoon's commands. Each command group lives in its own
-// file and registers itself with register(); the logic belongs to the
-// internal packages, so the web console can call the same functions.
+// Package cli is bluemoon's command line: each command parses its flags,
+// calls internal/core (the service layer the web console calls too) and
+// prints the result. Each command group lives in its own file and
+// registers itself with register().
 package cli
 
 import (
@@ -9,16 +10,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
+	"github.com/bluemoon-mail/bluemoon/internal/logfile"
 	"github.com/bluemoon-mail/bluemoon/internal/redact"
-	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
 // App carries what every command needs: where the data lives and the
@@ -36,10 +39,19 @@ type App struct {
 	OpenBrowser func(url string) error
 
 	homeDir string
-	dbOnce  sync.Once
-	db      *store.DB
-	dbErr   error
-	log     logState // Logger(): stderr + <home>/logs/bluemoon.log
+	svcOnce sync.Once
+	svc     *core.Service
+	svcErr  error
+	log     *logfile.Process // Logger(): stderr + <home>/logs/bluemoon.log
+}
+
+// signinHooks are what tests replace: the browser opener (so a test can
+// play the browser, and assert that an unattended run never opened one)
+// and the HTTP client used for the authorization server. nil: the
+// service's defaults (the system browser, Go's client).
+var signinHooks struct {
+	openBrowser func(url string) error
+	httpClient  *http.Client
 }
 
 // Home resolves and creates the data home (0700).
@@ -58,50 +70,28 @@ func (a *App) Home() (string, error) {
 	return dir, nil
 }
 
-// DB opens the database in the data home once per process.
-func (a *App) DB(ctx context.Context) (*store.DB, error) {
-	a.dbOnce.Do(func() {
-		dir, err := a.Home()
-		if err != nil {
-			a.dbErr = err
-			return
+// service opens the data home's core.Service once per process, on the
+// first command that needs it (demo and version never do).
+func (a *App) service(ctx context.Context) (*core.Service, error) {
+	a.svcOnce.Do(func() {
+		opener := signinHooks.openBrowser
+		if a.OpenBrowser != nil {
+			opener = a.OpenBrowser
 		}
-		a.db, a.dbErr = store.Open(ctx, dir)
+		a.svc, a.svcErr = core.Open(ctx, core.Options{Home: a.HomeFlag, HTTPClient: signinHooks.httpClient,
+			OpenBrowser: opener, Logger: slog.New(logfile.Lazy(a.Logger))})
 	})
-	return a.db, a.dbErr
+	return a.svc, a.svcErr
 }
 
-// account loads the named account from the database; an unknown name is the
-// user's mistake (exit code 2).
-func (a *App) account(ctx context.Context, name string) (*account.Account, error) {
-	db, err := a.DB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := (&account.Store{DB: db.DB}).Get(ctx, name)
-	if err != nil {
-		return nil, usageIfNotFound(err, account.ErrNotFound)
-	}
-	return acct, nil
-}
-
-// usageIfNotFound makes a store's "no such name" error (notFound) a usage
-// error, exit code 2: the user named something that does not exist. Other
-// errors are returned as they are.
-func usageIfNotFound(err, notFound error) error {
-	if errors.Is(err, notFound) {
-		return &exitcode.UsageError{Err: err}
-	}
-	return err
-}
-
-// Close releases the database.
+// Close releases the service and the log file.
 func (a *App) Close() error {
-	a.closeLog()
-	if a.db != nil {
-		return a.db.Close()
+	var err error
+	if a.svc != nil {
+		err = a.svc.Close()
 	}
-	return nil
+	a.closeLog()
+	return err
 }
 
 // PrintJSON writes v as indented JSON to stdout.
@@ -125,6 +115,17 @@ var registry []func(*App) *cobra.Command
 
 // register adds a top-level command; called from init() in each command file.
 func register(f func(*App) *cobra.Command) { registry = append(registry, f) }
+
+// run makes a command's RunE from fn, handing it the service.
+func (a *App) run(fn func(ctx context.Context, svc *core.Service, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		svc, err := a.service(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return fn(cmd.Context(), svc, args)
+	}
+}
 
 // NewRoot builds the command tree for app.
 func NewRoot(app *App) *cobra.Command {

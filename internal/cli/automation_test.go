@@ -3,62 +3,29 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
-
-// fakeToken looks like a Google access token; it must never reach an alert or a log.
-const fakeToken = "ya29.a0AfH6SMBfaketokenvalue"
-
-type signInErr struct{}
-
-func (signInErr) Error() string {
-	return "account sales: sign-in needed: the refresh token was revoked (invalid_grant); bearer " + fakeToken
-}
-func (signInErr) NeedsSignIn() bool { return true }
-func (signInErr) ExitCode() int     { return exitcode.SignIn }
-
-// fakeSend replaces the delivery engine: it records each send command line
-// and answers with err.
-type fakeSend struct {
-	mu    sync.Mutex
-	calls [][]string
-	err   error
-}
-
-func (f *fakeSend) install(t *testing.T) {
-	old := sendRunner
-	sendRunner = func(_ context.Context, _ *App, args []string) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.calls = append(f.calls, args)
-		return f.err
-	}
-	t.Cleanup(func() { sendRunner = old })
-}
-
-func (f *fakeSend) all() [][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
-}
 
 func needSh(t *testing.T) {
 	if runtime.GOOS == "windows" {
@@ -66,20 +33,37 @@ func needSh(t *testing.T) {
 	}
 }
 
-// saveNews saves a delivery "news" through account sales from files in a
-// temporary folder, and returns that folder.
+// saveNews saves a delivery "news" from files in a temporary folder and
+// returns that folder. It goes through account sales, made if missing
+// (one that cannot send: for tests that never reach the server).
 func saveNews(t *testing.T, home string, extra ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "list.csv"), []byte("email,name\na@example.com,A\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "body.txt"), []byte("Hello {{.name}}\n"), 0o600)
 	if r := runCLI(t, home, "", "account", "show", "sales"); r.Code != 0 {
 		addAccount(t, home, "sales", account.AuthPlain)
 	}
-	args := append([]string{"deliveries", "save", "news", "--account", "sales",
+	return saveDelivery(t, home, "news", "sales", "email,name\na@example.com,A\n", extra...)
+}
+
+// saveDelivery saves delivery name through acct, to the list given.
+func saveDelivery(t *testing.T, home, name, acct, list string, extra ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "list.csv"), []byte(list), 0o600)
+	os.WriteFile(filepath.Join(dir, "body.txt"), []byte("Hello {{.name}}\n"), 0o600)
+	args := append([]string{"deliveries", "save", name, "--account", acct,
 		"--recipients", filepath.Join(dir, "list.csv"), "--subject", "News", "--text", filepath.Join(dir, "body.txt")}, extra...)
 	mustRun(t, home, args...)
 	return dir
+}
+
+// sendingNews is saveNews through an account sales that sends to a local
+// SMTP server, which it returns.
+func sendingNews(t *testing.T, home string, configure func(*smtptest.Server), limits provider.Limits, list string, extra ...string) *smtptest.Server {
+	t.Helper()
+	srv := startSMTP(t, configure)
+	addTestAccount(t, home, "sales", srv, limits)
+	saveDelivery(t, home, "news", "sales", list, extra...)
+	return srv
 }
 
 func readEvents(t *testing.T, path string) []alert.Event {
@@ -98,6 +82,15 @@ func readEvents(t *testing.T, path string) []alert.Event {
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+func logText(t *testing.T, home string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(home, "logs", LogFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
 
 func TestSaveListShowRemove(t *testing.T) {
@@ -126,70 +119,121 @@ func TestSaveRefusesMissingFile(t *testing.T) {
 	}
 }
 
+// Flags for send after "--" are checked when saved, not weeks later.
+func TestSaveRefusesBadSendFlags(t *testing.T) {
+	home := t.TempDir()
+	dir := saveNews(t, home)
+	r := runCLI(t, home, "", "deliveries", "save", "other", "--account", "sales", "--recipients", filepath.Join(dir, "list.csv"),
+		"--subject", "s", "--text", filepath.Join(dir, "body.txt"), "--", "--no-such-flag")
+	if r.Code != exitcode.Usage || !strings.Contains(r.Stderr, "no-such-flag") {
+		t.Fatalf("bad send flag: exit %d, stderr %s", r.Code, r.Stderr)
+	}
+	if r := mustRun(t, home, "deliveries", "saved"); strings.Contains(r.Stdout, "other") {
+		t.Fatalf("saved anyway:\n%s", r.Stdout)
+	}
+}
+
+// A saved delivery runs exactly as `send` with its options would, from
+// whatever folder cron starts in, and the run is logged.
 func TestRunPassesSavedOptionsUnattended(t *testing.T) {
 	home := t.TempDir()
-	f := &fakeSend{}
-	f.install(t)
-	dir := saveNews(t, home)
+	srv := sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\nb@example.com,B\n", "--", "--name", "monthly news")
 	t.Chdir(t.TempDir()) // cron starts elsewhere: the saved paths must not depend on it
-	mustRun(t, home, "run", "news")
-	calls := f.all()
-	if len(calls) != 1 {
-		t.Fatalf("send ran %d times", len(calls))
+	r := mustRun(t, home, "run", "news")
+	if srv.Count() != 2 || !strings.Contains(r.Stdout, "Delivery 1 done: 2 sent") {
+		t.Fatalf("run: server got %d\n%s\n%s", srv.Count(), r.Stdout, r.Stderr)
 	}
-	want := []string{"send", "--account", "sales", "--recipients", filepath.Join(dir, "list.csv"), "--subject", "News",
-		"--text", filepath.Join(dir, "body.txt"), "--unattended"}
-	if !slices.Equal(calls[0], want) {
-		t.Fatalf("send args\n%q\nwant\n%q", calls[0], want)
+	m, err := mail.ReadMessage(strings.NewReader(string(srv.Messages()[0].Data)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	logText, err := os.ReadFile(filepath.Join(home, "logs", LogFileName))
-	if err != nil || !strings.Contains(string(logText), "delivery done") {
-		t.Fatalf("log file: %v\n%s", err, logText)
+	if m.Header.Get("Subject") != "News" {
+		t.Errorf("subject %q", m.Header.Get("Subject"))
+	}
+	if l := mustRun(t, home, "deliveries", "list"); !strings.Contains(l.Stdout, "monthly news") {
+		t.Errorf("the flags after -- were not applied:\n%s", l.Stdout)
+	}
+	if !strings.Contains(logText(t, home), "delivery done") {
+		t.Fatalf("log file:\n%s", logText(t, home))
 	}
 }
 
 func TestRunSignInNeededExits4AndAlerts(t *testing.T) {
 	needSh(t)
-	home := t.TempDir()
-	f := &fakeSend{err: signInErr{}}
-	f.install(t)
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	if _, run, code := f.login(t, &oauthsrv.Browser{}); code != 0 {
+		t.Fatal(run.stderr)
+	}
+	tok := f.token(t)
+	// The password was changed, and the access token has expired since.
+	f.srv.RevokeUser(f.from)
+	st, _ := secrets.Open(f.home)
+	stale := f.token(t)
+	stale.Expiry = time.Now().Add(-time.Minute)
+	oauth.SaveToken(st, "work", stale)
+
 	out := filepath.Join(t.TempDir(), "alert.json")
-	saveNews(t, home, "--notify-cmd", "cat >> "+out)
-	r := runCLI(t, home, "", "run", "news", "--unattended")
+	saveDelivery(t, f.home, "news", "work", "email,name\na@example.com,A\n", "--notify-cmd", "cat >> "+out)
+	r := runCLI(t, f.home, "", "run", "news", "--unattended")
 	if r.Code != exitcode.SignIn {
 		t.Fatalf("exit %d, want 4; stderr %s", r.Code, r.Stderr)
 	}
 	evs := readEvents(t, out)
-	if len(evs) != 1 || evs[0].Kind != alert.SignInNeeded || evs[0].Account != "sales" || evs[0].Delivery != "news" ||
+	if len(evs) != 1 || evs[0].Kind != alert.SignInNeeded || evs[0].Account != "work" || evs[0].Delivery != "news" ||
 		evs[0].ExitCode != 4 || !strings.Contains(evs[0].Message, "revoked") {
 		t.Fatalf("events %+v", evs)
 	}
 	raw, _ := os.ReadFile(out)
-	logText, _ := os.ReadFile(filepath.Join(home, "logs", LogFileName))
-	for what, text := range map[string]string{"alert": string(raw), "stderr": r.Stderr, "log": string(logText)} {
-		if strings.Contains(text, fakeToken) {
-			t.Errorf("the token reached the %s:\n%s", what, text)
-		}
+	lt := logText(t, f.home)
+	assertNoTokenText(t, []*oauth.Token{tok, stale}, string(raw), r.Stderr, lt)
+	if !strings.Contains(lt, "kind=signin_needed") {
+		t.Errorf("alert not in the log:\n%s", lt)
 	}
-	if !strings.Contains(string(logText), "kind=signin_needed") {
-		t.Errorf("alert not in the log:\n%s", logText)
+}
+
+// The log masks what looks like a credential, whatever a caller logs.
+func TestLoggerMasksTokens(t *testing.T) {
+	const fakeToken = "ya29.a0AfH6SMBfaketokenvalue"
+	home := t.TempDir()
+	app, out := newTestApp(home, "", false)
+	app.Logger().Error("refresh failed", "err", fmt.Errorf("bearer %s refused", fakeToken), "access_token", "s3cr3t-value")
+	app.Close()
+	for what, text := range map[string]string{"stderr": out.String(), "log": logText(t, home)} {
+		if strings.Contains(text, fakeToken) || strings.Contains(text, "s3cr3t-value") || !strings.Contains(text, "refresh failed") {
+			t.Errorf("%s:\n%s", what, text)
+		}
 	}
 }
 
 func TestRunFailuresAndPauseAlertKinds(t *testing.T) {
 	needSh(t)
-	for code, kind := range map[int]alert.Kind{exitcode.Failures: alert.DeliveryFailed, exitcode.Paused: alert.DeliveryPaused} {
-		home := t.TempDir()
-		f := &fakeSend{err: exitWith(code)}
-		f.install(t)
-		out := filepath.Join(t.TempDir(), "alert.json")
-		saveNews(t, home)
-		r := runCLI(t, home, "", "run", "news", "--notify-cmd", "cat >> "+out)
-		if r.Code != code {
-			t.Fatalf("exit %d, want %d", r.Code, code)
+	refuseA := func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			if rcpt == "a@example.com" {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+			}
+			return nil
 		}
-		if evs := readEvents(t, out); len(evs) != 1 || evs[0].Kind != kind {
-			t.Fatalf("code %d: events %+v, want %s", code, evs, kind)
+	}
+	for _, c := range []struct {
+		code      int
+		kind      alert.Kind
+		configure func(*smtptest.Server)
+		limits    provider.Limits
+	}{
+		{exitcode.Failures, alert.DeliveryFailed, refuseA, provider.Limits{Connections: 1}},
+		// One a day: the second recipient waits for tomorrow.
+		{exitcode.Paused, alert.DeliveryPaused, nil, provider.Limits{Connections: 1, PerDay: 1}},
+	} {
+		home := t.TempDir()
+		sendingNews(t, home, c.configure, c.limits, "email,name\na@example.com,A\nb@example.com,B\n")
+		out := filepath.Join(t.TempDir(), "alert.json")
+		r := runCLI(t, home, "", "run", "news", "--notify-cmd", "cat >> "+out)
+		if r.Code != c.code || strings.Contains(r.Stderr, "bluemoon: delivery") {
+			t.Fatalf("exit %d, want %d\n%s", r.Code, c.code, r.Stderr)
+		}
+		if evs := readEvents(t, out); len(evs) != 1 || evs[0].Kind != c.kind || !strings.Contains(evs[0].Message, "news") {
+			t.Fatalf("code %d: events %+v, want %s", c.code, evs, c.kind)
 		}
 	}
 }
@@ -260,31 +304,25 @@ func addAccount(t *testing.T, home, name string, auth account.AuthMethod) {
 	}
 }
 
-func setHooks(t *testing.T, refresh func() error, age keepalive.TokenAge, sent *int) {
-	oldR, oldA, oldS := refreshToken, tokenAge, sendTestMessage
-	t.Cleanup(func() { refreshToken, tokenAge, sendTestMessage = oldR, oldA, oldS })
-	refreshToken = func(_ context.Context, _ *App, _ *account.Account, unattended bool) error {
-		if !unattended {
-			return errors.New("keep-alive must run unattended here")
-		}
-		return refresh()
-	}
-	tokenAge = func(context.Context, *App, *account.Account) (keepalive.TokenAge, error) { return age, nil }
-	sendTestMessage = func(context.Context, *App, *account.Account, bool) error { *sent++; return nil }
-}
-
 func TestKeepaliveRefreshesSendsAndWarns(t *testing.T) {
 	needSh(t)
-	home := t.TempDir()
-	addAccount(t, home, "sales", account.AuthXOAuth2)
-	refreshed, sent := 0, 0
-	now := time.Now()
-	setHooks(t, func() error { refreshed++; return nil },
-		keepalive.TokenAge{Provider: provider.Google, Obtained: now.Add(-6 * 24 * time.Hour), LastRefreshed: now}, &sent)
+	f := newOAuthFixture(t, provider.Google, "news@example.org", true)
+	smtp := f.smtp(t)
+	if _, run, code := f.login(t, &oauthsrv.Browser{}); code != 0 {
+		t.Fatal(run.stderr)
+	}
+	// Signed in six days ago: an app left in Testing loses it tomorrow.
+	st, _ := secrets.Open(f.home)
+	tok := f.token(t)
+	tok.ObtainedAt = time.Now().Add(-6 * 24 * time.Hour)
+	oauth.SaveToken(st, "work", tok)
 	out := filepath.Join(t.TempDir(), "alert.json")
-	r := mustRun(t, home, "keepalive", "sales", "--send-test", "--notify-cmd", "cat >> "+out)
-	if refreshed != 1 || sent != 1 || !strings.Contains(r.Stdout, "keep-alive done") {
-		t.Fatalf("refreshed %d, sent %d, stdout %s", refreshed, sent, r.Stdout)
+	r := mustRun(t, f.home, "keepalive", "work", "--send-test", "--notify-cmd", "cat >> "+out)
+	if f.srv.RefreshCount() != 1 || smtp.Accepted() != 1 || !strings.Contains(r.Stdout, "keep-alive done") {
+		t.Fatalf("refreshed %d, sent %d, stdout %s", f.srv.RefreshCount(), smtp.Accepted(), r.Stdout)
+	}
+	if msgs := smtp.Messages(); msgs[0].To[0] != f.from || !strings.Contains(string(msgs[0].Data), "keep-alive") {
+		t.Fatalf("test message %+v", msgs[0])
 	}
 	if evs := readEvents(t, out); len(evs) != 1 || evs[0].Kind != alert.TokenExpiring || !strings.Contains(evs[0].Message, "Testing") {
 		t.Fatalf("events %+v", evs)
@@ -293,34 +331,26 @@ func TestKeepaliveRefreshesSendsAndWarns(t *testing.T) {
 
 func TestKeepaliveSignInNeeded(t *testing.T) {
 	needSh(t)
-	home := t.TempDir()
-	addAccount(t, home, "sales", account.AuthXOAuth2)
-	sent := 0
-	setHooks(t, func() error { return signInErr{} }, keepalive.TokenAge{}, &sent)
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	smtp := f.smtp(t) // nobody ever signed in
 	out := filepath.Join(t.TempDir(), "alert.json")
-	mustRun(t, home, "schedule", "keepalive", "sales", "--send-test", "--notify-cmd", "cat >> "+out)
-	r := runCLI(t, home, "", "schedule", "run", "keepalive-sales")
-	if r.Code != exitcode.SignIn || sent != 0 {
-		t.Fatalf("exit %d (want 4), test messages %d", r.Code, sent)
+	mustRun(t, f.home, "schedule", "keepalive", "work", "--send-test", "--notify-cmd", "cat >> "+out)
+	r := runCLI(t, f.home, "", "schedule", "run", "keepalive-work")
+	if r.Code != exitcode.SignIn || smtp.Stats().Connections != 0 {
+		t.Fatalf("exit %d (want 4), SMTP connections %d\n%s", r.Code, smtp.Stats().Connections, r.Stderr)
 	}
 	evs := readEvents(t, out)
-	if len(evs) != 1 || evs[0].Kind != alert.SignInNeeded || evs[0].Schedule != "keepalive-sales" || evs[0].Account != "sales" {
+	if len(evs) != 1 || evs[0].Kind != alert.SignInNeeded || evs[0].Schedule != "keepalive-work" || evs[0].Account != "work" {
 		t.Fatalf("events %+v", evs)
 	}
 }
 
-// inProcess runs serve's jobs in the test process.
-type inProcess struct{ app *App }
-
-func (r inProcess) Run(ctx context.Context, j schedule.Job) schedule.Result {
-	err := r.app.runJob(ctx, job{Schedule: j.Schedule.Name, Kind: j.Schedule.Kind, Target: j.Schedule.Target,
-		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: j.Schedule.Alert, Unattended: true})
-	return schedule.Result{ExitCode: exitcode.For(err)}
-}
-
+// useInProcessServe makes serve run its jobs in the test's process.
 func useInProcessServe(t *testing.T) {
 	old := newServeRunner
-	newServeRunner = func(app *App, _ string, _ alert.Config) schedule.Runner { return inProcess{app} }
+	newServeRunner = func(_ *App, svc *core.Service, fallback alert.Config) schedule.Runner {
+		return core.JobRunner{Service: svc, Alert: fallback}
+	}
 	t.Cleanup(func() { newServeRunner = old })
 }
 
@@ -345,17 +375,15 @@ func addOverdue(t *testing.T, home string, missed schedule.Missed, notify string
 func TestServeOnceMissedRunOnce(t *testing.T) {
 	needSh(t)
 	home := t.TempDir()
-	f := &fakeSend{}
-	f.install(t)
 	useInProcessServe(t)
-	saveNews(t, home)
+	srv := sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\n")
 	addOverdue(t, home, schedule.MissedRunOnce, "")
 	r := mustRun(t, home, "serve", "--once")
-	if n := len(f.all()); n != 1 {
-		t.Fatalf("run-once: send ran %d times; stderr %s", n, r.Stderr)
+	if n := srv.Count(); n != 1 {
+		t.Fatalf("run-once: the server got %d messages; stderr %s", n, r.Stderr)
 	}
 	mustRun(t, home, "serve", "--once")
-	if n := len(f.all()); n != 1 {
+	if n := srv.Count(); n != 1 {
 		t.Fatalf("the catch-up must happen once: %d", n)
 	}
 	if !strings.Contains(r.Stderr, "running it once now") {
@@ -370,15 +398,13 @@ func TestServeOnceMissedRunOnce(t *testing.T) {
 func TestServeOnceMissedSkipAlerts(t *testing.T) {
 	needSh(t)
 	home := t.TempDir()
-	f := &fakeSend{}
-	f.install(t)
 	useInProcessServe(t)
-	saveNews(t, home)
+	srv := sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\n")
 	out := filepath.Join(t.TempDir(), "alert.json")
 	addOverdue(t, home, schedule.MissedSkip, "cat >> "+out)
 	r := mustRun(t, home, "serve", "--once")
-	if n := len(f.all()); n != 0 {
-		t.Fatalf("skip: send ran %d times", n)
+	if n := srv.Count(); n != 0 {
+		t.Fatalf("skip: the server got %d messages", n)
 	}
 	if !strings.Contains(r.Stderr, "skipped") {
 		t.Fatalf("skip not logged:\n%s", r.Stderr)
@@ -388,27 +414,27 @@ func TestServeOnceMissedSkipAlerts(t *testing.T) {
 	}
 }
 
+// A preflight is a dry run after one forced token refresh: the list, the
+// template, the refresh token and the SMTP login are all tried, nothing
+// is sent. A refresh that needs a person stops it before the SMTP login.
 func TestScheduleRunPreflightIsDryRun(t *testing.T) {
-	home := t.TempDir()
-	f := &fakeSend{}
-	f.install(t)
-	addAccount(t, home, "sales", account.AuthXOAuth2)
-	refreshed, sent := 0, 0
-	setHooks(t, func() error { refreshed++; return nil }, keepalive.TokenAge{}, &sent)
-	saveNews(t, home)
-	mustRun(t, home, "schedule", "add", "m", "--run", "news", "--cron", "@monthly", "--tz", "UTC")
-	mustRun(t, home, "schedule", "run", "m", "--preflight")
-	calls := f.all()
-	if len(calls) != 1 || !slices.Contains(calls[0], "--dry-run") || !slices.Contains(calls[0], "--unattended") {
-		t.Fatalf("preflight should be an unattended dry run: %q", calls)
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	smtp := f.smtp(t)
+	if _, run, code := f.login(t, &oauthsrv.Browser{}); code != 0 {
+		t.Fatal(run.stderr)
 	}
-	if refreshed != 1 {
-		t.Fatalf("the preflight should force one token refresh; got %d", refreshed)
+	saveDelivery(t, f.home, "news", "work", "email,name\na@example.com,A\n")
+	mustRun(t, f.home, "schedule", "add", "m", "--run", "news", "--cron", "@monthly", "--tz", "UTC")
+	r := mustRun(t, f.home, "schedule", "run", "m", "--preflight")
+	if f.srv.RefreshCount() != 1 || smtp.Stats().AuthOK["XOAUTH2"] != 1 || smtp.Accepted() != 0 {
+		t.Fatalf("preflight: %d refreshes, %d SMTP logins, %d accepted\n%s", f.srv.RefreshCount(), smtp.Stats().AuthOK["XOAUTH2"], smtp.Accepted(), r.Stderr)
 	}
-	// A refresh that needs a person stops the preflight before the dry run.
-	setHooks(t, func() error { return signInErr{} }, keepalive.TokenAge{}, &sent)
-	if r := runCLI(t, home, "", "schedule", "run", "m", "--preflight"); r.Code != exitcode.SignIn || len(f.all()) != 1 {
-		t.Fatalf("exit %d, dry runs %d", r.Code, len(f.all()))
+	if !strings.Contains(r.Stdout, "Dry run: nothing was sent. 1 recipient(s)") {
+		t.Fatalf("stdout: %s", r.Stdout)
+	}
+	f.srv.RevokeUser(f.from)
+	if r := runCLI(t, f.home, "", "schedule", "run", "m", "--preflight"); r.Code != exitcode.SignIn || smtp.Stats().Connections != 1 {
+		t.Fatalf("exit %d, SMTP connections %d", r.Code, smtp.Stats().Connections)
 	}
 }
 
@@ -429,56 +455,19 @@ func TestInstallPrintsAllSetups(t *testing.T) {
 
 func TestUnattendedStderrAlsoGoesToTheLogFile(t *testing.T) {
 	home := t.TempDir()
-	saveNews(t, home)
-	old := sendRunner
-	sendRunner = func(_ context.Context, app *App, _ []string) error {
-		app.Warnf("Delivery 7: 1 recipient(s) to send to.\n")
-		return nil
-	}
-	t.Cleanup(func() { sendRunner = old })
+	sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\n")
 	r := mustRun(t, home, "run", "news", "--unattended")
-	raw, err := os.ReadFile(filepath.Join(home, "logs", LogFileName))
-	if err != nil {
-		t.Fatal(err)
+	lt := logText(t, home)
+	if !strings.Contains(r.Stderr, "Checked 1 row(s)") || !strings.Contains(lt, "Checked 1 row(s)") || !strings.Contains(lt, "signed in to") {
+		t.Fatalf("the delivery's output is not in the log file:\n%s", lt)
 	}
-	logText := string(raw)
-	if !strings.Contains(r.Stderr, "Delivery 7") || !strings.Contains(logText, "Delivery 7: 1 recipient(s)") {
-		t.Fatalf("engine output not in the log file:\n%s", logText)
+	if n := strings.Count(lt, "delivery done"); n != 1 {
+		t.Fatalf("'delivery done' logged %d times:\n%s", n, lt)
 	}
-	if n := strings.Count(logText, "delivery done"); n != 1 {
-		t.Fatalf("'delivery done' logged %d times:\n%s", n, logText)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(logText), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(lt), "\n") {
 		if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", strings.Fields(line)[0]); err != nil {
 			t.Fatalf("log line without a time stamp: %q", line)
 		}
-	}
-}
-
-func TestTokenLifetimeCheckAlertsWithoutRefreshing(t *testing.T) {
-	needSh(t)
-	home := t.TempDir()
-	addAccount(t, home, "sales", account.AuthXOAuth2)
-	addAccount(t, home, "fresh", account.AuthXOAuth2)
-	addAccount(t, home, "relay", account.AuthNone)
-	now := time.Now()
-	old := tokenAge
-	t.Cleanup(func() { tokenAge = old })
-	tokenAge = func(_ context.Context, _ *App, a *account.Account) (keepalive.TokenAge, error) {
-		if a.Name == "sales" { // 85 days without use at Microsoft
-			return keepalive.TokenAge{Provider: provider.Microsoft, Obtained: now.Add(-200 * 24 * time.Hour), LastRefreshed: now.Add(-85 * 24 * time.Hour)}, nil
-		}
-		return keepalive.TokenAge{Provider: provider.Microsoft, Obtained: now.Add(-200 * 24 * time.Hour), LastRefreshed: now}, nil
-	}
-	out := filepath.Join(t.TempDir(), "alerts.json")
-	app := &App{HomeFlag: home, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, IsTerminal: func() bool { return false }}
-	defer app.Close()
-	if n := app.checkTokenLifetimes(context.Background(), alert.Config{Command: "cat >> " + out}, now); n != 1 {
-		t.Fatalf("%d warnings, want 1", n)
-	}
-	evs := readEvents(t, out)
-	if len(evs) != 1 || evs[0].Kind != alert.TokenExpiring || evs[0].Account != "sales" || !strings.Contains(evs[0].Message, "90 days") {
-		t.Fatalf("alerts %+v", evs)
 	}
 }
 

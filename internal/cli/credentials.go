@@ -2,19 +2,14 @@ package cli
 
 import (
 	"context"
-	"crypto/ed25519"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/credfile"
-	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -33,19 +28,6 @@ to users, who import it ('credentials import') without ever seeing its contents.
 	c.AddCommand(credDefaultsCmd(app), credCreateCmd(app), credImportCmd(app),
 		credListCmd(app), credShowCmd(app), credRemoveCmd(app))
 	return c
-}
-
-// credentialsStore opens the imported-credentials store of the data home.
-func credentialsStore(ctx context.Context, app *App) (*credstore.Store, error) {
-	db, err := app.DB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := app.secretStore()
-	if err != nil {
-		return nil, err
-	}
-	return &credstore.Store{DB: db.DB, Secrets: sec}, nil
 }
 
 // readSecretFile reads a passphrase, password or client secret from path
@@ -79,6 +61,8 @@ type defaultsView struct {
 	TokenEndpoint string        `json:"token_endpoint"`
 	TokenScope    string        `json:"token_scope"`
 	RedirectURI   string        `json:"redirect_uri"`
+	APIEndpoint   string        `json:"api_endpoint"`
+	APIScope      string        `json:"api_scope"`
 }
 
 func credDefaultsCmd(app *App) *cobra.Command {
@@ -89,28 +73,21 @@ func credDefaultsCmd(app *App) *cobra.Command {
 		Short: "Print a provider's default settings (the guide's 既定値の設定)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := provider.ParseKind(kind)
+			d, err := core.CredentialDefaults(kind, tenant)
 			if err != nil {
-				return exitcode.Usagef("--provider: %w", err)
-			}
-			d, err := provider.Defaults(k, tenant)
-			if err != nil {
-				return exitcode.Usagef("--tenant: %w", err)
+				return err
 			}
 			v := defaultsView{d.Provider, d.Tenant, d.ClientID, d.ClientSecret, d.AuthEndpoint, d.AuthScope,
-				d.TokenEndpoint, d.TokenScope, d.RedirectURI}
+				d.TokenEndpoint, d.TokenScope, d.RedirectURI, d.APIEndpoint, d.APIScope}
 			if asJSON {
 				return app.PrintJSON(v)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			for _, row := range [][2]string{
+			return printRows(app, [][2]string{
 				{"provider", string(v.Provider)}, {"tenant", v.Tenant}, {"client_id", v.ClientID},
 				{"client_secret", v.ClientSecret}, {"auth_endpoint", v.AuthEndpoint}, {"auth_scope", v.AuthScope},
 				{"token_endpoint", v.TokenEndpoint}, {"token_scope", v.TokenScope}, {"redirect_uri", v.RedirectURI},
-			} {
-				fmt.Fprintf(tw, "%s:\t%s\n", row[0], orDash(row[1]))
-			}
-			return tw.Flush()
+				{"api_endpoint", v.APIEndpoint}, {"api_scope", v.APIScope},
+			})
 		},
 	}
 	c.Flags().StringVar(&kind, "provider", "", "google, microsoft or generic (required)")
@@ -120,16 +97,9 @@ func credDefaultsCmd(app *App) *cobra.Command {
 	return c
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func credCreateCmd(app *App) *cobra.Command {
-	var cfg provider.Config
-	var kind, secretFile, out, passFile string
+	var in core.CreateInput
+	var secretFile, out, passFile string
 	var force, asJSON bool
 	c := &cobra.Command{
 		Use:   "create --provider P --client-id ID [--client-secret S] --out FILE [--passphrase-file F]",
@@ -143,92 +113,74 @@ Without --passphrase-file the file is encrypted with a key built into bluemoon:
 that hides the settings from casual eyes, but anyone who has bluemoon can read
 them. With a passphrase, hand the passphrase to users separately from the file.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := provider.ParseKind(kind)
-			if err != nil {
-				return exitcode.Usagef("--provider: %w", err)
-			}
-			cfg.Provider = k
+		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
+			var err error
 			if secretFile != "" {
-				if cfg.ClientSecret != "" {
+				if in.ClientSecret != "" {
 					return exitcode.Usagef("give --client-secret or --client-secret-file, not both")
 				}
-				if cfg.ClientSecret, err = readSecretFile(app, "--client-secret-file", secretFile); err != nil {
+				if in.ClientSecret, err = readSecretFile(app, "--client-secret-file", secretFile); err != nil {
 					return err
 				}
-			}
-			if cfg, err = provider.FillDefaults(cfg); err != nil {
-				return exitcode.Usagef("--tenant: %w", err)
-			}
-			if err := cfg.Validate(); err != nil {
-				return exitcode.Usagef("refusing to write an incomplete credential file: %w", err)
 			}
 			if _, err := os.Stat(out); err == nil && !force {
 				return exitcode.Usagef("--out %s already exists: choose another name or add --force", out)
 			}
-			var pass string
 			if passFile != "" {
-				if pass, err = readSecretFile(app, "--passphrase-file", passFile); err != nil {
+				if in.Passphrase, err = readSecretFile(app, "--passphrase-file", passFile); err != nil {
 					return err
 				}
 			}
-			dir, err := app.Home()
-			if err != nil {
-				return err
-			}
-			key, created, err := credfile.LoadOrCreateSigningKey(dir)
-			if err != nil {
-				return err
-			}
-			data, err := credfile.Seal(cfg, key, credfile.SealOptions{Passphrase: []byte(pass)})
+			data, f, err := svc.CreateCredentialFile(ctx, in)
 			if err != nil {
 				return err
 			}
 			if err := home.WriteFileAtomic(out, data, 0o600); err != nil {
 				return err
 			}
-			fp := credfile.Fingerprint(key.Public().(ed25519.PublicKey))
 			mode := "none"
-			if pass != "" {
+			if f.Passphrase {
 				mode = "passphrase"
 			}
 			if asJSON {
-				return app.PrintJSON(map[string]any{"file": out, "provider": cfg.Provider, "tenant": cfg.Tenant,
-					"encryption": mode, "signer": fp, "new_signing_key": created,
-					"custom_endpoints": nonNil(cfg.CustomEndpoints())})
+				return app.PrintJSON(map[string]any{"file": out, "provider": f.Provider, "tenant": f.Tenant,
+					"encryption": mode, "signer": f.Signer, "new_signing_key": f.NewSigningKey,
+					"custom_endpoints": nonNil(f.CustomEndpoints)})
 			}
-			app.Printf("Wrote %s (%s%s).\n", out, cfg.Provider, tenantNote(cfg))
-			if created {
-				app.Printf("Made a new admin signing key: %s (keep it: sign every later file with it).\n",
-					filepath.Join(dir, credfile.SigningKeyFile))
+			app.Printf("Wrote %s (%s%s).\n", out, f.Provider, tenantNote(f.Tenant))
+			if f.NewSigningKey {
+				app.Printf("Made a new admin signing key: %s (keep it: sign every later file with it).\n", f.SigningKeyFile)
 			}
-			app.Printf("Signed by %s\n", fp)
-			app.Printf("Users can pin it: bluemoon credentials import %s --trust %s\n", out, fp)
-			if pass != "" {
+			app.Printf("Signed by %s\n", f.Signer)
+			app.Printf("Users can pin it: bluemoon credentials import %s --trust %s\n", out, f.Signer)
+			if f.Passphrase {
 				app.Printf("Encrypted with your passphrase: give it to users separately from the file.\n")
 			} else {
 				app.Printf("No passphrase: the settings are hidden from casual eyes only; anyone with bluemoon can read them.\n")
 			}
-			for _, e := range cfg.CustomEndpoints() {
-				app.Warnf("note: not a %s default, users must accept it: %s\n", cfg.Provider, e)
+			for _, e := range f.CustomEndpoints {
+				app.Warnf("note: not a %s default, users must accept it: %s\n", f.Provider, e)
 			}
 			return nil
-		},
+		}),
 	}
 	f := c.Flags()
-	f.StringVar(&kind, "provider", "", "google, microsoft or generic (required)")
-	f.StringVar(&cfg.Tenant, "tenant", "", "Microsoft tenant (default organizations): "+provider.TenantForms)
-	f.StringVar(&cfg.ClientID, "client-id", "", "client ID of the app registration (required)")
-	f.StringVar(&cfg.ClientSecret, "client-secret", "", "client secret (required for google; microsoft desktop apps have none)")
+	f.StringVar(&in.Provider, "provider", "", "google, microsoft or generic (required)")
+	f.StringVar(&in.Tenant, "tenant", "", "Microsoft tenant (default organizations): "+provider.TenantForms)
+	f.StringVar(&in.ClientID, "client-id", "", "client ID of the app registration (required)")
+	f.StringVar(&in.ClientSecret, "client-secret", "", "client secret (required for google; microsoft desktop apps have none)")
 	f.StringVar(&secretFile, "client-secret-file", "", "read the client secret from this file ('-': stdin) instead")
-	f.StringVar(&cfg.AuthEndpoint, "auth-endpoint", "", "authorization endpoint (default: the provider's)")
-	f.StringVar(&cfg.AuthScope, "auth-scope", "", "scopes sent to the authorization endpoint")
-	f.StringVar(&cfg.TokenEndpoint, "token-endpoint", "", "token endpoint (default: the provider's)")
-	f.StringVar(&cfg.TokenScope, "token-scope", "", "scopes sent to the token endpoint")
-	f.StringVar(&cfg.RedirectURI, "redirect-uri", "", "redirect URI (default "+provider.DefaultRedirectURI+")")
-	f.StringVar(&cfg.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint, for 'login --device' (default: the provider's, if any)")
-	f.StringVar(&cfg.RevokeEndpoint, "revoke-endpoint", "", "token revocation endpoint, for 'logout' (default: the provider's, if any)")
-	f.StringVar(&cfg.UserinfoURL, "userinfo-endpoint", "", "OpenID userinfo endpoint, to learn who signed in (default: the provider's, if any)")
+	f.StringVar(&in.AuthEndpoint, "auth-endpoint", "", "authorization endpoint (default: the provider's)")
+	f.StringVar(&in.AuthScope, "auth-scope", "", "scopes sent to the authorization endpoint")
+	f.StringVar(&in.TokenEndpoint, "token-endpoint", "", "token endpoint (default: the provider's)")
+	f.StringVar(&in.TokenScope, "token-scope", "", "scopes sent to the token endpoint")
+	f.StringVar(&in.RedirectURI, "redirect-uri", "", "redirect URI (default "+provider.DefaultRedirectURI+")")
+	f.StringVar(&in.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint, for 'login --device' (default: the provider's, if any)")
+	f.StringVar(&in.RevokeEndpoint, "revoke-endpoint", "", "token revocation endpoint, for 'logout' (default: the provider's, if any)")
+	f.StringVar(&in.UserinfoEndpoint, "userinfo-endpoint", "", "OpenID userinfo endpoint, to learn who signed in (default: the provider's, if any)")
+	f.StringVar(&in.APIEndpoint, "api-endpoint", "", "base URL of the mail API for accounts --via graph / gmail-api "+
+		"(default: the provider's; a national cloud needs its own, e.g. https://graph.microsoft.us)")
+	f.StringVar(&in.APIScope, "api-scope", "", "scope of the mail API's token (default: the provider's; Microsoft: Graph's Mail.Send)")
 	f.StringVar(&out, "out", "", "file to write, e.g. acme-google"+credfile.Extension+" (required)")
 	f.StringVar(&passFile, "passphrase-file", "", "encrypt with the passphrase in this file ('-': stdin)")
 	f.BoolVar(&force, "force", false, "overwrite --out if it exists")
@@ -238,11 +190,11 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 	return c
 }
 
-func tenantNote(cfg provider.Config) string {
-	if cfg.Tenant == "" {
+func tenantNote(tenant string) string {
+	if tenant == "" {
 		return ""
 	}
-	return ", tenant " + cfg.Tenant
+	return ", tenant " + tenant
 }
 
 func nonNil(s []string) []string {
@@ -250,27 +202,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// explainFileError turns credfile's errors into what the user should do.
-func explainFileError(path string, err error) error {
-	var untrusted *credfile.UntrustedSignerError
-	advice := ""
-	switch {
-	case errors.Is(err, credfile.ErrDamaged):
-		advice = "ask the administrator for a fresh copy"
-	case errors.Is(err, credfile.ErrNewerVersion):
-		advice = "install a newer bluemoon"
-	case errors.Is(err, credfile.ErrNotCredentialFile), errors.Is(err, credfile.ErrTooLarge):
-		advice = "check that you chose the file the administrator sent (" + credfile.Extension + ")"
-	case errors.Is(err, credfile.ErrWrongPassphrase):
-		advice = "check the passphrase the administrator gave you"
-	case errors.Is(err, credfile.ErrPassphraseRequired):
-		advice = "give it with --passphrase-file FILE"
-	case errors.As(err, &untrusted):
-		advice = "someone else made this file, or --trust is wrong; ask the administrator"
-	default:
-		return fmt.Errorf("%s: %w; nothing was imported", path, err)
-	}
-	return exitcode.Usagef("%s: %w; nothing was imported (%s)", path, err, advice)
 }

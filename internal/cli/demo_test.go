@@ -63,3 +63,39 @@ func TestDemoKeepsItsHomeWhenAsked(t *testing.T) {
 		t.Fatalf("second demo on the same home: exit %d: %s", r.Code, r.Stderr)
 	}
 }
+
+// `demo --via graph,gmail-api`: both accounts send through the providers'
+// API stand-ins (tokens for the API's resource from the one sign-in), the
+// SMTP stand-ins receive nothing, and the messages decode as over SMTP.
+func TestDemoThroughTheAPIs(t *testing.T) {
+	home := t.TempDir()
+	r := runCLI(t, home, "", "demo", "--recipients", "40", "--via", "graph,gmail-api")
+	if r.Code != 0 {
+		t.Fatalf("demo --via: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	for _, want := range []string{
+		"--via graph", "--via gmail-api",
+		"Delivery 1 done: 20 sent, 0 failed",
+		"Delivery 2 done: 20 sent, 0 failed",
+		"The microsoft graph stand-in accepted 20 message(s).",
+		"The google gmail-api stand-in accepted 20 message(s).",
+		"ISO-2022-JP)", "UTF-8)",
+		"Subject: 佐藤 太郎 様：12月のご利用明細",
+		"Attachments: ご案内.txt",
+		"Accepted by Microsoft Graph", "sent by the Gmail API",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("demo --via output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s", r.Stdout)
+	}
+	rep := mustRun(t, home, "deliveries", "report", "1", "--json")
+	if !strings.Contains(rep.Stdout, `"via":"graph"`) || strings.Contains(rep.Stdout, `"via":"smtp"`) {
+		t.Errorf("the report does not record that delivery 1 went through Graph:\n%.600s", rep.Stdout)
+	}
+	if r := runCLI(t, home, "", "demo", "--via", "fax"); r.Code != 2 {
+		t.Errorf("demo --via fax: exit %d, want 2", r.Code)
+	}
+}

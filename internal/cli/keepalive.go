@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -30,25 +33,23 @@ or a cron line: 0 7 * * * bluemoon keepalive ACCOUNT --unattended
 
 Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := app.checkAlert(cmd.Context(), notify); err != nil {
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			if err := svc.CheckAlert(ctx, notify); err != nil {
 				return err
 			}
 			if !sendTest {
-				if acct, err := app.account(cmd.Context(), args[0]); err == nil && acct.Auth != account.AuthXOAuth2 {
-					app.Printf("account %s signs in with %q: there is no token to keep alive (--send-test checks the account)\n", acct.Name, acct.Auth)
+				if info, err := svc.Account(ctx, args[0]); err == nil && info.Auth != account.AuthXOAuth2 {
+					app.Printf("account %s signs in with %q: there is no token to keep alive (--send-test checks the account)\n", info.Name, info.Auth)
 					return nil
 				}
 			}
-			err := app.runJob(cmd.Context(), job{
-				Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest,
-				Alert: notify, Unattended: app.unattended(unattended),
-			})
+			err := svc.RunJob(ctx, core.Job{Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest, Alert: notify},
+				core.SendEvents{SignIn: app.signInHandler(unattended)})
 			if err == nil {
 				app.Printf("keep-alive done for %s\n", args[0])
 			}
 			return err
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&sendTest, "send-test", false, "also send a test message to the account itself")
 	addUnattendedFlag(cmd, &unattended)

@@ -1,119 +1,36 @@
 package cli
 
 import (
-	"io"
 	"log/slog"
-	"path/filepath"
-	"sync"
-	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/logfile"
-	"github.com/bluemoon-mail/bluemoon/internal/redact"
 )
 
 // LogFileName is the log every command that runs without a person (cron,
 // Task Scheduler, serve) appends to, inside <home>/logs.
-const LogFileName = "bluemoon.log"
+const LogFileName = logfile.Name
 
-type logState struct {
-	once    sync.Once
-	logger  *slog.Logger
-	fileMu  sync.Mutex
-	file    *logfile.File
-	stamped io.WriteCloser // stderr's copy into the file, when teed
-	// fileStamp is the Logger's own way into the file, when not teed.
-	fileStamp io.WriteCloser
-}
-
-// logFile opens <home>/logs/bluemoon.log once (nil if it cannot).
-func (a *App) logFile() *logfile.File {
-	a.log.fileMu.Lock()
-	defer a.log.fileMu.Unlock()
-	if a.log.file != nil {
-		return a.log.file
+func (a *App) logs() *logfile.Process {
+	if a.log == nil {
+		a.log = &logfile.Process{Home: a.Home, Stderr: a.Stderr}
 	}
-	dir, err := a.Home()
-	if err != nil {
-		return nil
-	}
-	f, err := logfile.Open(filepath.Join(dir, "logs", LogFileName), logfile.DefaultMaxSize, logfile.DefaultBackups)
-	if err != nil {
-		a.Warnf("bluemoon: cannot write the log file: %v\n", err)
-		return nil
-	}
-	a.log.file = f
-	return f
+	return a.log
 }
 
 // teeStderrToLog makes everything the command writes to stderr from now on
 // — progress lines, error sentences, Logger lines — land in the log file
-// too, each line stamped with the time and masked for credentials. Root
-// calls it for any command run with --unattended, so every sending command
-// logs to the file without doing anything itself.
-func (a *App) teeStderrToLog() {
-	if a.log.stamped != nil {
-		return
-	}
-	f := a.logFile()
-	if f == nil {
-		return
-	}
-	a.log.stamped = logfile.Stamped(f, time.Now, redact.String)
-	a.Stderr = io.MultiWriter(a.Stderr, a.log.stamped)
-}
+// too. Root calls it for any command run with --unattended, so every
+// sending command logs to the file without doing anything itself.
+func (a *App) teeStderrToLog() { a.Stderr = a.logs().TeeStderr() }
 
 // Logger returns the process's logger: lines go to stderr and to
-// <home>/logs/bluemoon.log (rotated by size). Attribute values whose key
-// names a credential, and anything shaped like a token, are masked, so a
-// careless caller cannot leak a token into the log. Commands meant to run
-// unattended (run, serve, keepalive, schedule run) log through it.
-func (a *App) Logger() *slog.Logger {
-	a.log.once.Do(func() {
-		// No time= attribute: the person reading stderr knows what time it
-		// is, and the file's lines are stamped by logfile.Stamped, the same
-		// way as the plain stderr lines copied there.
-		opts := &slog.HandlerOptions{ReplaceAttr: func(g []string, at slog.Attr) slog.Attr {
-			if len(g) == 0 && at.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return maskAttr(g, at)
-		}}
-		var h slog.Handler = slog.NewTextHandler(a.Stderr, opts)
-		// When stderr is already copied into the file, one handler does both.
-		if a.log.stamped == nil {
-			if f := a.logFile(); f != nil {
-				a.log.fileStamp = logfile.Stamped(f, time.Now, nil)
-				h = slog.NewMultiHandler(h, slog.NewTextHandler(a.log.fileStamp, opts))
-			}
-		}
-		a.log.logger = slog.New(h)
-	})
-	return a.log.logger
-}
+// <home>/logs/bluemoon.log (rotated by size), credentials masked. Commands
+// meant to run unattended (run, serve, keepalive, schedule run) log
+// through it, by way of the service.
+func (a *App) Logger() *slog.Logger { return a.logs().Logger() }
 
 func (a *App) closeLog() {
-	if a.log.fileStamp != nil {
-		a.log.fileStamp.Close()
+	if a.log != nil {
+		a.log.Close()
 	}
-	if a.log.stamped != nil {
-		a.log.stamped.Close()
-	}
-	if a.log.file != nil {
-		a.log.file.Close()
-	}
-}
-
-func maskAttr(_ []string, at slog.Attr) slog.Attr {
-	if redact.SecretKey(at.Key) {
-		return slog.String(at.Key, redact.Mask)
-	}
-	switch at.Value.Kind() {
-	case slog.KindString:
-		return slog.String(at.Key, redact.String(at.Value.String()))
-	case slog.KindAny:
-		if err, ok := at.Value.Any().(error); ok {
-			return slog.String(at.Key, redact.String(err.Error()))
-		}
-	}
-	return at
 }

@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 )
 
 func init() { register(loginCmd) }
@@ -29,12 +30,12 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
                 paste back the address the browser ended on (works for Google)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mode := oauth.ModeBrowser
+			mode := core.SignInBrowser
 			n := 0
 			for _, f := range []struct {
 				on bool
-				m  oauth.Mode
-			}{{noBrowser, oauth.ModeNoBrowser}, {device, oauth.ModeDevice}, {paste, oauth.ModePaste}} {
+				m  core.SignInMode
+			}{{noBrowser, core.SignInLink}, {device, core.SignInDevice}, {paste, core.SignInPaste}} {
 				if f.on {
 					mode = f.m
 					n++
@@ -46,22 +47,55 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
 			if timeout < 0 {
 				return exitcode.Usagef("--timeout %s: give a positive duration such as 5m", timeout)
 			}
-			ctx := cmd.Context()
-			acct, err := app.oauthAccount(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			cfg, err := credentialsFromDB(ctx, app, acct.Credentials)
-			if err != nil {
-				return err
-			}
-			_, err = app.runLogin(ctx, acct, cfg, mode, timeout)
+			_, err := app.login(cmd.Context(), args[0], mode, timeout)
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in address instead of opening a browser")
 	cmd.Flags().BoolVar(&device, "device", false, "sign in with a code on another device (Microsoft)")
 	cmd.Flags().BoolVar(&paste, "paste", false, "sign in on another computer and paste back the address the browser ended on")
-	cmd.Flags().DurationVar(&timeout, "timeout", oauth.DefaultLoginTimeout, "how long to wait for the sign-in")
+	cmd.Flags().DurationVar(&timeout, "timeout", core.DefaultSignInTimeout, "how long to wait for the sign-in")
 	return cmd
+}
+
+// login signs an account in and reports who signed in on stderr (stdout
+// is kept for the URL or device code a script may read).
+func (a *App) login(ctx context.Context, name string, mode core.SignInMode, timeout time.Duration) (*core.SignInResult, error) {
+	svc, err := a.service(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := svc.StartSignIn(ctx, name, core.SignInOptions{Mode: mode, Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	sig.Prompt.Write(a.Stdout, a.Stderr)
+	if mode == core.SignInPaste {
+		go func() {
+			// Nothing read (stdin closed) is a paste of nothing, which
+			// the sign-in refuses, saying what to paste.
+			line, _ := readAnswer(a.Stdin)
+			sig.Paste(line)
+		}()
+	}
+	res, err := sig.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range res.Notes {
+		a.Warnf("note: %s\n", n)
+	}
+	who := res.Identity
+	if who == "" {
+		who = "(the provider did not say who)"
+	}
+	a.Warnf("Signed in account %s as %s.\n", name, who)
+	if res.Mismatch {
+		a.Warnf("warning: the account sends as %s but %s signed in; the server will refuse mail from an address that user may not send as. "+
+			"Run 'bluemoon login %s' again and choose %s.\n", res.Expected, res.Identity, name, res.Expected)
+	}
+	if res.NoRefreshToken {
+		a.Warnf("warning: the provider gave no refresh token, so a new sign-in will be needed when the access token expires (%s)\n", res.Expiry.Local().Format(time.DateTime))
+	}
+	return res, nil
 }

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
-	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 )
 
 func init() { register(runCmd) }
@@ -30,15 +32,9 @@ delivery was saved), to --notify-cmd and --notify-email.
 Example crontab line (every weekday at 09:00):
   0 9 * * 1-5 bluemoon run newsletter --unattended`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := app.checkAlert(cmd.Context(), notify); err != nil {
-				return err
-			}
-			return app.runJob(cmd.Context(), job{
-				Kind: schedule.KindDelivery, Target: args[0], Preflight: dryRun,
-				Alert: notify, Unattended: app.unattended(unattended),
-			})
-		},
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			return quiet(svc.RunSaved(ctx, args[0], dryRun, notify, app.sendEvents(unattended)))
+		}),
 	}
 	addUnattendedFlag(cmd, &unattended)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check everything (list, template, sign-in, SMTP login) and send nothing")

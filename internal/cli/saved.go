@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
 )
@@ -30,24 +31,11 @@ as they are. Saving under an existing name replaces it.`,
 			if dash == 1 {
 				d.SendArgs = args[1:]
 			}
-			if err := d.Absolutize(); err != nil {
-				return err
-			}
-			if err := d.Validate(); err != nil {
-				return &exitcode.UsageError{Err: err}
-			}
-			db, err := app.DB(cmd.Context())
+			svc, err := app.service(cmd.Context())
 			if err != nil {
 				return err
 			}
-			// Checked now, not when a timer runs it weeks later.
-			if err := app.requireAccount(cmd.Context(), "--account", d.Account); err != nil {
-				return err
-			}
-			if err := app.checkAlert(cmd.Context(), d.Alert); err != nil {
-				return err
-			}
-			if err := (&saved.Store{DB: db.DB}).Put(cmd.Context(), &d); err != nil {
+			if err := svc.SaveDelivery(cmd.Context(), &d); err != nil {
 				return err
 			}
 			app.Printf("saved delivery %s (account %s, list %s)\nrun it with: bluemoon run %s --unattended\n", d.Name, d.Account, d.Recipients, d.Name)
@@ -75,12 +63,8 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 		Use:   "saved",
 		Short: "List, show or remove saved deliveries",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := app.DB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := (&saved.Store{DB: db.DB}).List(cmd.Context())
+		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
+			list, err := svc.SavedDeliveries(ctx)
 			if err != nil {
 				return err
 			}
@@ -100,56 +84,35 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Account, d.Recipients, d.Subject)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	group.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	group.AddCommand(&cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a saved delivery and the send command it runs",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := app.DB(cmd.Context())
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			d, err := svc.SavedDelivery(ctx, args[0])
 			if err != nil {
 				return err
-			}
-			d, err := (&saved.Store{DB: db.DB}).Get(cmd.Context(), args[0])
-			if err != nil {
-				return usageIfNotFound(err, saved.ErrNotFound)
 			}
 			if err := app.PrintJSON(d); err != nil {
 				return err
 			}
-			app.Printf("runs: bluemoon %s\n", quoteArgs(d.Args()))
+			app.Printf("runs: bluemoon %s\n", saved.Quote(d.Args()))
 			return nil
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a saved delivery",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := app.DB(cmd.Context())
-			if err != nil {
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			if err := svc.RemoveSavedDelivery(ctx, args[0]); err != nil {
 				return err
-			}
-			if err := (&saved.Store{DB: db.DB}).Remove(cmd.Context(), args[0]); err != nil {
-				return usageIfNotFound(err, saved.ErrNotFound)
 			}
 			app.Printf("removed saved delivery %s\n", args[0])
 			return nil
-		},
+		}),
 	})
 	return group
-}
-
-// quoteArgs shows a command line a person can paste into a POSIX shell.
-func quoteArgs(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
 }

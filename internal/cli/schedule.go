@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
-	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/saved"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -30,46 +28,20 @@ func scheduleCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// whenFlags are the timing flags shared by `schedule add` and `schedule keepalive`.
-type whenFlags struct {
-	cron, at, tz, missed string
-	notify               alert.Config
-}
-
-func (w *whenFlags) add(cmd *cobra.Command, defCron, defMissed string) {
+// addWhenFlags adds the timing flags shared by `schedule add` and `schedule keepalive`.
+func addWhenFlags(cmd *cobra.Command, in *core.ScheduleInput, defCron, defMissed string) {
 	f := cmd.Flags()
-	f.StringVar(&w.cron, "cron", defCron, `cron expression in --tz: "minute hour day month weekday" (e.g. "0 9 * * 1-5"), or @daily, @hourly, @every 6h`)
+	f.StringVar(&in.Cron, "cron", defCron, `cron expression in --tz: "minute hour day month weekday" (e.g. "0 9 * * 1-5"), or @daily, @hourly, @every 6h`)
 	if defCron == "" {
-		f.StringVar(&w.at, "at", "", `one-off time: "2026-12-01 09:00" (in --tz) or RFC 3339`)
+		f.StringVar(&in.At, "at", "", `one-off time: "2026-12-01 09:00" (in --tz) or RFC 3339`)
 	}
-	f.StringVar(&w.tz, "tz", "Local", "time zone of --cron and --at (IANA name: Asia/Tokyo, UTC, Europe/London…)")
-	f.StringVar(&w.missed, "missed", defMissed, "a run missed while serve was down: run-once (at start-up) or skip (and alert)")
-	addNotifyFlags(cmd, &w.notify)
-}
-
-func (w *whenFlags) fill(s *schedule.Schedule, now time.Time) error {
-	s.Cron, s.TZ, s.Missed, s.Alert = w.cron, w.tz, schedule.Missed(w.missed), w.notify
-	if w.at != "" {
-		loc, err := schedule.LoadLocation(w.tz)
-		if err != nil {
-			return err
-		}
-		if s.At, err = schedule.ParseAt(w.at, loc); err != nil {
-			return err
-		}
-		if !s.At.After(now) {
-			return fmt.Errorf("--at %s is in the past", w.at)
-		}
-	}
-	return nil
+	f.StringVar(&in.TZ, "tz", "Local", "time zone of --cron and --at (IANA name: Asia/Tokyo, UTC, Europe/London…)")
+	f.StringVar((*string)(&in.Missed), "missed", defMissed, "a run missed while serve was down: run-once (at start-up) or skip (and alert)")
+	addNotifyFlags(cmd, &in.Alert)
 }
 
 func scheduleAddCmd(app *App) *cobra.Command {
-	var (
-		w         whenFlags
-		run       string
-		preflight time.Duration
-	)
+	in := core.ScheduleInput{Kind: schedule.KindDelivery}
 	cmd := &cobra.Command{
 		Use:   `add NAME --run SAVED_DELIVERY (--cron "EXPR" | --at TIME) [--tz ZONE]`,
 		Short: "Schedule a saved delivery",
@@ -78,107 +50,55 @@ func scheduleAddCmd(app *App) *cobra.Command {
 sign-in and the SMTP login, and raises an alert at once when something would
 fail, while there is still time to fix it.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := app.DB(ctx)
-			if err != nil {
-				return err
-			}
-			if run == "" {
-				return exitcode.Usagef("--run SAVED_DELIVERY is required (see 'bluemoon deliveries saved')")
-			}
-			if _, err := (&saved.Store{DB: db.DB}).Get(ctx, run); err != nil {
-				if errors.Is(err, saved.ErrNotFound) {
-					return &exitcode.UsageError{Err: fmt.Errorf("--run: %w", err)}
-				}
-				return err
-			}
-			return app.addSchedule(cmd, &w, &schedule.Schedule{Name: args[0], Kind: schedule.KindDelivery, Target: run, Preflight: preflight})
-		},
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			in.Name = args[0]
+			return app.addSchedule(ctx, svc, in)
+		}),
 	}
-	cmd.Flags().StringVar(&run, "run", "", "saved delivery to run")
-	cmd.Flags().DurationVar(&preflight, "preflight", schedule.DefaultPreflight, "how long before each run to check that it will work (0: no preflight)")
-	w.add(cmd, "", string(schedule.MissedSkip))
+	cmd.Flags().StringVar(&in.Target, "run", "", "saved delivery to run")
+	cmd.Flags().DurationVar(&in.Preflight, "preflight", schedule.DefaultPreflight, "how long before each run to check that it will work (0: no preflight)")
+	addWhenFlags(cmd, &in, "", string(schedule.MissedSkip))
 	return cmd
 }
 
 func scheduleKeepaliveCmd(app *App) *cobra.Command {
-	var (
-		w        whenFlags
-		name     string
-		sendTest bool
-	)
+	in := core.ScheduleInput{Kind: schedule.KindKeepAlive}
 	cmd := &cobra.Command{
 		Use:   "keepalive ACCOUNT [--cron EXPR] [--send-test]",
 		Short: "Refresh an account's sign-in on a schedule (default daily)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := app.account(ctx, args[0]); err != nil {
-				return err
-			}
-			if name == "" {
-				name = "keepalive-" + args[0]
-			}
-			return app.addSchedule(cmd, &w, &schedule.Schedule{Name: name, Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest})
-		},
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			in.Target = args[0]
+			return app.addSchedule(ctx, svc, in)
+		}),
 	}
-	cmd.Flags().StringVar(&name, "name", "", "schedule name (default keepalive-ACCOUNT)")
-	cmd.Flags().BoolVar(&sendTest, "send-test", false, "also send a test message to the account itself")
-	w.add(cmd, schedule.DefaultKeepAliveCron, string(schedule.MissedRunOnce))
+	cmd.Flags().StringVar(&in.Name, "name", "", "schedule name (default keepalive-ACCOUNT)")
+	cmd.Flags().BoolVar(&in.SendTest, "send-test", false, "also send a test message to the account itself")
+	addWhenFlags(cmd, &in, schedule.DefaultKeepAliveCron, string(schedule.MissedRunOnce))
 	return cmd
 }
 
-// addSchedule completes s from the --cron/--at/--tz/--missed/--notify flags
-// and stores it.
-func (a *App) addSchedule(cmd *cobra.Command, w *whenFlags, s *schedule.Schedule) error {
-	db, err := a.DB(cmd.Context())
+func (a *App) addSchedule(ctx context.Context, svc *core.Service, in core.ScheduleInput) error {
+	s, err := svc.AddSchedule(ctx, in)
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	s.CreatedAt = now
-	if err := w.fill(s, now); err != nil {
-		return &exitcode.UsageError{Err: err}
-	}
-	if err := s.Validate(); err != nil {
-		return &exitcode.UsageError{Err: err}
-	}
-	if err := a.checkAlert(cmd.Context(), s.Alert); err != nil {
-		return err
-	}
-	if err := (&schedule.Store{DB: db.DB}).Add(cmd.Context(), s); err != nil {
-		if errors.Is(err, schedule.ErrExists) {
-			return &exitcode.UsageError{Err: err}
-		}
-		return err
-	}
-	a.Printf("added schedule %s: %s %s, next %s\n", s.Name, s.Kind, s.Target, nextText(s, time.Now()))
+	a.Printf("added schedule %s: %s %s, next %s\n", s.Name, s.Kind, s.Target, nextText(s))
 	a.Printf("schedules run while 'bluemoon serve' runs (see 'bluemoon schedule install')\n")
 	return nil
 }
 
 // nextText is the next run in the schedule's zone, or why there is none.
-func nextText(s *schedule.Schedule, now time.Time) string {
-	if s.Paused {
+func nextText(s *core.ScheduleInfo) string {
+	switch {
+	case s.Paused:
 		return "paused"
-	}
-	base := now
-	if !s.LastDue.IsZero() && s.LastDue.After(base) {
-		base = s.LastDue
-	}
-	n, err := s.Next(base)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	if n.IsZero() {
+	case s.NextErr != nil:
+		return "error: " + s.NextErr.Error()
+	case s.Next.IsZero():
 		return "done"
 	}
-	loc, err := s.Location()
-	if err != nil {
-		loc = time.UTC
-	}
-	return n.In(loc).Format("2006-01-02 15:04 MST")
+	return s.Next.Format("2006-01-02 15:04 MST")
 }
 
 type scheduleView struct {
@@ -192,20 +112,15 @@ func scheduleListCmd(app *App) *cobra.Command {
 		Use:   "list",
 		Short: "List schedules with their next run and last result",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := app.DB(cmd.Context())
+		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
+			list, err := svc.Schedules(ctx)
 			if err != nil {
 				return err
 			}
-			list, err := (&schedule.Store{DB: db.DB}).List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			now := time.Now()
 			if asJSON {
 				views := []scheduleView{}
 				for _, s := range list {
-					views = append(views, scheduleView{Schedule: s, Next: nextText(s, now)})
+					views = append(views, scheduleView{Schedule: s.Schedule, Next: nextText(s)})
 				}
 				return app.PrintJSON(views)
 			}
@@ -218,20 +133,16 @@ func scheduleListCmd(app *App) *cobra.Command {
 			for _, s := range list {
 				when := s.Cron
 				if when == "" {
-					loc, err := s.Location()
-					if err != nil {
-						loc = time.UTC
-					}
-					when = "at " + s.At.In(loc).Format("2006-01-02 15:04")
+					when = "at " + s.At.In(s.Location).Format("2006-01-02 15:04")
 				}
 				last := "-"
 				if !s.LastRunAt.IsZero() {
 					last = fmt.Sprintf("%s exit %d", s.LastRunAt.Local().Format("2006-01-02 15:04"), s.LastExit)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Kind, s.Target, when, s.TZ, nextText(s, now), last)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Kind, s.Target, when, s.TZ, nextText(s), last)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -242,17 +153,13 @@ func scheduleRemoveCmd(app *App) *cobra.Command {
 		Use:   "remove NAME",
 		Short: "Remove a schedule",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := app.DB(cmd.Context())
-			if err != nil {
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			if err := svc.RemoveSchedule(ctx, args[0]); err != nil {
 				return err
-			}
-			if err := (&schedule.Store{DB: db.DB}).Remove(cmd.Context(), args[0]); err != nil {
-				return usageIfNotFound(err, schedule.ErrNotFound)
 			}
 			app.Printf("removed schedule %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -265,18 +172,14 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := app.DB(cmd.Context())
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			s, err := svc.PauseSchedule(ctx, args[0], pause)
 			if err != nil {
 				return err
 			}
-			s, err := (&schedule.Store{DB: db.DB}).SetPaused(cmd.Context(), args[0], pause, time.Now().UTC())
-			if err != nil {
-				return usageIfNotFound(err, schedule.ErrNotFound)
-			}
-			app.Printf("schedule %s %s; next %s\n", s.Name, done, nextText(s, time.Now()))
+			app.Printf("schedule %s %s; next %s\n", s.Name, done, nextText(s))
 			return nil
-		},
+		}),
 	}
 }
 
@@ -292,28 +195,9 @@ func scheduleRunCmd(app *App) *cobra.Command {
 --preflight only its checks), or the keep-alive. Exit codes as for 'bluemoon run'.
 --notify-* flags apply when the schedule has no alert settings of its own.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := app.DB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			s, err := (&schedule.Store{DB: db.DB}).Get(cmd.Context(), args[0])
-			if err != nil {
-				return usageIfNotFound(err, schedule.ErrNotFound)
-			}
-			if err := app.checkAlert(cmd.Context(), fallback); err != nil {
-				return err
-			}
-			cfg := s.Alert
-			if cfg.IsZero() {
-				cfg = fallback
-			}
-			return app.runJob(cmd.Context(), job{
-				Schedule: s.Name, Kind: s.Kind, Target: s.Target, SendTest: s.SendTest,
-				Preflight: preflight && s.Kind == schedule.KindDelivery, Alert: cfg,
-				Unattended: app.unattended(unattended),
-			})
-		},
+		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			return quiet(svc.RunSchedule(ctx, args[0], preflight, fallback, app.sendEvents(unattended)))
+		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
 	addUnattendedFlag(cmd, &unattended)

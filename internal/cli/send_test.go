@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"github.com/gofrs/flock"
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
@@ -228,9 +230,9 @@ func TestOneDeliveryPerAccountAtATime(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	srv := startSMTP(t, nil)
 	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
-	app := &App{HomeFlag: home}
-	held, err := app.lockAccount("a", 0) // another process sending on the account
-	if err != nil {
+	os.MkdirAll(filepath.Join(home, "locks"), 0o700)
+	held := flock.New(core.AccountLockFile(home, "a")) // another process sending on the account
+	if ok, err := held.TryLock(); err != nil || !ok {
 		t.Fatal(err)
 	}
 	list := writeTemp(t, dir, "l.csv", "email\nx@example.com\n")

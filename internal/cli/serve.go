@@ -7,29 +7,22 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
 func init() { register(serveCmd) }
 
 func serveCmd(app *App) *cobra.Command {
-	var (
-		once     bool
-		grace    time.Duration
-		poll     time.Duration
-		fallback alert.Config
-	)
+	var opt core.ServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve [--once]",
 		Short: "Run scheduled deliveries, keep-alives and preflights (long-running)",
@@ -44,75 +37,25 @@ nothing ever waits for a person; alerts say when one is needed.
 instead of a long-running process. 'bluemoon schedule install' prints both set-ups.
 --notify-* flags are the alert destinations of schedules that have none.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := app.checkAlert(cmd.Context(), fallback); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
+		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
+			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 			defer stop()
-			home, err := app.Home()
-			if err != nil {
-				return err
-			}
-			db, err := app.DB(ctx)
-			if err != nil {
-				return err
-			}
-			log := app.Logger()
-			// One scheduler per data home: two would each run every job.
-			lock := flock.New(filepath.Join(home, "locks", "serve.lock"))
-			os.MkdirAll(filepath.Dir(lock.Path()), 0o700)
-			ok, err := lock.TryLock()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				if once {
-					log.Info("serve --once: another bluemoon serve is handling the schedules of this home")
-					return nil
-				}
-				return exitcode.Usagef("another 'bluemoon serve' is running for %s", home)
-			}
-			sch := &schedule.Scheduler{
-				Store: &schedule.Store{DB: db.DB}, Clock: schedule.RealClock{},
-				Runner: newServeRunner(app, home, fallback),
-				AccountOf: func(ctx context.Context, s *schedule.Schedule) (string, error) {
-					d, err := (&saved.Store{DB: db.DB}).Get(ctx, s.Target)
-					if err != nil {
-						return "", err
-					}
-					return d.Account, nil
-				},
-				Log: log, Notifier: app.notifier(), DefaultAlert: fallback, Grace: grace, Poll: poll,
-			}
-			if once {
-				_, err := sch.Tick(ctx, time.Now())
-				// The decisions are recorded: let the next --once (a minute
-				// later) handle other schedules while these jobs run.
-				lock.Unlock()
-				sch.Wait()
-				return err
-			}
-			defer lock.Unlock()
-			log.Info("serve started", "home", home, "pid", os.Getpid())
-			go app.watchTokenLifetimes(ctx, fallback)
-			err = sch.Serve(ctx)
-			log.Info("serve stopped")
-			return err
-		},
+			opt.Runner = newServeRunner(app, svc, opt.Alert)
+			return svc.Serve(ctx, opt)
+		}),
 	}
-	cmd.Flags().BoolVar(&once, "once", false, "handle what is due now and exit (for a minutely cron job or timer)")
-	cmd.Flags().DurationVar(&grace, "grace", schedule.DefaultGrace, "how late a run may start and still count as on time rather than missed")
-	cmd.Flags().DurationVar(&poll, "poll", schedule.DefaultPoll, "how often to look for schedules changed by other commands")
+	cmd.Flags().BoolVar(&opt.Once, "once", false, "handle what is due now and exit (for a minutely cron job or timer)")
+	cmd.Flags().DurationVar(&opt.Grace, "grace", schedule.DefaultGrace, "how late a run may start and still count as on time rather than missed")
+	cmd.Flags().DurationVar(&opt.Poll, "poll", schedule.DefaultPoll, "how often to look for schedules changed by other commands")
 	cmd.Flags().MarkHidden("poll")
-	addNotifyFlags(cmd, &fallback)
+	addNotifyFlags(cmd, &opt.Alert)
 	return cmd
 }
 
-// newServeRunner makes the runner serve uses; tests replace it with one that
-// runs jobs in the test's process.
-var newServeRunner = func(app *App, home string, fallback alert.Config) schedule.Runner {
-	return &childRunner{app: app, home: home, fallback: fallback}
+// newServeRunner makes the runner serve uses; tests replace it with
+// core.JobRunner, which runs jobs in the test's process.
+var newServeRunner = func(app *App, svc *core.Service, fallback alert.Config) schedule.Runner {
+	return &childRunner{app: app, home: svc.Home(), fallback: fallback}
 }
 
 // childRunner runs each job as `bluemoon schedule run NAME --unattended` in

@@ -16,14 +16,16 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
-// TestTestSendUsesSignInAndStopsWith4WhenRevoked runs the whole chain:
-// sign-in through the loopback listener, test-send authenticating with
-// XOAUTH2 tokens the SMTP stand-in checks against the OAuth stand-in, and,
-// once the user's grant is revoked, an unattended test-send that exits 4
-// without opening a browser.
-func TestTestSendUsesSignInAndStopsWith4WhenRevoked(t *testing.T) {
-	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
-	smtp, err := smtpsrv.Start(smtpsrv.Options{Flavor: smtpsrv.Microsoft, CheckToken: func(user, token string) error {
+// smtp starts an SMTP stand-in that accepts the fixture's OAuth tokens
+// (checked against its authorization server) and points the fixture's
+// account at it.
+func (f *oauthFixture) smtp(t *testing.T) *smtpsrv.Server {
+	t.Helper()
+	flavor := smtpsrv.Microsoft
+	if f.srv.Flavor() == provider.Google {
+		flavor = smtpsrv.Gmail
+	}
+	smtp, err := smtpsrv.Start(smtpsrv.Options{Flavor: flavor, CheckToken: func(user, token string) error {
 		sub, _, err := f.srv.ValidateAccessToken(token)
 		if err != nil {
 			return err
@@ -46,6 +48,7 @@ func TestTestSendUsesSignInAndStopsWith4WhenRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	as := &account.Store{DB: db.DB}
 	a, err := as.Get(ctx, "work")
 	if err != nil {
@@ -55,8 +58,17 @@ func TestTestSendUsesSignInAndStopsWith4WhenRevoked(t *testing.T) {
 	if err := as.Put(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	return smtp
+}
 
+// TestTestSendUsesSignInAndStopsWith4WhenRevoked runs the whole chain:
+// sign-in through the loopback listener, test-send authenticating with
+// XOAUTH2 tokens the SMTP stand-in checks against the OAuth stand-in, and,
+// once the user's grant is revoked, an unattended test-send that exits 4
+// without opening a browser.
+func TestTestSendUsesSignInAndStopsWith4WhenRevoked(t *testing.T) {
+	f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
+	smtp := f.smtp(t)
 	if _, run, code := f.login(t, &oauthsrv.Browser{}); code != 0 {
 		t.Fatal(run.stderr)
 	}

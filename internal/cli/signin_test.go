@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
@@ -386,13 +387,14 @@ func newTestApp(home, stdin string, terminal bool) (*App, *syncBuffer) {
 		IsTerminal: func() bool { return terminal }}, errb
 }
 
-func (f *oauthFixture) account(t *testing.T, app *App) *account.Account {
+// service opens app's service (the test closes app).
+func service(t *testing.T, app *App) *core.Service {
 	t.Helper()
-	a, err := app.oauthAccount(context.Background(), "work")
+	svc, err := app.service(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return svc
 }
 
 // hookBrowser replaces the browser opener for one test.
@@ -415,14 +417,10 @@ func TestExpiredAccessTokenRefreshedBeforeUse(t *testing.T) {
 	f.srv.Advance(61 * time.Minute)
 	app, _ := newTestApp(f.home, "", false)
 	defer app.Close()
-	src, err := app.tokenSource(context.Background(), f.account(t, app), true)
-	if err != nil {
+	if err := service(t, app).CheckSignIn(context.Background(), "work", nil); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := src.AccessToken(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.token(t).AccessToken
 	if tok == old.AccessToken || f.srv.RefreshCount() != 1 {
 		t.Fatal("the expired token was not refreshed")
 	}
@@ -444,11 +442,10 @@ func TestRevokedSignInUnattendedExits4WithoutBrowser(t *testing.T) {
 	// While the access token lasts, the source hands it out; when the
 	// server refuses it, the transport's forced refresh learns the truth.
 	app, _ := newTestApp(f.home, "", false)
-	src, err := app.tokenSource(context.Background(), f.account(t, app), true)
-	if err != nil {
+	if err := service(t, app).CheckSignIn(context.Background(), "work", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.Refresh(context.Background()); exitcode.For(err) != 4 {
+	if err := service(t, app).RefreshSignIn(context.Background(), "work", nil); exitcode.For(err) != 4 {
 		t.Fatalf("forced refresh of a revoked grant: %v", err)
 	}
 	app.Close()
@@ -470,7 +467,7 @@ func TestRevokedSignInUnattendedExits4WithoutBrowser(t *testing.T) {
 			defer cancel()
 			app, out := newTestApp(f.home, "y\n", c.terminal)
 			defer app.Close()
-			_, err := app.tokenSource(ctx, f.account(t, app), c.unattended)
+			err := service(t, app).CheckSignIn(ctx, "work", app.signInHandler(c.unattended))
 			var re *oauth.ReauthError
 			if !errors.As(err, &re) || exitcode.For(err) != 4 {
 				t.Fatalf("want a sign-in error with exit code 4, got %v", err)
@@ -528,7 +525,7 @@ func TestReauthAsksThenSignsIn(t *testing.T) {
 			oauth.SaveToken(st, "work", tok)
 			app, out := newTestApp(f.home, c.answer, true)
 			defer app.Close()
-			src, err := app.tokenSource(context.Background(), f.account(t, app), false)
+			err := service(t, app).CheckSignIn(context.Background(), "work", app.signInHandler(false))
 			if asked := strings.Contains(out.String(), "Sign in again now? [Y/n]"); asked != c.confirm {
 				t.Fatalf("asked=%v: %s", asked, out)
 			}
@@ -544,10 +541,7 @@ func TestReauthAsksThenSignsIn(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
-			at, err := src.AccessToken(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			at := f.token(t).AccessToken
 			if _, _, err := f.srv.ValidateAccessToken(at); err != nil || opened.Load() != 1 {
 				t.Fatalf("after re-sign-in: %v, browser opened %d", err, opened.Load())
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"mime"
 	"net/mail"
@@ -12,11 +11,13 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 	"github.com/bluemoon-mail/bluemoon/internal/testsend"
-	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
 const testPassword = "correct horse battery"
@@ -53,7 +54,7 @@ func setupTestSend(t *testing.T, auth account.AuthMethod, opts smtpsrv.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := account.SetPassword(st, "sales", testPassword); err != nil {
+	if err := core.SetPassword(st, "sales", testPassword); err != nil {
 		t.Fatal(err)
 	}
 	return home, srv
@@ -61,12 +62,17 @@ func setupTestSend(t *testing.T, auth account.AuthMethod, opts smtpsrv.Options) 
 
 func history(t *testing.T, home string) []testsend.Result {
 	t.Helper()
+	return historyOf(t, home, "sales")
+}
+
+func historyOf(t *testing.T, home, acct string) []testsend.Result {
+	t.Helper()
 	db, err := store.Open(context.Background(), home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	h, err := testsend.History(context.Background(), db.DB, "sales", 10)
+	h, err := testsend.History(context.Background(), db.DB, acct, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +145,7 @@ func TestTestSendWrongPasswordExplainsAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sec.Delete(account.PasswordSecret("sales")); err != nil {
+	if err := sec.Delete(core.PasswordSecret("sales")); err != nil {
 		t.Fatal(err)
 	}
 	if r := runCLI(t, home, "", "test-send", "sales", "--to", "me@example.org"); r.Code != 2 || !strings.Contains(r.Stderr, "--password-file") {
@@ -166,52 +172,27 @@ func TestTestSendBadInput(t *testing.T) {
 	}
 }
 
-// signInNeeded stands for *oauth.ReauthError.
-type signInNeeded struct{}
-
-func (signInNeeded) Error() string {
-	return "account sales must sign in again: run 'bluemoon login sales'"
-}
-func (signInNeeded) NeedsSignIn() bool { return true }
-func (signInNeeded) ExitCode() int     { return 4 }
-
-type fixedTokens struct{ tok string }
-
-func (f fixedTokens) AccessToken(context.Context) (string, error) { return f.tok, nil }
-func (f fixedTokens) Refresh(context.Context) (string, error)     { return f.tok, nil }
-
+// An OAuth account's test send: unattended before anyone signed in, it
+// exits 4 without sending and records why; once signed in, it
+// authenticates with XOAUTH2 with the token the server checks.
 func TestTestSendXOAUTH2(t *testing.T) {
-	saved := tokenSourceFor
-	t.Cleanup(func() { tokenSourceFor = saved })
-	home, srv := setupTestSend(t, account.AuthXOAuth2, smtpsrv.Options{
-		CheckToken: func(user, tok string) error {
-			if user == "sales@example.com" && tok == "good" {
-				return nil
-			}
-			return errors.New("bad token")
-		}})
-
-	var gotUnattended bool
-	tokenSourceFor = func(_ *App, _ context.Context, a *account.Account, unattended bool) (transport.TokenSource, error) {
-		gotUnattended = unattended
-		if unattended {
-			return nil, signInNeeded{}
-		}
-		return fixedTokens{"good"}, nil
-	}
-	r := runCLI(t, home, "", "test-send", "sales", "--to", "me@example.org", "--unattended")
-	if r.Code != 4 || !gotUnattended || !strings.Contains(r.Stderr, "sign in") {
+	f := newOAuthFixture(t, provider.Google, "news@example.org", true)
+	smtp := f.smtp(t)
+	r := runCLI(t, f.home, "", "test-send", "work", "--to", "me@example.org", "--unattended")
+	if r.Code != 4 || !strings.Contains(r.Stderr, "bluemoon login work") {
 		t.Fatalf("unattended: exit %d (want 4), stderr %q", r.Code, r.Stderr)
 	}
-	if srv.Accepted() != 0 {
-		t.Fatal("sent without signing in")
+	if smtp.Accepted() != 0 || smtp.Stats().Connections != 0 {
+		t.Fatal("connected without a sign-in")
 	}
-	if h := history(t, home); len(h) != 1 || h[0].Class != "sign-in" {
+	if h := historyOf(t, f.home, "work"); len(h) != 1 || h[0].Class != "sign-in" {
 		t.Fatalf("recorded %+v", h)
 	}
-
-	r = mustRun(t, home, "test-send", "sales", "--to", "me@example.org")
-	if !strings.HasPrefix(r.Stdout, "250") || srv.Accepted() != 1 || srv.Stats().AuthOK["XOAUTH2"] != 1 {
-		t.Fatalf("stdout %q accepted %d stats %+v", r.Stdout, srv.Accepted(), srv.Stats())
+	if _, run, code := f.login(t, &oauthsrv.Browser{}); code != 0 {
+		t.Fatal(run.stderr)
+	}
+	r = mustRun(t, f.home, "test-send", "work", "--to", "me@example.org")
+	if !strings.HasPrefix(r.Stdout, "250") || smtp.Accepted() != 1 || smtp.Stats().AuthOK["XOAUTH2"] != 1 {
+		t.Fatalf("stdout %q accepted %d stats %+v", r.Stdout, smtp.Accepted(), smtp.Stats())
 	}
 }

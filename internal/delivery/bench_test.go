@@ -39,6 +39,10 @@ func TestMain(m *testing.M) {
 		runSink()
 		return
 	}
+	if v := os.Getenv(apiSinkEnv); v != "" {
+		runAPISink(v) // bench_api_test.go
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -63,10 +67,14 @@ type sink struct {
 	out  *bufio.Reader
 }
 
-func startSink(b *testing.B) *sink {
+func startSink(b *testing.B) *sink { return startChildSink(b, sinkEnv+"=1") }
+
+// startChildSink re-executes the test binary with env set, which makes it
+// a sink that prints its address first.
+func startChildSink(b *testing.B, env string) *sink {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), sinkEnv+"=1")
+	cmd.Env = append(os.Environ(), env)
 	in, _ := cmd.StdinPipe()
 	outp, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

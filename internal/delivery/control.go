@@ -61,8 +61,18 @@ func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 	return s, err
 }
 
+// ErrNotFound is matched (errors.Is) by the error for a delivery ID that
+// does not exist.
+var ErrNotFound = errors.New("no such delivery")
+
+// notFoundErr is the usage error (exit 2) for a missing delivery, matching
+// ErrNotFound without putting its words into the message.
+type notFoundErr struct{ usageErr }
+
+func (e *notFoundErr) Is(target error) bool { return target == ErrNotFound }
+
 func noDelivery(id int64) error {
-	return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}
+	return &notFoundErr{usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}}
 }
 
 const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
@@ -274,6 +284,7 @@ type Outcomes struct {
 	Reply    string    `json:"reply,omitempty"`
 	NextTry  time.Time `json:"next_try,omitzero"`
 	At       time.Time `json:"at,omitzero"`
+	Via      string    `json:"via,omitempty"` // smtp, graph or gmail-api; "" when never handed over
 }
 
 // Report calls fn for every row of delivery id's list, in list order,
@@ -286,7 +297,7 @@ func Report(ctx context.Context, db *sql.DB, id int64, fn func(Outcomes) error) 
 // Filtering in SQL keeps a resume of a million-row delivery from decoding
 // every row in Go to find the few unknown ones.
 func report(ctx context.Context, db *sql.DB, id int64, state string, fn func(Outcomes) error) error {
-	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at
+	rows, err := db.QueryContext(ctx, `SELECT row, email, state, attempts, reply, next_try, updated_at, via
 		FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? AND (? = '' OR state = ?) ORDER BY id`, id, state, state)
 	if err != nil {
 		return err
@@ -295,7 +306,7 @@ func report(ctx context.Context, db *sql.DB, id int64, state string, fn func(Out
 	for rows.Next() {
 		var o Outcomes
 		var next, at int64
-		if err := rows.Scan(&o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at); err != nil {
+		if err := rows.Scan(&o.Row, &o.Email, &o.State, &o.Attempts, &o.Reply, &next, &at, &o.Via); err != nil {
 			return err
 		}
 		if o.State == stateDeferred {

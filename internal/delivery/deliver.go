@@ -48,6 +48,9 @@ func LimitsOf(acct *account.Account) provider.Limits {
 			kind = provider.Microsoft
 		}
 		l = provider.LimitsFor(kind)
+		if via := acct.SendsVia(); via.API() {
+			l = provider.APILimits(via.Provider())
+		}
 	}
 	if l.Connections <= 0 {
 		l.Connections = 4 // "no limit": still a bounded number of workers

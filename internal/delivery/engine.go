@@ -136,6 +136,7 @@ type job struct {
 
 	state   string // outcome
 	reply   string
+	via     string // the session's way (smtp, graph, gmail-api); "" when never handed over
 	nextTry int64
 	at      int64
 }

@@ -58,14 +58,17 @@ func (l *ledger) open(ctx context.Context) error {
 			return err
 		}
 	}
-	// Most outcomes are "sent": their statement binds 4 values a row, not 6.
-	l.st.sent = batchStmt{conn: conn, per: 4, sql: func(n int) string {
-		return `UPDATE delivery_recipients SET state = 'sent', reply = v.column2, attempts = v.column3, next_try = 0, updated_at = v.column4
-			FROM (VALUES ` + placeholders(n, 4) + `) AS v WHERE delivery_recipients.id = v.column1`
+	// Most outcomes are "sent": their statement binds 5 values a row, not 7.
+	// An empty via (never handed to a server) keeps the row's.
+	l.st.sent = batchStmt{conn: conn, per: 5, sql: func(n int) string {
+		return `UPDATE delivery_recipients SET state = 'sent', reply = v.column2, attempts = v.column3, next_try = 0, updated_at = v.column4,
+			via = COALESCE(NULLIF(v.column5, ''), delivery_recipients.via)
+			FROM (VALUES ` + placeholders(n, 5) + `) AS v WHERE delivery_recipients.id = v.column1`
 	}}
-	l.st.outcomes = batchStmt{conn: conn, per: 6, sql: func(n int) string {
-		return `UPDATE delivery_recipients SET state = v.column2, reply = v.column3, attempts = v.column4, next_try = v.column5, updated_at = v.column6
-			FROM (VALUES ` + placeholders(n, 6) + `) AS v WHERE delivery_recipients.id = v.column1`
+	l.st.outcomes = batchStmt{conn: conn, per: 7, sql: func(n int) string {
+		return `UPDATE delivery_recipients SET state = v.column2, reply = v.column3, attempts = v.column4, next_try = v.column5, updated_at = v.column6,
+			via = COALESCE(NULLIF(v.column7, ''), delivery_recipients.via)
+			FROM (VALUES ` + placeholders(n, 7) + `) AS v WHERE delivery_recipients.id = v.column1`
 	}}
 	l.st.claim = batchStmt{conn: conn, per: 1, sql: func(n int) string {
 		return `UPDATE delivery_recipients SET state = 'sending' WHERE id IN (` + placeholders(n, 1) + `) AND state IN ('pending', 'deferred')`
@@ -257,10 +260,10 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 	for _, c := range recorded {
 		for _, j := range c.done {
 			if j.state == stateSent {
-				sent = append(sent, j.id, j.reply, j.attempts, j.at)
+				sent = append(sent, j.id, j.reply, j.attempts, j.at, j.via)
 				l.minutes[j.at/60000]++
 			} else {
-				other = append(other, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at)
+				other = append(other, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at, j.via)
 			}
 		}
 	}

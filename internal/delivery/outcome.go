@@ -11,6 +11,7 @@ import (
 func (w *sender) settle(j *job, reply string, err error) {
 	r := w.r
 	j.at = r.o.Clock.Now().UnixMilli()
+	j.via = viaOf(w.m)
 	switch {
 	case err == nil:
 		j.state, j.reply = stateSent, reply
@@ -32,6 +33,13 @@ func (w *sender) settle(j *job, reply string, err error) {
 			r.haltAuth(err, true)
 		}
 		w.refresh = true
+	case isDailyLimit(err):
+		// The provider says the account's day is spent: every further
+		// message would be refused too. Put this one back and pause, as
+		// when the account's own 24-hour limit is reached.
+		j.state = j.from
+		r.halt(stopReason{status: StatusPaused, resumeAfter: time.UnixMilli(j.at).Add(retryAfterOf(err)),
+			reason: "the provider's daily sending limit is reached: " + err.Error()})
 	case isTemporary(err):
 		j.attempts++
 		j.reply = err.Error()
@@ -40,7 +48,7 @@ func (w *sender) settle(j *job, reply string, err error) {
 			j.reply = fmt.Sprintf("gave up after %d attempts: %s", j.attempts, j.reply)
 		} else {
 			j.state = stateDeferred
-			j.nextTry = j.at + r.backoff(j.attempts).Milliseconds()
+			j.nextTry = j.at + max(r.backoff(j.attempts), retryAfterOf(err)).Milliseconds()
 		}
 	default:
 		j.attempts++
@@ -130,6 +138,30 @@ func isNotSent(err error) bool {
 func settingsProblem(err error) bool {
 	var s interface{ SettingsProblem() bool }
 	return errors.As(err, &s) && s.SettingsProblem()
+}
+
+// isDailyLimit: the provider refused because the account's daily sending
+// window is spent (the HTTPS APIs say so apart from other throttling).
+func isDailyLimit(err error) bool {
+	var d interface{ DailyLimit() bool }
+	return errors.As(err, &d) && d.DailyLimit()
+}
+
+// retryAfterOf is how long the server asked to wait (0: it did not say).
+func retryAfterOf(err error) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return ra.RetryAfter()
+	}
+	return 0
+}
+
+// viaOf names the way m sends (smtp, graph, gmail-api) for the outcome.
+func viaOf(m Mailer) string {
+	if v, ok := m.(interface{ Via() string }); ok {
+		return v.Via()
+	}
+	return ""
 }
 
 func needsSignIn(err error) bool {

@@ -11,7 +11,11 @@ import (
 // TLS / STARTTLS, the account's sign-in, PIPELINING and BDAT when offered
 // (unless cfg.NoChunking). refresh needs no action: transport.Dial itself
 // refreshes the token once when the server refuses it.
+// An account --via graph or gmail-api gets the HTTPS API's sessions instead.
 func TransportDialer(cfg transport.Config) Dialer {
+	if cfg.Via.API() {
+		return apiDialer(cfg)
+	}
 	return func(ctx context.Context, _ bool) (Mailer, error) {
 		c, err := transport.Dial(ctx, cfg)
 		if err != nil {
@@ -63,3 +67,6 @@ func (m *transportMailer) Close() error { return m.c.Close() }
 
 // Stop makes the session finish soon (see transport.Conn.Stop).
 func (m *transportMailer) Stop(deadline time.Time) { m.c.Stop(deadline) }
+
+// Via names the way the messages went, for the recipients' outcomes.
+func (m *transportMailer) Via() string { return "smtp" }

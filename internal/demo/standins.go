@@ -1,24 +1,28 @@
 // Package demo sets up what `bluemoon demo` shows: Google-like and
-// Microsoft-like sign-in servers and SMTP servers on 127.0.0.1, and a sample
-// mail merge with Japanese and English names.
+// Microsoft-like sign-in servers, SMTP servers and mail APIs (Graph
+// sendMail, Gmail users.messages.send) on 127.0.0.1, and a sample mail
+// merge with Japanese and English names.
 package demo
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/apisrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
 )
 
 // Provider is one stand-in provider: its sign-in server, its SMTP server
-// (which checks the tokens that sign-in server issued) and the mailbox the
-// demo sends from.
+// and its mail API (which check the tokens that sign-in server issued,
+// audience included) and the mailbox the demo sends from.
 type Provider struct {
 	Kind  provider.Kind
 	OAuth *oauthsrv.Server
 	SMTP  *smtpsrv.Server
+	API   *apisrv.Server
 	From  string
 }
 
@@ -52,12 +56,15 @@ func startProvider(kind provider.Kind, from string, flavor smtpsrv.Flavor, sec s
 	s, err := smtpsrv.Start(smtpsrv.Options{
 		Flavor: flavor, Security: sec,
 		CheckToken: func(user, token string) error {
-			sub, _, err := o.ValidateAccessToken(token)
+			sub, scopes, err := o.ValidateAccessToken(token)
 			if err != nil {
 				return err
 			}
 			if sub != user {
 				return fmt.Errorf("token of %s used for %s", sub, user)
+			}
+			if kind == provider.Microsoft && !slices.Contains(scopes, "https://outlook.office.com/SMTP.Send") {
+				return fmt.Errorf("token is not for SMTP.Send (a Microsoft token is for one resource)")
 			}
 			return nil
 		},
@@ -66,12 +73,22 @@ func startProvider(kind provider.Kind, from string, flavor smtpsrv.Flavor, sec s
 		o.Close()
 		return nil, err
 	}
-	return &Provider{Kind: kind, OAuth: o, SMTP: s, From: from}, nil
+	fl := apisrv.Graph
+	if kind == provider.Google {
+		fl = apisrv.Gmail
+	}
+	a, err := apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken})
+	if err != nil {
+		s.Close()
+		o.Close()
+		return nil, err
+	}
+	return &Provider{Kind: kind, OAuth: o, SMTP: s, API: a, From: from}, nil
 }
 
 // Close stops the provider's servers.
 func (p *Provider) Close() error {
-	return errors.Join(p.SMTP.Close(), p.OAuth.Close())
+	return errors.Join(p.API.Close(), p.SMTP.Close(), p.OAuth.Close())
 }
 
 // Close stops every server.

@@ -166,6 +166,34 @@ func (t *Token) apply(tr *tokenResponse, now time.Time) {
 	if id := identityFromIDToken(tr.IDToken); id != "" {
 		t.Identity = id
 	}
+	t.SignInNeeded, t.SignInReason = "", ""
+}
+
+// applyResource merges the reply to a refresh for another resource
+// (scope) into t: its access token goes to t.Resources, leaving the
+// sign-in's own; a rotated refresh token replaces the stored one exactly
+// as in apply, since it is the one grant behind every resource.
+func (t *Token) applyResource(scope string, tr *tokenResponse, now time.Time) {
+	r := &ResourceToken{AccessToken: tr.AccessToken, IssuedAt: now, Scopes: strings.Fields(tr.Scope)}
+	if tr.ExpiresIn > 0 {
+		r.Expiry = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	if r.Scopes == nil {
+		r.Scopes = strings.Fields(scope)
+	}
+	// A copy: the old Token (kept to find an unsaved rotation) shares the map.
+	res := make(map[string]*ResourceToken, len(t.Resources)+1)
+	for k, v := range t.Resources {
+		res[k] = v
+	}
+	res[scope] = r
+	t.Resources = res
+	if tr.RefreshToken != "" {
+		if tr.RefreshToken != t.RefreshToken {
+			t.RefreshTokenAt = now
+		}
+		t.RefreshToken = tr.RefreshToken
+	}
 	t.SignInNeeded = ""
 }
 

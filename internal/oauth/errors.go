@@ -87,6 +87,13 @@ func (e *ConfigError) Error() string { return e.Why }
 func (e *ConfigError) Unwrap() error { return e.Err }
 func (e *ConfigError) ExitCode() int { return exitcode.Usage }
 
+func orApp(names string) string {
+	if names == "" {
+		return "the requested permission"
+	}
+	return names
+}
+
 const googleTestingHint = "Google refused the refresh token: it has expired or was revoked (\"Token has been expired or revoked\"). " +
 	"That happens after a password change, when the user removes the app's access, after 6 months unused, " +
 	"and after only 7 days when the app's OAuth consent screen is still in \"Testing\" with external users " +
@@ -94,7 +101,42 @@ const googleTestingHint = "Google refused the refresh token: it has expired or w
 
 // classify turns a token-endpoint failure into a ReauthError, a
 // ConfigError, or returns it unchanged (network trouble, 5xx: retry later).
-func classify(account string, err error) error {
+func classify(account string, err error) error { return classifyScope(account, "", err) }
+
+// scopeNames turns a scope list into the permissions it names, for a
+// sentence: "Mail.Send (https://graph.microsoft.com/Mail.Send)".
+func scopeNames(scope string) string {
+	var out []string
+	for _, sc := range strings.Fields(scope) {
+		switch strings.ToLower(sc) {
+		case "offline_access", "openid", "email", "profile":
+			continue
+		}
+		if i := strings.LastIndex(sc, "/"); i > 0 && i < len(sc)-1 {
+			out = append(out, sc[i+1:]+" ("+sc+")")
+		} else {
+			out = append(out, sc)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// consentFix says what to do when the tenant has not consented to scope.
+func consentFix(scope string) string {
+	what := "the app or its SMTP.Send permission"
+	if n := scopeNames(scope); n != "" {
+		what = "the permission " + n
+	}
+	return "consent for " + what + " is missing"
+}
+
+const consentAdvice = ": sign in again, which asks for it; where users may not consent, an administrator must first add " +
+	"it to the app registration (API permissions > Add a permission > delegated) and grant admin consent (API permissions > " +
+	"Grant admin consent)."
+
+// classifyScope is classify for a token asked with scope, so that a
+// missing consent names the permission that lacks it.
+func classifyScope(account, scope string, err error) error {
 	var pe *ProviderError
 	if !errors.As(err, &pe) {
 		return err
@@ -112,8 +154,14 @@ func classify(account string, err error) error {
 		return reauth(ReasonMFA, fmt.Sprintf("the organisation requires multi-factor authentication again for this sign-in (AADSTS%d); sign in in a browser to complete it.", pe.AADSTS))
 	case 70043:
 		return reauth(ReasonPolicy, "a Conditional Access sign-in frequency policy ended the session (AADSTS70043); an administrator can exclude the sending account or lengthen the frequency.")
-	case 65001:
-		return reauth(ReasonConsent, "consent for the app or its SMTP.Send permission is missing (AADSTS65001): an administrator must grant admin consent in the app registration (API permissions > Grant admin consent), then sign in again.")
+	case 65001, 90094, 90095:
+		return reauth(ReasonConsent, fmt.Sprintf("%s (AADSTS%d)%s", consentFix(scope), pe.AADSTS, consentAdvice))
+	case 65004:
+		return reauth(ReasonConsent, fmt.Sprintf("the user declined to consent to %s (AADSTS65004): sign in again and accept, or have an administrator grant admin consent.", orApp(scopeNames(scope))))
+	case 650057, 70011:
+		return config(fmt.Sprintf("the app registration does not list %s among its API permissions (AADSTS%d): an administrator must add it (delegated) and grant admin consent, then sign in again", orApp(scopeNames(scope)), pe.AADSTS))
+	case 500011, 650052:
+		return config(fmt.Sprintf("the tenant cannot issue tokens for %s (AADSTS%d): the service is not available to this organisation (no Exchange Online licence, or a national cloud whose api_endpoint / api_scope the credential file must name)", orApp(scopeNames(scope)), pe.AADSTS))
 	case 70000:
 		return reauth(ReasonReused, "Microsoft refused the refresh token as already used or invalid (AADSTS70000), which revokes the sign-in.")
 	case 70008:
@@ -140,10 +188,13 @@ func classify(account string, err error) error {
 	case "interaction_required", "login_required":
 		return reauth(ReasonMFA, "the authorization server wants the user to sign in interactively ("+pe.Code+").")
 	case "consent_required":
-		return reauth(ReasonConsent, "consent for the app is missing (consent_required); an administrator may need to grant it.")
+		return reauth(ReasonConsent, fmt.Sprintf("%s (consent_required)%s", consentFix(scope), consentAdvice))
 	case "invalid_client", "unauthorized_client":
 		return config("the authorization server refused the client ID or secret: ask your administrator for a current credential file")
 	case "invalid_scope":
+		if n := scopeNames(scope); n != "" {
+			return config("the authorization server refused the scope " + n + ": check auth_scope, token_scope and api_scope in the credential file, and that the sign-in asked for it")
+		}
 		return config("the authorization server refused the scopes: check auth_scope and token_scope in the credential file")
 	}
 	return err

@@ -68,7 +68,7 @@ func TestRefusedCodeExchangeDoesNotQuoteCodeOrVerifier(t *testing.T) {
 	srv := echoingTokenEndpoint(t)
 	opts := &LoginOptions{Config: genericConfig(srv.URL)}
 	const code, verifier = "code-4b1d9e77c0a2", "verifier-0c9e8d7f6a5b4c3d2e1f"
-	_, err := exchange(opts, code, "http://127.0.0.1:1/", verifier)
+	_, err := exchange(context.Background(), opts, code, "http://127.0.0.1:1/", verifier)
 	if err == nil {
 		t.Fatal("the refused exchange succeeded")
 	}

@@ -41,16 +41,13 @@ type LoginOptions struct {
 	Store    *secrets.Store
 	// Stdout receives only what a script reads: the authorization URL
 	// (no-browser, paste) or the device URL and code. Stderr gets the
-	// explanations. Stdin is read in paste mode.
+	// explanations. Stdin is read in paste mode. Only Login uses them;
+	// a Flow leaves showing its Prompt to the caller.
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
 	OpenBrowser    func(url string) error // default OpenBrowser
 	HTTPClient     *http.Client
 	Now            func() time.Time
-
-	base         context.Context // Login's own context, without the wait's timeout
-	finishCtx    context.Context
-	finishCancel context.CancelFunc
 }
 
 // finishTimeout bounds redeeming the code and saving the tokens. It starts
@@ -59,17 +56,26 @@ type LoginOptions struct {
 // "timed out".
 const finishTimeout = 30 * time.Second
 
-// finishing returns the context that redeeming the code and saving the
-// tokens share, made on first use; Ctrl-C still ends it.
-func (o *LoginOptions) finishing() context.Context {
-	if o.finishCtx == nil {
-		base := o.base
-		if base == nil {
-			base = context.Background()
-		}
-		o.finishCtx, o.finishCancel = context.WithTimeout(base, finishTimeout)
+// finisher makes, on first use, the context that redeeming the code and
+// saving the tokens share: the caller's context (so Ctrl-C still ends it)
+// without the wait's deadline.
+type finisher struct {
+	base   context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (f *finisher) get() context.Context {
+	if f.ctx == nil {
+		f.ctx, f.cancel = context.WithTimeout(f.base, finishTimeout)
 	}
-	return o.finishCtx
+	return f.ctx
+}
+
+func (f *finisher) stop() {
+	if f.cancel != nil {
+		f.cancel()
+	}
 }
 
 // LoginResult says who signed in and what was granted.
@@ -80,55 +86,54 @@ type LoginResult struct {
 	HasRefreshToken bool
 	// Mismatch is set when Identity is known and is not Expected.
 	Mismatch bool
+	// Notes are things worth telling the person that did not stop the
+	// sign-in (who signed in could not be learnt, say).
+	Notes []string
 }
 
-// ErrTimeout: nobody finished the sign-in in time.
-var ErrTimeout = errors.New("sign-in timed out")
+var (
+	// ErrTimeout: nobody finished the sign-in in time.
+	ErrTimeout = errors.New("sign-in timed out")
+	// ErrCancelled: the sign-in was stopped before it finished (Ctrl-C,
+	// Flow.Close, a cancelled context).
+	ErrCancelled = errors.New("sign-in cancelled")
+)
 
-// Login runs a sign-in and stores the tokens of opts.Account.
+// Login runs a whole sign-in, showing its Prompt on opts.Stdout and
+// opts.Stderr (reading the pasted address from opts.Stdin in paste mode),
+// and stores the tokens of opts.Account.
 func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultLoginTimeout
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.OpenBrowser == nil {
-		opts.OpenBrowser = OpenBrowser
-	}
-	if opts.Stdout == nil {
-		opts.Stdout = io.Discard
-	}
-	if opts.Stderr == nil {
-		opts.Stderr = io.Discard
-	}
-	if err := opts.Config.Validate(); err != nil {
-		return nil, &ConfigError{Why: "the credential settings cannot be used to sign in: " + err.Error(), Err: err}
-	}
-	opts.base = ctx
-	defer func() {
-		if opts.finishCancel != nil {
-			opts.finishCancel()
+	if opts.Mode == ModePaste && opts.Stdin == nil {
+		if err := opts.Config.Validate(); err == nil {
+			return nil, errors.New("--paste needs standard input to read the address from")
 		}
-	}()
-	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, ErrTimeout)
-	defer cancel()
-	var tr *tokenResponse
-	var err error
-	switch opts.Mode {
-	case ModeBrowser, ModeNoBrowser, "":
-		tr, err = loginLoopback(ctx, &opts)
-	case ModePaste:
-		tr, err = loginPaste(ctx, &opts)
-	case ModeDevice:
-		tr, err = loginDevice(ctx, &opts)
-	default:
-		return nil, fmt.Errorf("unknown sign-in mode %q", opts.Mode)
 	}
+	f, err := Begin(ctx, opts)
 	if err != nil {
-		return nil, explainWait(ctx, opts.Timeout, err)
+		return nil, err
 	}
-	return finishLogin(opts.finishing(), &opts, tr)
+	defer f.Close()
+	f.Prompt().Write(orDiscard(opts.Stdout), orDiscard(opts.Stderr))
+	if f.Prompt().Mode == ModePaste {
+		go func() {
+			line, err := readLine(opts.Stdin)
+			f.paste(line, err)
+		}()
+	}
+	res, err := f.Wait(ctx)
+	if res != nil {
+		for _, n := range res.Notes {
+			fmt.Fprintf(orDiscard(opts.Stderr), "note: %s\n", n)
+		}
+	}
+	return res, err
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
 }
 
 // explainWait turns the context's end into words: the timeout, or Ctrl-C.
@@ -139,17 +144,18 @@ func explainWait(ctx context.Context, timeout time.Duration, err error) error {
 	if errors.Is(context.Cause(ctx), ErrTimeout) {
 		return fmt.Errorf("%w after %s: nobody finished the sign-in in the browser; run the login again (--timeout gives more time)", ErrTimeout, timeout)
 	}
-	return fmt.Errorf("sign-in cancelled (interrupted): %w", context.Canceled)
+	return fmt.Errorf("%w (interrupted): %w", ErrCancelled, context.Canceled)
 }
 
 func finishLogin(ctx context.Context, opts *LoginOptions, tr *tokenResponse) (*LoginResult, error) {
 	now := opts.Now()
 	t := newToken(opts.Config, tr, now)
+	var notes []string
 	if t.Identity == "" && opts.Config.UserinfoURL != "" {
 		if id, err := userinfoEmail(ctx, opts.HTTPClient, opts.Config.UserinfoURL, t.AccessToken); err == nil {
 			t.Identity = id
 		} else {
-			fmt.Fprintf(opts.Stderr, "note: could not learn who signed in: %v\n", err)
+			notes = append(notes, fmt.Sprintf("could not learn who signed in: %v", err))
 		}
 	}
 	unlock, err := opts.Store.Lock(ctx, SecretName(opts.Account))
@@ -160,7 +166,7 @@ func finishLogin(ctx context.Context, opts *LoginOptions, tr *tokenResponse) (*L
 	if err := SaveToken(opts.Store, opts.Account, t); err != nil {
 		return nil, fmt.Errorf("saving the sign-in of %s: %w", opts.Account, err)
 	}
-	res := &LoginResult{Identity: t.Identity, Scopes: t.Scopes, Expiry: t.Expiry, HasRefreshToken: t.RefreshToken != ""}
+	res := &LoginResult{Identity: t.Identity, Scopes: t.Scopes, Expiry: t.Expiry, HasRefreshToken: t.RefreshToken != "", Notes: notes}
 	res.Mismatch = t.Identity != "" && opts.Expected != "" && !strings.EqualFold(t.Identity, opts.Expected)
 	return res, nil
 }
@@ -192,9 +198,9 @@ func randomState() string {
 
 // exchange redeems an authorization code, under the finishing deadline
 // rather than the wait's.
-func exchange(opts *LoginOptions, code, redirect, verifier string) (*tokenResponse, error) {
+func exchange(ctx context.Context, opts *LoginOptions, code, redirect, verifier string) (*tokenResponse, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
-	tr, err := tokenRequest(opts.finishing(), opts.HTTPClient, opts.Config, form)
+	tr, err := tokenRequest(ctx, opts.HTTPClient, opts.Config, form)
 	if err != nil {
 		return nil, fmt.Errorf("redeeming the sign-in code: %w", classifyLogin(err))
 	}
@@ -209,41 +215,6 @@ func classifyLogin(err error) error {
 		return c
 	}
 	return err
-}
-
-func loginLoopback(ctx context.Context, opts *LoginOptions) (*tokenResponse, error) {
-	state, verifier := randomState(), oauth2.GenerateVerifier()
-	lb, err := newLoopback(opts.Config.RedirectURI, state)
-	if err != nil {
-		return nil, err
-	}
-	defer lb.close()
-	authURL := authCodeURL(opts.Config, lb.redirect, state, verifier, opts.Expected)
-	if opts.Mode == ModeNoBrowser {
-		fmt.Fprintln(opts.Stdout, authURL)
-		fmt.Fprintf(opts.Stderr, "Open the address above in a browser on this computer and sign in as %s; waiting up to %s (Ctrl-C to stop).\n", orAnyone(opts.Expected), opts.Timeout)
-	} else if err := opts.OpenBrowser(authURL); err != nil {
-		fmt.Fprintf(opts.Stderr, "%v\nOpen this address in a browser on this computer:\n%s\n", err, authURL)
-	} else {
-		fmt.Fprintf(opts.Stderr, "Your browser was opened to sign in as %s; waiting up to %s (Ctrl-C to stop).\nIf it did not open, visit:\n%s\n", orAnyone(opts.Expected), opts.Timeout, authURL)
-	}
-	var cb callback
-	select {
-	case cb = <-lb.results:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if cb.err != nil {
-		cb.reply <- landingFor(cb.err)
-		return nil, cb.err
-	}
-	tr, err := exchange(opts, cb.code, lb.redirect, verifier)
-	if err != nil {
-		cb.reply <- landingFor(err)
-		return nil, err
-	}
-	cb.reply <- landing{ok: true, identity: identityFromIDToken(tr.IDToken)}
-	return tr, nil
 }
 
 func orAnyone(s string) string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,12 @@ type SourceOptions struct {
 	Margin     time.Duration // default DefaultMargin
 	HTTPClient *http.Client
 	Now        func() time.Time // for tests
+	// Scope, when it differs from the credential's token scope, is what
+	// this source's access tokens are for: another resource of the same
+	// sign-in, such as Microsoft Graph's Mail.Send beside SMTP.Send. The
+	// token is redeemed with the sign-in's refresh token and kept beside
+	// the sign-in's own access token, which it leaves alone.
+	Scope string
 }
 
 // Source hands out an account's access tokens, refreshing them when they
@@ -56,20 +64,62 @@ func NewSource(st *secrets.Store, account string, cfg provider.Config, opts Sour
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if sameScopes(opts.Scope, cfg.TokenScope) {
+		opts.Scope = ""
+	}
 	return &Source{account: account, cfg: cfg, store: st, opts: opts, sem: make(chan struct{}, 1)}
+}
+
+// Scope is the scope this source's access tokens are asked with.
+func (s *Source) Scope() string {
+	if s.opts.Scope != "" {
+		return s.opts.Scope
+	}
+	return s.cfg.TokenScope
+}
+
+// access is the access token this source hands out from t, with its
+// expiry and when it was issued (zero when t holds none for its scope).
+func (s *Source) access(t *Token) (tok string, expiry, issued time.Time) {
+	if s.opts.Scope == "" {
+		issued = t.LastRefreshed
+		if issued.IsZero() {
+			issued = t.ObtainedAt
+		}
+		return t.AccessToken, t.Expiry, issued
+	}
+	if r := t.Resources[s.opts.Scope]; r != nil {
+		return r.AccessToken, r.Expiry, r.IssuedAt
+	}
+	return "", time.Time{}, time.Time{}
+}
+
+func sameScopes(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	if len(fa) != len(fb) {
+		return false
+	}
+	for _, x := range fa {
+		if !slices.Contains(fb, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // AccessToken returns an access token valid for at least the margin,
 // refreshing it first if needed. A *ReauthError means a person must sign in.
 func (s *Source) AccessToken(ctx context.Context) (string, error) {
 	if t := s.cached(); t != nil && s.fresh(t) {
-		return t.AccessToken, nil
+		tok, _, _ := s.access(t)
+		return tok, nil
 	}
 	t, err := s.refresh(ctx, false, "")
 	if err != nil {
 		return "", err
 	}
-	return t.AccessToken, nil
+	tok, _, _ := s.access(t)
+	return tok, nil
 }
 
 // Refresh gets a new access token even if the current one looks valid,
@@ -78,13 +128,14 @@ func (s *Source) AccessToken(ctx context.Context) (string, error) {
 func (s *Source) Refresh(ctx context.Context) (string, error) {
 	stale := ""
 	if t := s.cached(); t != nil {
-		stale = t.AccessToken
+		stale, _, _ = s.access(t)
 	}
 	t, err := s.refresh(ctx, true, stale)
 	if err != nil {
 		return "", err
 	}
-	return t.AccessToken, nil
+	tok, _, _ := s.access(t)
+	return tok, nil
 }
 
 // Token returns a copy of the stored token after making sure the access
@@ -122,28 +173,26 @@ func (s *Source) setCached(t *Token) {
 // token's lifetime, so a server issuing short-lived tokens does not make
 // every call refresh.
 func (s *Source) fresh(t *Token) bool {
-	if t.AccessToken == "" || t.SignInNeeded != "" {
+	tok, expiry, issued := s.access(t)
+	if tok == "" || t.SignInNeeded != "" {
 		return false
 	}
-	if t.Expiry.IsZero() {
+	if expiry.IsZero() {
 		return true
 	}
 	margin := s.opts.Margin
-	issued := t.LastRefreshed
-	if issued.IsZero() {
-		issued = t.ObtainedAt
-	}
-	if life := t.Expiry.Sub(issued); life > 0 && margin > life/2 {
+	if life := expiry.Sub(issued); life > 0 && margin > life/2 {
 		margin = life / 2
 	}
-	return s.opts.Now().Add(margin).Before(t.Expiry)
+	return s.opts.Now().Add(margin).Before(expiry)
 }
 
 // serves says whether t answers a refresh request without a new grant: it
 // is fresh and, for a forced refresh, is not the token the server refused
 // (someone refreshed in the meantime).
 func (s *Source) serves(t *Token, force bool, stale string) bool {
-	return s.fresh(t) && (!force || (stale != "" && t.AccessToken != stale))
+	tok, _, _ := s.access(t)
+	return s.fresh(t) && (!force || (stale != "" && tok != stale))
 }
 
 func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token, error) {
@@ -189,18 +238,23 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 		return t, nil
 	}
 	if t.SignInNeeded != "" {
-		return nil, &ReauthError{Account: s.account, Reason: ReasonRefused, Why: t.SignInNeeded}
+		reason := t.SignInReason
+		if reason == "" {
+			reason = ReasonRefused
+		}
+		return nil, &ReauthError{Account: s.account, Reason: reason, Why: t.SignInNeeded}
 	}
 	if t.RefreshToken == "" {
 		return nil, &ReauthError{Account: s.account, Reason: ReasonNoRefresh, Why: "the provider gave no refresh token at sign-in, so the access token cannot be renewed."}
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.RefreshToken}}
-	if s.cfg.Provider == provider.Microsoft && s.cfg.TokenScope != "" {
-		// Microsoft refuses a refresh without scope (AADSTS900144). Others
-		// get none: RFC 6749 §6 then grants what the sign-in granted, while
-		// a scope such as offline_access that a server granted only with
-		// prompt=consent would be refused as invalid_scope.
-		form.Set("scope", s.cfg.TokenScope)
+	if s.cfg.Provider == provider.Microsoft && s.Scope() != "" || s.opts.Scope != "" {
+		// Microsoft refuses a refresh without scope (AADSTS900144), and the
+		// scope picks the resource the token is for. Others get none for
+		// the sign-in's own token: RFC 6749 §6 then grants what the sign-in
+		// granted, while a scope such as offline_access that a server
+		// granted only with prompt=consent would be refused as invalid_scope.
+		form.Set("scope", s.Scope())
 	}
 	// Once sent, the request is seen through even if ctx ends (Ctrl-C,
 	// serve stopping a job): a server that rotates refresh tokens has
@@ -210,11 +264,12 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 	defer cancel()
 	tr, err := tokenRequest(rctx, s.opts.HTTPClient, s.cfg, form)
 	if err != nil {
-		err = classify(s.account, err)
+		err = classifyScope(s.account, s.Scope(), err)
 		var re *ReauthError
 		if errors.As(err, &re) {
-			t.SignInNeeded = re.Why
+			t.SignInNeeded, t.SignInReason = re.Why, re.Reason
 			t.AccessToken = ""
+			delete(t.Resources, s.opts.Scope)
 			if serr := SaveToken(s.store, s.account, t); serr != nil {
 				return nil, fmt.Errorf("%w (and recording it failed: %v)", err, serr)
 			}
@@ -224,7 +279,11 @@ func (s *Source) refresh(ctx context.Context, force bool, stale string) (*Token,
 	}
 	old := *t
 	now := s.opts.Now()
-	t.apply(tr, now)
+	if s.opts.Scope != "" {
+		t.applyResource(s.opts.Scope, tr, now)
+	} else {
+		t.apply(tr, now)
+	}
 	t.LastRefreshed = now
 	t.Refreshes++
 	// Save before handing the token out: a rotated refresh token that is

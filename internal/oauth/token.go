@@ -34,7 +34,31 @@ type Token struct {
 	// SignInNeeded records why the last refresh was refused (a sentence
 	// without any token in it), so status can say so without a network call.
 	SignInNeeded string `json:"sign_in_needed,omitempty"`
+	// Resources holds access tokens for other resources than the one the
+	// sign-in's token is for, by the scope they were asked with: Microsoft
+	// issues one token per resource (SMTP.Send on outlook.office.com,
+	// Mail.Send on Microsoft Graph), each redeemed with the one refresh token.
+	Resources map[string]*ResourceToken `json:"resources,omitempty"`
+	// SignInReason is the Reason of that refusal (expired, revoked, mfa…),
+	// for a face to say it in its own words.
+	SignInReason Reason `json:"sign_in_reason,omitempty"`
 }
+
+// ResourceToken is an access token for another resource of the sign-in.
+type ResourceToken struct {
+	AccessToken string    `json:"access_token"`
+	Expiry      time.Time `json:"expiry"`
+	IssuedAt    time.Time `json:"issued_at"`
+	Scopes      []string  `json:"scopes,omitempty"`
+}
+
+// String describes r without its secret.
+func (r ResourceToken) String() string {
+	return fmt.Sprintf("oauth.ResourceToken{scopes=%q expiry=%s}", r.Scopes, r.Expiry.Format(time.RFC3339))
+}
+
+// GoString keeps %#v from printing the secret too.
+func (r ResourceToken) GoString() string { return r.String() }
 
 // String describes t without its secrets.
 func (t Token) String() string {

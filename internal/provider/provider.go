@@ -44,6 +44,14 @@ type Config struct {
 	DeviceEndpoint string `json:"device_endpoint,omitempty"`
 	RevokeEndpoint string `json:"revoke_endpoint,omitempty"`
 	UserinfoURL    string `json:"userinfo_endpoint,omitempty"`
+	// APIEndpoint is the base URL of the provider's HTTPS mail API, for
+	// accounts that send --via graph or gmail-api (national clouds such as
+	// https://graph.microsoft.us need their own); "" means the default.
+	APIEndpoint string `json:"api_endpoint,omitempty"`
+	// APIScope is what the API's access token is asked for. Microsoft gives
+	// one token per resource, so Graph's Mail.Send is redeemed from the
+	// same refresh token as SMTP.Send; Google's mail scope covers both.
+	APIScope string `json:"api_scope,omitempty"`
 }
 
 // DefaultTenant is the guide's default: work and school accounts only.
@@ -75,6 +83,13 @@ const (
 	// SMTP.Send under Microsoft Graph; a Graph token fails SMTP with 535 5.7.3.
 	MicrosoftAuthScope  = "https://outlook.office.com/SMTP.Send offline_access openid email"
 	MicrosoftTokenScope = "https://outlook.office.com/SMTP.Send offline_access"
+
+	// The HTTPS mail APIs (accounts --via graph / gmail-api). Graph needs
+	// the delegated Mail.Send permission on graph.microsoft.com; Gmail's
+	// users.messages.send accepts the token of https://mail.google.com/.
+	GraphEndpoint    = "https://graph.microsoft.com"
+	GraphScope       = "https://graph.microsoft.com/Mail.Send offline_access"
+	GmailAPIEndpoint = "https://gmail.googleapis.com"
 )
 
 // Defaults returns the provider's default Config (client ID and secret
@@ -95,6 +110,8 @@ func Defaults(kind Kind, tenant string) (Config, error) {
 			RedirectURI:    DefaultRedirectURI,
 			RevokeEndpoint: GoogleRevokeEndpoint,
 			UserinfoURL:    GoogleUserinfo,
+			APIEndpoint:    GmailAPIEndpoint,
+			APIScope:       GoogleTokenScope,
 		}, nil
 	case Microsoft:
 		if tenant == "" {
@@ -112,6 +129,8 @@ func Defaults(kind Kind, tenant string) (Config, error) {
 			TokenScope:     MicrosoftTokenScope,
 			RedirectURI:    DefaultRedirectURI,
 			DeviceEndpoint: SubstituteTenant(MicrosoftDeviceEndpoint, tenant),
+			APIEndpoint:    GraphEndpoint,
+			APIScope:       GraphScope,
 		}, nil
 	case Generic:
 		return Config{Provider: Generic, Tenant: tenant, RedirectURI: DefaultRedirectURI}, nil
@@ -166,6 +185,8 @@ func FillDefaults(c Config) (Config, error) {
 	fill(&c.DeviceEndpoint, d.DeviceEndpoint)
 	fill(&c.RevokeEndpoint, d.RevokeEndpoint)
 	fill(&c.UserinfoURL, d.UserinfoURL)
+	fill(&c.APIEndpoint, d.APIEndpoint)
+	fill(&c.APIScope, d.APIScope)
 	return c, nil
 }
 
@@ -210,6 +231,7 @@ func (c Config) Validate() error {
 		{"auth_endpoint", c.AuthEndpoint}, {"token_endpoint", c.TokenEndpoint},
 		{"redirect_uri", c.RedirectURI}, {"device_endpoint", c.DeviceEndpoint},
 		{"revoke_endpoint", c.RevokeEndpoint}, {"userinfo_endpoint", c.UserinfoURL},
+		{"api_endpoint", c.APIEndpoint},
 	} {
 		if f.val == "" {
 			continue
@@ -242,5 +264,63 @@ func (c Config) CustomEndpoints() []string {
 	check("device_endpoint", c.DeviceEndpoint, d.DeviceEndpoint)
 	check("revoke_endpoint", c.RevokeEndpoint, d.RevokeEndpoint)
 	check("userinfo_endpoint", c.UserinfoURL, d.UserinfoURL)
+	check("api_endpoint", c.APIEndpoint, d.APIEndpoint)
 	return out
+}
+
+// API returns the mail API's base URL and the scope its token needs:
+// the fields of c, else the provider's defaults (files made before these
+// fields existed have neither). scope is "" when the sign-in's own token
+// serves the API too (Google), and base "" when the provider has no API.
+func (c Config) API() (base, scope string) {
+	d, _ := Defaults(c.Provider, c.Tenant)
+	base, scope = c.APIEndpoint, c.APIScope
+	if base == "" {
+		base = d.APIEndpoint
+	}
+	if scope == "" {
+		scope = d.APIScope
+	}
+	base = strings.TrimRight(base, "/")
+	if c.Provider == Google || sameScopes(scope, c.TokenScope) {
+		scope = ""
+	}
+	return base, scope
+}
+
+// WithAPIScope returns c with the API's scope added to the scopes the
+// sign-in asks for, so that one sign-in (and one consent) covers both the
+// sign-in's own resource and the API: Microsoft redeems the refresh token
+// for a Graph token only if the user or an admin consented to Mail.Send.
+func (c Config) WithAPIScope() Config {
+	_, scope := c.API()
+	for _, sc := range strings.Fields(scope) {
+		if !sameScopes(sc, c.AuthScope) && !hasField(c.AuthScope, sc) {
+			c.AuthScope = strings.TrimSpace(c.AuthScope + " " + sc)
+		}
+	}
+	return c
+}
+
+func hasField(list, f string) bool {
+	for _, x := range strings.Fields(list) {
+		if strings.EqualFold(x, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameScopes reports whether a and b hold the same scopes, in any order.
+func sameScopes(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	if len(fa) != len(fb) {
+		return false
+	}
+	for _, x := range fa {
+		if !hasField(b, x) {
+			return false
+		}
+	}
+	return true
 }

@@ -217,3 +217,16 @@ func (s *Store) Remove(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// Quote shows a command line a person can paste into a POSIX shell.
+func Quote(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}

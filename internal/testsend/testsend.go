@@ -13,6 +13,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/transport"
+	"github.com/bluemoon-mail/bluemoon/internal/transport/mailapi"
 )
 
 // Request is one test send.
@@ -53,6 +54,14 @@ func Send(ctx context.Context, cfg transport.Config, r Request) (transport.Reply
 	if err != nil {
 		return transport.Reply{}, err
 	}
+	if cfg.Via.API() {
+		c, err := mailapi.New(cfg)
+		if err != nil {
+			return transport.Reply{}, err
+		}
+		defer c.Close()
+		return c.SendOne(ctx, a.From, []string{r.To}, raw)
+	}
 	c, err := transport.Dial(ctx, cfg)
 	if err != nil {
 		return transport.Reply{}, err
@@ -80,12 +89,15 @@ func ResultOf(acct, to string, at time.Time, reply transport.Reply, err error) R
 	}
 	r.Reply = err.Error()
 	var te *transport.Error
+	var ae *mailapi.Error
 	var si interface{ NeedsSignIn() bool }
 	switch {
 	case errors.As(err, &si) && si.NeedsSignIn():
 		r.Class = "sign-in"
 	case errors.As(err, &te):
 		r.Class = te.Class.String()
+	case errors.As(err, &ae):
+		r.Class = ae.Class.String()
 	}
 	return r
 }

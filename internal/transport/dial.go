@@ -156,7 +156,7 @@ func startTLS(ctx context.Context, raw net.Conn, tc *tls.Config, cfg Config, loc
 	}
 	if !offered {
 		return nil, &Error{Server: addr, Op: "STARTTLS", Class: Permanent, Err: ErrNoStartTLS,
-			Advice: "The server did not offer STARTTLS, so no password or token was sent. Check the port " +
+			Reason: "starttls_missing", Advice: "The server did not offer STARTTLS, so no password or token was sent. Check the port " +
 				"(587 for STARTTLS, 465 for security tls); use security none only for a trusted local relay"}
 	}
 	if err := tp.PrintfLine("STARTTLS"); err != nil {
@@ -211,12 +211,12 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 	if !ok {
 		return &Error{Server: addr, Op: "AUTH", Class: Auth,
 			Text:   "the server does not offer AUTH",
-			Advice: "This server does not take sign-ins on this port: check the port and security (587 starttls or 465 tls), or use auth none for a relay that needs none"}
+			Reason: "no_auth_offered", Advice: "This server does not take sign-ins on this port: check the port and security (587 starttls or 465 tls), or use auth none for a relay that needs none"}
 	}
 	if !c.SupportsAuth(strings.ToUpper(string(cfg.Auth))) {
 		return &Error{Server: addr, Op: "AUTH", Class: Auth,
 			Text:   fmt.Sprintf("the server does not offer AUTH %s (it offers: %s)", strings.ToUpper(string(cfg.Auth)), offered),
-			Advice: "Choose one of the offered methods with the account's auth setting; Google and Microsoft mailboxes need xoauth2"}
+			Reason: "auth_method_missing", Advice: "Choose one of the offered methods with the account's auth setting; Google and Microsoft mailboxes need xoauth2"}
 	}
 	err := c.Auth(mech)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -53,9 +54,17 @@ type Error struct {
 	Challenge string
 	Class     Class
 	Advice    string // what the user should do; "" when nothing specific is known
-	Err       error  // underlying network / TLS error, if any
+	// Reason names the Advice for a face that says it in its own words
+	// (the console's catalogues): "smtp_auth_disabled", "ms_token_refused"…;
+	// "" when there is no specific advice.
+	Reason string
+	Err    error // underlying network / TLS error, if any
 
 	throttled bool
+	// daily: the provider's daily sending limit for the account is spent
+	// (Google 550 5.4.5, Microsoft SubmissionQuotaExceeded): every further
+	// message would be refused too until the window resets.
+	daily bool
 	// uncertain: the connection failed after the message's content was
 	// written and before the server's final reply.
 	uncertain bool
@@ -144,6 +153,23 @@ func (e *Error) Permanent() bool { return e.Class == Permanent }
 // daily quota): pause the account, do not fail its recipients.
 func (e *Error) Throttled() bool { return e.throttled }
 
+// DailyLimit reports whether the account's daily sending window is spent:
+// the delivery pauses rather than retrying each message (see RetryAfter).
+func (e *Error) DailyLimit() bool { return e.daily }
+
+// RetryAfter is how long to wait before sending again: for a daily limit
+// the 24 hours after which both providers have let the window move on
+// (SMTP replies do not say when); 0 otherwise.
+func (e *Error) RetryAfter() time.Duration {
+	if e.daily {
+		return dailyWindow
+	}
+	return 0
+}
+
+// dailyWindow is the providers' daily sending window.
+const dailyWindow = 24 * time.Hour
+
 // Uncertain reports whether the connection failed after the message's
 // content was written and before the server's final reply: the server may
 // have taken it, so sending it again could deliver it twice.
@@ -178,7 +204,7 @@ func NewReplyError(server, op string, code int, enhanced, text, challenge string
 func newNetError(server, op string, err error) *Error {
 	e := &Error{Server: server, Op: op, Err: err, Class: Temporary}
 	if isCertError(err) {
-		e.Class = Permanent
+		e.Class, e.Reason = Permanent, "certificate"
 		e.Advice = "The server's TLS certificate was not accepted: check the host name, or give the CA that signed it with the account's CA file setting"
 	}
 	return e

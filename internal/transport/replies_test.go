@@ -166,3 +166,27 @@ func TestMissingClientCertificateIsASettingsError(t *testing.T) {
 		t.Fatalf("message %q does not say how to give a client certificate", e.Error())
 	}
 }
+
+// Every advice has a reason code, so a face can say it in its own words.
+func TestEveryAdviceHasAReason(t *testing.T) {
+	for _, r := range []struct {
+		op       string
+		code     int
+		enh, txt string
+	}{
+		{"AUTH", 535, "5.7.139", "Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant"},
+		{"AUTH", 535, "5.7.3", "Authentication unsuccessful"},
+		{"MAIL", 530, "5.7.57", "Client not authenticated"},
+		{"AUTH", 535, "5.7.8", "Username and Password not accepted. gsmtp"},
+		{"DATA", 554, "5.2.0", "STOREDRV.Submission.Exception:SubmissionQuotaExceededException"},
+		{"MAIL", 421, "4.7.0", "Try again later"},
+		{"RCPT", 550, "5.1.1", "No such user"},
+		{"AUTH", 534, "5.7.14", "Please log in with your web browser and then try again. gsmtp"},
+		{"MAIL", 550, "5.4.5", "Daily user sending limit exceeded. gsmtp"},
+	} {
+		e := transport.NewReplyError("smtp.example:587", r.op, r.code, r.enh, r.txt, "")
+		if e.Advice == "" || e.Reason == "" {
+			t.Errorf("%d %s %q: advice %q, reason %q: every advice needs a reason code", r.code, r.enh, r.txt, e.Advice, e.Reason)
+		}
+	}
+}

@@ -72,7 +72,20 @@ type Config struct {
 	Timeout    time.Duration // connect and per-command timeout; 60 s when zero
 	// DialContext replaces net.Dialer (tests count or refuse connections).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Via says how messages leave: SMTP (the default) or a provider's
+	// HTTPS API (internal/transport/mailapi), for which Tokens must be
+	// for the API's scope and APIEndpoint is its base URL.
+	Via         account.Via
+	APIEndpoint string
 }
+
+// TLSConfig is the TLS client configuration the account asks for (CA file,
+// client certificate), for the HTTPS APIs as for SMTP.
+func (c *Config) TLSConfig() (*tls.Config, error) { return c.tlsConfig() }
+
+// RequestTimeout is the per-request or per-command timeout (60 s when unset).
+func (c *Config) RequestTimeout() time.Duration { return c.timeout() }
 
 // ConfigFor builds a Config from an account. password is for plain/login,
 // tokens for xoauth2; the other may be empty/nil.
@@ -81,6 +94,7 @@ func ConfigFor(a *account.Account, password string, tokens TokenSource) (Config,
 		Host: a.SMTPHost, Port: a.SMTPPort, Security: a.Security, Auth: a.Auth,
 		Username: a.LoginName(), Password: password, Tokens: tokens,
 		CAFile: a.CAFile, ClientCert: a.ClientCert, ClientKey: a.ClientKey,
+		Via: a.SendsVia(),
 	}
 	return c, c.check()
 }

@@ -84,9 +84,13 @@ func newOAuthHome(t *testing.T) *oauthHome {
 
 // login runs `bluemoon login sales --no-browser` and plays the browser on
 // the URL it prints.
-func (h *oauthHome) login(t *testing.T) {
+func (h *oauthHome) login(t *testing.T) { loginBinary(t, h.home, "sales") }
+
+// loginBinary runs `bluemoon login ACCOUNT --no-browser` in home and plays
+// the browser on the URL it prints.
+func loginBinary(t *testing.T, home, acct string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "--home", h.home, "login", "sales", "--no-browser", "--timeout", "30s")
+	cmd := exec.Command(binary(t), "--home", home, "login", acct, "--no-browser", "--timeout", "30s")
 	cmd.Env, _ = env(t)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

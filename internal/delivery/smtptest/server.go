@@ -33,6 +33,10 @@ type Server struct {
 	Discard bool
 	// RcptReply, when set, may refuse a recipient with an *smtp.SMTPError.
 	RcptReply func(rcpt string) error
+	// DataReply, when set, may refuse a message at the end of DATA with an
+	// *smtp.SMTPError (Microsoft's quota refusals come there); n counts
+	// the messages accepted so far. A refused message is not recorded.
+	DataReply func(n int64) error
 	// OnData, when set, is called with each message after it is recorded
 	// and before the server answers (a test kills the client there).
 	OnData func(n int64)
@@ -185,6 +189,11 @@ func (se *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if se.s.DataReply != nil {
+		if err := se.s.DataReply(se.s.count.Load()); err != nil {
+			return err
+		}
 	}
 	se.s.mu.Lock()
 	se.s.received = append(se.s.received, Received{From: se.from, To: append([]string(nil), se.to...), Data: b})

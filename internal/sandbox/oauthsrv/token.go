@@ -173,20 +173,42 @@ func s256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// resourceScopes are the scopes an access token carries: Microsoft's
-// token is for one resource, so OpenID scopes stay out of it.
-func (s *Server) resourceScopes(scopes []string) []string {
+// resourceScopes are the scopes an access token carries. Microsoft's
+// token is for one resource — the first one the request names (a refresh's
+// scope), else the first the sign-in asked for — so OpenID scopes and
+// other resources' scopes stay out of it: SMTP.Send and Graph's Mail.Send
+// need two tokens from the one refresh token.
+func (s *Server) resourceScopes(scopes []string, requested string) []string {
+	if s.opts.Flavor != provider.Microsoft {
+		return scopes
+	}
+	want := ""
+	for _, sc := range append(strings.Fields(requested), scopes...) {
+		if want = resourceOf(sc); want != "" {
+			break
+		}
+	}
 	var out []string
 	for _, sc := range scopes {
-		switch strings.ToLower(sc) {
-		case "offline_access", "openid", "email", "profile":
-			if s.opts.Flavor == provider.Microsoft {
-				continue
-			}
+		if r := resourceOf(sc); r != "" && r == want {
+			out = append(out, sc)
 		}
-		out = append(out, sc)
 	}
 	return out
+}
+
+// resourceOf is the resource a Microsoft scope belongs to: the URL before
+// the permission, Microsoft Graph for a bare permission ("Mail.Send"), ""
+// for the OpenID scopes.
+func resourceOf(sc string) string {
+	switch strings.ToLower(sc) {
+	case "offline_access", "openid", "email", "profile":
+		return ""
+	}
+	if i := strings.LastIndex(sc, "/"); i > len("https://") {
+		return strings.ToLower(sc[:i])
+	}
+	return "https://graph.microsoft.com"
 }
 
 // addGrant records a new grant (a finished sign-in), starts its refresh
@@ -196,13 +218,14 @@ func (s *Server) addGrant(g *grant) map[string]any {
 		g.refreshExp = s.now().Add(s.opts.RefreshTTL)
 	}
 	s.grants = append(s.grants, g)
-	return s.issue(g, true)
+	return s.issue(g, true, "")
 }
 
 // issue mints an access token (and, on first issue or Microsoft
-// rotation, a refresh token) for g. s.mu must be held.
-func (s *Server) issue(g *grant, first bool) map[string]any {
-	scopes := s.resourceScopes(g.scopes)
+// rotation, a refresh token) for g, for the resource of the requested
+// scope (Microsoft). s.mu must be held.
+func (s *Server) issue(g *grant, first bool, requested string) map[string]any {
+	scopes := s.resourceScopes(g.scopes, requested)
 	prefix := "eyJ0eXAi.sandbox-ms."
 	if s.opts.Flavor == provider.Google {
 		prefix = "ya29.sandbox-"
@@ -324,7 +347,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, token, scope string, scopeG
 	}
 	s.refreshN++
 	s.lastScope = scope
-	writeJSON(w, s.issue(g, false))
+	writeJSON(w, s.issue(g, false, scope))
 }
 
 func ptr(e oauthError) *oauthError { return &e }

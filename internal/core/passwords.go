@@ -1,4 +1,4 @@
-package account
+package core
 
 import (
 	"errors"
@@ -7,6 +7,10 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
+
+// SMTP passwords live in the secrets store beside the tokens, never in
+// the database: storage (internal/account, internal/store) knows nothing
+// of secrets or sign-ins, and this is where the two meet.
 
 // ErrNoPassword is returned by Password when none is stored.
 var ErrNoPassword = errors.New("no SMTP password stored")

@@ -1,0 +1,370 @@
+package core
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
+	"github.com/bluemoon-mail/bluemoon/internal/recipients"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
+)
+
+// DefaultDailyWait is how long a delivery that reaches the account's daily
+// limit waits, by default, for the window to reopen before it pauses.
+const DefaultDailyWait = 15 * time.Minute
+
+// ListInput says which recipient list to read and how.
+type ListInput struct {
+	Path        string // CSV or TSV with a header row
+	Delimiter   string // comma, tab or semicolon ("" detects)
+	Encoding    string // auto (""), utf-8 or shift_jis
+	EmailColumn string // the address column (default email)
+}
+
+// MessageInput is the message template. Bodies come as text (Text, HTML)
+// or from files (TextFile, HTMLFile); both are Go templates with merge
+// fields such as {{.name}}.
+type MessageInput struct {
+	Subject            string
+	Text, HTML         string
+	TextFile, HTMLFile string
+	Attach             []string // files every recipient gets
+	AttachColumn       string   // a column naming a file for that recipient (relative to the list's folder)
+	Charset            string   // utf-8 (default) or iso-2022-jp
+}
+
+// SendInput is everything a delivery is made from (the flags of `send`).
+type SendInput struct {
+	Account string
+	Name    string // default: the list's file name and the time
+	List    ListInput
+	Message MessageInput
+	// DryRun checks everything (list, template, sign-in, SMTP login) and
+	// stores and sends nothing.
+	DryRun bool
+	// SkipInvalid leaves rows with problems out (listed in the report as
+	// skipped) instead of refusing the whole delivery.
+	SkipInvalid bool
+	// NoChunking never uses BDAT, only DATA (for a server that mishandles
+	// CHUNKING); it is kept with the delivery, so a resume follows it.
+	NoChunking bool
+	// DailyWait is how long to wait for the daily window to reopen before
+	// pausing (0 pauses at once; the CLI's default is DefaultDailyWait).
+	DailyWait time.Duration
+}
+
+// ResumeInput is how to go on with a delivery.
+type ResumeInput struct {
+	// ResendUnknown sends again to the recipients whose message was with
+	// the server when a run stopped (they may or may not have it).
+	ResendUnknown bool
+	NoChunking    bool // for this run (a delivery made with NoChunking keeps it anyway)
+	DailyWait     time.Duration
+}
+
+// SendEvents are how a delivery reports as it goes; any may be nil. They
+// are called from the goroutine of the call (Progress: the engine's).
+type SendEvents struct {
+	// Preflight: the list was read and checked (every row, address and
+	// message, attachments and sizes) — also when it has problems, before
+	// the error comes back.
+	Preflight func(*delivery.Preflight)
+	// SignedIn: the account signed in to its server (the preflight's
+	// last check); server is its SMTP host:port or the API it sends
+	// through ("Microsoft Graph").
+	SignedIn func(account, server string)
+	// Started: the delivery is stored and about to send.
+	Started func(id int64, ready int)
+	// Recovered (resume): what recovery found; Unknown lists the
+	// recipients whose message was with the server when the last run
+	// stopped. Called once, under the delivery's lock.
+	Recovered func(*delivery.Recovery)
+	// Progress: counts, rate and ETA, at most twice a second.
+	Progress func(delivery.Progress)
+	// Done: a dry run finished checking, or a run ended with an outcome
+	// (also one short of every recipient, before its *OutcomeError).
+	Done func(*SendResult)
+	// SignIn is asked when the account needs a new sign-in.
+	SignIn SignInHandler
+}
+
+// SendResult is what Send, Resume, StartDelivery and StartResume did.
+type SendResult struct {
+	DeliveryID int64               // 0 for a dry run
+	Preflight  *delivery.Preflight // Send, StartDelivery
+	Recovery   *delivery.Recovery  // Resume, StartResume
+	DryRun     bool
+	// Outcome is how the run ended (Send and Resume, when it ran). An
+	// outcome short of every recipient sent also comes back as an
+	// *OutcomeError carrying its exit code.
+	Outcome *delivery.Outcome
+}
+
+// prepared is a delivery checked and stored (unless a dry run), with the
+// dialer its run uses.
+type prepared struct {
+	acct *account.Account
+	pf   *delivery.Preflight
+	dial delivery.Dialer
+}
+
+// prepare does a delivery's preflight in the order a person wants the
+// answers: local problems (list, template, attachments, encoding, account
+// settings) first, all at once; only then the network: the token, and a
+// sign-in to the SMTP server. A delivery refused at the sign-in is not
+// kept.
+func (s *Service) prepare(ctx context.Context, in SendInput, ev SendEvents) (*prepared, error) {
+	lo, err := in.List.options()
+	if err != nil {
+		return nil, err
+	}
+	if in.Account == "" {
+		return nil, fieldErr("account", CodeRequired, "--account NAME is required (see 'bluemoon account list')")
+	}
+	acct, err := s.account(ctx, in.Account)
+	if err != nil {
+		return nil, err
+	}
+	spec, atts, err := in.Message.load(acct)
+	if err != nil {
+		return nil, err
+	}
+	limits := delivery.LimitsOf(acct)
+	cfg, src, err := s.localTransportConfig(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NoChunking = in.NoChunking
+	plan := delivery.Plan{Name: in.Name, Account: acct.Name, MaxBytes: limits.MaxMessageBytes, Spec: spec, Attachments: atts,
+		List: in.List.Path, ListOptions: lo, SkipInvalid: in.SkipInvalid, DryRun: in.DryRun, NoChunking: in.NoChunking}
+	pf, err := delivery.Prepare(ctx, s.db.DB, plan)
+	if pf != nil && ev.Preflight != nil {
+		ev.Preflight(pf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err = s.signInCheck(ctx, acct, cfg, src, ev.SignIn)
+	if err != nil {
+		if !in.DryRun {
+			if derr := delivery.Discard(context.WithoutCancel(ctx), s.db.DB, pf.DeliveryID); derr != nil {
+				s.log.Warn("a delivery refused at its sign-in check was kept", "delivery", pf.DeliveryID, "err", derr)
+			}
+		}
+		return nil, &SignInCheckError{Account: acct.Name, Server: acct.SendsTo(), Err: err}
+	}
+	if ev.SignedIn != nil {
+		ev.SignedIn(acct.Name, acct.SendsTo())
+	}
+	return &prepared{acct: acct, pf: pf, dial: delivery.TransportDialer(cfg)}, nil
+}
+
+// signInCheck gets a token (asking handler when a sign-in is needed) and
+// signs in to the SMTP server once; a refused token is refreshed and tried
+// again inside the dial.
+func (s *Service) signInCheck(ctx context.Context, acct *account.Account, cfg transport.Config, src *oauth.Source, handler SignInHandler) (transport.Config, error) {
+	if src != nil {
+		if _, err := src.AccessToken(ctx); err != nil {
+			if handler == nil || !needsSignIn(err) {
+				return cfg, err
+			}
+			if herr := handler(ctx, acct, err); herr != nil {
+				return cfg, herr
+			}
+			fresh, err := s.readySource(ctx, acct, nil)
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Tokens = fresh
+		}
+	}
+	m, err := delivery.TransportDialer(cfg)(ctx, false)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, m.Close()
+}
+
+// Send checks and sends a delivery, returning when it ends: every
+// recipient has an outcome, or it paused (ctx cancelled — Ctrl-C —, the
+// daily limit, a sign-in needed, `deliveries pause`) or was cancelled.
+// List problems come back as *delivery.ProblemsError (nothing stored), a
+// refused sign-in as *SignInCheckError, a busy account as *BusyError (the
+// delivery is left ready to resume).
+func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendResult, error) {
+	p, err := s.prepare(ctx, in, ev)
+	if err != nil {
+		return nil, err
+	}
+	res := &SendResult{DeliveryID: p.pf.DeliveryID, Preflight: p.pf, DryRun: in.DryRun}
+	if in.DryRun {
+		ev.done(res)
+		return res, nil
+	}
+	if ev.Started != nil {
+		ev.Started(p.pf.DeliveryID, p.pf.Ready)
+	}
+	unlock, err := s.lockDelivery(res.DeliveryID)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, in.DailyWait, ev.Progress)
+	ev.done(res)
+	return res, outcomeErr(res.Outcome, err)
+}
+
+func (ev SendEvents) done(res *SendResult) {
+	if ev.Done != nil && (res.DryRun || res.Outcome != nil) {
+		ev.Done(res)
+	}
+}
+
+// Resume goes on with a delivery that was paused, stopped by Ctrl-C, the
+// daily limit or a needed sign-in, or whose process died, and returns
+// when the run ends. Recipients whose message was with the server when a
+// process died become unknown (ev.Recovered lists them) and are sent again
+// only with ResendUnknown. A delivery running in another process is a
+// *BusyError.
+func (s *Service) Resume(ctx context.Context, id int64, in ResumeInput, ev SendEvents) (*SendResult, error) {
+	acct, d, err := s.deliveryAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lockDelivery(id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res, dial, err := s.recoverForRun(ctx, acct, d, in, ev)
+	if err != nil {
+		return res, err
+	}
+	res.Outcome, err = s.runEngine(ctx, acct, id, dial, in.DailyWait, ev.Progress)
+	ev.done(res)
+	return res, outcomeErr(res.Outcome, err)
+}
+
+func (s *Service) deliveryAccount(ctx context.Context, id int64) (*account.Account, *delivery.Summary, error) {
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, err := s.account(ctx, d.Account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acct, d, nil
+}
+
+// recoverForRun turns the rows a dead run left 'sending' into 'unknown'
+// (the caller holds the delivery's lock) and gets the account's
+// credentials for the run.
+func (s *Service) recoverForRun(ctx context.Context, acct *account.Account, d *delivery.Summary, in ResumeInput, ev SendEvents) (*SendResult, delivery.Dialer, error) {
+	rec, err := delivery.Recover(ctx, s.db.DB, d.ID, in.ResendUnknown)
+	if err != nil {
+		return nil, nil, deliveryNotFound(d.ID, err)
+	}
+	res := &SendResult{DeliveryID: d.ID, Recovery: rec}
+	if ev.Recovered != nil {
+		ev.Recovered(rec)
+	}
+	cfg, err := s.transportConfig(ctx, acct, ev.SignIn)
+	if err != nil {
+		return res, nil, err
+	}
+	cfg.NoChunking = in.NoChunking || d.NoChunking
+	return res, delivery.TransportDialer(cfg), nil
+}
+
+// runEngine runs delivery id through acct under the account's send lock
+// (the provider's limits are per mailbox: one delivery at a time keeps
+// the per-minute, daily and connection counts true across processes).
+// The caller holds the delivery's lock.
+func (s *Service) runEngine(ctx context.Context, acct *account.Account, id int64, dial delivery.Dialer, dailyWait time.Duration, progress func(delivery.Progress)) (*delivery.Outcome, error) {
+	unlock, err := s.lockAccount(acct.Name, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.engine(acct, dial, dailyWait, progress).Run(ctx, id)
+}
+
+func (s *Service) engine(acct *account.Account, dial delivery.Dialer, dailyWait time.Duration, progress func(delivery.Progress)) *delivery.Engine {
+	if dailyWait <= 0 {
+		// Pause at once. The engine reads a zero wait as "use the default"
+		// (15 minutes), so ask for the least wait there is.
+		dailyWait = time.Nanosecond
+	}
+	return &delivery.Engine{DB: s.db.DB, Dial: dial, Opts: delivery.Options{Limits: delivery.LimitsOf(acct), Progress: progress, MaxDailyWait: dailyWait}}
+}
+
+// outcomeErr is the error a finished run stands for.
+func outcomeErr(out *delivery.Outcome, err error) error {
+	if err != nil {
+		return err
+	}
+	if out != nil && out.ExitCode() != 0 {
+		return &OutcomeError{Outcome: out}
+	}
+	return nil
+}
+
+// options checks how to read the list.
+func (l ListInput) options() (recipients.Options, error) {
+	o := recipients.Options{Encoding: l.Encoding, EmailColumn: l.EmailColumn}
+	switch l.Delimiter {
+	case "":
+	case ",", "comma":
+		o.Delimiter = ','
+	case "\t", "\\t", "tab":
+		o.Delimiter = '\t'
+	case ";", "semicolon":
+		o.Delimiter = ';'
+	default:
+		return o, fieldErr("delimiter", CodeInvalid, "--delimiter %q: use comma, tab or semicolon", l.Delimiter)
+	}
+	if l.Path == "" {
+		return o, fieldErr("recipients", CodeRequired, "--recipients FILE is required")
+	}
+	return o, nil
+}
+
+// load reads the bodies and attachments into the merge spec of a message
+// sent from acct.
+func (m MessageInput) load(acct *account.Account) (merge.Spec, []merge.Attachment, error) {
+	s := merge.Spec{Subject: m.Subject, Charset: m.Charset, AttachColumn: m.AttachColumn, From: acct.From, FromName: acct.FromName, Text: m.Text, HTML: m.HTML}
+	if m.Subject == "" {
+		return s, nil, fieldErr("subject", CodeRequired, "--subject is required")
+	}
+	if m.Text == "" && m.HTML == "" && m.TextFile == "" && m.HTMLFile == "" {
+		return s, nil, fieldErr("text", CodeRequired, "give a body: --text FILE and/or --html FILE")
+	}
+	for _, f := range []struct {
+		path  string
+		dst   *string
+		field string
+	}{{m.TextFile, &s.Text, "text"}, {m.HTMLFile, &s.HTML, "html"}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, err)
+		}
+		*f.dst = string(b)
+	}
+	var atts []merge.Attachment
+	for _, p := range m.Attach {
+		a, err := merge.LoadAttachment(p)
+		if err != nil {
+			return s, nil, fieldErr("attach", "unreadable", "%w", err)
+		}
+		atts = append(atts, a)
+	}
+	return s, atts, nil
+}

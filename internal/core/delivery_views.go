@@ -1,0 +1,167 @@
+package core
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+)
+
+// StatusInterrupted is the status DeliveryProgress gives a delivery left
+// 'running' by a process that died: resume it.
+const StatusInterrupted = "interrupted"
+
+// deliveryNotFound makes the engine's "no delivery N" a *NotFoundError.
+func deliveryNotFound(id int64, err error) error {
+	if errors.Is(err, delivery.ErrNotFound) {
+		return &NotFoundError{Kind: KindDelivery, Name: strconv.FormatInt(id, 10), Err: err}
+	}
+	return err
+}
+
+// Deliveries lists deliveries, newest first, with their counts.
+func (s *Service) Deliveries(ctx context.Context) ([]*delivery.Summary, error) {
+	return delivery.List(ctx, s.db.DB)
+}
+
+// Delivery returns one delivery with its counts.
+func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, error) {
+	d, err := delivery.Get(ctx, s.db.DB, id)
+	return d, deliveryNotFound(id, err)
+}
+
+// Progress is how a delivery goes, as any process reads it.
+type Progress struct {
+	ID      int64
+	Name    string
+	Account string
+	// Status is ready, running, paused, done or cancelled — or
+	// StatusInterrupted for one whose process died while running it.
+	Status      string
+	Live        bool // a process (this one or another) is sending it now
+	Reason      string
+	ResumeAfter time.Time
+	Counts      delivery.Counts
+	Total       int           // recipients to send to (all but skipped and suppressed)
+	Done        int           // sent + failed
+	Rate        float64       // messages a second, lately
+	ETA         time.Duration // at that rate, for what is left; 0 when unknown
+	StartedAt   time.Time
+	FinishedAt  time.Time
+}
+
+// rateWindow is how far back a process that does not run a delivery looks
+// to say how fast it goes.
+const rateWindow = time.Minute
+
+// DeliveryProgress reads a delivery's progress from the database, so any
+// process can show it: counts, rate, ETA, and whether a live process runs
+// it (a delivery whose process died does not read as running).
+func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, error) {
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := d.Counts
+	p := &Progress{ID: d.ID, Name: d.Name, Account: d.Account, Status: d.Status, Reason: d.Reason, ResumeAfter: d.ResumeAfter,
+		Counts: c, Total: c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled,
+		Done: c.Sent + c.Failed, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
+	if d.Status != delivery.StatusRunning {
+		return p, nil
+	}
+	p.Live = s.runnerAlive(id)
+	if !p.Live {
+		p.Status = StatusInterrupted
+		return p, nil
+	}
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		last := r.last
+		r.mu.Unlock()
+		if last != nil {
+			p.Rate, p.ETA = last.Rate, last.ETA
+			return p, nil
+		}
+	}
+	// Run by another process: the outcomes of the last minute say how fast.
+	now := s.now()
+	since := now.Add(-rateWindow)
+	window := rateWindow
+	if d.StartedAt.After(since) {
+		since, window = d.StartedAt, now.Sub(d.StartedAt)
+	}
+	n, err := delivery.RecentlyDone(ctx, s.db.DB, id, since)
+	if err != nil {
+		return nil, err
+	}
+	if window > 0 && n > 0 {
+		p.Rate = float64(n) / window.Seconds()
+		left := c.Pending + c.Deferred + c.Sending
+		p.ETA = time.Duration(float64(left) / p.Rate * float64(time.Second))
+	}
+	return p, nil
+}
+
+// ReportPage returns a page of a delivery's report: every recipient's
+// row, address, state, attempts and server reply, filtered by outcome and
+// searched by address (see delivery.ReportQuery).
+func (s *Service) ReportPage(ctx context.Context, id int64, q delivery.ReportQuery) (*delivery.ReportPage, error) {
+	p, err := delivery.QueryReport(ctx, s.db.DB, id, q)
+	return p, deliveryNotFound(id, err)
+}
+
+// Report calls fn for every recipient of a delivery, in list order,
+// streaming (a million-row report is not held in memory).
+func (s *Service) Report(ctx context.Context, id int64, fn func(delivery.Outcomes) error) error {
+	if _, err := s.Delivery(ctx, id); err != nil {
+		return err
+	}
+	return delivery.Report(ctx, s.db.DB, id, fn)
+}
+
+// ControlResult says what PauseDelivery / CancelDelivery did.
+type ControlResult struct {
+	// Asked: a process is running the delivery; it was asked to stop and
+	// does after the messages in flight. Otherwise it is done already.
+	Asked bool
+}
+
+// PauseDelivery pauses a delivery: one that is running stops after the
+// messages in flight (its process polls); another is marked paused.
+func (s *Service) PauseDelivery(ctx context.Context, id int64) (*ControlResult, error) {
+	return s.control(ctx, id, delivery.RequestPause)
+}
+
+// CancelDelivery cancels a delivery: recipients not yet sent are never
+// sent (those whose outcome is unknown stay unknown).
+func (s *Service) CancelDelivery(ctx context.Context, id int64) (*ControlResult, error) {
+	return s.control(ctx, id, delivery.RequestCancel)
+}
+
+func (s *Service) control(ctx context.Context, id int64, request func(context.Context, *sql.DB, int64) (bool, error)) (*ControlResult, error) {
+	running, err := request(ctx, s.db.DB, id)
+	if err != nil {
+		return nil, deliveryNotFound(id, err)
+	}
+	if !running {
+		return &ControlResult{}, nil
+	}
+	// 'running' but nobody holds its run lock: the process that ran it
+	// died. Recovering it now applies the request (a cancel is honoured;
+	// a pause leaves it paused) instead of leaving it for a runner that
+	// will never poll.
+	if unlock, err := s.lockDelivery(id); err == nil {
+		defer unlock()
+		if _, err := delivery.Recover(ctx, s.db.DB, id, false); err != nil {
+			return nil, err
+		}
+		return &ControlResult{}, nil
+	}
+	return &ControlResult{Asked: true}, nil
+}

@@ -1,0 +1,112 @@
+// Package core is bluemoon's service layer: every use case, as plain Go
+// methods on one *Service per data home, for every face. The CLI
+// (internal/cli) parses flags, calls these and prints; the web console
+// (internal/web) reads a form, calls the same and renders a page. No logic
+// lives only in a face.
+//
+// Core never prints and never asks a person anything. It returns typed
+// results, reports progress through callbacks (SendEvents), warnings as
+// values (Warning), and leaves decisions that need a person to the face:
+// when an account needs a new sign-in it returns the *ReauthError, or asks
+// the face's SignInHandler, which may sign the person in with StartSignIn.
+//
+// # Opening
+//
+//	svc, err := core.Open(ctx, core.Options{Home: dir})  // "" = $BLUEMOON_HOME or the user config folder
+//	defer svc.Close()                                    // cancels sign-ins, pauses background deliveries
+//
+// Options also take the HTTP client for OAuth endpoints, the browser opener,
+// the clock and the logger unattended jobs log to.
+//
+// # Accounts
+//
+//	svc.AddAccount(ctx, name, core.AccountInput{From: core.Ptr("a@example.com"), Credentials: core.Ptr("acme")})
+//	svc.EditAccount(ctx, name, core.AccountInput{PerMinute: core.Ptr(10)})  // nil fields unchanged
+//	svc.Accounts(ctx) / svc.Account(ctx, name)   // *AccountInfo: settings, Kind (password, google,
+//	                                             // microsoft, generic, none), SignIn state, LastTestSend
+//	svc.RemoveAccount(ctx, name)
+//
+// AccountInput.Via is how messages leave: smtp, graph (Microsoft
+// credentials) or gmail-api (Google); a mismatch is a *FieldError for
+// "via", and a change resets the limits to the way's preset (a Warning,
+// WarnViaChanged). The token source, the sign-in's scopes and the
+// transport's API endpoint follow the way (tokens.go).
+//
+// # Credential files (the admin's hidden screen, the user's import)
+//
+//	core.CredentialDefaults(provider, tenant)             // 既定値の設定: every field
+//	svc.CreateCredentialFile(ctx, core.CreateInput{...})  // bytes to download / write, *CreatedFile (signer…)
+//	svc.InspectCredentialFile(ctx, name, data, passphrase) // signer fingerprint, passphrase needed?, endpoints
+//	svc.ImportCredentialFile(ctx, core.ImportInput{Data, Passphrase, Name, Trust, AcceptCustomEndpoints, Replace})
+//	svc.Credentials(ctx) / svc.Credential(ctx, name) / svc.RemoveCredentials(ctx, name)
+//
+// # Sign-in
+//
+//	sig, err := svc.StartSignIn(ctx, account, core.SignInOptions{Mode: core.SignInLink})
+//	sig.Prompt.URL          // open it (the console: a new tab); a listener on 127.0.0.1 waits
+//	sig.Wait(ctx) / sig.Result() / sig.Done() / sig.Cancel()   // *SignInResult: who signed in, mismatch…
+//	svc.PendingSignIn(account)                     // one sign-in per account at a time
+//	svc.SignOut(ctx, account)                      // deletes the tokens, revokes where the provider allows
+//	svc.SignInStatus(ctx, account, check) / svc.SignInStates(ctx, check)   // auth status
+//	svc.CheckSignIn(ctx, account, handler) / svc.RefreshSignIn(ctx, account, handler)
+//
+// SignInBrowser opens the system browser, SignInDevice shows a code (Microsoft),
+// SignInPaste takes the address the browser ended on (SignIn.Paste).
+//
+// # Test send
+//
+//	svc.TestSend(ctx, core.TestSendInput{Account, To, Subject, Text, Charset, SignIn})  // reply; recorded
+//
+// # Deliveries
+//
+//	svc.Send(ctx, in, events)            // blocking (the CLI): preflight, sign-in check, run
+//	svc.StartDelivery(ctx, in)           // the same checks, then runs in the background; returns the ID
+//	svc.Resume(ctx, id, in, events) / svc.StartResume(ctx, id, in)   // ResendUnknown for the uncertain rows
+//	svc.WaitDelivery(ctx, id)            // a background run of this process
+//	svc.DeliveryProgress(ctx, id)        // counts, rate, ETA, Live; "interrupted" if its process died
+//	svc.PauseDelivery / CancelDelivery   // a running one stops after the messages in flight
+//	svc.Deliveries(ctx) / svc.Delivery(ctx, id)
+//	svc.ReportPage(ctx, id, delivery.ReportQuery{States, Search, After, Limit})   // paged, filtered
+//	svc.Report(ctx, id, fn)              // every row, streamed (CSV / JSON export)
+//	svc.Preview(ctx, in)                 // the .eml one row would get
+//
+// Local problems (list, template, attachments, encoding, account settings)
+// are reported before any network check. One delivery per account at a
+// time, one process per delivery: see locks.go.
+//
+// # Saved deliveries, schedules, keep-alive, alerts
+//
+//	svc.SaveDelivery(ctx, d) / SavedDeliveries / SavedDelivery / RemoveSavedDelivery
+//	svc.RunSaved(ctx, name, preflight, alert, events)   // `bluemoon run`: same checks as send, alerts
+//	svc.AddSchedule / Schedules / Schedule / PauseSchedule / RemoveSchedule / RunSchedule
+//	svc.Serve(ctx, core.ServeOptions{Once, Runner})     // the scheduler loop
+//	svc.PlanInstall(install) / svc.InstallWrite(plan)   // cron line, systemd units, Task Scheduler
+//	svc.KeepAlive(ctx, account, sendTest, handler) / svc.CheckTokenLifetimes(ctx, alert, now)
+//	svc.RunJob(ctx, job, events)                        // any of the above, logged, alerting on failure
+//	svc.CheckAlert(ctx, alertConfig)
+//
+// # Suppression
+//
+//	svc.Suppress(ctx, addr, reason) / Unsuppress / Suppressed(ctx, fn) / ImportSuppressions(ctx, path, reason, list)
+//
+// # Errors
+//
+// Every error keeps the CLI's exit code (exitcode.For). Branch on:
+//
+//   - *FieldError: bad input; Field names the input ("from", "smtp_host",
+//     "client_id", "tenant"…), Code what is wrong ("required", "invalid"…).
+//     Exit 2.
+//   - *NotFoundError (errors.Is(err, ErrNotFound)): the account, credentials,
+//     delivery, saved delivery or schedule does not exist. Exit 2.
+//   - *BusyError: the account is sending another delivery (exit 5; the new
+//     one is left ready), the delivery runs in another process, a sign-in of
+//     the account is already waiting, another scheduler runs (exit 2).
+//   - *ReauthError (oauth's, untouched): a person must sign in. Exit 4.
+//   - *SignInCheckError: the preflight could not sign in to the SMTP server.
+//   - *OutcomeError: a delivery ran and ended short (failures 3, paused 5,
+//     sign-in 4).
+//   - *CustomEndpointsError, *delivery.ProblemsError, *transport.Error:
+//     what they say.
+//
+// Other bad requests are *exitcode.UsageError (exit 2).
+package core

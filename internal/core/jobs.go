@@ -1,0 +1,199 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+	"github.com/bluemoon-mail/bluemoon/internal/testsend"
+)
+
+// Job is one piece of work nobody watches: a saved delivery (or its
+// preflight) or a keep-alive, started by `bluemoon run`, `bluemoon
+// keepalive`, `bluemoon schedule run` or the scheduler.
+type Job struct {
+	Schedule  string        // the schedule it runs for ("" by hand)
+	Kind      schedule.Kind // schedule.KindDelivery or schedule.KindKeepAlive
+	Target    string        // saved delivery name, or account of a keep-alive
+	SendTest  bool          // keep-alive: also send a test message to the account itself
+	Preflight bool          // delivery: only check it would work (a dry run after a forced token refresh)
+	Alert     alert.Config  // where alerts go (zero: the saved delivery's own)
+}
+
+// RunJob does j exactly as the command typed by hand would (a saved
+// delivery is `send` with its saved options: same checks, same exit
+// codes), logs it, and raises an alert when it did not succeed: sign-in
+// needed, preflight failed, delivery paused or failed, keep-alive failed,
+// token expiring. The error carries the exit code (nil when all went
+// well). ev reports the delivery's steps, as Send's do; ev.SignIn nil
+// (unattended) never waits for a person.
+func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
+	log := s.log
+	var (
+		err      error
+		acctName string
+		saved    string
+		warnings []keepalive.Warning
+	)
+	what := "delivery"
+	switch j.Kind {
+	case schedule.KindDelivery:
+		saved = j.Target
+		if j.Preflight {
+			what = "preflight"
+		}
+		acctName, err = s.runSaved(ctx, &j, ev)
+	case schedule.KindKeepAlive:
+		what, acctName = "keep-alive", j.Target
+		var rep keepalive.Report
+		rep, err = s.KeepAlive(ctx, j.Target, j.SendTest, ev.SignIn)
+		warnings = rep.Warnings
+	default:
+		err = fmt.Errorf("unknown job kind %q", j.Kind)
+	}
+	code := exitcode.For(err)
+	for _, kv := range [][2]string{{"schedule", j.Schedule}, {"account", acctName}, {"delivery", saved}} {
+		if kv[1] != "" {
+			log = log.With(kv[0], kv[1])
+		}
+	}
+	if code == exitcode.OK {
+		log.Info(what+" done", "target", j.Target)
+	} else {
+		log.Error(what+" did not succeed", "target", j.Target, "exit", code, "err", errText(err, what, j.Target))
+	}
+	n := s.notifier()
+	for _, w := range warnings {
+		n.Notify(ctx, j.Alert, alert.Event{Kind: alert.TokenExpiring, Account: acctName, Schedule: j.Schedule, Message: w.Message})
+	}
+	if code != exitcode.OK {
+		n.Notify(context.WithoutCancel(ctx), j.Alert, alert.Event{
+			Kind: alertKind(j, code, err), Account: acctName, Delivery: saved, Schedule: j.Schedule,
+			Message: errText(err, what, j.Target), ExitCode: code,
+		})
+	}
+	return err
+}
+
+// runSaved runs (or preflights) a saved delivery. A run waits for any
+// other unattended delivery through the account, so one per account runs
+// at a time.
+func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, error) {
+	d, err := s.SavedDelivery(ctx, j.Target)
+	if err != nil {
+		return "", err
+	}
+	if j.Alert.IsZero() {
+		j.Alert = d.Alert
+	}
+	in, err := ParseSendArgs(d.Args()[1:])
+	if err != nil {
+		return d.Account, err
+	}
+	if j.Preflight {
+		// The refresh token is what dies between now and the delivery: an
+		// access token still valid for an hour proves nothing about it, so
+		// the preflight forces a refresh (saving a rotated token as usual).
+		acct, err := s.account(ctx, d.Account)
+		if err != nil {
+			return d.Account, err
+		}
+		if acct.Auth == account.AuthXOAuth2 {
+			if err := s.refresh(ctx, acct, ev.SignIn); err != nil {
+				return d.Account, err
+			}
+		}
+		// The dry run is the preflight: every row parsed, every message
+		// rendered, the SMTP login tried.
+		in.DryRun = true
+	} else {
+		unlock, err := s.queueOnAccount(ctx, d.Account, func() {
+			s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", d.Name)
+		})
+		if err != nil {
+			return d.Account, err
+		}
+		defer unlock()
+	}
+	s.log.Info("starting", "delivery", d.Name, "account", d.Account, "preflight", j.Preflight)
+	_, err = s.Send(ctx, in, ev)
+	return d.Account, err
+}
+
+// alertKind chooses what to call a failure: a sign-in is the most useful
+// thing to say, whatever the job was.
+func alertKind(j Job, code int, err error) alert.Kind {
+	switch {
+	case code == exitcode.SignIn || needsSignIn(err):
+		return alert.SignInNeeded
+	case j.Preflight:
+		return alert.PreflightFailed
+	case j.Kind == schedule.KindKeepAlive:
+		return alert.KeepAliveFailed
+	case code == exitcode.Paused:
+		return alert.DeliveryPaused
+	default:
+		return alert.DeliveryFailed
+	}
+}
+
+// errText is the sentence for an alert. A delivery that ran and stopped
+// short gets a sentence from its exit code.
+func errText(err error, what, target string) string {
+	if err == nil {
+		return ""
+	}
+	var oe *OutcomeError
+	if !errors.As(err, &oe) {
+		return err.Error()
+	}
+	switch code := oe.ExitCode(); code {
+	case exitcode.Failures:
+		return fmt.Sprintf("%s %s finished, but some recipients failed (exit 3)", what, target)
+	case exitcode.Paused:
+		return fmt.Sprintf("%s %s paused (exit 5)", what, target)
+	case exitcode.SignIn:
+		return fmt.Sprintf("%s %s stopped: a sign-in is needed (exit 4)", what, target)
+	default:
+		return fmt.Sprintf("%s %s ended with exit code %d", what, target, code)
+	}
+}
+
+// CheckAlert checks alert destinations, and that the account meant to
+// send alert e-mails exists: a misspelt one would only show when an alert
+// is needed, and then it would be lost.
+func (s *Service) CheckAlert(ctx context.Context, c alert.Config) error {
+	if err := c.Validate(); err != nil {
+		return &FieldError{Field: "notify_email", Code: CodeInvalid, Message: err.Error(), Err: err}
+	}
+	if c.EmailAccount == "" {
+		return nil
+	}
+	return s.requireAccount(ctx, "notify_account", "--notify-account", c.EmailAccount)
+}
+
+func (s *Service) notifier() *alert.Notifier {
+	return &alert.Notifier{Log: s.log, Mailer: accountMailer{s}, Now: s.opts.Clock}
+}
+
+// accountMailer sends an alert as a plain-text message through a bluemoon
+// account, never waiting for a person (an alert is sent by a job nobody
+// watches).
+type accountMailer struct{ s *Service }
+
+func (m accountMailer) SendAlert(ctx context.Context, name, to, subject, body string) error {
+	acct, err := m.s.accounts().Get(ctx, name)
+	if err != nil {
+		if errors.Is(err, account.ErrNotFound) {
+			return &exitcode.UsageError{Err: fmt.Errorf("--notify-account: %w", err)}
+		}
+		return err
+	}
+	_, err = m.s.sendTest(ctx, acct, testsend.Request{Account: acct, To: to, Subject: subject, Text: body}, nil)
+	return err
+}

@@ -1,0 +1,73 @@
+package core
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// Saved deliveries: everything `send` needs, under a name, so a timer or a
+// cron job runs a delivery with one short line (`bluemoon run NAME`), or a
+// schedule runs it.
+
+func (s *Service) saved() *saved.Store { return &saved.Store{DB: s.db.DB} }
+
+// SaveDelivery saves d under d.Name, replacing a delivery of that name.
+// File paths are made absolute (relative to this process's folder), and
+// everything is checked now — the files, the send options, the account
+// and the alert account — not when a timer runs it weeks later.
+func (s *Service) SaveDelivery(ctx context.Context, d *saved.Delivery) error {
+	if err := d.Absolutize(); err != nil {
+		return err
+	}
+	if err := d.Validate(); err != nil {
+		return &exitcode.UsageError{Err: err}
+	}
+	if _, err := ParseSendArgs(d.Args()[1:]); err != nil {
+		return err
+	}
+	if err := s.requireAccount(ctx, "account", "--account", d.Account); err != nil {
+		return err
+	}
+	if err := s.CheckAlert(ctx, d.Alert); err != nil {
+		return err
+	}
+	return s.saved().Put(ctx, d)
+}
+
+// SavedDeliveries lists saved deliveries by name.
+func (s *Service) SavedDeliveries(ctx context.Context) ([]*saved.Delivery, error) {
+	return s.saved().List(ctx)
+}
+
+// SavedDelivery returns a saved delivery by name.
+func (s *Service) SavedDelivery(ctx context.Context, name string) (*saved.Delivery, error) {
+	d, err := s.saved().Get(ctx, name)
+	return d, savedNotFound(name, err)
+}
+
+// RemoveSavedDelivery removes a saved delivery.
+func (s *Service) RemoveSavedDelivery(ctx context.Context, name string) error {
+	return savedNotFound(name, s.saved().Remove(ctx, name))
+}
+
+func savedNotFound(name string, err error) error {
+	if errors.Is(err, saved.ErrNotFound) {
+		return &NotFoundError{Kind: KindSavedDelivery, Name: name, Err: err}
+	}
+	return err
+}
+
+// RunSaved runs a saved delivery now, as `bluemoon run NAME` does: with
+// its alerts (notify, or the saved delivery's own when zero), logged. With
+// preflight it only checks that it would work.
+func (s *Service) RunSaved(ctx context.Context, name string, preflight bool, notify alert.Config, ev SendEvents) error {
+	if err := s.CheckAlert(ctx, notify); err != nil {
+		return err
+	}
+	return s.RunJob(ctx, Job{Kind: schedule.KindDelivery, Target: name, Preflight: preflight, Alert: notify}, ev)
+}

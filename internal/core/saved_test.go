@@ -1,0 +1,64 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
+)
+
+// A saved delivery is send's command line: what it stores is what send
+// would have been given, flags after "--" included.
+func TestSavedDeliveryRunsAsSendWould(t *testing.T) {
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	in := newsInput(t, "news", 3)
+	body := filepath.Join(t.TempDir(), "body.txt")
+	writeFile(t, body, "Hello {{.name}}\n")
+	d := &saved.Delivery{Name: "monthly", Account: "news", Recipients: in.List.Path, Subject: "News", Text: body,
+		SendArgs: []string{"--name", "monthly news", "--daily-wait", "1h", "--no-chunking"}}
+	if err := svc.SaveDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseSendArgs(d.Args()[1:])
+	if err != nil || got.Name != "monthly news" || got.DailyWait != time.Hour || !got.NoChunking || got.List.Path != in.List.Path ||
+		got.Message.TextFile != body || got.List.EmailColumn != "email" || got.Message.Charset != "utf-8" {
+		t.Fatalf("parsed %+v %v", got, err)
+	}
+	bad := *d
+	bad.Name, bad.SendArgs = "bad", []string{"--no-such-flag"}
+	wantField(t, svc.SaveDelivery(ctx, &bad), "send_args")
+	bad.SendArgs, bad.Alert = nil, alert.Config{Email: "ops@example.org", EmailAccount: "typo"}
+	if fe := wantField(t, svc.SaveDelivery(ctx, &bad), "notify_account"); fe.Code != CodeNotFound || !errors.Is(fe, ErrNotFound) {
+		t.Fatalf("%+v", fe)
+	}
+
+	var started int64
+	err = svc.RunSaved(ctx, "monthly", false, alert.Config{}, SendEvents{Started: func(id int64, _ int) { started = id }})
+	if err != nil || started == 0 || srv.Count() != 3 {
+		t.Fatalf("run: %v, started %d, server %d", err, started, srv.Count())
+	}
+	if s, _ := svc.Delivery(ctx, started); s.Name != "monthly news" || !s.NoChunking || s.Status != delivery.StatusDone {
+		t.Fatalf("delivery %+v", s)
+	}
+	// The preflight is a dry run: nothing more is sent or stored.
+	var dry bool
+	if err := svc.RunSaved(ctx, "monthly", true, alert.Config{}, SendEvents{Done: func(r *SendResult) { dry = r.DryRun }}); err != nil || !dry || srv.Count() != 3 {
+		t.Fatalf("preflight: %v, dry %v, server %d", err, dry, srv.Count())
+	}
+	if ds, _ := svc.Deliveries(ctx); len(ds) != 1 {
+		t.Fatalf("%d deliveries after a preflight", len(ds))
+	}
+	if exitcode.For(svc.RunSaved(ctx, "monthly", false, alert.Config{Email: "x"}, SendEvents{})) != exitcode.Usage {
+		t.Fatal("a bad alert config was accepted")
+	}
+}

@@ -1,0 +1,200 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// Schedules are kept in the data home and run by Serve: each scheduled
+// delivery at its time (its preflight ahead of it), and the keep-alives.
+
+// ScheduleInput is a schedule as a person gives it.
+type ScheduleInput struct {
+	Name   string
+	Kind   schedule.Kind // schedule.KindDelivery or schedule.KindKeepAlive
+	Target string        // saved delivery (delivery), account (keep-alive)
+	// SendTest: a keep-alive also sends a test message to the account.
+	SendTest bool
+	Cron     string // "minute hour day month weekday" in TZ, or @daily, @every 6h…
+	At       string // or one time: "2026-12-01 09:00" (in TZ) or RFC 3339
+	TZ       string // IANA name; "" or "Local" is this computer's zone
+	Missed   schedule.Missed
+	// Preflight is how long before each run its checks run (0: none).
+	Preflight time.Duration
+	Alert     alert.Config
+}
+
+// ScheduleInfo is a schedule with its next run.
+type ScheduleInfo struct {
+	*schedule.Schedule
+	Next    time.Time // in Location; zero when there is none (paused, a one-off time past)
+	NextErr error     // why Next could not be worked out
+	// Location is the schedule's time zone (UTC if it cannot be loaded).
+	Location *time.Location
+}
+
+// AddSchedule checks and stores a schedule. The saved delivery (or the
+// keep-alive's account) must exist.
+func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleInfo, error) {
+	switch in.Kind {
+	case schedule.KindDelivery:
+		if in.Target == "" {
+			return nil, fieldErr("run", CodeRequired, "--run SAVED_DELIVERY is required (see 'bluemoon deliveries saved')")
+		}
+		if _, err := s.SavedDelivery(ctx, in.Target); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, fieldErr("run", CodeNotFound, "--run: %w", errors.Unwrap(err))
+			}
+			return nil, err
+		}
+	case schedule.KindKeepAlive:
+		if _, err := s.account(ctx, in.Target); err != nil {
+			return nil, err
+		}
+		if in.Name == "" {
+			in.Name = "keepalive-" + in.Target
+		}
+	}
+	tz := in.TZ
+	if tz == "" {
+		tz = "Local"
+	}
+	now := s.now().UTC()
+	sc := &schedule.Schedule{Name: in.Name, Kind: in.Kind, Target: in.Target, SendTest: in.SendTest, Preflight: in.Preflight,
+		Cron: in.Cron, TZ: tz, Missed: in.Missed, Alert: in.Alert, CreatedAt: now}
+	if in.At != "" {
+		loc, err := schedule.LoadLocation(tz)
+		if err != nil {
+			return nil, flagError(err)
+		}
+		if sc.At, err = schedule.ParseAt(in.At, loc); err != nil {
+			return nil, flagError(err)
+		}
+		if !sc.At.After(now) {
+			return nil, fieldErr("at", "past", "--at %s is in the past", in.At)
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, flagError(err)
+	}
+	if err := s.CheckAlert(ctx, sc.Alert); err != nil {
+		return nil, err
+	}
+	if err := s.schedules().Add(ctx, sc); err != nil {
+		if errors.Is(err, schedule.ErrExists) {
+			return nil, fieldErr("name", CodeExists, "%w", err)
+		}
+		return nil, err
+	}
+	return s.scheduleInfo(sc), nil
+}
+
+// flagError makes a schedule error that names its flag ("--tz …") a
+// *FieldError for that input.
+func flagError(err error) error {
+	msg := err.Error()
+	field := "name"
+	if rest, ok := strings.CutPrefix(msg, "--"); ok {
+		flag, _, _ := strings.Cut(rest, " ")
+		field = strings.ReplaceAll(strings.TrimSuffix(flag, ":"), "-", "_")
+	} else if strings.Contains(msg, "--cron") {
+		field = "cron"
+	}
+	return &FieldError{Field: field, Code: CodeInvalid, Message: msg, Err: err}
+}
+
+func (s *Service) schedules() *schedule.Store { return &schedule.Store{DB: s.db.DB} }
+
+// Schedules lists every schedule with its next run.
+func (s *Service) Schedules(ctx context.Context) ([]*ScheduleInfo, error) {
+	list, err := s.schedules().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ScheduleInfo, 0, len(list))
+	for _, sc := range list {
+		out = append(out, s.scheduleInfo(sc))
+	}
+	return out, nil
+}
+
+// Schedule returns one schedule with its next run.
+func (s *Service) Schedule(ctx context.Context, name string) (*ScheduleInfo, error) {
+	sc, err := s.schedules().Get(ctx, name)
+	if err != nil {
+		return nil, scheduleNotFound(name, err)
+	}
+	return s.scheduleInfo(sc), nil
+}
+
+func scheduleNotFound(name string, err error) error {
+	if errors.Is(err, schedule.ErrNotFound) {
+		return &NotFoundError{Kind: KindSchedule, Name: name, Err: err}
+	}
+	return err
+}
+
+func (s *Service) scheduleInfo(sc *schedule.Schedule) *ScheduleInfo {
+	info := &ScheduleInfo{Schedule: sc}
+	loc, err := sc.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	info.Location = loc
+	if sc.Paused {
+		return info
+	}
+	base := s.now()
+	if !sc.LastDue.IsZero() && sc.LastDue.After(base) {
+		base = sc.LastDue
+	}
+	n, err := sc.Next(base)
+	if err != nil {
+		info.NextErr = err
+		return info
+	}
+	if !n.IsZero() {
+		info.Next = n.In(loc)
+	}
+	return info
+}
+
+// RemoveSchedule removes a schedule.
+func (s *Service) RemoveSchedule(ctx context.Context, name string) error {
+	return scheduleNotFound(name, s.schedules().Remove(ctx, name))
+}
+
+// PauseSchedule pauses (pause true) or resumes a schedule. Runs due while
+// it was paused are not caught up.
+func (s *Service) PauseSchedule(ctx context.Context, name string, pause bool) (*ScheduleInfo, error) {
+	sc, err := s.schedules().SetPaused(ctx, name, pause, s.now().UTC())
+	if err != nil {
+		return nil, scheduleNotFound(name, err)
+	}
+	return s.scheduleInfo(sc), nil
+}
+
+// RunSchedule runs a schedule's job now, with its alerts (notify applies
+// when the schedule has none of its own): the saved delivery (with
+// preflight, only its checks) or the keep-alive. The scheduler runs each
+// job this way.
+func (s *Service) RunSchedule(ctx context.Context, name string, preflight bool, notify alert.Config, ev SendEvents) error {
+	sc, err := s.schedules().Get(ctx, name)
+	if err != nil {
+		return scheduleNotFound(name, err)
+	}
+	if err := s.CheckAlert(ctx, notify); err != nil {
+		return err
+	}
+	cfg := sc.Alert
+	if cfg.IsZero() {
+		cfg = notify
+	}
+	return s.RunJob(ctx, Job{Schedule: sc.Name, Kind: sc.Kind, Target: sc.Target, SendTest: sc.SendTest,
+		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg}, ev)
+}

@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// ServeOptions tune Serve.
+type ServeOptions struct {
+	// Once handles what is due now and returns (a minutely cron job or
+	// timer), instead of running until ctx ends.
+	Once bool
+	// Grace is how late a run may start and still count as on time rather
+	// than missed (default schedule.DefaultGrace).
+	Grace time.Duration
+	// Poll is how often to look for schedules changed by other processes
+	// (default schedule.DefaultPoll).
+	Poll time.Duration
+	// Alert is where alerts of schedules without their own go.
+	Alert alert.Config
+	// Runner does each job. Default: in this process, unattended (RunJob).
+	// The CLI runs each in a child process instead, so a crash of one job
+	// does not take the scheduler with it.
+	Runner schedule.Runner
+}
+
+// Serve runs the schedules of this home until ctx ends: each scheduled
+// delivery at its time (one per account at a time; a second waits), its
+// preflight ahead of it, and the keep-alives; runs missed while nothing
+// served follow each schedule's missed policy. It also checks, at start and
+// daily, every OAuth account's refresh token against the lifetimes the
+// providers enforce. One scheduler per home: a second is a *BusyError
+// (with Once it just returns, leaving the work to the first).
+func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
+	if err := s.CheckAlert(ctx, opt.Alert); err != nil {
+		return err
+	}
+	unlock, ok, err := s.lockServe()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if opt.Once {
+			s.log.Info("serve --once: another bluemoon serve is handling the schedules of this home")
+			return nil
+		}
+		return &BusyError{Kind: KindServe, Name: s.home, Message: fmt.Sprintf("another 'bluemoon serve' is running for %s", s.home)}
+	}
+	runner := opt.Runner
+	if runner == nil {
+		runner = JobRunner{Service: s, Alert: opt.Alert}
+	}
+	sch := &schedule.Scheduler{
+		Store: s.schedules(), Clock: schedule.RealClock{}, Runner: runner,
+		AccountOf: func(ctx context.Context, sc *schedule.Schedule) (string, error) {
+			d, err := s.saved().Get(ctx, sc.Target)
+			if err != nil {
+				return "", err
+			}
+			return d.Account, nil
+		},
+		Log: s.log, Notifier: s.notifier(), DefaultAlert: opt.Alert, Grace: opt.Grace, Poll: opt.Poll,
+	}
+	if opt.Once {
+		_, err := sch.Tick(ctx, s.now())
+		// The decisions are recorded: let the next --once (a minute later)
+		// handle other schedules while these jobs run.
+		unlock()
+		sch.Wait()
+		return err
+	}
+	defer unlock()
+	s.log.Info("serve started", "home", s.home, "pid", os.Getpid())
+	go s.watchTokenLifetimes(ctx, opt.Alert)
+	err = sch.Serve(ctx)
+	s.log.Info("serve stopped")
+	return err
+}
+
+// watchTokenLifetimes runs CheckTokenLifetimes now and every day until ctx
+// ends.
+func (s *Service) watchTokenLifetimes(ctx context.Context, notify alert.Config) {
+	for {
+		s.CheckTokenLifetimes(ctx, notify, s.now())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
+// JobRunner runs the scheduler's jobs in this process, unattended, with
+// their alerts (Alert for schedules without their own).
+type JobRunner struct {
+	Service *Service
+	Alert   alert.Config
+}
+
+// Run does one job of the scheduler.
+func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
+	cfg := j.Schedule.Alert
+	if cfg.IsZero() {
+		cfg = r.Alert
+	}
+	err := r.Service.RunJob(ctx, Job{Schedule: j.Schedule.Name, Kind: j.Schedule.Kind, Target: j.Schedule.Target,
+		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg}, SendEvents{})
+	code := exitcode.For(err)
+	if code == exitcode.OK {
+		return schedule.Result{ExitCode: code, Message: "ok"}
+	}
+	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target)}
+}

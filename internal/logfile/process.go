@@ -1,0 +1,163 @@
+package logfile
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
+)
+
+// Name is the log every process that runs without a person (cron, Task
+// Scheduler, serve, the console) appends to, inside <home>/logs.
+const Name = "bluemoon.log"
+
+// Process is one process's log: its Logger's lines, and with TeeStderr
+// everything it writes to stderr, go to stderr and to <home>/logs/
+// bluemoon.log, each line in the file stamped with the time and masked
+// for credentials. The file is opened on first use, so a process that
+// logs nothing leaves none.
+type Process struct {
+	// Home returns the data home (called once, on first use).
+	Home func() (string, error)
+	// Stderr is where lines go besides the file.
+	Stderr io.Writer
+
+	fileMu  sync.Mutex
+	file    *File
+	stamped io.WriteCloser // stderr's copy into the file, when teed
+
+	once      sync.Once
+	logger    *slog.Logger
+	fileStamp io.WriteCloser // the Logger's own way into the file, when not teed
+}
+
+// open opens the log file once (nil if it cannot, said on stderr).
+func (p *Process) open() *File {
+	p.fileMu.Lock()
+	defer p.fileMu.Unlock()
+	if p.file != nil {
+		return p.file
+	}
+	dir, err := p.Home()
+	if err != nil {
+		return nil
+	}
+	f, err := Open(filepath.Join(dir, "logs", Name), DefaultMaxSize, DefaultBackups)
+	if err != nil {
+		fmt.Fprintf(p.Stderr, "bluemoon: cannot write the log file: %v\n", err)
+		return nil
+	}
+	p.file = f
+	return f
+}
+
+// TeeStderr returns the writer to use as stderr from now on: it also
+// copies every line into the log file. A command started by a timer
+// (--unattended) logs everything it says this way without doing anything
+// itself.
+func (p *Process) TeeStderr() io.Writer {
+	if p.stamped == nil {
+		f := p.open()
+		if f == nil {
+			return p.Stderr
+		}
+		p.stamped = Stamped(f, time.Now, redact.String)
+	}
+	return io.MultiWriter(p.Stderr, p.stamped)
+}
+
+// Logger returns the process's logger. Attribute values whose key names a
+// credential, and anything shaped like a token, are masked, so a careless
+// caller cannot leak a token into the log.
+func (p *Process) Logger() *slog.Logger {
+	p.once.Do(func() {
+		// No time= attribute: the person reading stderr knows what time it
+		// is, and the file's lines are stamped by Stamped, the same way as
+		// the plain stderr lines copied there.
+		opts := &slog.HandlerOptions{ReplaceAttr: func(g []string, at slog.Attr) slog.Attr {
+			if len(g) == 0 && at.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return maskAttr(at)
+		}}
+		// When stderr is already copied into the file, one handler does both.
+		if p.stamped != nil {
+			p.logger = slog.New(slog.NewTextHandler(io.MultiWriter(p.Stderr, p.stamped), opts))
+			return
+		}
+		var h slog.Handler = slog.NewTextHandler(p.Stderr, opts)
+		if f := p.open(); f != nil {
+			p.fileStamp = Stamped(f, time.Now, nil)
+			h = slog.NewMultiHandler(h, slog.NewTextHandler(p.fileStamp, opts))
+		}
+		p.logger = slog.New(h)
+	})
+	return p.logger
+}
+
+// Close flushes and closes the log file.
+func (p *Process) Close() {
+	for _, c := range []io.Closer{p.fileStamp, p.stamped} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	if p.file != nil {
+		p.file.Close()
+	}
+}
+
+func maskAttr(at slog.Attr) slog.Attr {
+	if redact.SecretKey(at.Key) {
+		return slog.String(at.Key, redact.Mask)
+	}
+	switch at.Value.Kind() {
+	case slog.KindString:
+		return slog.String(at.Key, redact.String(at.Value.String()))
+	case slog.KindAny:
+		if err, ok := at.Value.Any().(error); ok {
+			return slog.String(at.Key, redact.String(err.Error()))
+		}
+	}
+	return at
+}
+
+// Lazy is a handler that asks get for the real logger only when a line is
+// written at Info or above: a library can be handed a logger without the
+// log file being opened for nothing.
+func Lazy(get func() *slog.Logger) slog.Handler { return &lazy{get: get} }
+
+type lazy struct {
+	get func() *slog.Logger
+	ops []func(slog.Handler) slog.Handler // WithAttrs / WithGroup, in order
+}
+
+func (h *lazy) handler() slog.Handler {
+	r := h.get().Handler()
+	for _, op := range h.ops {
+		r = op(r)
+	}
+	return r
+}
+
+func (h *lazy) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (h *lazy) Handle(ctx context.Context, r slog.Record) error { return h.handler().Handle(ctx, r) }
+
+func (h *lazy) with(op func(slog.Handler) slog.Handler) slog.Handler {
+	return &lazy{get: h.get, ops: append(slices.Clip(h.ops), op)}
+}
+
+func (h *lazy) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithAttrs(as) })
+}
+
+func (h *lazy) WithGroup(name string) slog.Handler {
+	return h.with(func(x slog.Handler) slog.Handler { return x.WithGroup(name) })
+}

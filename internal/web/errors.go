@@ -1,0 +1,88 @@
+package web
+
+import (
+	"errors"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/transport"
+)
+
+// The core's errors carry English text for the CLI and stable codes for a
+// face; the console says them in the user's language from the codes and
+// keeps the English text (and any server reply) behind "details".
+
+// fieldMessage is a core.FieldError in words: the catalogue's
+// "err.<field>.<code>", else "err.<code>" with the field's label, else the
+// core's English text.
+func (v *view) fieldMessage(fe *core.FieldError) string {
+	if k := "err." + fe.Field + "." + fe.Code; v.Has(k) {
+		return v.T(k)
+	}
+	label := fe.Field
+	if k := "field." + fe.Field; v.Has(k) {
+		label = v.T(k)
+	}
+	if k := "err." + fe.Code; v.Has(k) {
+		return v.T(k, label)
+	}
+	return fe.Message
+}
+
+// problem is an error as the console shows it: a sentence in the user's
+// language, what to do, and the details (English text, server reply).
+type problem struct {
+	Field   string // the form input it belongs to, if any
+	Message string
+	Fix     string
+	Reply   string // the server's reply line, for SMTP refusals
+	Detail  string // the core's full English text
+	SignIn  bool   // a new sign-in is the cure: offer the button
+}
+
+// explain turns any error from the core into a problem for the page.
+func (v *view) explain(err error) problem {
+	p := problem{Detail: err.Error()}
+	var fe *core.FieldError
+	var nf *core.NotFoundError
+	var busy *core.BusyError
+	var reauth *core.ReauthError
+	var denied *core.AccessDeniedError
+	var custom *core.CustomEndpointsError
+	var te *transport.Error
+	switch {
+	case errors.As(err, &fe):
+		p.Field, p.Message = fe.Field, v.fieldMessage(fe)
+	case errors.As(err, &custom):
+		p.Message = v.T("err.custom_endpoints", len(custom.Endpoints))
+		p.Fix = v.T("fix.custom_endpoints")
+	case errors.As(err, &nf):
+		p.Message = v.T("err.notfound."+nf.Kind, nf.Name)
+	case errors.As(err, &busy):
+		p.Message = v.T("err.busy."+busy.Kind, busy.Name)
+	case errors.As(err, &reauth):
+		p.Message = v.T("err.reauth")
+		p.Fix = v.T("fix.reauth")
+		p.SignIn = true
+	case errors.As(err, &denied):
+		p.Message = v.T("err.access_denied")
+		p.Fix = v.T("fix.access_denied")
+	case errors.Is(err, core.ErrSignInTimeout):
+		p.Message = v.T("err.signin_timeout")
+	case errors.Is(err, core.ErrSignInCancelled):
+		p.Message = v.T("err.signin_cancelled")
+	case errors.As(err, &te):
+		p.Reply = te.ReplyLine()
+		if te.Code == 0 {
+			p.Reply = ""
+		}
+		p.Message = v.T("err.smtp."+te.Class.String(), te.Server)
+		if k := "fix.smtp." + te.Reason; te.Reason != "" && v.Has(k) {
+			p.Fix = v.T(k)
+		} else {
+			p.Fix = te.Advice
+		}
+	default:
+		p.Message = v.T("err.other")
+	}
+	return p
+}
