@@ -153,6 +153,15 @@ func placeholders(n, per int) string {
 // and the requests still waiting for rows, their next windows, in one
 // transaction; then it answers those it can.
 func (l *ledger) commitPending(ctx context.Context, wait *time.Timer) {
+	l.readAgain = false
+	l.commitOnce(ctx, wait)
+	for l.readAgain && len(l.hungry) > 0 && l.failed == nil {
+		l.readAgain = false
+		l.commitOnce(ctx, wait)
+	}
+}
+
+func (l *ledger) commitOnce(ctx context.Context, wait *time.Timer) {
 	r := l.r
 	recorded := l.pending
 	if len(recorded) == 0 && len(l.hungry) == 0 {
@@ -283,7 +292,7 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 	clear(sent)
 	clear(other)
 	l.buf = sent[:0]
-	l.handing, l.reread = 0, false
+	l.handing = 0
 	for _, c := range serve {
 		for len(c.jobs) < c.want {
 			j := l.next(ctx, wait)

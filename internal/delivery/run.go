@@ -41,12 +41,12 @@ type ledger struct {
 	pause    *stopReason // why the run pauses once the windows out are back
 	failed   error
 
-	pending []*commit // requests waiting for their group's transaction
-	hungry  []*commit // requests recorded, still waiting for rows
-	serve   []*commit
-	flying  int  // windows handed out whose outcomes are not back
-	handing int  // rows being handed out in the transaction under way
-	reread  bool // the transaction under way read rows other than past the cursor
+	pending   []*commit // requests waiting for their group's transaction
+	hungry    []*commit // requests recorded, still waiting for rows
+	serve     []*commit
+	flying    int  // windows handed out whose outcomes are not back
+	handing   int  // rows being handed out in the transaction under way
+	readAgain bool // it stopped at the end of a page: the next one is read in a new transaction
 
 	lastBeat, lastPoll, lastProgress, lastSync, lastLog time.Time
 	free                                                []*job
@@ -174,16 +174,15 @@ func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
 // when there will be none at all).
 func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	r := l.r
-	var err error
-	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
-	if err == nil && len(l.page) == 0 && l.reread {
-		// Rows read below in this transaction and handed out are not
-		// claimed yet: a second read could hand them out twice.
+	if l.handing > 0 {
+		// Rows handed out in the transaction under way are not claimed
+		// yet, still pending or deferred to any read: read again in the
+		// next transaction, once they are.
+		l.readAgain = true
 		return false
 	}
-	if err == nil && len(l.page) == 0 {
-		l.reread = true
-	}
+	var err error
+	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
 	if err == nil && len(l.page) == 0 && l.rescan {
 		// Rows put back behind the cursor (never written, or refused
 		// before the message was taken): read from the start again.

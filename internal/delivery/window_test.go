@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 )
 
@@ -102,4 +104,35 @@ func countsMatchJournal(t *testing.T, db *sql.DB, id int64, got Counts) {
 	if got != want {
 		t.Errorf("the run reports %+v, the journal has %+v", got, want)
 	}
+}
+
+// Every row refused once (451), then retried, on several connections:
+// the retries are read back in pages while other rows are out, and each
+// row is handed out once at a time (a row handed out twice in one
+// transaction would fail the claim, or be sent twice).
+func TestRetriesOfManyRowsAreHandedOutOnce(t *testing.T) {
+	db := openDB(t)
+	var mu sync.Mutex
+	tries := map[string]int{}
+	srv := startServer(t, func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if tries[rcpt]++; tries[rcpt] == 1 {
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Try again later"}
+			}
+			return nil
+		}
+	})
+	opts := fastOpts()
+	opts.Limits.Connections, opts.Limits.PerConnection, opts.Window = 3, 0, 8
+	pf, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(700))), dialer(srv), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Counts.Sent != 700 {
+		t.Fatalf("outcome %s %+v (%s)", out.Status, out.Counts, out.Reason)
+	}
+	byRecipient(t, srv.Messages()) // fails on one received twice
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 }
