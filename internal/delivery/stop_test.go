@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/apisrv"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -92,4 +94,44 @@ func checkJournalAgainstServer(t *testing.T, db *store.DB, id int64, srv *smtpte
 		}
 		return nil
 	})
+}
+
+// A stop reaches an HTTPS API session too: a request the service holds
+// is given up at StopGrace (its message unknown: the service may have
+// it), none is begun after the stop, and the run ends soon.
+func TestStopCutsASlowAPIRequest(t *testing.T) {
+	var once sync.Once
+	var signal time.Time
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api := startAPI(t, account.ViaGraph, apisrv.Options{OnAccept: func(n int64) {
+		once.Do(func() {
+			signal = time.Now()
+			cancel()
+		})
+		time.Sleep(5 * time.Second) // answer each message 5 s after taking it
+	}})
+	db := openDB(t)
+	pf, err := Prepare(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(40))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := apiOpts(account.ViaGraph)
+	out, err := (&Engine{DB: db.DB, Dial: TransportDialer(api.Config), Opts: opts}).Run(ctx, pf.DeliveryID)
+	took := time.Since(signal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests := api.API.Requests()
+	if took > 3500*time.Millisecond { // StopGrace (1 s); a reply would take 5
+		t.Errorf("the run took %s to end after the stop", took)
+	}
+	if out.Status != StatusPaused || out.Counts.Sending != 0 || out.Counts.Unknown == 0 || out.Counts.Sent != 0 {
+		t.Fatalf("outcome %+v", out.Counts)
+	}
+	if requests > int64(opts.Limits.Connections) {
+		t.Errorf("%d requests for %d connections: some began after the stop", requests, opts.Limits.Connections)
+	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
+	t.Logf("ended %s after the stop; %+v", took.Round(time.Millisecond), out.Counts)
 }
