@@ -72,6 +72,9 @@ time); a name several deliveries share is refused with their IDs.`}
 			app.Printf("List:     %s (%d rows, %d duplicates dropped)\nSubject:  %s\n", d.Source, d.Rows, d.Duplicates, d.Subject)
 			app.Printf("Sent %d, failed %d, deferred %d, pending %d, sending %d, unknown %d, skipped %d, suppressed %d, cancelled %d\n",
 				c.Sent, c.Failed, c.Deferred, c.Pending, c.Sending, c.Unknown, c.Skipped, c.Suppressed, c.Cancelled)
+			if d.Status == delivery.StatusInterrupted || d.Status == delivery.StatusPaused {
+				app.Printf("Go on with 'bluemoon deliveries resume %d'.\n", d.ID)
+			}
 			return nil
 		}),
 	}

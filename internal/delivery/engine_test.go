@@ -83,11 +83,10 @@ func plan(list string) Plan {
 
 func fastOpts() Options {
 	return Options{
-		Limits:         provider.Limits{Connections: 2, PerConnection: 7},
-		CommitInterval: 5 * time.Millisecond,
-		RetryBase:      10 * time.Millisecond,
-		RetryMax:       40 * time.Millisecond,
-		PollInterval:   20 * time.Millisecond,
+		Limits:       provider.Limits{Connections: 2, PerConnection: 7},
+		RetryBase:    10 * time.Millisecond,
+		RetryMax:     40 * time.Millisecond,
+		PollInterval: 20 * time.Millisecond,
 	}
 }
 
@@ -317,6 +316,7 @@ func TestTemporaryFailuresDeferredThenRetried(t *testing.T) {
 	if out.Counts.Sent != 4 || out.Counts.Failed != 2 || out.ExitCode() != 3 {
 		t.Errorf("outcome %+v exit %d", out, out.ExitCode())
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages())
 	for _, ok := range []string{"user1", "user2", "user5", "user6"} {
 		if got[ok+"@example.com"] == nil {
@@ -437,7 +437,7 @@ func TestSuppressedNeverMailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct := &account.Account{Name: "acct", From: "desk@example.org", FromName: "Desk", Limits: provider.Limits{Connections: 1}}
-	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{CommitInterval: time.Millisecond})
+	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{})
 	if err != nil || pf.Suppressed != 1 || out.Counts.Sent != 2 || out.Counts.Suppressed != 1 || out.ExitCode() != 0 {
 		t.Fatalf("%v %+v %+v", err, pf, out)
 	}
@@ -633,6 +633,7 @@ func TestBatchMailerOutcomesPerMessage(t *testing.T) {
 	if out.Counts.Sent != 28 || out.Counts.Unknown != 1 || out.Counts.Failed != 1 || out.Counts.Deferred != 0 {
 		t.Fatalf("outcome %+v", out)
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages()) // fails on a recipient received twice
 	if len(got) != 28 || got["user3@example.com"] != nil || got["user7@example.com"] != nil || got["user5@example.com"] == nil {
 		t.Fatalf("server received %d messages", len(got))

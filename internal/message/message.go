@@ -282,15 +282,23 @@ func isReserved(k string) bool {
 
 // NewMessageID returns a unique id "<random>@<domain of from>" (without <>).
 func NewMessageID(from string) string {
+	var buf [64]byte
+	return string(AppendMessageID(buf[:0], from))
+}
+
+// AppendMessageID appends what NewMessageID returns to dst, so that a bulk
+// sender can put its own prefix before it without formatting a string
+// per message.
+func AppendMessageID(dst []byte, from string) []byte {
 	domain := "localhost"
 	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
 		domain = from[at+1:]
 	}
 	var r [16]byte
 	rand.Read(r[:]) // never fails since Go 1.24
-	var out [32]byte
-	hex.Encode(out[:], r[:])
-	return string(out[:]) + "@" + domain
+	dst = hex.AppendEncode(dst, r[:])
+	dst = append(dst, '@')
+	return append(dst, domain...)
 }
 
 func (b *builder) message(m *Message) {

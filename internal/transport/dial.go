@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -126,7 +125,7 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		conn.tp = textproto.NewConn(smtpConn)
 		// A batch of messages goes out in one write: textproto's 4 KiB
 		// buffer would split it into several system calls.
-		conn.tp.W = bufio.NewWriterSize(smtpConn, 64<<10)
+		conn.tp.W = getWriter(smtpConn)
 		ok, _ := c.Extension("CHUNKING")
 		conn.chunking = ok && !cfg.NoChunking
 	}
