@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -135,14 +136,16 @@ func (a *Account) LoginName() string {
 var ErrNotFound = errors.New("no such account")
 
 // FieldError names the setting of an account that is wrong: Field is the
-// setting's stable name (from, smtp_host, security, auth, credentials,
-// client_cert, via, name), for a form to point at it.
+// setting's stable name (from, from_name, smtp_host, security, auth,
+// credentials, client_cert, via, name), for a form to point at it.
 type FieldError struct {
 	Field   string
 	Message string
+	Err     error // the cause, when there is one (a *message.HeaderTextError)
 }
 
 func (e *FieldError) Error() string { return e.Message }
+func (e *FieldError) Unwrap() error { return e.Err }
 
 func invalid(field, format string, args ...any) error {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
@@ -156,6 +159,9 @@ func (a *Account) Validate() error {
 	}
 	if _, err := mail.ParseAddress(a.From); err != nil || strings.ContainsAny(a.From, "<> ") {
 		return invalid("from", "--from %q is not an e-mail address", a.From)
+	}
+	if err := message.CheckHeaderText("--from-name", a.FromName); err != nil {
+		return &FieldError{Field: "from_name", Message: err.Error(), Err: err}
 	}
 	if a.SMTPHost == "" || a.SMTPPort <= 0 || a.SMTPPort > 65535 {
 		return invalid("smtp_host", "--smtp must be HOST:PORT (got %q)", a.SMTPAddr())

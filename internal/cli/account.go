@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 func init() { register(accountCmd) }
@@ -33,7 +35,7 @@ file, the SMTP server, security, auth (xoauth2) and sending limits are filled in
 (smtp.gmail.com:465 tls; smtp.office365.com:587 starttls) unless given.
 Otherwise give --smtp and --auth; --security defaults to tls on port 465 and
 starttls elsewhere.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := fl.input(app, cmd)
 			if err != nil {
@@ -66,7 +68,7 @@ func accountEditCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "edit NAME [flags of 'account add']",
 		Short: "Change a sender account (only the flags given)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := fl.input(app, cmd)
 			if err != nil {
@@ -118,7 +120,7 @@ func accountListCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List sender accounts",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			list, err := svc.Accounts(ctx)
 			if err != nil {
@@ -135,10 +137,9 @@ func accountListCmd(app *App) *cobra.Command {
 				app.Printf("No accounts. Add one with 'bluemoon account add NAME --from ADDRESS --credentials NAME'.\n")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tFROM\tSMTP\tSECURITY\tAUTH\tCREDENTIALS")
+			tw := newTable(app.Stdout, "NAME", "FROM", "SMTP", "SECURITY", "AUTH", "CREDENTIALS")
 			for _, a := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.From, a.SendsTo(), a.Security, a.Auth, orDash(a.Credentials))
+				tw.Row(a.Name, a.From, a.SendsTo(), a.Security, a.Auth, orDash(a.Credentials))
 			}
 			return tw.Flush()
 		}),
@@ -152,7 +153,7 @@ func accountShowCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a sender account (never its password)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			info, err := svc.Account(ctx, args[0])
 			if err != nil {
@@ -166,7 +167,6 @@ func accountShowCmd(app *App) *cobra.Command {
 			if info.Kind == core.AuthPassword || info.PasswordSet {
 				password = setOrNone(info.PasswordSet)
 			}
-			l := a.Limits
 			return printRows(app, [][2]string{
 				{"name", a.Name}, {"from", a.From}, {"from name", a.FromName},
 				{"via", string(a.SendsVia())},
@@ -174,8 +174,7 @@ func accountShowCmd(app *App) *cobra.Command {
 				{"credentials", a.Credentials}, {"username", a.LoginName()}, {"password", password},
 				{"client certificate", a.ClientCert}, {"client key", a.ClientKey}, {"CA file", a.CAFile},
 				{"confirm re-sign-in", fmt.Sprint(a.ConfirmReauth)},
-				{"limits", fmt.Sprintf("%s/minute, %s/day, %s connections, %s per connection",
-					limitText(l.PerMinute), limitText(l.PerDay), limitText(l.Connections), limitText(l.PerConnection))},
+				{"limits", limitsText(a.Limits)},
 			})
 		}),
 	}
@@ -185,18 +184,34 @@ func accountShowCmd(app *App) *cobra.Command {
 
 // printRows prints "key:  value" lines, aligned, "-" for empty values.
 func printRows(app *App, rows [][2]string) error {
-	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+	tw := newTable(app.Stdout)
 	for _, row := range rows {
-		fmt.Fprintf(tw, "%s:\t%s\n", row[0], orDash(row[1]))
+		tw.Row(row[0]+":", orDash(row[1]))
 	}
 	return tw.Flush()
 }
+
+// limitsText is an account's limits as `account show` prints them (and
+// the README's table of provider presets repeats).
+func limitsText(l provider.Limits) string {
+	size := "unlimited"
+	if l.MaxMessageBytes > 0 {
+		size = limitText(l.MaxMessageBytes) + " bytes"
+		if l.MaxMessageBytes%(1<<20) == 0 {
+			size = limitText(l.MaxMessageBytes>>20) + " MiB"
+		}
+	}
+	return fmt.Sprintf("%s/minute, %s/day, %s connections, %s per connection, %s per message",
+		limitText(l.PerMinute), limitText(l.PerDay), limitText(l.Connections), limitText(l.PerConnection), size)
+}
+
+var english = message.NewPrinter(language.English)
 
 func limitText(n int) string {
 	if n == 0 {
 		return "unlimited"
 	}
-	return fmt.Sprint(n)
+	return english.Sprintf("%d", n) // 10,000
 }
 
 func orDash(s string) string {
@@ -217,7 +232,7 @@ func accountRemoveCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a sender account, its password and its sign-in tokens",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			if err := svc.RemoveAccount(ctx, args[0]); err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,9 +35,12 @@ type App struct {
 	// IsTerminal reports whether stdin is an interactive terminal; commands
 	// never wait for a person when it is false.
 	IsTerminal func() bool
-	// OpenBrowser, when set, replaces the system browser for sign-ins (the
-	// demo answers its own stand-in's consent page with it).
+	// OpenBrowser, when set, replaces the system browser for sign-ins and
+	// the console.
 	OpenBrowser func(url string) error
+	// Location is the zone listings show times in (default: the
+	// computer's).
+	Location *time.Location
 
 	homeDir string
 	svcOnce sync.Once

@@ -57,7 +57,7 @@ scopes, when the access token expires, the age of the refresh token, the last
 refresh, and the health: ok, expiring (the refresh token nears the provider's
 idle limit), or sign-in needed. --check refreshes the tokens now to prove they
 still work. Exits with 4 when any account needs a new sign-in.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			var states []core.SignInState
 			if len(args) == 1 {
@@ -113,12 +113,12 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func ago(t *time.Time) string {
+func (a *App) ago(t *time.Time) string {
 	if t == nil {
 		return "never"
 	}
 	d := time.Since(*t)
-	when := t.Local().Format("2006-01-02 15:04 MST")
+	when := a.when(*t)
 	if d < 0 {
 		return fmt.Sprintf("%s (in %s)", when, core.RoundDays(-d))
 	}
@@ -136,31 +136,31 @@ func printStatus(app *App, s authStatus) {
 		if who == "" {
 			who = "unknown user"
 		}
-		app.Printf("  signed in as    %s, %s\n", who, ago(s.SignedInAt))
+		app.Printf("  signed in as    %s, %s\n", who, app.ago(s.SignedInAt))
 		app.Printf("  scopes          %s\n", strings.Join(s.Scopes, " "))
 		label := "access token"
 		if s.APIScope != "" {
 			label = "SMTP token" // the sign-in's own; the account sends with the next one
 		}
 		if s.AccessExpires != nil {
-			app.Printf("  %-15s expires %s\n", label, ago(s.AccessExpires))
+			app.Printf("  %-15s expires %s\n", label, app.ago(s.AccessExpires))
 		} else {
 			app.Printf("  %-15s none\n", label)
 		}
 		if s.APIScope != "" {
 			label = s.Via + " token"
 			if s.APIExpires != nil {
-				app.Printf("  %-15s expires %s\n", label, ago(s.APIExpires))
+				app.Printf("  %-15s expires %s\n", label, app.ago(s.APIExpires))
 			} else {
 				app.Printf("  %-15s none yet (fetched at the next send)\n", label)
 			}
 		}
 		if s.RefreshToken {
-			app.Printf("  refresh token   issued %s\n", ago(s.RefreshTokenAt))
+			app.Printf("  refresh token   issued %s\n", app.ago(s.RefreshTokenAt))
 		} else {
 			app.Printf("  refresh token   none\n")
 		}
-		app.Printf("  last refresh    %s (%d refreshes)\n", ago(s.LastRefreshed), s.Refreshes)
+		app.Printf("  last refresh    %s (%d refreshes)\n", app.ago(s.LastRefreshed), s.Refreshes)
 	}
 	app.Printf("  health          %s\n", s.Health)
 	if s.Reason != "" {
@@ -172,7 +172,7 @@ func logoutCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout ACCOUNT",
 		Short: "Delete an account's tokens and revoke them at the provider where it allows",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			name := args[0]
 			res, err := svc.SignOut(ctx, name)

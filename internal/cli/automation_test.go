@@ -440,16 +440,41 @@ func TestScheduleRunPreflightIsDryRun(t *testing.T) {
 
 func TestInstallPrintsAllSetups(t *testing.T) {
 	home := t.TempDir()
-	r := mustRun(t, home, "schedule", "install", "--bin", "/usr/local/bin/bluemoon")
+	r := mustRun(t, home, "schedule", "install", "--all", "--bin", "/usr/local/bin/bluemoon")
 	for _, want := range []string{
 		"* * * * * /usr/local/bin/bluemoon --home " + home + " serve --once",
 		"ExecStart=/usr/local/bin/bluemoon --home " + home + " serve",
+		"launchctl bootstrap gui/$(id -u) ",
+		"<string>" + home + "</string>",
 		`schtasks /Create /TN "bluemoon serve" /XML`,
 		"<ExecutionTimeLimit>PT0S</ExecutionTimeLimit>",
 	} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("missing %q in:\n%s", want, r.Stdout)
 		}
+	}
+}
+
+// Without --all, install prints the set-up of the system it runs on only.
+func TestInstallPrintsThisSystemsSetup(t *testing.T) {
+	home := t.TempDir()
+	r := mustRun(t, home, "schedule", "install", "--bin", "/usr/local/bin/bluemoon")
+	has := map[string]bool{
+		"linux":   strings.Contains(r.Stdout, "crontab -e") && strings.Contains(r.Stdout, "bluemoon.service"),
+		"darwin":  strings.Contains(r.Stdout, "launchctl bootstrap"),
+		"windows": strings.Contains(r.Stdout, "schtasks /Create"),
+	}
+	for goos, found := range has {
+		if found != (goos == runtime.GOOS) {
+			t.Errorf("on %s, the %s set-up printed: %v\n%s", runtime.GOOS, goos, found, r.Stdout)
+		}
+	}
+	mac := mustRun(t, home, "schedule", "install", "--os", "darwin", "--keepalive", "sales", "--at", "06:15", "--bin", "/usr/local/bin/bluemoon")
+	if !strings.Contains(mac.Stdout, "<key>Hour</key>\n    <integer>6</integer>") || strings.Contains(mac.Stdout, "schtasks") {
+		t.Errorf("--os darwin:\n%s", mac.Stdout)
+	}
+	if r := runCLI(t, home, "", "schedule", "install", "--all", "--write"); r.Code != 2 {
+		t.Errorf("--all --write: exit %d %s", r.Code, r.Stderr)
 	}
 }
 

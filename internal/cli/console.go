@@ -23,7 +23,7 @@ func consoleCmd(app *App) *cobra.Command {
 browser with a one-time address that logs the browser in; --no-browser only prints the
 address. It serves this computer only and stops with Ctrl-C. A second 'bluemoon console'
 on the same home opens the running one.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			home, err := app.Home()

@@ -11,6 +11,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/credfile"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -41,7 +42,7 @@ func readSecretFile(app *App, flag, path string) (string, error) {
 		b, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return "", exitcode.Usagef("%s %s: %w", flag, path, err)
+		return "", exitcode.Usagef("%s: %w", flag, fileerr.Explain(err))
 	}
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
@@ -71,7 +72,7 @@ func credDefaultsCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "defaults --provider google|microsoft|generic [--tenant T]",
 		Short: "Print a provider's default settings (the guide's 既定値の設定)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := core.CredentialDefaults(kind, tenant)
 			if err != nil {
@@ -112,7 +113,7 @@ first use in ` + credfile.SigningKeyFile + `; users see its fingerprint when the
 Without --passphrase-file the file is encrypted with a key built into bluemoon:
 that hides the settings from casual eyes, but anyone who has bluemoon can read
 them. With a passphrase, hand the passphrase to users separately from the file.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			var err error
 			if secretFile != "" {
@@ -137,6 +138,9 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 			}
 			if err := home.WriteFileAtomic(out, data, 0o600); err != nil {
 				return err
+			}
+			for _, w := range f.Warnings {
+				app.Warnf("warning: %s\n", w.Message)
 			}
 			mode := "none"
 			if f.Passphrase {
@@ -178,6 +182,7 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 	f.StringVar(&in.DeviceEndpoint, "device-endpoint", "", "device authorization endpoint, for 'login --device' (default: the provider's, if any)")
 	f.StringVar(&in.RevokeEndpoint, "revoke-endpoint", "", "token revocation endpoint, for 'logout' (default: the provider's, if any)")
 	f.StringVar(&in.UserinfoEndpoint, "userinfo-endpoint", "", "OpenID userinfo endpoint, to learn who signed in (default: the provider's, if any)")
+	f.StringVar(&in.Issuer, "issuer", "", "generic: an OpenID provider's issuer URL; the endpoints not given are read from its /.well-known/openid-configuration")
 	f.StringVar(&in.APIEndpoint, "api-endpoint", "", "base URL of the mail API for accounts --via graph / gmail-api "+
 		"(default: the provider's; a national cloud needs its own, e.g. https://graph.microsoft.us)")
 	f.StringVar(&in.APIScope, "api-scope", "", "scope of the mail API's token (default: the provider's; Microsoft: Graph's Mail.Send)")

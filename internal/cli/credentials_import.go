@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -30,7 +28,7 @@ shows the fingerprint of the key that signed it (--trust pins the one you expect
 and refuses a file whose endpoints are not the provider's defaults unless you add
 --accept-custom-endpoints: such a file could send your sign-in to someone else.
 Nothing is imported when any check fails.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			path := args[0]
 			if name == "" {
@@ -121,7 +119,7 @@ func credListCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List imported credentials",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			list, err := svc.Credentials(ctx)
 			if err != nil {
@@ -137,11 +135,10 @@ func credListCmd(app *App) *cobra.Command {
 				app.Printf("No credentials imported. Import your administrator's file with 'bluemoon credentials import FILE'.\n")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tPROVIDER\tTENANT\tCLIENT SECRET\tSIGNER\tIMPORTED")
+			tw := newTable(app.Stdout, "NAME", "PROVIDER", "TENANT", "CLIENT SECRET", "SIGNER", "IMPORTED")
 			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Provider, orDash(c.Config.Tenant),
-					setOrNone(c.HasSecret), c.Signer, c.ImportedAt.Local().Format(time.DateTime))
+				tw.Row(c.Name, c.Provider, orDash(c.Config.Tenant),
+					setOrNone(c.HasSecret), c.Signer, app.when(c.ImportedAt))
 			}
 			return tw.Flush()
 		}),
@@ -155,7 +152,7 @@ func credShowCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show imported credentials (never the client secret)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			cr, err := svc.Credential(ctx, args[0])
 			if err != nil {
@@ -173,7 +170,7 @@ func credShowCmd(app *App) *cobra.Command {
 				{"redirect URI", cfg.RedirectURI}, {"device endpoint", cfg.DeviceEndpoint},
 				{"revoke endpoint", cfg.RevokeEndpoint}, {"userinfo endpoint", cfg.UserinfoURL},
 				{"API endpoint", cfg.APIEndpoint}, {"API scope", cfg.APIScope},
-				{"signer", cr.Signer}, {"imported", cr.ImportedAt.Local().Format(time.DateTime)},
+				{"signer", cr.Signer}, {"imported", app.when(cr.ImportedAt)},
 			}); err != nil {
 				return err
 			}
@@ -191,7 +188,7 @@ func credRemoveCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove imported credentials and their client secret",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			if err := svc.RemoveCredentials(ctx, args[0]); err != nil {
 				return err

@@ -2,32 +2,20 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
-	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 )
 
 func init() { register(deliveriesCmd) }
 
-func parseID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, exitcode.Usagef("%q is not a delivery ID (see 'bluemoon deliveries list')", s)
-	}
-	return id, nil
-}
-
-// withID makes the RunE of a command whose argument is a delivery ID.
+// withID makes the RunE of a command whose argument is a delivery, by
+// its ID or its name.
 func (a *App) withID(fn func(ctx context.Context, svc *core.Service, id int64) error) func(*cobra.Command, []string) error {
 	return a.run(func(ctx context.Context, svc *core.Service, args []string) error {
-		id, err := parseID(args[0])
+		id, err := svc.FindDelivery(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -36,10 +24,13 @@ func (a *App) withID(fn func(ctx context.Context, svc *core.Service, id int64) e
 }
 
 func deliveriesCmd(app *App) *cobra.Command {
-	cmd := &cobra.Command{Use: "deliveries", Short: "List, inspect, pause, resume, cancel and report deliveries"}
+	cmd := &cobra.Command{Use: "deliveries", Short: "List, inspect, pause, resume, cancel and report deliveries",
+		Long: `List, inspect, pause, resume, cancel and report deliveries. A DELIVERY is
+named by its ID or by its name (send --name, or the list's file and the
+time); a name several deliveries share is refused with their IDs.`}
 	var asJSON bool
 	list := &cobra.Command{
-		Use: "list", Short: "List deliveries, newest first", Args: cobra.NoArgs,
+		Use: "list", Short: "List deliveries, newest first", Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			ds, err := svc.Deliveries(ctx)
 			if err != nil {
@@ -48,12 +39,11 @@ func deliveriesCmd(app *App) *cobra.Command {
 			if asJSON {
 				return app.PrintJSON(ds)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tACCOUNT\tSTATUS\tSENT\tFAILED\tLEFT\tCREATED")
+			tw := newTable(app.Stdout, "ID", "NAME", "ACCOUNT", "STATUS", "SENT", "FAILED", "LEFT", "CREATED")
 			for _, d := range ds {
 				c := d.Counts
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", d.ID, d.Name, d.Account, d.Status, c.Sent, c.Failed,
-					c.Pending+c.Deferred+c.Unknown+c.Sending, d.CreatedAt.Local().Format("2006-01-02 15:04"))
+				tw.Row(d.ID, d.Name, d.Account, d.Status, c.Sent, c.Failed,
+					c.Pending+c.Deferred+c.Unknown+c.Sending, app.when(d.CreatedAt))
 			}
 			return tw.Flush()
 		}),
@@ -61,7 +51,7 @@ func deliveriesCmd(app *App) *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	var showJSON bool
 	show := &cobra.Command{
-		Use: "show ID", Short: "Show one delivery and its counts", Args: cobra.ExactArgs(1),
+		Use: "show DELIVERY", Short: "Show one delivery and its counts", Args: exactArgs(1),
 		RunE: app.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			d, err := svc.Delivery(ctx, id)
 			if err != nil {
@@ -76,18 +66,21 @@ func deliveriesCmd(app *App) *cobra.Command {
 				app.Printf("Reason:   %s\n", d.Reason)
 			}
 			if !d.ResumeAfter.IsZero() {
-				app.Printf("Can go on after: %s\n", d.ResumeAfter.Local().Format(time.DateTime))
+				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
 			}
 			app.Printf("List:     %s (%d rows, %d duplicates dropped)\nSubject:  %s\n", d.Source, d.Rows, d.Duplicates, d.Subject)
 			app.Printf("Sent %d, failed %d, deferred %d, pending %d, sending %d, unknown %d, skipped %d, suppressed %d, cancelled %d\n",
 				c.Sent, c.Failed, c.Deferred, c.Pending, c.Sending, c.Unknown, c.Skipped, c.Suppressed, c.Cancelled)
+			if d.Status == delivery.StatusInterrupted || d.Status == delivery.StatusPaused {
+				app.Printf("Go on with 'bluemoon deliveries resume %d'.\n", d.ID)
+			}
 			return nil
 		}),
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
-	pause := app.controlCmd("pause ID", "Pause a delivery (a running one stops after the messages in flight)",
+	pause := app.controlCmd("pause DELIVERY", "Pause a delivery (a running one stops after the messages in flight)",
 		(*core.Service).PauseDelivery, "Asked the running delivery %d to pause; it stops after the messages in flight.\n", "Delivery %d paused.\n")
-	cancel := app.controlCmd("cancel ID", "Cancel a delivery: recipients not yet sent are never sent",
+	cancel := app.controlCmd("cancel DELIVERY", "Cancel a delivery: recipients not yet sent are never sent",
 		(*core.Service).CancelDelivery, "Asked the running delivery %d to cancel.\n", "Delivery %d cancelled.\n")
 	cmd.AddCommand(list, show, pause, resumeCmd(app), cancel, reportCmd(app),
 		deliveriesSaveCmd(app), deliveriesSavedCmd(app)) // saved.go
@@ -98,13 +91,13 @@ func resumeCmd(app *App) *cobra.Command {
 	var in core.ResumeInput
 	var unattended bool
 	resume := &cobra.Command{
-		Use:   "resume ID",
+		Use:   "resume DELIVERY",
 		Short: "Go on with a paused or interrupted delivery",
 		Long: `Goes on with a delivery that was paused, stopped by Ctrl-C, by the daily limit or a needed
 sign-in, or killed. Recipients whose message was with the server when the program died become
 'unknown' (they may or may not have received it) and are listed; they are sent again only with
 --resend-unknown. Nothing else is sent twice and nothing is skipped.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			_, err := svc.Resume(ctx, id, in, app.sendEvents(unattended))
 			return quiet(err)
@@ -121,22 +114,23 @@ sign-in, or killed. Recipients whose message was with the server when the progra
 func reportCmd(app *App) *cobra.Command {
 	var repCSV, repJSON bool
 	report := &cobra.Command{
-		Use: "report ID", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: cobra.ExactArgs(1),
+		Use: "report DELIVERY", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: exactArgs(1),
 		RunE: app.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			switch {
 			case repCSV:
-				return svc.WriteReportCSV(ctx, id, app.Stdout)
+				return svc.ReportCSV(ctx, id, app.Stdout)
 			case repJSON:
-				return svc.WriteReportJSON(ctx, id, app.Stdout)
+				return svc.ReportJSON(ctx, id, app.Stdout)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ROW\tEMAIL\tSTATE\tATTEMPTS\tREPLY")
+			tw := newTable(app.Stdout, "ROW", "EMAIL", "STATE", "ATTEMPTS", "REPLY")
 			err := svc.Report(ctx, id, func(o delivery.Outcomes) error {
-				_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", o.Row, o.Email, o.State, o.Attempts, o.Reply)
-				return err
+				tw.Row(o.Row, o.Email, o.State, o.Attempts, o.Reply)
+				return nil
 			})
-			tw.Flush()
-			return err
+			if err != nil {
+				return err
+			}
+			return tw.Flush()
 		}),
 	}
 	report.Flags().BoolVar(&repCSV, "csv", false, "print CSV")
@@ -147,7 +141,7 @@ func reportCmd(app *App) *cobra.Command {
 // controlCmd is 'deliveries pause' or 'cancel'.
 func (a *App) controlCmd(use, short string, control func(*core.Service, context.Context, int64) (*core.ControlResult, error), askedMsg, doneMsg string) *cobra.Command {
 	return &cobra.Command{
-		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		Use: use, Short: short, Args: exactArgs(1),
 		RunE: a.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			res, err := control(svc, ctx, id)
 			if err != nil {
@@ -161,11 +155,4 @@ func (a *App) controlCmd(use, short string, control func(*core.Service, context.
 			return nil
 		}),
 	}
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(time.RFC3339)
 }

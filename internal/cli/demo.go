@@ -23,7 +23,8 @@ func demoCmd(app *App) *cobra.Command {
 on 127.0.0.1, it starts a Google-like and a Microsoft-like sign-in server and an
 SMTP server for each that checks their OAuth tokens. Then, with the same commands
 you would use, it makes and imports a credential file for each provider, adds the
-accounts, signs them in (the stand-ins consent by themselves), and delivers a
+accounts, signs them in (its own browser follows the sign-in address and the
+stand-ins consent by themselves), and delivers a
 personalised message to each recipient of a sample list with Japanese and
 English names: through the Microsoft account in ISO-2022-JP from a Shift_JIS
 list, through the Google account in UTF-8. It ends with the reports and one
@@ -33,7 +34,7 @@ Google account through a Gmail API stand-in (--via graph,gmail-api: both).
 
 Without --home everything lives in a temporary folder that is removed at the
 end; with --home the accounts and deliveries stay there to explore.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 2 {
 				return exitcode.Usagef("--recipients must be at least 2 (got %d)", n)
@@ -58,8 +59,8 @@ end; with --home the accounts and deliveries stay there to explore.`,
 }
 
 // demoStep runs one bluemoon command of the demo, as a script would: no
-// terminal, the demo's browser answering the stand-ins' sign-in pages.
-func (a *App) demoStep(ctx context.Context, home string, out io.Writer, browser func(string) error, args ...string) int {
-	return Run(ctx, &App{HomeFlag: home, Stdin: strings.NewReader(""), Stdout: out, Stderr: a.Stderr,
-		IsTerminal: func() bool { return false }, OpenBrowser: browser}, args)
+// terminal, nothing to read.
+func (a *App) demoStep(ctx context.Context, home string, out, errOut io.Writer, args ...string) int {
+	return Run(ctx, &App{HomeFlag: home, Stdin: strings.NewReader(""), Stdout: out, Stderr: errOut,
+		IsTerminal: func() bool { return false }}, args)
 }

@@ -36,6 +36,17 @@ func TestDemoDeliversAndLeavesNoTrace(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// It says only what it did, and nothing about its own stand-ins.
+	all := s + errb.String()
+	for _, never := range []string{"browser was opened", "If it did not open", "Open the address above",
+		"not a microsoft default", "not a google default", "warning"} {
+		if strings.Contains(all, never) {
+			t.Errorf("demo output says %q:\n%s", never, all)
+		}
+	}
+	if n := strings.Count(s, "The demo's stand-in browser opens this address"); n != 2 {
+		t.Errorf("the demo says %d times that its browser signs in, want 2", n)
+	}
 	for _, dir := range []string{cfg, tmp} {
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != 0 {

@@ -32,7 +32,7 @@ To run it daily: 'bluemoon schedule keepalive ACCOUNT' (with bluemoon serve),
 or a cron line: 0 7 * * * bluemoon keepalive ACCOUNT --unattended
 
 Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			if err := svc.CheckAlert(ctx, notify); err != nil {
 				return err

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +31,7 @@ listener on 127.0.0.1 receives the answer. Without a browser on this machine:
                 device and enter the printed code
   --paste       open the printed address in a browser on any computer, then
                 paste back the address the browser ended on (works for Google)`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mode := core.SignInBrowser
 			n := 0
@@ -65,11 +68,15 @@ func (a *App) login(ctx context.Context, name string, mode core.SignInMode, time
 	if err != nil {
 		return nil, err
 	}
-	sig, err := svc.StartSignIn(ctx, name, core.SignInOptions{Mode: mode, Timeout: timeout})
+	// The sign-in's listener notes refused requests from its own goroutine
+	// while this one writes the prompt.
+	stderr := &lockedWriter{w: a.Stderr}
+	sig, err := svc.StartSignIn(ctx, name, core.SignInOptions{Mode: mode, Timeout: timeout,
+		OnRefused: func(msg string) { fmt.Fprintf(stderr, "bluemoon: %s\n", msg) }})
 	if err != nil {
 		return nil, err
 	}
-	sig.Prompt.Write(a.Stdout, a.Stderr)
+	sig.Prompt.Write(a.Stdout, stderr)
 	if mode == core.SignInPaste {
 		go func() {
 			// Nothing read (stdin closed) is a paste of nothing, which
@@ -83,7 +90,7 @@ func (a *App) login(ctx context.Context, name string, mode core.SignInMode, time
 		return nil, err
 	}
 	for _, n := range res.Notes {
-		a.Warnf("note: %s\n", n)
+		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
 	who := res.Identity
 	if who == "" {
@@ -95,7 +102,19 @@ func (a *App) login(ctx context.Context, name string, mode core.SignInMode, time
 			"Run 'bluemoon login %s' again and choose %s.\n", res.Expected, res.Identity, name, res.Expected)
 	}
 	if res.NoRefreshToken {
-		a.Warnf("warning: the provider gave no refresh token, so a new sign-in will be needed when the access token expires (%s)\n", res.Expiry.Local().Format(time.DateTime))
+		a.Warnf("warning: the provider gave no refresh token, so a new sign-in will be needed when the access token expires (%s)\n", a.when(res.Expiry))
 	}
 	return res, nil
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

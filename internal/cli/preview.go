@@ -21,7 +21,7 @@ func previewCmd(app *App) *cobra.Command {
 		Long: `Renders the message for the recipient on row N of the list (the header is row 1, as a
 spreadsheet shows it, so the first recipient is row 2) and writes it as an .eml file that any
 mail program opens. Nothing is sent.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			if out == "" {
 				return exitcode.Usagef("--out FILE.eml is required")
@@ -34,6 +34,9 @@ mail program opens. Nothing is sent.`,
 				return err
 			}
 			app.Printf("Wrote the message for row %d (%s), %d bytes, to %s\n", res.Row, res.To, len(res.EML), out)
+			if res.Note != "" {
+				app.Printf("Note: this message %s.\n", res.Note)
+			}
 			return nil
 		}),
 	}

@@ -31,7 +31,7 @@ delivery was saved), to --notify-cmd and --notify-email.
 
 Example crontab line (every weekday at 09:00):
   0 9 * * 1-5 bluemoon run newsletter --unattended`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			return quiet(svc.RunSaved(ctx, args[0], dryRun, notify, app.sendEvents(unattended)))
 		}),

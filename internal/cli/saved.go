@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +19,7 @@ func deliveriesSaveCmd(app *App) *cobra.Command {
 absolute paths, so 'bluemoon run NAME' works from cron or Task Scheduler,
 whatever folder they start in. Flags after "--" are passed to 'bluemoon send'
 as they are. Saving under an existing name replaces it.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
 			if (dash == -1 && len(args) != 1) || dash > 1 {
@@ -62,7 +60,7 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 	group := &cobra.Command{
 		Use:   "saved",
 		Short: "List, show or remove saved deliveries",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			list, err := svc.SavedDeliveries(ctx)
 			if err != nil {
@@ -78,10 +76,9 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 				app.Printf("no saved deliveries (see 'bluemoon deliveries save --help')\n")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tACCOUNT\tRECIPIENTS\tSUBJECT")
+			tw := newTable(app.Stdout, "NAME", "ACCOUNT", "RECIPIENTS", "SUBJECT")
 			for _, d := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Account, d.Recipients, d.Subject)
+				tw.Row(d.Name, d.Account, d.Recipients, d.Subject)
 			}
 			return tw.Flush()
 		}),
@@ -90,7 +87,7 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 	group.AddCommand(&cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a saved delivery and the send command it runs",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			d, err := svc.SavedDelivery(ctx, args[0])
 			if err != nil {
@@ -105,7 +102,7 @@ func deliveriesSavedCmd(app *App) *cobra.Command {
 	}, &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a saved delivery",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			if err := svc.RemoveSavedDelivery(ctx, args[0]); err != nil {
 				return err

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +19,7 @@ func scheduleCmd(app *App) *cobra.Command {
 		Short: "Timed deliveries and keep-alives, run by 'bluemoon serve'",
 		Long: `Schedules are kept in the data home and run by 'bluemoon serve' (or by
 'bluemoon serve --once' from a minutely cron job or timer; see 'schedule install').`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(scheduleAddCmd(app), scheduleKeepaliveCmd(app), scheduleListCmd(app),
 		scheduleRemoveCmd(app), schedulePauseCmd(app, true), schedulePauseCmd(app, false),
@@ -49,7 +48,7 @@ func scheduleAddCmd(app *App) *cobra.Command {
 24h before each run; 0 turns it off) checks the list, the template, the
 sign-in and the SMTP login, and raises an alert at once when something would
 fail, while there is still time to fix it.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			in.Name = args[0]
 			return app.addSchedule(ctx, svc, in)
@@ -66,7 +65,7 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keepalive ACCOUNT [--cron EXPR] [--send-test]",
 		Short: "Refresh an account's sign-in on a schedule (default daily)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			in.Target = args[0]
 			return app.addSchedule(ctx, svc, in)
@@ -83,13 +82,20 @@ func (a *App) addSchedule(ctx context.Context, svc *core.Service, in core.Schedu
 	if err != nil {
 		return err
 	}
-	a.Printf("added schedule %s: %s %s, next %s\n", s.Name, s.Kind, s.Target, nextText(s))
+	next := a.nextText(s)
+	if !s.Paused && s.NextErr == nil && !s.Next.IsZero() && s.Location != nil {
+		// The rule's own zone first, as it was given; this computer's after.
+		if own := s.Next.In(s.Location).Format(whenLayout); own != next {
+			next = own + " (" + next + " here)"
+		}
+	}
+	a.Printf("added schedule %s: %s %s, next %s\n", s.Name, s.Kind, s.Target, next)
 	a.Printf("schedules run while 'bluemoon serve' runs (see 'bluemoon schedule install')\n")
 	return nil
 }
 
-// nextText is the next run in the schedule's zone, or why there is none.
-func nextText(s *core.ScheduleInfo) string {
+// nextText is the next run in the listing zone, or why there is none.
+func (a *App) nextText(s *core.ScheduleInfo) string {
 	switch {
 	case s.Paused:
 		return "paused"
@@ -98,7 +104,7 @@ func nextText(s *core.ScheduleInfo) string {
 	case s.Next.IsZero():
 		return "done"
 	}
-	return s.Next.Format("2006-01-02 15:04 MST")
+	return a.when(s.Next)
 }
 
 type scheduleView struct {
@@ -111,7 +117,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List schedules with their next run and last result",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			list, err := svc.Schedules(ctx)
 			if err != nil {
@@ -120,7 +126,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 			if asJSON {
 				views := []scheduleView{}
 				for _, s := range list {
-					views = append(views, scheduleView{Schedule: s.Schedule, Next: nextText(s)})
+					views = append(views, scheduleView{Schedule: s.Schedule, Next: app.nextText(s)})
 				}
 				return app.PrintJSON(views)
 			}
@@ -128,18 +134,17 @@ func scheduleListCmd(app *App) *cobra.Command {
 				app.Printf("no schedules (see 'bluemoon schedule add --help')\n")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tRUNS\tWHEN\tZONE\tNEXT\tLAST")
+			tw := newTable(app.Stdout, "NAME", "KIND", "RUNS", "WHEN", "ZONE", "NEXT", "LAST")
 			for _, s := range list {
 				when := s.Cron
 				if when == "" {
-					when = "at " + s.At.In(s.Location).Format("2006-01-02 15:04")
+					when = "at " + app.when(s.At)
 				}
 				last := "-"
 				if !s.LastRunAt.IsZero() {
-					last = fmt.Sprintf("%s exit %d", s.LastRunAt.Local().Format("2006-01-02 15:04"), s.LastExit)
+					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Kind, s.Target, when, s.TZ, nextText(s), last)
+				tw.Row(s.Name, s.Kind, s.Target, when, s.TZ, app.nextText(s), last)
 			}
 			return tw.Flush()
 		}),
@@ -152,7 +157,7 @@ func scheduleRemoveCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Remove a schedule",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			if err := svc.RemoveSchedule(ctx, args[0]); err != nil {
 				return err
@@ -171,13 +176,13 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			s, err := svc.PauseSchedule(ctx, args[0], pause)
 			if err != nil {
 				return err
 			}
-			app.Printf("schedule %s %s; next %s\n", s.Name, done, nextText(s))
+			app.Printf("schedule %s %s; next %s\n", s.Name, done, app.nextText(s))
 			return nil
 		}),
 	}
@@ -194,7 +199,7 @@ func scheduleRunCmd(app *App) *cobra.Command {
 		Long: `Run the job of schedule NAME now, with its alerts: the saved delivery (or with
 --preflight only its checks), or the keep-alive. Exit codes as for 'bluemoon run'.
 --notify-* flags apply when the schedule has no alert settings of its own.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			return quiet(svc.RunSchedule(ctx, args[0], preflight, fallback, app.sendEvents(unattended)))
 		}),

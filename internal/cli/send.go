@@ -28,7 +28,7 @@ within the account's limits, recording every recipient's outcome.
 Exit codes: 0 every recipient sent (rows left out by --skip-invalid are reported, not counted
 as failures); 3 finished with failures; 4 sign-in needed; 5 paused (Ctrl-C, 'deliveries pause',
 daily limit); 2 bad input.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			_, err := svc.Send(ctx, in, app.sendEvents(unattended))
 			return quiet(err)
@@ -79,6 +79,12 @@ func (p *sendPrinter) preflight(pf *delivery.Preflight) {
 	}
 	if pf.ProblemCount > len(pf.Problems) {
 		p.app.Warnf("  … and %d more\n", pf.ProblemCount-len(pf.Problems))
+	}
+	for _, n := range pf.Notes {
+		p.app.Warnf("  note: %s\n", n)
+	}
+	if pf.UTF8Fallbacks > len(pf.Notes) {
+		p.app.Warnf("  … and %d more message(s) go as UTF-8\n", pf.UTF8Fallbacks-len(pf.Notes))
 	}
 }
 

@@ -253,7 +253,7 @@ func TestLoginRefusals(t *testing.T) {
 			q := u.Query()
 			q.Set("state", "attacker")
 			u.RawQuery = q.Encode()
-		}}, nil, "possible forgery"},
+		}}, nil, "wrong 'state'"}, // refused, and the sign-in waits on until its timeout
 		{"pkce", &oauthsrv.Browser{}, func(u *url.URL) {
 			q := u.Query()
 			q.Set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
@@ -264,7 +264,7 @@ func TestLoginRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newOAuthFixture(t, provider.Microsoft, "alice@contoso.example", true)
-			run := startCLI(t, f.home, "login", "work", "--no-browser")
+			run := startCLI(t, f.home, "login", "work", "--no-browser", "--timeout", "3s")
 			u, _ := url.Parse(run.firstLine(t))
 			if c.tamper != nil {
 				c.tamper(u)

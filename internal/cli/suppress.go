@@ -17,7 +17,7 @@ func suppressCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "suppress", Short: "Addresses never mailed (unsubscribed, bounced, asked not to be)"}
 	var reason string
 	add := &cobra.Command{
-		Use: "add ADDRESS...", Short: "Add addresses to the suppression list", Args: cobra.MinimumNArgs(1),
+		Use: "add ADDRESS...", Short: "Add addresses to the suppression list", Args: minArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			for _, a := range args {
 				added, err := svc.Suppress(ctx, a, reason)
@@ -38,7 +38,7 @@ func suppressCmd(app *App) *cobra.Command {
 	imp := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Add every address of a file: a list with an email column, or one address per line",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			res, err := svc.ImportSuppressions(ctx, args[0], reason, list)
 			if err != nil {
@@ -56,7 +56,7 @@ func suppressCmd(app *App) *cobra.Command {
 	imp.Flags().StringVar(&list.Encoding, "encoding", "auto", "file encoding: auto, utf-8 or shift_jis")
 	var asJSON bool
 	ls := &cobra.Command{
-		Use: "list", Short: "Print the suppression list", Args: cobra.NoArgs,
+		Use: "list", Short: "Print the suppression list", Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			all := []recipients.Suppressed{}
 			err := svc.Suppressed(ctx, func(e recipients.Suppressed) error {
@@ -75,7 +75,7 @@ func suppressCmd(app *App) *cobra.Command {
 	}
 	ls.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	remove := &cobra.Command{
-		Use: "remove ADDRESS...", Short: "Take addresses off the suppression list", Args: cobra.MinimumNArgs(1),
+		Use: "remove ADDRESS...", Short: "Take addresses off the suppression list", Args: minArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			missing := 0
 			for _, a := range args {

@@ -22,7 +22,7 @@ Run it after every change to an account. With --unattended (timers, cron) it
 never waits for a person: if a sign-in is needed it exits with code 4.`,
 		Example: `  bluemoon test-send sales --to me@example.com
   bluemoon test-send sales --to me@example.com --charset iso-2022-jp --subject "テスト"`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			in.Account, in.SignIn = args[0], app.signInHandler(unattended)
 			res, err := svc.TestSend(ctx, in)

@@ -1,25 +1,28 @@
 package cli
 
 import (
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
+
+	"github.com/bluemoon-mail/bluemoon/internal/version"
 )
 
 func init() { register(versionCmd) }
 
 func versionCmd(app *App) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "version",
-		Short: "Print the version of bluemoon",
-		Args:  cobra.NoArgs,
+		Short: "Print the version of bluemoon and the commit it was built from",
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
+			in := version.Get()
+			if asJSON {
+				return app.PrintJSON(in)
 			}
-			app.Printf("bluemoon %s\n", v)
+			app.Printf("%s\n", in)
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
 }

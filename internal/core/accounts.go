@@ -14,6 +14,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -314,7 +315,7 @@ func applyTLSFiles(a *account.Account, in AccountInput) error {
 		if a.CAFile != "" {
 			pem, err := os.ReadFile(a.CAFile)
 			if err != nil {
-				return fieldErr("ca_file", "unreadable", "--ca-file: %w", err)
+				return fieldErr("ca_file", "unreadable", "--ca-file: %w", fileerr.Explain(err))
 			}
 			if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 				return fieldErr("ca_file", CodeInvalid, "--ca-file %s holds no PEM certificate", a.CAFile)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,21 +52,26 @@ func (s *Service) CheckTemplate(ctx context.Context, acctName string, list ListI
 	return nil
 }
 
-// templateErr names the part of the message a merge error is about.
+// templateErr names the part of the message a merge error is about; a
+// *merge.TemplateError stays reachable (errors.As) for its line, field
+// and kind.
 func templateErr(err error) error {
 	field := "message"
-	msg := err.Error()
+	var te *merge.TemplateError
 	switch {
-	case strings.HasPrefix(msg, "--subject"):
-		field = "subject"
-	case strings.HasPrefix(msg, "text body"):
-		field = "text"
-	case strings.HasPrefix(msg, "HTML body"):
-		field = "html"
-	case strings.HasPrefix(msg, "--attach-column"):
+	case errors.As(err, &te):
+		switch te.Part {
+		case "subject":
+			field = "subject"
+		case "text body":
+			field = "text"
+		case "HTML body":
+			field = "html"
+		}
+	case strings.HasPrefix(err.Error(), "--attach-column"):
 		field = "attach_column"
 	}
-	return &FieldError{Field: field, Code: CodeTemplate, Message: msg, Err: err}
+	return &FieldError{Field: field, Code: CodeTemplate, Message: err.Error(), Err: err}
 }
 
 // CodeTemplate is the FieldError code of a mistake in the message template.

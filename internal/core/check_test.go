@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -47,13 +48,21 @@ func TestCheckTemplateNamesThePart(t *testing.T) {
 		field string
 	}{
 		{MessageInput{Subject: "{{if .name}}", Text: "x"}, "subject"},
-		{MessageInput{Subject: "s", Text: "Hello {{.name}"}, "text"},
+		{MessageInput{Subject: "s", Text: "Hello\n{{.name}"}, "text"},
 		{MessageInput{Subject: "s", HTML: "<p>{{end}}</p>"}, "html"},
+		{MessageInput{Subject: "s", Text: "x", HTML: "<p>\n\n{{.nope}}</p>"}, "html"},
 		{MessageInput{Subject: "s", Text: "x", AttachColumn: "file"}, "attach_column"},
 	} {
 		fe := wantField(t, svc.CheckTemplate(ctx, "news", in.List, c.msg), c.field)
 		if fe.Code != CodeTemplate {
 			t.Errorf("%s: code %q", c.field, fe.Code)
+		}
+		var te *merge.TemplateError
+		if c.field != "attach_column" && !errors.As(fe, &te) {
+			t.Errorf("%s: no *merge.TemplateError in %v", c.field, fe)
+		}
+		if strings.Contains(c.msg.HTML, "nope") && (te.Line != 3 || te.Field != "nope" || te.Kind != merge.KindUnknownField) {
+			t.Errorf("unknown field: line %d field %q kind %q", te.Line, te.Field, te.Kind)
 		}
 	}
 }
@@ -136,7 +145,7 @@ func TestResendFailed(t *testing.T) {
 		t.Fatalf("resend: %v, resent %d, server got %d", err, r.ResentFailed, srv.Count())
 	}
 	var csv strings.Builder
-	if err := svc.WriteReportCSV(ctx, res.DeliveryID, &csv); err != nil {
+	if err := svc.ReportCSV(ctx, res.DeliveryID, &csv); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(csv.String(), "3,r2@example.com,sent,2,") {
@@ -157,10 +166,10 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	var csv, js strings.Builder
-	if err := svc.WriteReportCSV(ctx, res.DeliveryID, &csv); err != nil {
+	if err := svc.ReportCSV(ctx, res.DeliveryID, &csv); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.WriteReportJSON(ctx, res.DeliveryID, &js); err != nil {
+	if err := svc.ReportJSON(ctx, res.DeliveryID, &js); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(csv.String(), "2,'=cmd@example.com,sent") || !strings.Contains(js.String(), `"email":"=cmd@example.com"`) {

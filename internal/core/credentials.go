@@ -10,6 +10,8 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/credfile"
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -45,6 +47,9 @@ type CreateInput struct {
 	Tenant, ClientID, ClientSecret                                  string
 	AuthEndpoint, AuthScope, TokenEndpoint, TokenScope, RedirectURI string
 	DeviceEndpoint, RevokeEndpoint, UserinfoEndpoint                string
+	// Issuer (generic only) is an OpenID provider's issuer URL: the
+	// endpoints left empty are read from its discovery document.
+	Issuer string
 	// APIEndpoint and APIScope are for accounts sending through the
 	// provider's mail API (--via graph / gmail-api): its base URL (a
 	// national cloud's Graph) and the scope of its token.
@@ -64,6 +69,7 @@ type CreatedFile struct {
 	NewSigningKey   bool   // the home's admin signing key was made now
 	SigningKeyFile  string // where it is: keep it, sign every later file with it
 	CustomEndpoints []string
+	Warnings        []Warning // settings allowed but probably a mistake
 }
 
 // CreateCredentialFile makes a signed, encrypted credential file with this
@@ -79,6 +85,14 @@ func (s *Service) CreateCredentialFile(ctx context.Context, in CreateInput) ([]b
 		AuthEndpoint: in.AuthEndpoint, AuthScope: in.AuthScope, TokenEndpoint: in.TokenEndpoint, TokenScope: in.TokenScope,
 		RedirectURI: in.RedirectURI, DeviceEndpoint: in.DeviceEndpoint, RevokeEndpoint: in.RevokeEndpoint, UserinfoURL: in.UserinfoEndpoint,
 		APIEndpoint: in.APIEndpoint, APIScope: in.APIScope}
+	if in.Issuer != "" {
+		if k != provider.Generic {
+			return nil, nil, fieldErr("issuer", CodeInvalid, "--issuer is for --provider generic (%s's endpoints are built in)", k)
+		}
+		if cfg, err = oauth.FillFromIssuer(ctx, s.opts.HTTPClient, in.Issuer, cfg); err != nil {
+			return nil, nil, fieldErr("issuer", CodeInvalid, "%w", err)
+		}
+	}
 	if cfg, err = provider.FillDefaults(cfg); err != nil {
 		return nil, nil, fieldErr("tenant", CodeInvalid, "--tenant: %w", err)
 	}
@@ -100,7 +114,16 @@ func (s *Service) CreateCredentialFile(ctx context.Context, in CreateInput) ([]b
 	}
 	return data, &CreatedFile{Provider: cfg.Provider, Tenant: cfg.Tenant, Passphrase: in.Passphrase != "",
 		Signer: credfile.Fingerprint(key.Public().(ed25519.PublicKey)), NewSigningKey: created,
-		SigningKeyFile: filepath.Join(s.home, credfile.SigningKeyFile), CustomEndpoints: cfg.CustomEndpoints()}, nil
+		SigningKeyFile: filepath.Join(s.home, credfile.SigningKeyFile), CustomEndpoints: cfg.CustomEndpoints(),
+		Warnings: providerWarnings(cfg)}, nil
+}
+
+func providerWarnings(cfg provider.Config) []Warning {
+	var out []Warning
+	for _, w := range cfg.Warnings() {
+		out = append(out, Warning{Code: w.Code, Message: w.Message})
+	}
+	return out
 }
 
 // ReadCredentialFile reads a credential file (at most 1 MiB), with the
@@ -111,7 +134,7 @@ func ReadCredentialFile(path string) ([]byte, error) {
 		return nil, explainFileError(path, err)
 	}
 	if err != nil {
-		return nil, fieldErr("file", "unreadable", "cannot read %w", err)
+		return nil, fieldErr("file", "unreadable", "%w", fileerr.Explain(err))
 	}
 	return data, nil
 }

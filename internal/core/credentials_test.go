@@ -133,3 +133,25 @@ func TestImportRefusesCustomEndpointsUnlessAccepted(t *testing.T) {
 }
 
 func errOf3[A, B any](_ A, _ B, err error) error { return err }
+
+// An issuer is only for a generic provider (the others' endpoints are
+// built in); a setting allowed but probably wrong comes back as a Warning
+// with a stable code, not as text on some stream.
+func TestCreateCredentialFileIssuerAndWarnings(t *testing.T) {
+	admin := newService(t, Options{})
+	ctx := context.Background()
+	wantField(t, errOf3(admin.CreateCredentialFile(ctx, CreateInput{Provider: "google", ClientID: "id", ClientSecret: "s",
+		Issuer: "https://accounts.google.com"})), "issuer")
+	// No http off this computer, so discovery is never tried.
+	wantField(t, errOf3(admin.CreateCredentialFile(ctx, CreateInput{Provider: "generic", ClientID: "id",
+		Issuer: "http://idp.example.org"})), "issuer")
+
+	_, made, err := admin.CreateCredentialFile(ctx, CreateInput{Provider: "microsoft", ClientID: "id", ClientSecret: "s"})
+	if err != nil || len(made.Warnings) != 1 || made.Warnings[0].Code != "microsoft_client_secret" ||
+		!strings.Contains(made.Warnings[0].Message, "desktop apps") {
+		t.Fatalf("%+v %v", made, err)
+	}
+	if _, made, err = admin.CreateCredentialFile(ctx, CreateInput{Provider: "microsoft", ClientID: "id"}); err != nil || len(made.Warnings) != 0 {
+		t.Fatalf("no secret: %+v %v", made, err)
+	}
+}

@@ -2,11 +2,11 @@ package core
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
@@ -34,8 +34,11 @@ type MessageInput struct {
 	Text, HTML         string
 	TextFile, HTMLFile string
 	Attach             []string // files every recipient gets
-	AttachColumn       string   // a column naming a file for that recipient (relative to the list's folder)
-	Charset            string   // utf-8 (default) or iso-2022-jp
+	AttachColumn       string   // a column naming a file for that recipient, inside AttachDir
+	// AttachDir is the folder AttachColumn's files must be in (default:
+	// the list's folder); nothing outside it is ever attached.
+	AttachDir string
+	Charset   string // utf-8 (default) or iso-2022-jp
 	// Signature appends the account's signature (its 署名 setting) to
 	// each body.
 	Signature bool
@@ -370,7 +373,7 @@ func (l ListInput) options() (recipients.Options, error) {
 // load reads the bodies and attachments into the merge spec of a message
 // sent from acct.
 func (m MessageInput) load(acct *account.Account) (merge.Spec, []merge.Attachment, error) {
-	s := merge.Spec{Subject: m.Subject, Charset: m.Charset, AttachColumn: m.AttachColumn, From: acct.From, FromName: acct.FromName, Text: m.Text, HTML: m.HTML}
+	s := merge.Spec{Subject: m.Subject, Charset: m.Charset, AttachColumn: m.AttachColumn, AttachDir: m.AttachDir, From: acct.From, FromName: acct.FromName, Text: m.Text, HTML: m.HTML}
 	if m.Subject == "" {
 		return s, nil, fieldErr("subject", CodeRequired, "--subject is required")
 	}
@@ -385,11 +388,11 @@ func (m MessageInput) load(acct *account.Account) (merge.Spec, []merge.Attachmen
 		if f.path == "" {
 			continue
 		}
-		b, err := os.ReadFile(f.path)
+		b, err := merge.ReadTemplate(f.path)
 		if err != nil {
-			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, err)
+			return s, nil, fieldErr(f.field, "unreadable", "--%s: %w", f.field, fileerr.Explain(err))
 		}
-		*f.dst = string(b)
+		*f.dst = b
 	}
 	if m.Signature {
 		s.Text, s.HTML = withSignature(s.Text, s.HTML, acct.Signature)

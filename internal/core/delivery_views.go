@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/csvsafe"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 )
 
@@ -24,13 +28,49 @@ func deliveryNotFound(id int64, err error) error {
 
 // Deliveries lists deliveries, newest first, with their counts.
 func (s *Service) Deliveries(ctx context.Context) ([]*delivery.Summary, error) {
-	return delivery.List(ctx, s.db.DB)
+	ds, err := delivery.List(ctx, s.db.DB)
+	if err == nil && ds == nil {
+		ds = []*delivery.Summary{} // JSON [] for none, not null
+	}
+	return ds, err
 }
 
 // Delivery returns one delivery with its counts.
 func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, error) {
 	d, err := delivery.Get(ctx, s.db.DB, id)
 	return d, deliveryNotFound(id, err)
+}
+
+// FindDelivery returns the ID of the delivery a person named by its ID or
+// its name (what `send --name` gave it, or the list's file and the time).
+// A number is an ID when a delivery has it. A name several deliveries
+// share is refused as a *FieldError (code "ambiguous") listing their IDs;
+// one no delivery has is a *NotFoundError.
+func (s *Service) FindDelivery(ctx context.Context, idOrName string) (int64, error) {
+	if id, err := strconv.ParseInt(idOrName, 10, 64); err == nil && id > 0 {
+		if _, err := delivery.Get(ctx, s.db.DB, id); err == nil {
+			return id, nil
+		} else if !errors.Is(err, delivery.ErrNotFound) {
+			return 0, err
+		}
+	}
+	ids, err := delivery.IDsByName(ctx, s.db.DB, idOrName)
+	if err != nil {
+		return 0, err
+	}
+	switch len(ids) {
+	case 0:
+		return 0, &NotFoundError{Kind: KindDelivery, Name: idOrName,
+			Err: fmt.Errorf("no delivery has the ID or name %q (see 'bluemoon deliveries list')", idOrName)}
+	case 1:
+		return ids[0], nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = strconv.FormatInt(id, 10)
+	}
+	return 0, fieldErr("delivery", CodeAmbiguous, "%d deliveries are named %q (IDs %s): give the ID of the one you mean",
+		len(ids), idOrName, strings.Join(list, ", "))
 }
 
 // Progress is how a delivery goes, as any process reads it.
@@ -123,6 +163,33 @@ func (s *Service) Report(ctx context.Context, id int64, fn func(delivery.Outcome
 		return err
 	}
 	return delivery.Report(ctx, s.db.DB, id, fn)
+}
+
+// ReportCSV writes a delivery's report as CSV (every recipient, streamed),
+// the export both faces offer. The values come from other people (a
+// list's addresses, a server's replies), so a cell a spreadsheet would run
+// as a formula is made text (csvsafe); JSON exports use Report and stay
+// exact. Times are RFC 3339 in the local zone.
+func (s *Service) ReportCSV(ctx context.Context, id int64, out io.Writer) error {
+	w := csvsafe.NewWriter(out)
+	if err := w.Write([]string{"row", "email", "state", "attempts", "reply", "time", "next_try", "via"}); err != nil {
+		return err
+	}
+	err := s.Report(ctx, id, func(o delivery.Outcomes) error {
+		return w.Write([]string{strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry), o.Via})
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	return err
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format(time.RFC3339)
 }
 
 // ControlResult says what PauseDelivery / CancelDelivery did.

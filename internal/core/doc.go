@@ -50,6 +50,8 @@
 //	svc.SignInStatus(ctx, account, check) / svc.SignInStates(ctx, check)   // auth status
 //	svc.CheckSignIn(ctx, account, handler) / svc.RefreshSignIn(ctx, account, handler)
 //
+// A request to the sign-in's listener with a wrong state is refused,
+// logged and told to SignInOptions.OnRefused; the sign-in goes on waiting.
 // SignInBrowser opens the system browser, SignInDevice shows a code (Microsoft),
 // SignInPaste takes the address the browser ended on (SignIn.Paste).
 //
@@ -67,7 +69,8 @@
 //	svc.PauseDelivery / CancelDelivery   // a running one stops after the messages in flight
 //	svc.Deliveries(ctx) / svc.Delivery(ctx, id)
 //	svc.ReportPage(ctx, id, delivery.ReportQuery{States, Search, After, Limit})   // paged, filtered
-//	svc.Report(ctx, id, fn)              // every row, streamed (CSV / JSON export)
+//	svc.Report(ctx, id, fn)              // every row, streamed (JSON export: exact)
+//	svc.ReportCSV(ctx, id, w)            // the CSV export, formulas made text (csvsafe)
 //	svc.Preview(ctx, in)                 // the .eml one row would get
 //
 // Local problems (list, template, attachments, encoding, account settings)

@@ -23,13 +23,14 @@ type FieldError struct {
 	// "client_id", "client_secret", "auth_endpoint"…, "passphrase",
 	// "trust", "name", "to", "charset", "subject", "text", "html",
 	// "attach", "recipients", "delimiter", "row", "cron", "at", "tz",
-	// "missed", "run", "notify_email", "notify_account", "send_args".
+	// "missed", "run", "notify_email", "notify_account", "send_args",
+	// "delivery".
 	Field string
 	// Code says what is wrong, for a message catalogue: "required",
 	// "invalid", "exists", "not_found", "not_used", "unreadable", "in_use",
 	// "custom_endpoints", "passphrase_required", "wrong_passphrase",
 	// "untrusted", "damaged", "newer_version", "not_credential_file",
-	// "too_large", "past".
+	// "too_large", "past", "ambiguous".
 	Code    string
 	Message string // English, as the CLI prints it
 	Err     error  // what it wraps, if anything
@@ -49,6 +50,8 @@ const (
 	CodeExists   = "exists"
 	CodeNotFound = "not_found"
 	CodeNotUsed  = "not_used"
+	// CodeAmbiguous: a name several things share (deliveries): give the ID.
+	CodeAmbiguous = "ambiguous"
 )
 
 // fieldErr builds a FieldError whose message is the formatted text; a %w

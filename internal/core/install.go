@@ -2,8 +2,10 @@ package core
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/home"
@@ -19,9 +21,26 @@ type InstallPlan struct {
 	SystemdDir    string          // the systemd user unit folder
 	SystemdUnits  []schedule.File // the user units
 	SystemdEnable string          // the command that starts them
+	LaunchDir     string          // the launch agent folder (macOS)
+	LaunchdPlist  schedule.File   // the launch agent
+	LaunchdLoad   string          // the command that loads it
 	TaskXMLPath   string          // where the Task Scheduler definition goes (in the home)
 	TaskXML       string          // the definition (serve only)
 	Schtasks      string          // the Windows command
+}
+
+// Text is the set-up of one system (schedule.Linux, MacOS, Windows; ""
+// is the one this program runs on) or of all three (schedule.AllOS), as
+// `schedule install` prints it.
+func (p *InstallPlan) Text(goos string) (string, error) {
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	t, err := p.Install.Instructions(goos, schedule.Places{SystemdDir: p.SystemdDir, LaunchDir: p.LaunchDir, TaskXMLPath: p.TaskXMLPath})
+	if err != nil {
+		return "", fieldErr("os", CodeInvalid, "%w", err)
+	}
+	return t, nil
 }
 
 // PlanInstall completes in (the binary defaults to this program, the home
@@ -41,8 +60,10 @@ func (s *Service) PlanInstall(in schedule.Install) (*InstallPlan, error) {
 	if _, _, err := in.ClockTime(); err != nil {
 		return nil, fieldErr("at", CodeInvalid, "%w", err)
 	}
-	p := &InstallPlan{Install: in, Crontab: in.Crontab(), SystemdDir: systemdUserDir(), SystemdUnits: in.SystemdUnits(),
-		SystemdEnable: in.SystemdEnable(), TaskXMLPath: filepath.Join(s.home, "bluemoon-task.xml")}
+	p := &InstallPlan{Install: in, Crontab: in.Crontab(), SystemdDir: userDir("linux", ".config/systemd/user"), SystemdUnits: in.SystemdUnits(),
+		SystemdEnable: in.SystemdEnable(), LaunchDir: userDir("darwin", "Library/LaunchAgents"), LaunchdPlist: in.LaunchdPlist(),
+		TaskXMLPath: filepath.Join(s.home, "bluemoon-task.xml")}
+	p.LaunchdLoad = in.LaunchdLoad(path.Join(p.LaunchDir, p.LaunchdPlist.Name))
 	p.Schtasks = in.Schtasks(p.TaskXMLPath)
 	if in.KeepAlive == "" {
 		p.TaskXML = in.TaskXML()
@@ -50,15 +71,19 @@ func (s *Service) PlanInstall(in schedule.Install) (*InstallPlan, error) {
 	return p, nil
 }
 
-func systemdUserDir() string {
-	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" {
-		return filepath.Join(x, "systemd", "user")
+// userDir is the folder rel of the user's home where goos keeps a
+// set-up's files: the real one on that system, "~/rel" when printed on
+// another.
+func userDir(goos, rel string) string {
+	if runtime.GOOS == goos {
+		if x := os.Getenv("XDG_CONFIG_HOME"); x != "" && goos == "linux" {
+			return path.Join(filepath.ToSlash(x), strings.TrimPrefix(rel, ".config/"))
+		}
+		if h, err := os.UserHomeDir(); err == nil {
+			return path.Join(filepath.ToSlash(h), rel)
+		}
 	}
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join("~", ".config", "systemd", "user")
-	}
-	return filepath.Join(h, ".config", "systemd", "user")
+	return "~/" + rel
 }
 
 // InstallWritten is what InstallWrite did.
@@ -68,8 +93,9 @@ type InstallWritten struct {
 }
 
 // InstallWrite writes p's files for this system: the systemd user units on
-// Linux, the task definition (UTF-16 XML, in the home) on Windows. Other
-// systems use cron, whose table is the user's: the error says the line.
+// Linux, the launch agent on macOS, the task definition (UTF-16 XML, in
+// the home) on Windows. Other systems use cron, whose table is the
+// user's: the error says the line.
 func (s *Service) InstallWrite(p *InstallPlan) (*InstallWritten, error) {
 	switch runtime.GOOS {
 	case "linux":
@@ -93,7 +119,16 @@ func (s *Service) InstallWrite(p *InstallPlan) (*InstallWritten, error) {
 			return nil, err
 		}
 		return &InstallWritten{Files: []string{p.TaskXMLPath}, Next: p.Schtasks}, nil
+	case "darwin":
+		if err := os.MkdirAll(p.LaunchDir, 0o755); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(p.LaunchDir, p.LaunchdPlist.Name)
+		if err := home.WriteFileAtomic(path, []byte(p.LaunchdPlist.Body), 0o644); err != nil {
+			return nil, err
+		}
+		return &InstallWritten{Files: []string{path}, Next: p.LaunchdLoad}, nil
 	default:
-		return nil, exitcode.Usagef("--write knows systemd (Linux) and Task Scheduler (Windows); here add this line with 'crontab -e':\n%s", p.Crontab)
+		return nil, exitcode.Usagef("--write knows systemd (Linux), launchd (macOS) and Task Scheduler (Windows); here add this line with 'crontab -e':\n%s", p.Crontab)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -36,6 +35,10 @@ type PreviewResult struct {
 	// Prev and Next are the rows with a recipient before and after Row
 	// (0: none), for stepping through the list.
 	Prev, Next int
+	// Note says how the message differs from what was asked: a message
+	// asked for in ISO-2022-JP that goes as UTF-8 (a character JIS X 0208
+	// lacks). "" when none.
+	Note string
 }
 
 // Preview renders the message the recipient on one row of a list would
@@ -65,9 +68,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		return nil, fieldErr("recipients", CodeInvalid, "%w", err)
 	}
 	defer r.Close()
-	if spec.AttachColumn != "" {
-		spec.AttachDir, _ = filepath.Abs(filepath.Dir(in.List.Path))
-	}
+	merge.DefaultAttachDir(&spec, in.List.Path)
 	tpl, err := merge.Compile(spec, r.Header(), r.EmailIndex(), atts)
 	if err != nil {
 		return nil, fieldErr("message", CodeInvalid, "%w", err)
@@ -102,6 +103,9 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 			return nil, err
 		}
 		res := &PreviewResult{Row: in.Row, To: c.To, EML: buf.Bytes(), Prev: prev}
+		if c.FellBack != nil {
+			res.Note = merge.FallbackNote(c.FellBack)
+		}
 		if res.Decoded, err = message.Decode(res.EML); err != nil {
 			return nil, err
 		}
@@ -109,7 +113,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		// stepping onto it shows the problem).
 		for {
 			next, err := r.Next()
-			if err == io.EOF {
+			if err == io.EOF || next.Number == 0 {
 				break
 			}
 			if next.Number > in.Row {

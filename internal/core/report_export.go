@@ -5,42 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"strconv"
-	"time"
 
-	"github.com/bluemoon-mail/bluemoon/internal/csvsafe"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 )
 
-// A delivery's report as a file, for every face: CSV for a spreadsheet
-// (every cell a spreadsheet would run as a formula neutralised: addresses
-// and server replies come from other people) and JSON, exact. Both are
+// A delivery's report as JSON, exact, for every face (CSV: ReportCSV),
 // written as the rows are read: a million-row report is never held.
 
-// ReportColumns are the CSV report's columns.
-var ReportColumns = []string{"row", "email", "state", "attempts", "reply", "time", "next_try", "via"}
-
-// WriteReportCSV writes delivery id's report as CSV with a header row.
-func (s *Service) WriteReportCSV(ctx context.Context, id int64, w io.Writer) error {
-	cw := csvsafe.NewWriter(w)
-	if err := cw.Write(ReportColumns); err != nil {
-		return err
-	}
-	rec := make([]string, len(ReportColumns))
-	err := s.Report(ctx, id, func(o delivery.Outcomes) error {
-		rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7] = strconv.Itoa(o.Row), o.Email, o.State, strconv.Itoa(o.Attempts), o.Reply, rfc3339(o.At), rfc3339(o.NextTry), o.Via
-		return cw.Write(rec)
-	})
-	cw.Flush()
-	if err != nil {
-		return err
-	}
-	return cw.Error()
-}
-
-// WriteReportJSON writes delivery id's report as one JSON array, a row
+// ReportJSON writes delivery id's report as one JSON array, a row
 // per line.
-func (s *Service) WriteReportJSON(ctx context.Context, id int64, w io.Writer) error {
+func (s *Service) ReportJSON(ctx context.Context, id int64, w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	first := true
 	err := s.Report(ctx, id, func(o delivery.Outcomes) error {
@@ -69,11 +43,4 @@ func (s *Service) WriteReportJSON(ctx context.Context, id int64, w io.Writer) er
 		err = ferr
 	}
 	return err
-}
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(time.RFC3339)
 }

@@ -3,6 +3,10 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
@@ -24,6 +28,11 @@ func (s *Service) SaveDelivery(ctx context.Context, d *saved.Delivery) error {
 	if err := d.Absolutize(); err != nil {
 		return err
 	}
+	args, err := absolutizeSendArgs(d.SendArgs)
+	if err != nil {
+		return err
+	}
+	d.SendArgs = args
 	if err := d.Validate(); err != nil {
 		return &exitcode.UsageError{Err: err}
 	}
@@ -70,4 +79,37 @@ func (s *Service) RunSaved(ctx context.Context, name string, preflight bool, not
 		return err
 	}
 	return s.RunJob(ctx, Job{Kind: schedule.KindDelivery, Target: name, Preflight: preflight, Alert: notify}, ev)
+}
+
+// sendPathFlags are the send flags that name a file or folder.
+var sendPathFlags = []string{"--attach-dir", "--recipients", "--text", "--html", "--attach"}
+
+// absolutizeSendArgs makes the paths among a saved delivery's own send
+// flags (those after "--", such as --attach-dir) absolute, as Absolutize
+// does for its fields: a timer runs it from another folder.
+func absolutizeSendArgs(args []string) ([]string, error) {
+	out := slices.Clone(args)
+	for i := 0; i < len(out); i++ {
+		for _, flag := range sendPathFlags {
+			switch {
+			case out[i] == flag && i+1 < len(out):
+				abs, err := filepath.Abs(out[i+1])
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %w", flag, out[i+1], err)
+				}
+				out[i+1] = abs
+				i++
+			case strings.HasPrefix(out[i], flag+"="):
+				abs, err := filepath.Abs(strings.TrimPrefix(out[i], flag+"="))
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", out[i], err)
+				}
+				out[i] = flag + "=" + abs
+			default:
+				continue
+			}
+			break
+		}
+	}
+	return out, nil
 }

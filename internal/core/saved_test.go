@@ -2,8 +2,12 @@ package core
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +64,43 @@ func TestSavedDeliveryRunsAsSendWould(t *testing.T) {
 	}
 	if exitcode.For(svc.RunSaved(ctx, "monthly", false, alert.Config{Email: "x"}, SendEvents{})) != exitcode.Usage {
 		t.Fatal("a bad alert config was accepted")
+	}
+}
+
+// An attachments folder given as a send flag of a saved delivery
+// (--attach-dir after "--") is stored absolute, like its other paths: a
+// timer runs it from another folder, where a relative one would point at
+// the wrong files (or none).
+func TestSavedDeliveryKeepsAttachDirAbsolute(t *testing.T) {
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	lists, work := t.TempDir(), t.TempDir()
+	list := filepath.Join(lists, "list.csv")
+	writeFile(t, list, "email,file\nr1@example.com,a.txt\n")
+	if err := os.Mkdir(filepath.Join(work, "files"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(work, "files", "a.txt"), "invoice-for-r1")
+	body := filepath.Join(lists, "body.txt")
+	writeFile(t, body, "Hello\n")
+	t.Chdir(work)
+	d := &saved.Delivery{Name: "invoices", Account: "news", Recipients: list, Subject: "Invoice", Text: body,
+		SendArgs: []string{"--attach-column", "file", "--attach-dir", "files"}}
+	if err := svc.SaveDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(work, "files")
+	if got, _ := svc.SavedDelivery(ctx, "invoices"); !slices.Equal(got.SendArgs, []string{"--attach-column", "file", "--attach-dir", want}) {
+		t.Fatalf("stored send args %q, want --attach-dir %s", got.SendArgs, want)
+	}
+	t.Chdir(t.TempDir())
+	if err := svc.RunSaved(ctx, "invoices", false, alert.Config{}, SendEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Data), base64.StdEncoding.EncodeToString([]byte("invoice-for-r1"))) {
+		t.Fatalf("%d message(s); the attachment from %s was not in it", len(msgs), want)
 	}
 }

@@ -29,7 +29,8 @@ func BindMessageFlags(f *pflag.FlagSet, m *MessageInput) {
 	f.StringVar(&m.TextFile, "text", "", "file with the plain-text body (a Go template)")
 	f.StringVar(&m.HTMLFile, "html", "", "file with the HTML body (merged values are HTML-escaped)")
 	f.StringArrayVar(&m.Attach, "attach", nil, "file attached to every message (repeatable)")
-	f.StringVar(&m.AttachColumn, "attach-column", "", "column naming a file for that recipient only (relative to the list's folder)")
+	f.StringVar(&m.AttachColumn, "attach-column", "", "column naming a file for that recipient only (relative to the list's folder, or --attach-dir; nothing outside it is attached)")
+	f.StringVar(&m.AttachDir, "attach-dir", "", "the folder --attach-column's files are in (default: the list's folder)")
 	f.StringVar(&m.Charset, "charset", "utf-8", "message charset: utf-8 or iso-2022-jp")
 	f.BoolVar(&m.Signature, "signature", false, "end the message with the account's signature (account edit --signature-file)")
 }

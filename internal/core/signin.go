@@ -39,6 +39,11 @@ const DefaultSignInTimeout = oauth.DefaultLoginTimeout
 type SignInOptions struct {
 	Mode    SignInMode    // default SignInBrowser
 	Timeout time.Duration // how long to wait for the person (default DefaultSignInTimeout)
+	// OnRefused is told, from another goroutine, of each request to the
+	// sign-in's listener on 127.0.0.1 refused for a wrong 'state': not
+	// from this sign-in's browser (a stray or forged link). The sign-in
+	// goes on waiting for the real one; each is also logged.
+	OnRefused func(msg string)
 }
 
 // SignInPrompt is what the person must do (URL, device code…), for the
@@ -109,6 +114,12 @@ func (s *Service) StartSignIn(ctx context.Context, name string, opt SignInOption
 	flow, err := oauth.Begin(ctx, oauth.LoginOptions{
 		Account: a.Name, Config: cfg, Mode: opt.Mode, Timeout: opt.Timeout, Expected: a.From, Store: sec,
 		OpenBrowser: s.opts.OpenBrowser, HTTPClient: s.opts.HTTPClient, Now: s.opts.Clock,
+		OnRefused: func(msg string) {
+			s.log.Warn("sign-in: "+msg, "account", a.Name)
+			if opt.OnRefused != nil {
+				opt.OnRefused(msg)
+			}
+		},
 	})
 	if err != nil {
 		s.endSignIn(sig)

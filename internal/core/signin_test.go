@@ -1,10 +1,13 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,4 +223,79 @@ func TestSignInOfAnAccountWithoutOAuth(t *testing.T) {
 	}
 	_, err := svc.StartSignIn(ctx, "nobody", SignInOptions{})
 	wantNotFound(t, err, KindAccount)
+}
+
+// A request to the sign-in's listener with a wrong state (a stray or
+// forged link, another program guessing the port) is refused, logged and
+// told to the face, but does not end the sign-in: the person's own
+// redirect still completes it.
+func TestSignInOutlivesAWrongStateRequest(t *testing.T) {
+	var logged syncBuf
+	srv, err := oauthsrv.New(oauthsrv.Options{Flavor: provider.Google, Email: "news@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	svc := newService(t, Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	ctx := context.Background()
+	cs, _ := svc.credentials()
+	if err := cs.Import(ctx, "org", srv.Config(""), credstore.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddAccount(ctx, "work", AccountInput{From: Ptr("news@example.org"), Credentials: Ptr("org"),
+		SMTPHost: Ptr("127.0.0.1"), SMTPPort: Ptr(587)}); err != nil {
+		t.Fatal(err)
+	}
+	refused := make(chan string, 4)
+	sig, err := svc.StartSignIn(ctx, "work", SignInOptions{Mode: SignInLink, OnRefused: func(m string) { refused <- m }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := &oauthsrv.Browser{Tamper: func(u *url.URL) {
+		q := u.Query()
+		q.Set("state", "attacker")
+		u.RawQuery = q.Encode()
+	}}
+	land, err := forged.SignIn(ctx, sig.Prompt.URL)
+	if err != nil || land.Status != 400 {
+		t.Fatalf("forged redirect: %v, landing %d", err, land.Status)
+	}
+	select {
+	case m := <-refused:
+		if !strings.Contains(m, "wrong 'state'") {
+			t.Fatalf("refusal note %q", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the face was not told of the refused request")
+	}
+	if _, err, done := sig.Result(); done {
+		t.Fatalf("a wrong state ended the sign-in: %v", err)
+	}
+	if !strings.Contains(logged.String(), "wrong 'state'") || !strings.Contains(logged.String(), "account=work") {
+		t.Fatalf("not logged: %s", logged.String())
+	}
+	if _, err := (&oauthsrv.Browser{}).SignIn(ctx, sig.Prompt.URL); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := poll(t, sig); err != nil || res.Identity != "news@example.org" {
+		t.Fatalf("the real redirect after a forged one: %+v %v", res, err)
+	}
+}
+
+// syncBuf is a bytes.Buffer safe for the listener's goroutine.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 	if plainList(path) {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fieldErr("file", "unreadable", "%w", err)
+			return nil, fieldErr("file", "unreadable", "%w", fileerr.Explain(err))
 		}
 		defer f.Close()
 		sc := bufio.NewScanner(f)

@@ -225,6 +225,21 @@ func TestTrust(t *testing.T) {
 	}
 }
 
+// A --trust that is not a fingerprint at all is called malformed, not
+// "signed by someone else": the user mistyped, nobody forged anything.
+func TestMalformedTrust(t *testing.T) {
+	key := testKey(t)
+	data := seal(t, googleConfig(t), key, "")
+	fp := Fingerprint(key.Public().(ed25519.PublicKey))
+	for _, bad := range []string{"SHA256:", "xyz", fp[:len(fp)-3], fp + "AAAA", "SHA256:" + strings.Repeat("!", 43), "MD5:" + fp[7:]} {
+		_, err := Open(data, OpenOptions{Trust: bad})
+		var mt *MalformedTrustError
+		if !errors.As(err, &mt) || !strings.Contains(err.Error(), "malformed") {
+			t.Errorf("trust %q: %v", bad, err)
+		}
+	}
+}
+
 func TestSigningKey(t *testing.T) {
 	dir := t.TempDir()
 	k1, created, err := LoadOrCreateSigningKey(dir)

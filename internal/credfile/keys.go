@@ -80,6 +80,35 @@ func Fingerprint(pub ed25519.PublicKey) string {
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
 
+// MalformedTrustError: a fingerprint given to pin a signer (--trust) is
+// not shaped like one.
+type MalformedTrustError struct{ Value string }
+
+func (e *MalformedTrustError) Error() string {
+	v := e.Value
+	if len(v) > 80 {
+		v = v[:80] + "…"
+	}
+	return fmt.Sprintf("--trust %q is malformed: a fingerprint is SHA256: followed by 43 base64 characters, exactly as 'credentials import' and 'credentials create' print it", v)
+}
+
+// ExitCode: a typo on the command line.
+func (e *MalformedTrustError) ExitCode() int { return 2 }
+
+// CheckFingerprint returns a *MalformedTrustError unless s is a key
+// fingerprint as users type them ("SHA256:" optional, padding optional).
+func CheckFingerprint(s string) error {
+	t := strings.TrimSpace(s)
+	if len(t) >= 7 && strings.EqualFold(t[:7], "SHA256:") {
+		t = t[7:]
+	}
+	b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(t, "="))
+	if err != nil || len(b) != sha256.Size {
+		return &MalformedTrustError{Value: s}
+	}
+	return nil
+}
+
 // SameFingerprint compares fingerprints as users type them: the "SHA256:"
 // prefix and base64 padding are optional.
 func SameFingerprint(a, b string) bool {

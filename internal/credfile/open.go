@@ -219,9 +219,16 @@ func Open(data []byte, opt OpenOptions) (*File, error) {
 }
 
 // CheckTrust returns an *UntrustedSignerError unless trust is empty or the
-// signer's fingerprint.
+// signer's fingerprint, and a *MalformedTrustError when trust is not a
+// fingerprint at all (a typo is not "someone else signed it").
 func (e *Envelope) CheckTrust(trust string) error {
-	if trust == "" || SameFingerprint(trust, e.Fingerprint()) {
+	if trust == "" {
+		return nil
+	}
+	if err := CheckFingerprint(trust); err != nil {
+		return err
+	}
+	if SameFingerprint(trust, e.Fingerprint()) {
 		return nil
 	}
 	return &UntrustedSignerError{Got: e.Fingerprint(), Want: trust}
@@ -237,7 +244,7 @@ func ReadFile(path string) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err // an *fs.PathError naming path
 	}
 	if len(data) > MaxSize {
 		return nil, ErrTooLarge

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/transport"
 	"github.com/bluemoon-mail/bluemoon/internal/transport/mailapi"
@@ -26,7 +27,9 @@ func apiDialer(cfg transport.Config) Dialer {
 		if _, err := get(ctx); err != nil {
 			return nil, err
 		}
-		return &apiMailer{c: c, via: string(cfg.Via)}, nil
+		m := &apiMailer{c: c, via: string(cfg.Via)}
+		m.cut, m.cutNow = context.WithCancel(context.Background())
+		return m, nil
 	}
 }
 
@@ -35,9 +38,16 @@ func apiDialer(cfg transport.Config) Dialer {
 type apiMailer struct {
 	c   *mailapi.Client
 	via string
+	// cut ends a request still under way at a stop's deadline: written,
+	// it is Uncertain (unknown), not yet written, NotSent (put back).
+	cut    context.Context
+	cutNow context.CancelFunc
 }
 
 func (m *apiMailer) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(m.cut, cancel)()
 	r, err := m.c.Send(ctx, from, to, msg)
 	if err != nil {
 		return "", err
@@ -45,8 +55,17 @@ func (m *apiMailer) Send(ctx context.Context, from string, to []string, msg []by
 	return r.String(), nil
 }
 
+// Stop ends the request under way, if any, at deadline (the engine
+// starts no new one after a stop).
+func (m *apiMailer) Stop(deadline time.Time) {
+	time.AfterFunc(time.Until(deadline), m.cutNow)
+}
+
 // Close keeps the shared client's connections for the next session.
-func (m *apiMailer) Close() error { return nil }
+func (m *apiMailer) Close() error {
+	m.cutNow()
+	return nil
+}
 
 // Via names the way the messages went, for the recipients' outcomes.
 func (m *apiMailer) Via() string { return m.via }

@@ -17,11 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
-	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
 
 // The benchmarks measure the sender alone: the discard SMTP server runs in
@@ -143,40 +141,6 @@ func benchPlan(list string) Plan {
 	}
 }
 
-func transportDialer(addr string) Dialer { return transportDialerOpts(addr, false) }
-
-// transportDialerOpts: noChunking keeps the transport from BDAT, so a
-// batch goes with DATA (one round trip per message). Its sessions count
-// their batches.
-func transportDialerOpts(addr string, noChunking bool) Dialer {
-	host, port, _ := strings.Cut(addr, ":")
-	p, _ := strconv.Atoi(port)
-	cfg, err := transport.ConfigFor(&account.Account{SMTPHost: host, SMTPPort: p, Security: account.SecurityNone, Auth: account.AuthNone, From: "news@example.com"}, "", nil)
-	if err != nil {
-		panic(err)
-	}
-	cfg.NoChunking = noChunking
-	dial := TransportDialer(cfg)
-	return func(ctx context.Context, refresh bool) (Mailer, error) {
-		m, err := dial(ctx, refresh)
-		if err != nil {
-			return nil, err
-		}
-		return countingMailer{m.(BatchMailer)}, nil
-	}
-}
-
-// benchBatches and benchBatched count SendBatch calls and their messages.
-var benchBatches, benchBatched atomic.Int64
-
-type countingMailer struct{ BatchMailer }
-
-func (m countingMailer) SendBatch(ctx context.Context, from string, items []Item) {
-	benchBatches.Add(1)
-	benchBatched.Add(int64(len(items)))
-	m.BatchMailer.SendBatch(ctx, from, items)
-}
-
 func benchDeliver(b *testing.B, n, conns int) { benchRun(b, n, conns, mailerSMTP) }
 
 const (
@@ -245,7 +209,6 @@ func benchRun(b *testing.B, n, conns int, kind int) {
 		}
 		cpu1, t1 := cpuTime(), time.Now()
 		opts := Options{Limits: provider.Limits{Connections: conns, PerConnection: 10000}}
-		opts.ClaimBatch, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_CLAIM")) // 0: the default
 		opts.Window, _ = strconv.Atoi(os.Getenv("BLUEMOON_BENCH_WINDOW"))
 		e := &Engine{DB: db.DB, Dial: dial, Opts: opts}
 		out, err := e.Run(context.Background(), pf.DeliveryID)

@@ -34,6 +34,20 @@ func msTime(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
+// StatusInterrupted is what Get and List report for a delivery stored as
+// running whose process has stopped stamping its heartbeat: it was killed
+// or crashed, or the machine went down. 'deliveries resume' goes on with
+// it (its rows left sending become unknown).
+const StatusInterrupted = "interrupted"
+
+// InterruptedAfter is how long a running delivery may go without a
+// heartbeat (stamped every second by the process sending it) before it
+// counts as interrupted.
+var InterruptedAfter = 15 * time.Second
+
+// interruptedReason explains StatusInterrupted when the run left no reason.
+const interruptedReason = "the process that was sending it stopped before it finished (killed, crashed, or the computer went down)"
+
 // Get returns delivery id with its counts.
 func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 	s, err := scanSummary(db.QueryRowContext(ctx, summarySQL+` WHERE id = ?`, id))
@@ -62,17 +76,29 @@ func noDelivery(id int64) error {
 }
 
 const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
-	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at FROM deliveries`
+	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at, heartbeat FROM deliveries`
 
 func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	var s Summary
-	var resume, created, started, finished int64
+	var resume, created, started, finished, heartbeat int64
 	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Reason, &resume, &s.Source, &s.Subject,
-		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished); err != nil {
+		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished, &heartbeat); err != nil {
 		return nil, err
 	}
 	s.ResumeAfter, s.CreatedAt, s.StartedAt, s.FinishedAt = msTime(resume), msTime(created), msTime(started), msTime(finished)
+	if s.Status == StatusRunning && interrupted(heartbeat, time.Now()) {
+		s.Status = StatusInterrupted
+		if s.Reason == "" {
+			s.Reason = interruptedReason
+		}
+	}
 	return &s, nil
+}
+
+// interrupted reports whether a delivery stored as running, last stamped
+// at heartbeat (unix ms), has no live process any more.
+func interrupted(heartbeat int64, now time.Time) bool {
+	return now.Sub(time.UnixMilli(heartbeat)) > InterruptedAfter
 }
 
 // List returns every delivery (newest first) with its counts, leaving
@@ -107,6 +133,25 @@ func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
 	return out, nil
 }
 
+// IDsByName returns the IDs of the deliveries named name, newest first
+// (names need not be unique).
+func IDsByName(ctx context.Context, db *sql.DB, name string) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM deliveries WHERE name = ? AND status != 'preparing' ORDER BY id DESC`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // RequestPause asks the process running delivery id to pause (it polls
 // the flag); a delivery that is not running is simply marked paused.
 func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
@@ -138,6 +183,17 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 		return false, err
 	}
 	defer tx.Rollback()
+	if s.Status == StatusInterrupted {
+		// Its process is gone: what it left sending is unknown now, as a
+		// resume would find. The flag also reaches a process that was
+		// only stalled, should it wake up.
+		if err := markUnknown(ctx, tx, id); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id); err != nil {
+			return false, err
+		}
+	}
 	if what == "cancel" {
 		if err := cancelRows(ctx, tx, id); err != nil {
 			return false, err
@@ -190,9 +246,7 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'unknown', updated_at = ?,
-		reply = 'the program stopped while this message was with the server: it may or may not have been sent'
-		WHERE delivery_id = ? AND state = 'sending'`, now, id); err != nil {
+	if err := markUnknown(ctx, db, id); err != nil {
 		return nil, err
 	}
 	// A run that died before it saw 'deliveries cancel' leaves the request
@@ -230,6 +284,14 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		return nil, err
 	}
 	return rec, nil
+}
+
+// markUnknown turns the rows a dead run left sending into unknown.
+func markUnknown(ctx context.Context, db execer, id int64) error {
+	_, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'unknown', updated_at = ?,
+		reply = 'the program stopped while this message was with the server: it may or may not have been sent'
+		WHERE delivery_id = ? AND state = 'sending'`, time.Now().UnixMilli(), id)
+	return err
 }
 
 // Outcomes is one recipient's line of the report.

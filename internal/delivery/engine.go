@@ -78,21 +78,27 @@ type Dialer func(ctx context.Context, refresh bool) (Mailer, error)
 
 // Options tune the engine; zero values take the defaults in brackets.
 type Options struct {
-	Limits         provider.Limits // the account's limits (provider presets, changed by the user)
-	Clock          Clock           // [real time]
-	ClaimBatch     int             // rows marked sending per transaction at most [64]
-	CommitEvery    int             // outcomes per journal transaction at most [256]
-	CommitInterval time.Duration   // longest an outcome waits for its transaction [50ms]
-	RetryBase      time.Duration   // first retry after a temporary failure, doubling [1m]
-	RetryMax       time.Duration   // longest wait between retries [1h]
-	MaxAttempts    int             // attempts before a temporary failure becomes a failure [5]
-	MaxDailyWait   time.Duration   // wait this long for the daily window, else pause [15m]
-	PollInterval   time.Duration   // how often pause/cancel from another process is checked [1s]
-	DialRetries    int             // connection attempts before pausing [3]
-	Progress       func(Progress)  // called from the journal at most every ProgressEvery, and at the end
-	ProgressEvery  time.Duration   // [500ms]
-	Window         int             // messages a worker hands a BatchMailer at once at most [16]
-	Headers        map[string]string
+	Limits       provider.Limits // the account's limits (provider presets, changed by the user)
+	Clock        Clock           // [real time]
+	RetryBase    time.Duration   // first retry after a temporary failure, doubling [1m]
+	RetryMax     time.Duration   // longest wait between retries [1h]
+	MaxAttempts  int             // attempts before a temporary failure becomes a failure [5]
+	MaxDailyWait time.Duration   // wait this long for the daily window, else pause [15m]
+	PollInterval time.Duration   // how often pause/cancel from another process is checked between claims [500ms]
+	DialRetries  int             // connection attempts before pausing [3]
+	// Progress is called every ProgressEvery while the run lasts, whether
+	// or not anything was answered meanwhile, and once at the end.
+	Progress      func(Progress)
+	ProgressEvery time.Duration // [500ms]
+	// Window is how many messages a connection has in flight at most
+	// (SMTP PIPELINING): a crash leaves at most Connections × Window
+	// recipients unknown [16].
+	Window int
+	// StopGrace is how long, after a pause or Ctrl-C, the replies to
+	// messages already written are awaited before their connection is
+	// closed and they are recorded unknown [1s].
+	StopGrace time.Duration
+	Headers   map[string]string
 }
 
 func (o *Options) defaults() {
@@ -100,20 +106,15 @@ func (o *Options) defaults() {
 		o.Clock = realClock{}
 	}
 	orDefault(&o.Limits.Connections, 1)
-	// Small enough that a crash leaves few rows claimed but never handed
-	// over (they too become unknown), big enough that the durable claim
-	// commit is shared by several messages.
-	orDefault(&o.ClaimBatch, 64)
-	orDefault(&o.CommitEvery, 256)
-	orDefault(&o.CommitInterval, 50*time.Millisecond)
 	orDefault(&o.RetryBase, time.Minute)
 	orDefault(&o.RetryMax, time.Hour)
 	orDefault(&o.MaxAttempts, 5)
 	orDefault(&o.MaxDailyWait, 15*time.Minute)
-	orDefault(&o.PollInterval, time.Second)
+	orDefault(&o.PollInterval, 500*time.Millisecond)
 	orDefault(&o.DialRetries, 3)
 	orDefault(&o.Window, 16)
 	orDefault(&o.ProgressEvery, 500*time.Millisecond)
+	orDefault(&o.StopGrace, time.Second)
 }
 
 // orDefault sets *p to def when it is zero or negative.
@@ -129,7 +130,8 @@ type job struct {
 	email    string
 	fields   []byte
 	attempts int
-	from     string // the state it was claimed from, to put back if never sent
+	from     string // the state it was read in, to put back if never sent
+	claimed  bool   // marked sending in the database
 	carried  int    // times a broken batch gave it back unsent
 
 	state   string // outcome
@@ -163,16 +165,21 @@ type run struct {
 	tpl     *merge.Template
 	from    string
 
-	work    chan *job
-	results chan *job
+	work    chan *job     // rows read and let through the throttle, not yet claimed
+	commits chan *commit  // workers' outcomes and claims, for the ledger
+	done    chan struct{} // closed when every worker has returned
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
-	stop     stopReason
+	stopCtx  context.Context // cancelled by a stop: ends dials under way
+	stopDial context.CancelFunc
+	// sendCtx is never cancelled: a stop lets the messages written finish
+	// (Stopper bounds the wait) instead of cutting their connections.
+	sendCtx context.Context
+	stop    stopReason
 
-	claimed   atomic.Int64 // jobs marked sending (and not returned unsent)
-	committed atomic.Int64 // outcomes written
-	notify    chan struct{}
+	smu      sync.Mutex
+	sessions map[*sender]Mailer // open sessions, told to finish when the run stops
 
 	sentThisRun atomic.Int64
 	noDial      atomic.Bool // a connection failure stopped the run: workers stop dialing
@@ -182,12 +189,29 @@ type run struct {
 	started time.Time
 }
 
-// halt stops the run: no new message is started; those with the server
-// finish and are recorded. The first reason wins.
+// Stopper is a Mailer that can be told, from another goroutine, to finish
+// soon: write no further message, await the replies to those written until
+// deadline (then give up on them: Uncertain), and Close quickly.
+type Stopper interface {
+	Stop(deadline time.Time)
+}
+
+// halt stops the run: no message is written after it; replies to those
+// already written are awaited for StopGrace at most, and recorded. The
+// first reason wins.
 func (r *run) halt(s stopReason) {
 	r.stopOnce.Do(func() {
+		r.smu.Lock()
 		r.stop = s
 		close(r.stopCh)
+		r.stopDial()
+		deadline := time.Now().Add(r.o.StopGrace)
+		for _, m := range r.sessions {
+			if st, ok := m.(Stopper); ok {
+				st.Stop(deadline)
+			}
+		}
+		r.smu.Unlock()
 	})
 }
 
@@ -200,86 +224,88 @@ func (r *run) stopped() bool {
 	}
 }
 
+// session records w's open session (nil: none), so that a stop reaches
+// it; it reports false, recording nothing, once the run has stopped.
+func (r *run) session(w *sender, m Mailer) bool {
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	if m == nil {
+		delete(r.sessions, w)
+		return true
+	}
+	if r.stopped() {
+		return false
+	}
+	r.sessions[w] = m
+	return true
+}
+
 // Run sends delivery id until every recipient has an outcome, or it is
 // paused (ctx cancelled, `deliveries pause`, daily limit, sign-in needed)
 // or cancelled. Rows left `sending` by a crash must have been turned into
 // `unknown` by Resume first; Run refuses to start otherwise.
+//
+// A row is marked `sending` just before its message is written, in the
+// same transaction that records the outcomes of the connection's previous
+// window: a crash at any moment leaves at most Connections × Window rows
+// `sending` (unknown), those whose messages were then with the server.
 func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	o := e.Opts
 	o.defaults()
-	r := &run{e: e, o: o, id: id, stopCh: make(chan struct{}), notify: make(chan struct{}, 1)}
-	if err := r.load(ctx); err != nil {
+	r := &run{e: e, o: o, id: id, stopCh: make(chan struct{}), sessions: map[*sender]Mailer{}}
+	r.stopCtx, r.stopDial = context.WithCancel(context.WithoutCancel(ctx))
+	defer r.stopDial()
+	// No database call takes ctx: in-flight outcomes are recorded after
+	// Ctrl-C, and a cancellable context would make the SQLite driver start
+	// a goroutine per statement to watch it.
+	bg := context.WithoutCancel(ctx)
+	r.sendCtx = bg
+	if err := r.load(bg); err != nil {
 		return nil, err
 	}
 	if r.counts.Sending > 0 {
 		return nil, fmt.Errorf("delivery %d has %d recipient(s) left 'sending' by an interrupted run: run 'bluemoon deliveries resume %d'", id, r.counts.Sending, id)
 	}
 	th := NewThrottle(o.Limits.PerMinute, o.Limits.PerDay, o.Clock.Now())
-	if err := seedThrottle(ctx, e.DB, r.account, th, o.Clock.Now()); err != nil {
+	if err := seedThrottle(bg, e.DB, r.account, th, o.Clock.Now()); err != nil {
 		return nil, err
 	}
-	if _, err := e.DB.ExecContext(ctx, `UPDATE deliveries SET status = 'running', reason = '', control = '', resume_after = 0,
-		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+	now := time.Now().UnixMilli()
+	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', reason = '', control = '', resume_after = 0, heartbeat = ?,
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, now, now, id); err != nil {
 		return nil, err
 	}
 	r.started = time.Now()
-	// Claimed jobs wait here for a free worker; a stop leaves them to be
-	// sent (they are in flight), so a pause sends at most one batch more.
-	r.work = make(chan *job, o.ClaimBatch)
-	r.results = make(chan *job, 1024)
+	// Jobs wait here unclaimed for a worker: a stop leaves them pending.
+	r.work = make(chan *job, o.Limits.Connections*o.Window)
+	r.commits = make(chan *commit, o.Limits.Connections)
+	r.done = make(chan struct{})
 
-	// Ctrl-C and `deliveries pause` stop the run the same way.
-	go func() {
-		t := time.NewTicker(o.PollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-r.stopCh:
-				return
-			case <-ctx.Done():
-				r.halt(stopReason{status: StatusPaused, reason: "interrupted"})
-				return
-			case <-t.C:
-				var ctl string
-				if err := e.DB.QueryRowContext(context.WithoutCancel(ctx), `SELECT control FROM deliveries WHERE id = ?`, id).Scan(&ctl); err == nil {
-					switch ctl {
-					case "pause":
-						r.halt(stopReason{status: StatusPaused, reason: "paused by 'bluemoon deliveries pause'"})
-					case "cancel":
-						r.halt(stopReason{status: StatusCancelled, reason: "cancelled"})
-					}
-				}
-			}
-		}
-	}()
+	// Ctrl-C stops the run like `deliveries pause`.
+	stopWatch := context.AfterFunc(ctx, func() { r.halt(stopReason{status: StatusPaused, reason: "interrupted"}) })
+	defer stopWatch()
 
-	bg := context.WithoutCancel(ctx) // in-flight messages and the journal outlive Ctrl-C
-	journalDone := make(chan error, 1)
-	go func() { journalDone <- r.journal(bg) }()
+	ledgerDone := make(chan error, 1)
+	go func() { ledgerDone <- r.ledger(bg, th) }()
 	var wg sync.WaitGroup
 	for i := 0; i < o.Limits.Connections; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.worker(bg)
+			r.worker()
 		}()
 	}
-	feedErr := r.feed(bg, th)
-	if feedErr != nil {
-		r.halt(stopReason{status: StatusPaused, reason: feedErr.Error()})
-	}
-	close(r.work)
 	wg.Wait()
-	close(r.results)
-	jerr := <-journalDone
-	if feedErr == nil {
-		feedErr = jerr
+	close(r.done)
+	lerr := <-ledgerDone
+	if lerr != nil {
+		r.halt(stopReason{status: StatusPaused, reason: lerr.Error()})
 	}
-	out, err := r.finish(bg)
+	out, err := r.finish(bg, lerr != nil)
 	if err != nil {
 		return nil, err
 	}
-	return out, feedErr
+	return out, lerr
 }
 
 func (r *run) load(ctx context.Context) error {
@@ -382,7 +408,7 @@ func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle,
 }
 
 // finish records how the run ended.
-func (r *run) finish(ctx context.Context) (*Outcome, error) {
+func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) {
 	db := r.e.DB
 	out := &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
@@ -394,9 +420,20 @@ func (r *run) finish(ctx context.Context) (*Outcome, error) {
 			return nil, err
 		}
 	}
-	var err error
-	if out.Counts, err = countStates(ctx, db, r.id); err != nil {
-		return nil, err
+	// The ledger kept the counts as it committed each change; only a
+	// cancel (above) or a journal that failed leaves the database saying
+	// something else.
+	r.mu.Lock()
+	out.Counts = r.counts
+	r.mu.Unlock()
+	if out.Status == StatusCancelled || journalFailed {
+		c, err := countStates(ctx, db, r.id)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		out.Counts, r.counts = c, c
+		r.mu.Unlock()
 	}
 	if out.Status == StatusDone && out.Counts.Pending+out.Counts.Deferred+out.Counts.Sending > 0 {
 		out.Status, out.Reason = StatusPaused, "stopped early"

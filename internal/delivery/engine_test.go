@@ -83,11 +83,10 @@ func plan(list string) Plan {
 
 func fastOpts() Options {
 	return Options{
-		Limits:         provider.Limits{Connections: 2, PerConnection: 7},
-		CommitInterval: 5 * time.Millisecond,
-		RetryBase:      10 * time.Millisecond,
-		RetryMax:       40 * time.Millisecond,
-		PollInterval:   20 * time.Millisecond,
+		Limits:       provider.Limits{Connections: 2, PerConnection: 7},
+		RetryBase:    10 * time.Millisecond,
+		RetryMax:     40 * time.Millisecond,
+		PollInterval: 20 * time.Millisecond,
 	}
 }
 
@@ -176,13 +175,22 @@ func TestShiftJISListInBothCharsets(t *testing.T) {
 			}
 			got := byRecipient(t, srv.Messages())
 			for i, n := range names {
+				want := cs
 				if strings.ContainsRune(n, 0xFF85) && cs == "iso-2022-jp" {
 					n = map[string]string{"ｶﾀｶﾅ": "カタカナ", "ﾊﾞﾅﾅ": "バナナ"}[n] // ISO-2022-JP has no half-width katakana: widened
 				}
+				if n == "髙橋一郎" {
+					// 髙 is not in JIS X 0208 (only in Microsoft's additions):
+					// that message goes as UTF-8, and preflight says so.
+					want = "utf-8"
+				}
 				subj, body, charset, from := decode(t, got[fmt.Sprintf("jp%d@example.jp", i)])
-				if subj != n+"様へのお知らせ" || body != n+"様\r\nいつもありがとうございます。\r\n" || charset != cs || from != "株式会社ブルームーン" {
+				if subj != n+"様へのお知らせ" || body != n+"様\r\nいつもありがとうございます。\r\n" || charset != want || from != "株式会社ブルームーン" {
 					t.Errorf("jp%d: subject %q body %q charset %q from %q", i, subj, body, charset, from)
 				}
+			}
+			if cs == "iso-2022-jp" && (pf.UTF8Fallbacks != 1 || len(pf.Notes) != 1 || pf.Notes[0].Row != 4 || !strings.Contains(pf.Notes[0].Message, "'髙' (U+9AD9)")) {
+				t.Errorf("preflight notes %d %+v", pf.UTF8Fallbacks, pf.Notes)
 			}
 		})
 	}
@@ -308,6 +316,7 @@ func TestTemporaryFailuresDeferredThenRetried(t *testing.T) {
 	if out.Counts.Sent != 4 || out.Counts.Failed != 2 || out.ExitCode() != 3 {
 		t.Errorf("outcome %+v exit %d", out, out.ExitCode())
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages())
 	for _, ok := range []string{"user1", "user2", "user5", "user6"} {
 		if got[ok+"@example.com"] == nil {
@@ -428,7 +437,7 @@ func TestSuppressedNeverMailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct := &account.Account{Name: "acct", From: "desk@example.org", FromName: "Desk", Limits: provider.Limits{Connections: 1}}
-	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{CommitInterval: time.Millisecond})
+	pf, out, err := DeliverFrom(context.Background(), db.DB, acct, writeList(t, "l.csv", listOf(3)), plan("").Spec, dialer(srv), Options{})
 	if err != nil || pf.Suppressed != 1 || out.Counts.Sent != 2 || out.Counts.Suppressed != 1 || out.ExitCode() != 0 {
 		t.Fatalf("%v %+v %+v", err, pf, out)
 	}
@@ -624,6 +633,7 @@ func TestBatchMailerOutcomesPerMessage(t *testing.T) {
 	if out.Counts.Sent != 28 || out.Counts.Unknown != 1 || out.Counts.Failed != 1 || out.Counts.Deferred != 0 {
 		t.Fatalf("outcome %+v", out)
 	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 	got := byRecipient(t, srv.Messages()) // fails on a recipient received twice
 	if len(got) != 28 || got["user3@example.com"] != nil || got["user7@example.com"] != nil || got["user5@example.com"] == nil {
 		t.Fatalf("server received %d messages", len(got))

@@ -63,6 +63,11 @@ type Preflight struct {
 	Problems     []Problem `json:"problems,omitempty"` // the first MaxProblemsKept
 	Encoding     string    `json:"encoding"`
 	LargestBytes int       `json:"largest_message_bytes"`
+	// UTF8Fallbacks counts the messages asked for in ISO-2022-JP that go
+	// as UTF-8 (a character JIS X 0208 lacks, such as 髙, ① or an emoji);
+	// Notes names the first MaxProblemsKept of them.
+	UTF8Fallbacks int       `json:"utf8_fallbacks"`
+	Notes         []Problem `json:"notes,omitempty"`
 }
 
 // ProblemsError is returned when rows have problems and SkipInvalid is off:
@@ -91,11 +96,8 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	}
 	defer list.Close()
 	spec := plan.Spec
-	if spec.AttachColumn != "" && spec.AttachDir == "" {
-		if abs, err := filepath.Abs(filepath.Dir(plan.List)); err == nil {
-			spec.AttachDir = abs
-		}
-	}
+	merge.DefaultAttachDir(&spec, plan.List)
+	spec.MaxBytes = plan.MaxBytes // rendering stops at it
 	if abs, err := filepath.Abs(plan.List); err == nil {
 		plan.List = abs
 	}
@@ -186,6 +188,12 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 			}
 			continue
 		}
+		if content.FellBack != nil {
+			pf.UTF8Fallbacks++
+			if len(pf.Notes) < MaxProblemsKept {
+				pf.Notes = append(pf.Notes, Problem{Row: row.Number, Address: row.Email, Message: merge.FallbackNote(content.FellBack)})
+			}
+		}
 		pf.LargestBytes = max(pf.LargestBytes, msg.Len())
 		if plan.MaxBytes > 0 && msg.Len() > plan.MaxBytes {
 			if err := problem(Problem{Row: row.Number, Address: row.Email, Field: spec.AttachColumn,
@@ -201,22 +209,14 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 			state = stateSuppressed
 		}
 		blob = appendFields(blob[:0], row.Fields)
-		added, err := w.insertKeyed(row.Number, row.Email, key, blob, state)
-		if err != nil {
+		if err := w.insertKeyed(row.Number, row.Email, key, blob, state); err != nil {
 			return nil, err
-		}
-		switch {
-		case !added:
-			pf.Duplicates++
-		case state == stateSuppressed:
-			pf.Suppressed++
-		default:
-			pf.Ready++
 		}
 	}
 	if err := w.close(); err != nil {
 		return nil, err
 	}
+	pf.Ready, pf.Suppressed, pf.Duplicates = w.ready, w.suppressedN, w.duplicates
 	if pf.ProblemCount > 0 && !plan.SkipInvalid {
 		return pf, &ProblemsError{P: pf}
 	}
@@ -250,112 +250,6 @@ type usageErr struct{ error }
 
 func (e *usageErr) Unwrap() error { return e.error }
 func (e *usageErr) ExitCode() int { return 2 }
-
-// rowWriter inserts recipient rows in transactions of a few thousand rows.
-type rowWriter struct {
-	ctx   context.Context
-	db    *sql.DB
-	id    int64
-	tx    *sql.Tx
-	ins   *sql.Stmt
-	sup   *sql.Stmt
-	n     int
-	last  int64 // unix ms of the last commit
-	close func() error
-	// noSuppressions skips the per-row lookup when the list is empty.
-	noSuppressions bool
-}
-
-const rowsPerTx = 5000
-
-// commitEvery bounds the time between commits (and so between heartbeats)
-// when rows are slow to come, e.g. large per-recipient attachments.
-const commitEvery = time.Minute
-
-func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error) {
-	w := &rowWriter{ctx: ctx, db: db, id: id, last: time.Now().UnixMilli()}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM suppressions LIMIT 1)`).Scan(&n); err != nil {
-		return nil, err
-	}
-	w.noSuppressions = n == 0
-	w.close = func() error {
-		if w.tx == nil {
-			return nil
-		}
-		err := w.commit(time.Now().UnixMilli())
-		w.tx = nil
-		return err
-	}
-	return w, w.begin()
-}
-
-func (w *rowWriter) begin() error {
-	tx, err := w.db.BeginTx(w.ctx, nil)
-	if err != nil {
-		return err
-	}
-	w.tx = tx
-	if w.ins, err = tx.PrepareContext(w.ctx, `INSERT OR IGNORE INTO delivery_recipients(delivery_id, row, email, email_key, fields, state, reply, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		return err
-	}
-	w.sup, err = tx.PrepareContext(w.ctx, `SELECT 1 FROM suppressions WHERE addr_key = ?`)
-	return err
-}
-
-// commit stamps the delivery's heartbeat and commits the rows with it.
-func (w *rowWriter) commit(now int64) error {
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE deliveries SET heartbeat = ? WHERE id = ?`, now, w.id); err != nil {
-		w.tx.Rollback()
-		return err
-	}
-	w.last = now
-	return w.tx.Commit()
-}
-
-func (w *rowWriter) step(now int64) error {
-	w.n++
-	if w.n%rowsPerTx != 0 && now-w.last < commitEvery.Milliseconds() {
-		return nil
-	}
-	if err := w.commit(now); err != nil {
-		return err
-	}
-	return w.begin()
-}
-
-// insertSkipped stores a row left out for a problem: no key (so it never
-// counts as a duplicate) and no fields (it is never sent).
-func (w *rowWriter) insertSkipped(row int, email, reason string) error {
-	now := time.Now().UnixMilli()
-	if _, err := w.ins.ExecContext(w.ctx, w.id, row, email, nil, []byte(nil), stateSkipped, reason, now); err != nil {
-		return fmt.Errorf("store row %d: %w", row, err)
-	}
-	return w.step(now)
-}
-
-func (w *rowWriter) insertKeyed(row int, email, key string, fields []byte, state string) (bool, error) {
-	now := time.Now().UnixMilli()
-	res, err := w.ins.ExecContext(w.ctx, w.id, row, email, key, fields, state, "", now)
-	if err != nil {
-		return false, fmt.Errorf("store row %d: %w", row, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, w.step(now)
-}
-
-func (w *rowWriter) suppressed(key string) (bool, error) {
-	if w.noSuppressions {
-		return false, nil
-	}
-	var one int
-	err := w.sup.QueryRowContext(w.ctx, key).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
 
 // AbandonedAfter is how long a hidden delivery may go without a heartbeat
 // before it counts as left behind by a process killed during preflight.

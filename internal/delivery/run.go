@@ -7,109 +7,287 @@ import (
 	"time"
 )
 
-// The three goroutine kinds of a run:
-//   feed    — reads pending rows by id, waits for the throttle, marks a small
-//             batch `sending` in one durable transaction, hands the jobs to
-//             the workers through a small buffered channel;
-//   worker  — one per SMTP connection: renders, sends, classifies the reply;
-//   journal — writes outcomes in group commits (CommitEvery / CommitInterval).
-// A row is `sending` in the database before its message leaves, and gets its
-// outcome only after the server answered: a crash can leave only `sending`
-// rows uncertain.
+// The goroutines of a run:
+//   ledger — the only one to touch the database while the run lasts, on one
+//            connection of its own (two connections writing in turn would
+//            keep discarding each other's page cache). It reads pending rows
+//            by id and serves the workers' requests: each brings the
+//            outcomes of the worker's last window and asks for the next
+//            one; the ledger lets rows through the throttle, and in one
+//            transaction records the outcomes and marks the new window's
+//            rows `sending`, then hands them over. Requests that arrive
+//            together share the transaction. On a timer it also stamps the
+//            heartbeat, polls for a pause or cancel asked by another process
+//            and reports progress.
+//   worker — one per SMTP connection: renders its window, writes it, reads
+//            the replies, and asks for the next.
+// A row is `sending` in the database only once it is in a window about to
+// be written, and gets its outcome after the server's reply, in the same
+// transaction that claims the connection's next window: a crash leaves at
+// most Connections × Window rows uncertain.
 
-func (r *run) feed(ctx context.Context, th *Throttle) error {
-	db := r.e.DB
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// The mark must survive a power cut, not only a crash: if it were lost,
-	// a message already sent would look pending and go out twice. Outcomes
-	// need not: a lost outcome leaves the row `sending`, i.e. `unknown`.
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
-		return err
-	}
-	defer conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`)
-	// "+delivery_id" keeps SQLite on the rowid range instead of the
-	// (delivery_id, email_key) index, so each page costs its own rows only.
-	selPending, err := conn.PrepareContext(ctx, `SELECT id, email, fields, attempts, state FROM delivery_recipients
-		WHERE id > ? AND +delivery_id = ? AND state = 'pending' ORDER BY id LIMIT 512`)
-	if err != nil {
-		return err
-	}
-	defer selPending.Close()
-	selDue, err := conn.PrepareContext(ctx, `SELECT id, email, fields, attempts, state FROM delivery_recipients
-		WHERE delivery_id = ? AND state = 'deferred' AND next_try <= ? ORDER BY next_try, id LIMIT 512`)
-	if err != nil {
-		return err
-	}
-	defer selDue.Close()
-	claim, err := conn.PrepareContext(ctx, `UPDATE delivery_recipients SET state = 'sending', updated_at = ? WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer claim.Close()
-	claimRange, err := conn.PrepareContext(ctx, `UPDATE delivery_recipients SET state = 'sending', updated_at = ?
-		WHERE id BETWEEN ? AND ? AND +delivery_id = ? AND state = 'pending'`)
-	if err != nil {
-		return err
-	}
-	defer claimRange.Close()
+// ledger is the ledger goroutine's state.
+type ledger struct {
+	r    *run
+	conn *sql.Conn
+	th   *Throttle
+	st   statements
 
-	f := &feeder{r: r, conn: conn, claim: claim, claimRange: claimRange, th: th}
-	cursor := int64(0)
+	page     []*job // read, not yet let through the throttle
+	cursor   int64  // id of the last pending row read
+	rescan   bool   // rows were put back pending behind the cursor
+	waitTill time.Time
+	finished bool        // nothing is left to hand out
+	pause    *stopReason // why the run pauses once the windows out are back
+	failed   error
+
+	pending   []*commit // requests waiting for their group's transaction
+	hungry    []*commit // requests recorded, still waiting for rows
+	serve     []*commit
+	flying    int  // windows handed out whose outcomes are not back
+	handing   int  // rows being handed out in the transaction under way
+	readAgain bool // it stopped at the end of a page: the next one is read in a new transaction
+
+	lastBeat, lastPoll, lastProgress, lastSync, lastLog time.Time
+	free                                                []*job
+	buf, buf2                                           []any
+	minutes                                             map[int64]int // messages sent by unix minute, not yet in the send log
+}
+
+// heartbeatEvery: a running delivery's heartbeat is stamped at least this
+// often; InterruptedAfter without one, it counts as interrupted.
+var heartbeatEvery = time.Second
+
+// syncEvery bounds what a power cut can take back: commits are written
+// without fsync (a process crash loses none of them, the operating system
+// has them), and one every syncEvery is made durable, with every commit
+// before it.
+const syncEvery = time.Second
+
+// groupWait is the longest a request waits for others to share its
+// transaction.
+const groupWait = 2 * time.Millisecond
+
+func (r *run) ledger(ctx context.Context, th *Throttle) error {
+	l := &ledger{r: r, th: th, minutes: map[int64]int{}}
+	now := time.Now()
+	l.lastBeat, l.lastPoll, l.lastSync, l.lastLog = now, now, now, now
+	if err := l.open(ctx); err != nil {
+		l.fail(err)
+	}
+	defer l.close(ctx)
+	tick := time.NewTicker(min(r.o.ProgressEvery, r.o.PollInterval, heartbeatEvery))
+	defer tick.Stop()
+	wait := time.NewTimer(time.Hour) // a throttle's or a retry's time
+	wait.Stop()
+	group := time.NewTimer(time.Hour)
+	group.Stop()
+	stopCh := r.stopCh
 	for {
-		if r.stopped() {
+		select {
+		case c := <-r.commits:
+			if c.flying {
+				c.flying = false
+				l.flying--
+			}
+			l.pending = append(l.pending, c)
+			// The group is committed once every window out is back, or
+			// groupWait after its first request: on a fast server the
+			// connections fall into step and share each transaction.
+			if l.flying <= 0 {
+				group.Stop()
+				l.commitPending(ctx, wait)
+			} else if len(l.pending) == 1 {
+				group.Reset(groupWait)
+			}
+		case <-group.C:
+			l.commitPending(ctx, wait)
+		case <-wait.C:
+			l.waitTill = time.Time{}
+			l.commitPending(ctx, wait) // the hungry ones
+		case <-tick.C:
+			l.tick(ctx, wait)
+		case <-stopCh:
+			stopCh = nil
+			l.commitPending(ctx, wait) // the hungry ones learn it is over
+		case <-r.done:
+			if l.failed == nil {
+				if err := l.writeSendLog(ctx); err != nil {
+					l.fail(err)
+				}
+			}
+			if l.pause != nil {
+				r.halt(*l.pause)
+			}
+			return l.failed
+		}
+	}
+}
+
+func (l *ledger) fail(err error) {
+	if l.failed == nil {
+		l.failed = fmt.Errorf("journal: %w", err)
+		l.r.halt(stopReason{status: StatusPaused, reason: l.failed.Error()})
+	}
+}
+
+// over reports whether no more rows will be handed out.
+func (l *ledger) over() bool { return l.failed != nil || l.finished || l.r.stopped() }
+
+// next returns the next row let through the throttle, or nil when there
+// is none now; it then arranges to be asked again (wait fires at a
+// throttle's or retry's time; a commit may put rows back) or sets
+// l.finished.
+func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
+	r := l.r
+	if l.over() || !l.waitTill.IsZero() {
+		return nil
+	}
+	for len(l.page) == 0 {
+		if !l.readPage(ctx, wait) {
 			return nil
 		}
-		page, err := readJobs(ctx, selPending, cursor, r.id)
-		if err != nil {
-			return err
+	}
+	now := r.o.Clock.Now()
+	d, daily := l.th.Reserve(now)
+	if d > 0 {
+		if daily && d > r.o.MaxDailyWait {
+			// The windows out still finish; then the run pauses.
+			at := now.Add(d)
+			l.pause = &stopReason{status: StatusPaused, resumeAfter: at,
+				reason: fmt.Sprintf("the account's limit of %d messages per 24 hours is reached; it can go on after %s",
+					r.o.Limits.PerDay, at.Local().Format("2006-01-02 15:04 MST"))}
+			l.finished = true
+			return nil
 		}
-		if len(page) == 0 {
-			page, err = readJobs(ctx, selDue, r.id, r.o.Clock.Now().UnixMilli())
-			if err != nil {
-				return err
-			}
+		l.waitTill = now.Add(d)
+		wait.Reset(d)
+		return nil
+	}
+	j := l.page[0]
+	l.page = l.page[1:]
+	return j
+}
+
+// readPage reads the next page of pending rows, else the deferred rows
+// now due; it reports false when there is none to read now (l.finished
+// when there will be none at all).
+func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
+	r := l.r
+	if l.handing > 0 {
+		// Rows handed out in the transaction under way are not claimed
+		// yet, still pending or deferred to any read: read again in the
+		// next transaction, once they are.
+		l.readAgain = true
+		return false
+	}
+	var err error
+	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
+	if err == nil && len(l.page) == 0 && l.rescan {
+		// Rows put back behind the cursor (never written, or refused
+		// before the message was taken): read from the start again.
+		l.rescan, l.cursor = false, 0
+		l.page, err = l.readJobs(ctx, l.st.selPending, statePending, 0, r.id)
+	}
+	if err == nil && len(l.page) > 0 {
+		l.cursor = l.page[len(l.page)-1].id
+		return true
+	}
+	if err == nil {
+		l.page, err = l.readJobs(ctx, l.st.selDue, stateDeferred, r.id, r.o.Clock.Now().UnixMilli())
+	}
+	if err != nil {
+		l.fail(err)
+		return false
+	}
+	if len(l.page) > 0 || l.flying+l.handing > 0 {
+		return len(l.page) > 0 // the windows out may bring rows back
+	}
+	var next sql.NullInt64
+	if err := l.st.nextTry.QueryRowContext(ctx, r.id).Scan(&next); err != nil {
+		l.fail(err)
+		return false
+	}
+	if !next.Valid {
+		l.finished = true
+		return false
+	}
+	// Only retries are left: wait for the earliest.
+	l.waitTill = time.UnixMilli(next.Int64)
+	wait.Reset(max(l.waitTill.Sub(r.o.Clock.Now()), 0))
+	return false
+}
+
+// readJobs reads a page of rows in state from (st selects them by a, b).
+func (l *ledger) readJobs(ctx context.Context, st *sql.Stmt, from string, a, b int64) ([]*job, error) {
+	rows, err := st.QueryContext(ctx, a, b)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := l.page[:0]
+	for rows.Next() {
+		var j *job
+		if n := len(l.free); n > 0 {
+			j, l.free = l.free[n-1], l.free[:n-1]
+			*j = job{fields: j.fields[:0]}
 		} else {
-			cursor = page[len(page)-1].id
+			j = &job{}
 		}
-		if len(page) > 0 {
-			if err := f.offer(ctx, page); err != nil {
-				return err
-			}
-			continue
+		var fields sql.RawBytes
+		if err := rows.Scan(&j.id, &j.email, &fields, &j.attempts); err != nil {
+			return nil, err
 		}
-		// Nothing to send now: wait for the messages in flight, then for the
-		// earliest retry; done when neither is left.
-		if r.claimed.Load() != r.committed.Load() {
-			select {
-			case <-r.notify:
-			case <-r.stopCh:
-			case <-time.After(time.Second):
-			}
-			continue
+		j.from = from
+		j.fields = append(j.fields, fields...)
+		page = append(page, j)
+	}
+	return page, rows.Err()
+}
+
+// tick stamps the heartbeat, polls for a pause or cancel from another
+// process and reports progress, each when it is due.
+func (l *ledger) tick(ctx context.Context, wait *time.Timer) {
+	r := l.r
+	now := time.Now()
+	if !l.waitTill.IsZero() && !r.o.Clock.Now().Before(l.waitTill) {
+		l.waitTill = time.Time{} // a fake clock's time has come
+		l.commitPending(ctx, wait)
+	}
+	if l.failed == nil && now.Sub(l.lastBeat) >= heartbeatEvery {
+		if _, err := l.st.heartbeat.ExecContext(ctx, now.UnixMilli(), r.id); err != nil {
+			l.fail(err)
 		}
-		var next sql.NullInt64
-		if err := conn.QueryRowContext(ctx, `SELECT MIN(next_try) FROM delivery_recipients WHERE delivery_id = ? AND state = 'deferred'`, r.id).Scan(&next); err != nil {
-			return err
-		}
-		if !next.Valid {
-			var n int
-			if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery_recipients WHERE id > 0 AND +delivery_id = ? AND state = 'pending'`, r.id).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return nil
-			}
-			cursor = 0 // rows put back by a worker that could not send them
-			continue
-		}
-		wait := time.UnixMilli(next.Int64).Sub(r.o.Clock.Now())
-		if wait > 0 && !r.sleep(wait) {
-			return nil
-		}
+		l.lastBeat = now
+	}
+	if l.failed == nil && !r.stopped() && now.Sub(l.lastPoll) >= r.o.PollInterval {
+		l.poll(ctx)
+	}
+	if r.o.Progress != nil && now.Sub(l.lastProgress) >= r.o.ProgressEvery {
+		l.lastProgress = now
+		r.o.Progress(r.progress())
+	}
+}
+
+// poll reads the control flag another process sets with 'deliveries
+// pause' or 'cancel', and stops the run if it is set.
+func (l *ledger) poll(ctx context.Context) {
+	l.lastPoll = time.Now()
+	var ctl string
+	if err := l.st.control.QueryRowContext(ctx, l.r.id).Scan(&ctl); err != nil {
+		l.fail(err)
+		return
+	}
+	l.control(ctl)
+}
+
+// control stops the run for a pause or cancel asked by another process.
+func (l *ledger) control(ctl string) {
+	switch ctl {
+	case "pause":
+		l.r.halt(stopReason{status: StatusPaused, reason: "paused by 'bluemoon deliveries pause'"})
+	case "cancel":
+		l.r.halt(stopReason{status: StatusCancelled, reason: "cancelled"})
 	}
 }
 
@@ -123,145 +301,4 @@ func (r *run) sleep(d time.Duration) bool {
 	case <-r.stopCh:
 		return false
 	}
-}
-
-func readJobs(ctx context.Context, st *sql.Stmt, a, b int64) ([]*job, error) {
-	rows, err := st.QueryContext(ctx, a, b)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*job
-	for rows.Next() {
-		j := &job{}
-		if err := rows.Scan(&j.id, &j.email, &j.fields, &j.attempts, &j.from); err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
-}
-
-// contiguous reports whether batch holds pending rows in rising id order,
-// as read from one page of pending rows.
-func contiguous(batch []*job) bool {
-	for i, j := range batch {
-		if j.from != statePending || i > 0 && j.id <= batch[i-1].id {
-			return false
-		}
-	}
-	return true
-}
-
-type feeder struct {
-	r          *run
-	conn       *sql.Conn
-	claim      *sql.Stmt
-	claimRange *sql.Stmt
-	th         *Throttle
-	batch      []*job
-}
-
-// offer passes page through the throttle into claimed batches.
-func (f *feeder) offer(ctx context.Context, page []*job) error {
-	r := f.r
-	for _, j := range page {
-		for {
-			if r.stopped() {
-				return f.flush(ctx)
-			}
-			now := r.o.Clock.Now()
-			wait, daily := f.th.Reserve(now)
-			if wait == 0 {
-				break
-			}
-			// Never hold claimed rows while waiting: send what is reserved.
-			if err := f.flush(ctx); err != nil {
-				return err
-			}
-			if daily && wait > r.o.MaxDailyWait {
-				at := now.Add(wait)
-				r.halt(stopReason{status: StatusPaused, resumeAfter: at,
-					reason: fmt.Sprintf("the account's limit of %d messages per 24 hours is reached; it can go on after %s",
-						r.o.Limits.PerDay, at.Local().Format("2006-01-02 15:04"))})
-				return nil
-			}
-			if !r.sleep(wait) {
-				return nil
-			}
-		}
-		f.batch = append(f.batch, j)
-		if len(f.batch) >= r.o.ClaimBatch {
-			if err := f.flush(ctx); err != nil {
-				return err
-			}
-		}
-	}
-	return f.flush(ctx)
-}
-
-// flush marks the batch `sending` in one transaction, then hands the jobs
-// to the workers; jobs a stop keeps from a worker are put back unsent.
-func (f *feeder) flush(ctx context.Context) error {
-	r := f.r
-	if len(f.batch) == 0 {
-		return nil
-	}
-	batch := f.batch
-	f.batch = f.batch[:0]
-	if r.stopped() {
-		return nil
-	}
-	// BEGIN/COMMIT on the connection itself: the claim statements were
-	// prepared on it, and database/sql's Tx.StmtContext would prepare them
-	// again for every batch.
-	if _, err := f.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	rollback := func(err error) error {
-		f.conn.ExecContext(ctx, "ROLLBACK")
-		return fmt.Errorf("journal: %w", err)
-	}
-	now := time.Now().UnixMilli()
-	if contiguous(batch) {
-		// The batch is every pending row between its first and last id
-		// (the page was read in id order): one statement claims them all.
-		res, err := f.claimRange.ExecContext(ctx, now, batch[0].id, batch[len(batch)-1].id, r.id)
-		if err == nil {
-			if n, _ := res.RowsAffected(); n != int64(len(batch)) {
-				err = fmt.Errorf("claimed %d rows, expected %d", n, len(batch))
-			}
-		}
-		if err != nil {
-			return rollback(err)
-		}
-	} else {
-		for _, j := range batch {
-			if _, err := f.claim.ExecContext(ctx, now, j.id); err != nil {
-				return rollback(err)
-			}
-		}
-	}
-	if _, err := f.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return rollback(err)
-	}
-	r.claimed.Add(int64(len(batch)))
-	r.mu.Lock()
-	for _, j := range batch {
-		r.counts.add(j.from, -1)
-	}
-	r.counts.Sending += len(batch)
-	r.mu.Unlock()
-	for i, j := range batch {
-		select {
-		case r.work <- j:
-		case <-r.stopCh:
-			for _, u := range batch[i:] {
-				u.state = u.from
-				r.results <- u
-			}
-			return nil
-		}
-	}
-	return nil
 }

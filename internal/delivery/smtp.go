@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/transport"
 )
@@ -63,6 +64,9 @@ func (m *transportMailer) SendBatch(ctx context.Context, from string, items []It
 }
 
 func (m *transportMailer) Close() error { return m.c.Close() }
+
+// Stop makes the session finish soon (see transport.Conn.Stop).
+func (m *transportMailer) Stop(deadline time.Time) { m.c.Stop(deadline) }
 
 // Via names the way the messages went, for the recipients' outcomes.
 func (m *transportMailer) Via() string { return "smtp" }

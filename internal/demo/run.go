@@ -23,9 +23,10 @@ type Env struct {
 	// Home is a data home to keep ("" works in a temporary one, removed
 	// at the end).
 	Home string
-	// Bluemoon runs one bluemoon command on home with stdout to out,
-	// browser answering its sign-ins, and returns its exit code.
-	Bluemoon func(ctx context.Context, home string, out io.Writer, browser func(url string) error, args ...string) int
+	// Bluemoon runs one bluemoon command on home, as a script would (no
+	// terminal), with stdout to out and stderr to errOut, and returns its
+	// exit code.
+	Bluemoon func(ctx context.Context, home string, out, errOut io.Writer, args ...string) int
 	// Via names the providers whose account sends through its API
 	// (graph, gmail-api) instead of SMTP; see ParseVia.
 	Via map[provider.Kind]account.Via
@@ -62,6 +63,7 @@ type run struct {
 	home string
 	work string // where the sample files go
 	step int
+	st   *StandIns
 }
 
 func (d *run) printf(format string, args ...any) { fmt.Fprintf(d.env.Out, format, args...) }
@@ -98,6 +100,7 @@ func Run(ctx context.Context, env Env, n int) (err error) {
 		return fmt.Errorf("start the stand-ins: %w", err)
 	}
 	defer st.Close()
+	d.st = st
 	d.heading("Stand-in servers on 127.0.0.1 (nothing here reaches the internet)")
 	for _, p := range []*Provider{st.Google, st.Microsoft} {
 		d.printf("  %-9s sign-in %s   SMTP %s   %s API %s\n", p.Kind, p.OAuth.URL(), p.SMTP.Addr(), p.API.Flavor(), p.API.URL())
@@ -152,7 +155,9 @@ func (d *run) bluemoon(stdout io.Writer, args ...string) error {
 	if stdout == nil {
 		stdout = d.env.Out
 	}
-	if code := d.env.Bluemoon(d.ctx, d.home, stdout, d.browser, args...); code != 0 {
+	stderr := &quiet{w: d.env.Err, drop: d.st.aboutStandIns}
+	defer stderr.flush()
+	if code := d.env.Bluemoon(d.ctx, d.home, stdout, stderr, args...); code != 0 {
 		return fmt.Errorf("demo step 'bluemoon %s' exited with code %d", saved.Quote(args), code)
 	}
 	return nil
@@ -172,13 +177,13 @@ func (d *run) hasAccount(name string) bool {
 
 // browser plays the person at the browser: the stand-ins consent by
 // themselves, so it only follows the redirects back to bluemoon.
-func (d *run) browser(url string) error {
+func (d *run) browser(url string) {
+	d.printf("The demo's stand-in browser opens this address; the stand-in consents by itself.\n")
 	go func() {
 		if _, err := (&oauthsrv.Browser{}).SignIn(d.ctx, url); err != nil {
 			fmt.Fprintf(d.env.Err, "demo browser: %v\n", err)
 		}
 	}()
-	return nil
 }
 
 func (d *run) setUpAccount(p *Provider) error {
@@ -200,8 +205,8 @@ func (d *run) setUpAccount(p *Provider) error {
 	if err := d.bluemoon(nil, args...); err != nil {
 		return err
 	}
-	// The stand-ins' endpoints are not the providers' own, so import asks
-	// for consent to them — exactly what a user would be shown.
+	// The stand-ins' endpoints are not the providers' own, so import needs
+	// consent to them (a real file with the providers' endpoints does not).
 	if err := d.bluemoon(nil, "credentials", "import", file, "--name", "acme-"+kind, "--accept-custom-endpoints", "--replace"); err != nil {
 		return err
 	}
@@ -237,7 +242,9 @@ func (d *run) setUpAccount(p *Provider) error {
 		return err
 	}
 	d.heading(fmt.Sprintf("%s: sign in once (PKCE + state, loopback redirect to 127.0.0.1)", kind))
-	return d.bluemoon(nil, "login", acct)
+	// Without a system browser to open, the sign-in address is printed
+	// (--no-browser) and the demo's own browser follows it.
+	return d.bluemoon(&urlCatcher{w: d.env.Out, open: d.browser}, "login", acct, "--no-browser")
 }
 
 func (d *run) deliver(p *Provider, charset string, sjis bool, rows []Recipient) (int64, error) {

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bytes"
+	"fmt"
 	"mime"
 	"path/filepath"
 	"strings"
@@ -47,10 +48,28 @@ func (t *Template) Message(c *Content, env Envelope) message.Message {
 
 // Compose writes c as a complete message into buf (which it resets). It is
 // called once per recipient and allocates nothing once buf has grown.
+// c.FellBack says whether an ISO-2022-JP message went as UTF-8.
 func (t *Template) Compose(c *Content, env Envelope, buf *bytes.Buffer) error {
 	buf.Reset()
 	m := t.Message(c, env)
-	return m.WriteBuffer(buf)
+	var err error
+	c.FellBack, err = m.WriteBufferFallback(buf)
+	return err
+}
+
+// FallbackNote says, for a preview or a preflight, why a message asked
+// for in ISO-2022-JP goes as UTF-8.
+func FallbackNote(ce *message.CharsetError) string {
+	field := ce.Field
+	switch field {
+	case "Subject":
+		field = "subject"
+	case "Text":
+		field = "text body"
+	case "HTML":
+		field = "HTML body"
+	}
+	return fmt.Sprintf("goes as UTF-8, not ISO-2022-JP: its %s has %q (U+%04X), which ISO-2022-JP (JIS X 0208) lacks", field, ce.Char, ce.Char)
 }
 
 // ContentTypeOf guesses a file's MIME type from its extension.

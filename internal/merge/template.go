@@ -5,19 +5,18 @@
 package merge
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/message"
+	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
 // Spec is what the user wrote: it is stored with the delivery.
@@ -27,9 +26,15 @@ type Spec struct {
 	HTML         string `json:"html,omitempty"`
 	Charset      string `json:"charset,omitempty"`       // utf-8 (default) or iso-2022-jp
 	AttachColumn string `json:"attach_column,omitempty"` // column naming a per-recipient file
-	AttachDir    string `json:"attach_dir,omitempty"`    // relative names in that column are under it
-	From         string `json:"from"`
-	FromName     string `json:"from_name,omitempty"`
+	// AttachDir is the folder the column's files must be in (the list's
+	// folder unless --attach-dir names another): names are relative to
+	// it, and nothing outside it is ever attached.
+	AttachDir string `json:"attach_dir,omitempty"`
+	From      string `json:"from"`
+	FromName  string `json:"from_name,omitempty"`
+	// MaxBytes is the size limit of one message (the account's); 0 means
+	// HardMaxBytes. Rendering stops at it.
+	MaxBytes int `json:"max_bytes,omitempty"`
 }
 
 // Template is a Spec parsed once for a list with the given columns; Render
@@ -44,9 +49,15 @@ type Template struct {
 	// that is all they are (nil otherwise).
 	subjectPlan, textPlan plan
 	required              []int // columns written out directly: an empty cell is an error for the row
+	used                  []int // columns the template reads, and the attachment column: checked for binary bytes
 	emailIdx              int
 	attachIdx             int
+	attachRoot            string // AttachDir with symbolic links resolved
 	common                []Attachment
+	maxBytes              int
+	// ticked: the templates loop or call templates, so their execution
+	// checks the time limit as it goes (see limits.go).
+	ticked bool
 }
 
 // FieldError is a problem with one field of one row.
@@ -73,7 +84,13 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 		return nil, fmt.Errorf("--charset %q: use utf-8 or iso-2022-jp", spec.Charset)
 	}
 	spec.Charset = cs
-	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1}
+	if err := message.CheckHeaderText("From name", spec.FromName); err != nil {
+		return nil, err
+	}
+	t := &Template{spec: spec, columns: columns, emailIdx: emailIdx, attachIdx: -1, maxBytes: spec.MaxBytes}
+	if t.maxBytes <= 0 || t.maxBytes > HardMaxBytes {
+		t.maxBytes = HardMaxBytes
+	}
 	// Every message carries the common attachments: encode them once.
 	for _, a := range common {
 		t.common = append(t.common, a.Prepared())
@@ -85,48 +102,147 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 	if spec.AttachColumn != "" {
 		i, ok := known[spec.AttachColumn]
 		if !ok {
-			return nil, fmt.Errorf("--attach-column %q is not a column of the list (%s)", spec.AttachColumn, strings.Join(columns, ", "))
+			return nil, fmt.Errorf("--attach-column %q is not a column of the list (%s)", spec.AttachColumn, recipients.ColumnList(columns))
 		}
 		t.attachIdx = i
+		if t.attachRoot, err = attachRoot(spec.AttachDir); err != nil {
+			return nil, err
+		}
 	}
 	used := map[string]bool{}
 	direct := map[string]bool{}
-	if t.subject, err = texttemplate.New("subject").Option("missingkey=error").Parse(spec.Subject); err != nil {
-		return nil, fmt.Errorf("--subject: %w", err)
+	var unknown []fieldUse
+	parts := []struct {
+		name, src string
+		parse     func(name, src string) (map[string]*parse.Tree, error)
+	}{
+		{"subject", spec.Subject, t.parseText(&t.subject)},
+		{"text", spec.Text, t.parseText(&t.text)},
+		{"html", spec.HTML, t.parseHTML},
 	}
-	collectFields(t.subject.Tree.Root, used, direct)
-	if spec.Text != "" {
-		if t.text, err = texttemplate.New("text").Option("missingkey=error").Parse(spec.Text); err != nil {
-			return nil, fmt.Errorf("text body: %w", err)
+	for _, p := range parts {
+		if p.src == "" {
+			continue
 		}
-		collectFields(t.text.Tree.Root, used, direct)
-	}
-	if spec.HTML != "" {
-		if t.html, err = htmltemplate.New("html").Option("missingkey=error").Parse(spec.HTML); err != nil {
-			return nil, fmt.Errorf("HTML body: %w", err)
+		if i := strings.IndexByte(p.src, 0); i >= 0 {
+			return nil, &TemplateError{Part: partName(p.name), Line: lineOf(p.src, i), Kind: KindSyntax, Detail: "it holds a NUL byte: is it a text file?"}
 		}
-		collectFields(t.html.Tree.Root, used, direct)
-	}
-	var unknown []string
-	for f := range used {
-		if _, ok := known[f]; !ok {
-			unknown = append(unknown, f)
+		trees, err := p.parse(p.name, p.src)
+		if err != nil {
+			return nil, templateErr(p.name, err)
+		}
+		for _, tree := range trees {
+			if tree.Root == nil {
+				continue
+			}
+			uses := map[string]parse.Pos{}
+			collectFields(tree.Root, used, direct, uses)
+			for f, pos := range uses {
+				if _, ok := known[f]; !ok {
+					unknown = append(unknown, fieldUse{part: p.name, field: f, line: lineOf(p.src, int(pos))})
+				}
+			}
+			if hasLoops(tree.Root) {
+				t.ticked = true
+			}
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("the template uses %s but the list has no such column (columns: %s)",
-			"{{."+strings.Join(unknown, "}}, {{.")+"}}", strings.Join(columns, ", "))
+		return nil, unknownFields(unknown, columns)
 	}
 	for f := range direct {
 		t.required = append(t.required, known[f])
 	}
 	sort.Ints(t.required)
+	for f := range used {
+		t.used = append(t.used, known[f])
+	}
+	if t.attachIdx >= 0 && !used[spec.AttachColumn] {
+		t.used = append(t.used, t.attachIdx)
+	}
+	sort.Ints(t.used)
 	t.subjectPlan = planOf(t.subject.Tree, known)
 	if t.text != nil {
 		t.textPlan = planOf(t.text.Tree, known)
 	}
+	if t.ticked {
+		t.addTicks()
+	}
 	return t, nil
+}
+
+// parseText returns a parser that sets *dst to the text/template parsed.
+func (t *Template) parseText(dst **texttemplate.Template) func(name, src string) (map[string]*parse.Tree, error) {
+	return func(name, src string) (map[string]*parse.Tree, error) {
+		tp, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, err
+		}
+		*dst = tp
+		trees := map[string]*parse.Tree{}
+		for _, d := range tp.Templates() {
+			trees[d.Name()] = d.Tree
+		}
+		return trees, nil
+	}
+}
+
+func (t *Template) parseHTML(name, src string) (map[string]*parse.Tree, error) {
+	tp, err := htmltemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	t.html = tp
+	trees := map[string]*parse.Tree{}
+	for _, d := range tp.Templates() {
+		trees[d.Name()] = d.Tree
+	}
+	return trees, nil
+}
+
+// fieldUse is a {{.field}} found in a part, at a line.
+type fieldUse struct {
+	part, field string
+	line        int
+}
+
+// unknownFields is the error for template fields the list has no column
+// for: the first in the template's order, with the others named.
+func unknownFields(unknown []fieldUse, columns []string) error {
+	order := map[string]int{"subject": 0, "text": 1, "html": 2}
+	sort.Slice(unknown, func(i, j int) bool {
+		a, b := unknown[i], unknown[j]
+		if a.part != b.part {
+			return order[a.part] < order[b.part]
+		}
+		if a.line != b.line {
+			return a.line < b.line
+		}
+		return a.field < b.field
+	})
+	first := unknown[0]
+	e := &TemplateError{Part: partName(first.part), Line: first.line, Field: first.field, Kind: KindUnknownField}
+	var others []string
+	seen := map[string]bool{first.field: true}
+	for _, u := range unknown[1:] {
+		if !seen[u.field] {
+			seen[u.field] = true
+			others = append(others, "{{."+u.field+"}}")
+		}
+	}
+	e.Detail = "the columns are " + recipients.ColumnList(columns)
+	if len(others) > 0 {
+		e.Detail = "nor are " + strings.Join(others, ", ") + "; " + e.Detail
+	}
+	return e
+}
+
+// lineOf is the 1-based line of byte offset off in src.
+func lineOf(src string, off int) int {
+	if off > len(src) {
+		off = len(src)
+	}
+	return 1 + strings.Count(src[:off], "\n")
 }
 
 // plan is a text template made only of literal text and {{.column}}, the
@@ -172,29 +288,42 @@ func planOf(tree *parse.Tree, known map[string]int) plan {
 	return p
 }
 
-func (r *Renderer) join(p plan, fields []string) string {
-	r.buf.Reset()
-	for _, part := range p {
-		if part.col >= 0 {
-			r.buf.WriteString(fields[part.col])
+func (r *Renderer) join(part string, p plan, fields []string) (string, error) {
+	n := 0
+	for _, pp := range p {
+		if pp.col >= 0 {
+			n += len(fields[pp.col])
 		} else {
-			r.buf.WriteString(part.text)
+			n += len(pp.text)
 		}
 	}
-	return r.buf.String()
+	if n > r.buf.limit {
+		return "", templateErr(part, r.buf.full())
+	}
+	r.buf.Reset()
+	r.buf.Grow(n)
+	for _, pp := range p {
+		if pp.col >= 0 {
+			r.buf.WriteString(fields[pp.col])
+		} else {
+			r.buf.WriteString(pp.text)
+		}
+	}
+	return r.buf.String(), nil
 }
 
-// collectFields notes every {{.field}} the template reads (used) and those
-// it prints as they are (direct): an empty value of a printed field is a
-// typo in the list, one tested with {{if .x}} or {{or .x "…"}} is not.
-func collectFields(n parse.Node, used, direct map[string]bool) {
+// collectFields notes every {{.field}} the template reads (used, and in
+// uses with where it first appears) and those it prints as they are
+// (direct): an empty value of a printed field is a typo in the list, one
+// tested with {{if .x}} or {{or .x "…"}} is not.
+func collectFields(n parse.Node, used, direct map[string]bool, uses map[string]parse.Pos) {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return
 		}
 		for _, c := range n.Nodes {
-			collectFields(c, used, direct)
+			collectFields(c, used, direct, uses)
 		}
 	case *parse.ActionNode:
 		if len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1 {
@@ -202,35 +331,38 @@ func collectFields(n parse.Node, used, direct map[string]bool) {
 				direct[f.Ident[0]] = true
 			}
 		}
-		collectFields(n.Pipe, used, direct)
+		collectFields(n.Pipe, used, direct, uses)
 	case *parse.PipeNode:
 		if n == nil {
 			return
 		}
 		for _, c := range n.Cmds {
-			collectFields(c, used, direct)
+			collectFields(c, used, direct, uses)
 		}
 	case *parse.CommandNode:
 		for _, a := range n.Args {
-			collectFields(a, used, direct)
+			collectFields(a, used, direct, uses)
 		}
 	case *parse.FieldNode:
 		used[n.Ident[0]] = true
+		if p, ok := uses[n.Ident[0]]; !ok || n.Pos < p {
+			uses[n.Ident[0]] = n.Pos
+		}
 	case *parse.IfNode:
 		// Inside a condition a field may be empty: the template allowed for it.
-		collectFields(n.Pipe, used, nil)
-		collectFields(n.List, used, nil)
-		collectFields(n.ElseList, used, nil)
+		collectFields(n.Pipe, used, nil, uses)
+		collectFields(n.List, used, nil, uses)
+		collectFields(n.ElseList, used, nil, uses)
 	case *parse.RangeNode:
 		// Inside a condition a field may be empty: the template allowed for it.
-		collectFields(n.Pipe, used, nil)
-		collectFields(n.List, used, nil)
-		collectFields(n.ElseList, used, nil)
+		collectFields(n.Pipe, used, nil, uses)
+		collectFields(n.List, used, nil, uses)
+		collectFields(n.ElseList, used, nil, uses)
 	case *parse.WithNode:
 		// Inside a condition a field may be empty: the template allowed for it.
-		collectFields(n.Pipe, used, nil)
-		collectFields(n.List, used, nil)
-		collectFields(n.ElseList, used, nil)
+		collectFields(n.Pipe, used, nil, uses)
+		collectFields(n.List, used, nil, uses)
+		collectFields(n.ElseList, used, nil, uses)
 	}
 }
 
@@ -247,6 +379,10 @@ type Content struct {
 	Text, HTML  string
 	Attachments []Attachment
 
+	// FellBack is set by Compose when a message asked for in ISO-2022-JP
+	// went as UTF-8: the first character ISO-2022-JP lacks.
+	FellBack *message.CharsetError
+
 	to [1]message.Address // Message's To, reused
 }
 
@@ -255,12 +391,24 @@ type Content struct {
 type Renderer struct {
 	t    *Template
 	data map[string]string
-	buf  bytes.Buffer
+	buf  cappedBuffer
+	// The templates this renderer runs: t's own, or, when they loop,
+	// copies whose time checks read this renderer's deadline.
+	subject, text *texttemplate.Template
+	html          *htmltemplate.Template
+	deadline      time.Time
+	ticks         int
+	// homeDirs caches, by folder, whether a folder is inside a data home.
+	homeDirs map[string]bool
 }
 
 // NewRenderer returns a renderer of t.
 func (t *Template) NewRenderer() *Renderer {
-	return &Renderer{t: t, data: make(map[string]string, len(t.columns))}
+	r := &Renderer{t: t, data: make(map[string]string, len(t.columns)), subject: t.subject, text: t.text, html: t.html}
+	if t.ticked {
+		r.cloneWithTicks()
+	}
+	return r
 }
 
 // Render merges fields (one value per column) into c. A problem is a
@@ -269,6 +417,15 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	t := r.t
 	if len(fields) != len(t.columns) {
 		return fmt.Errorf("row has %d cells, the header has %d", len(fields), len(t.columns))
+	}
+	for _, i := range t.used {
+		if err := checkText(fields[i]); err != nil {
+			return &FieldError{Field: t.columns[i], Err: err}
+		}
+	}
+	r.buf.limit = t.maxBytes
+	if t.ticked {
+		r.deadline = time.Now().Add(RenderTimeout)
 	}
 	if t.subjectPlan == nil || t.text != nil && t.textPlan == nil || t.html != nil {
 		for i, col := range t.columns {
@@ -283,8 +440,10 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	c.To = strings.TrimSpace(fields[t.emailIdx])
 	var err error
 	if t.subjectPlan != nil {
-		c.Subject = r.join(t.subjectPlan, fields)
-	} else if c.Subject, err = r.exec(t.subject.Execute); err != nil {
+		if c.Subject, err = r.join("subject", t.subjectPlan, fields); err != nil {
+			return err
+		}
+	} else if c.Subject, err = r.exec("subject", r.subject.Execute); err != nil {
 		return err
 	}
 	if strings.ContainsAny(c.Subject, "\r\n") {
@@ -292,42 +451,53 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	}
 	c.Text, c.HTML = "", ""
 	if t.textPlan != nil {
-		c.Text = r.join(t.textPlan, fields)
-	} else if t.text != nil {
-		if c.Text, err = r.exec(t.text.Execute); err != nil {
+		if c.Text, err = r.join("text", t.textPlan, fields); err != nil {
+			return err
+		}
+	} else if r.text != nil {
+		if c.Text, err = r.exec("text", r.text.Execute); err != nil {
 			return err
 		}
 	}
-	if t.html != nil {
-		if c.HTML, err = r.exec(t.html.Execute); err != nil {
+	if r.html != nil {
+		if c.HTML, err = r.exec("html", r.html.Execute); err != nil {
 			return err
 		}
 	}
+	size := len(c.Subject) + len(c.Text) + len(c.HTML)
 	c.Attachments = append(c.Attachments[:0], t.common...)
+	for _, a := range t.common {
+		size += len(a.Data)
+	}
 	if t.attachIdx >= 0 {
 		name := strings.TrimSpace(fields[t.attachIdx])
 		if name != "" {
-			a, err := t.loadAttachment(name)
+			a, err := r.loadAttachment(name, t.maxBytes-size)
 			if err != nil {
 				return &FieldError{Field: t.columns[t.attachIdx], Err: err}
 			}
 			c.Attachments = append(c.Attachments, a)
+			size += len(a.Data)
 		}
+	}
+	if size > t.maxBytes {
+		return &TemplateError{Part: "message", Kind: KindTooLarge,
+			Detail: fmt.Sprintf("its text and files come to %d bytes, over the limit of %d", size, t.maxBytes)}
 	}
 	return nil
 }
 
-func (r *Renderer) exec(run func(w io.Writer, data any) error) (string, error) {
+func (r *Renderer) exec(part string, run func(w io.Writer, data any) error) (string, error) {
 	r.buf.Reset()
 	if err := run(&r.buf, r.data); err != nil {
-		return "", templateError(err)
+		return "", renderError(part, err)
 	}
 	return r.buf.String(), nil
 }
 
-// templateError names the field in text/template's "map has no entry for
-// key" and keeps the rest of the message.
-func templateError(err error) error {
+// renderError names the field in text/template's "map has no entry for
+// key" (a *FieldError), and words every other failure (a *TemplateError).
+func renderError(part string, err error) error {
 	msg := err.Error()
 	if i := strings.Index(msg, `map has no entry for key "`); i >= 0 {
 		rest := msg[i+len(`map has no entry for key "`):]
@@ -335,29 +505,5 @@ func templateError(err error) error {
 			return &FieldError{Field: rest[:j], Err: errors.New("missing for this row")}
 		}
 	}
-	return fmt.Errorf("template: %w", err)
-}
-
-func (t *Template) loadAttachment(name string) (Attachment, error) {
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(t.spec.AttachDir, name)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return Attachment{}, fmt.Errorf("attachment %s not found", path)
-		}
-		return Attachment{}, fmt.Errorf("attachment: %w", err)
-	}
-	return Attachment{Filename: filepath.Base(path), ContentType: ContentTypeOf(path), Data: data}, nil
-}
-
-// LoadAttachment reads a common attachment given on the command line.
-func LoadAttachment(path string) (Attachment, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Attachment{}, fmt.Errorf("--attach %s: %w", path, err)
-	}
-	return Attachment{Filename: filepath.Base(path), ContentType: ContentTypeOf(path), Data: data}, nil
+	return templateErr(part, err)
 }

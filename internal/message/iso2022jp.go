@@ -47,6 +47,14 @@ func charsetError(field, s string, off int, multiline bool) *CharsetError {
 	return e
 }
 
+// inJISX0208 reports whether row (the first byte of a code) is one JIS X
+// 0208 defines. x/text also writes Microsoft's additions in the same
+// escape — NEC's row 13 (①, ㈱, №…) and the IBM rows 89–92 (髙, 﨑…) — which
+// RFC 1468 does not allow: Python's email, and readers that follow the
+// standard, cannot decode them. A message holding one of those characters
+// goes as UTF-8 instead (FallbackUTF8), which every reader decodes.
+func inJISX0208(row byte) bool { return row <= 0x28 || 0x30 <= row && row <= 0x74 }
+
 func isHalfwidthKatakana(r rune) bool { return 0xff61 <= r && r <= 0xff9f }
 
 // jisTable maps a BMP rune to its JIS X 0208 code (two bytes 0x21–0x7E),
@@ -76,7 +84,7 @@ var jisOnce = sync.OnceValue(func() *jisTable {
 		// Only ESC $ B + two bytes + ESC ( B: x/text writes half-width
 		// katakana with ESC ( I, which RFC 1468 does not allow and many
 		// readers garble; they are widened instead (see widen).
-		if err == nil && nd == 8 && string(dst[:3]) == "\x1b$B" {
+		if err == nil && nd == 8 && string(dst[:3]) == "\x1b$B" && inJISX0208(dst[3]) {
 			t.code[r] = uint16(dst[3])<<8 | uint16(dst[4])
 		}
 	}

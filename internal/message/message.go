@@ -130,12 +130,21 @@ func (m *Message) Bytes() ([]byte, error) {
 // for the bulk sender, which renders one message per recipient into one
 // reused buffer. On error buf is left as it was.
 func (m *Message) WriteBuffer(buf *bytes.Buffer) error {
+	_, err := m.WriteBufferFallback(buf)
+	return err
+}
+
+// WriteBufferFallback is WriteBuffer that also says why an ISO-2022-JP
+// message went as UTF-8 (FallbackUTF8): the first character ISO-2022-JP
+// cannot carry, or nil when the message went in the charset asked for. A
+// preview and a delivery's preflight tell the user.
+func (m *Message) WriteBufferFallback(buf *bytes.Buffer) (fellBack *CharsetError, err error) {
 	cs, err := NormalizeCharset(m.Charset)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := m.validate(); err != nil {
-		return err
+		return nil, err
 	}
 	start := buf.Len()
 	buf.Grow(m.sizeHint())
@@ -145,8 +154,7 @@ func (m *Message) WriteBuffer(buf *bytes.Buffer) error {
 	b := builder{buf: buf, charset: cs, err: &failed}
 	b.message(m)
 	if failed != nil && cs == ISO2022JP && m.FallbackUTF8 {
-		var ce *CharsetError
-		if errors.As(failed, &ce) {
+		if errors.As(failed, &fellBack) {
 			buf.Truncate(start)
 			failed = nil
 			b.charset, b.atPartStart = UTF8, false
@@ -155,9 +163,9 @@ func (m *Message) WriteBuffer(buf *bytes.Buffer) error {
 	}
 	if failed != nil {
 		buf.Truncate(start)
-		return failed
+		return nil, failed
 	}
-	return nil
+	return fellBack, nil
 }
 
 func (m *Message) sizeHint() int {
@@ -172,12 +180,20 @@ func (m *Message) validate() error {
 	if !validAddr(m.From.Addr) {
 		return checkAddr("From", m.From.Addr)
 	}
+	if err := CheckHeaderText("From name", m.From.Name); err != nil {
+		return err
+	}
 	if len(m.To) == 0 {
 		return errors.New("message has no To address")
 	}
 	for i, a := range m.To {
 		if !validAddr(a.Addr) {
 			return checkAddr(fmt.Sprintf("To #%d", i+1), a.Addr)
+		}
+		if a.Name != "" {
+			if err := CheckHeaderText(fmt.Sprintf("To #%d name", i+1), a.Name); err != nil {
+				return err
+			}
 		}
 	}
 	for k, v := range m.Headers {
@@ -187,8 +203,15 @@ func (m *Message) validate() error {
 		if isReserved(k) {
 			return fmt.Errorf("header %s cannot be set as an extra header: it comes from the message itself", k)
 		}
-		if hasLineBreak(v) {
-			return fmt.Errorf("header %s: value contains a line break", k)
+		if err := CheckHeaderText("header "+k, v); err != nil {
+			return err
+		}
+	}
+	// NUL is the one byte no part of a message may carry (RFC 5322), and
+	// a 7bit part would carry it as it is.
+	for _, p := range [...]struct{ name, s string }{{"Subject", m.Subject}, {"text body", m.Text}, {"HTML body", m.HTML}} {
+		if strings.IndexByte(p.s, 0) >= 0 {
+			return fmt.Errorf("%s contains a NUL byte (binary data), which a message cannot carry", p.name)
 		}
 	}
 	for i, a := range m.Attachments {
@@ -259,15 +282,23 @@ func isReserved(k string) bool {
 
 // NewMessageID returns a unique id "<random>@<domain of from>" (without <>).
 func NewMessageID(from string) string {
+	var buf [64]byte
+	return string(AppendMessageID(buf[:0], from))
+}
+
+// AppendMessageID appends what NewMessageID returns to dst, so that a bulk
+// sender can put its own prefix before it without formatting a string
+// per message.
+func AppendMessageID(dst []byte, from string) []byte {
 	domain := "localhost"
 	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
 		domain = from[at+1:]
 	}
 	var r [16]byte
 	rand.Read(r[:]) // never fails since Go 1.24
-	var out [32]byte
-	hex.Encode(out[:], r[:])
-	return string(out[:]) + "@" + domain
+	dst = hex.AppendEncode(dst, r[:])
+	dst = append(dst, '@')
+	return append(dst, domain...)
 }
 
 func (b *builder) message(m *Message) {

@@ -108,7 +108,7 @@ func Begin(ctx context.Context, opts LoginOptions) (*Flow, error) {
 	switch opts.Mode {
 	case ModeBrowser, ModeNoBrowser:
 		f.state, f.verifier = randomState(), oauth2.GenerateVerifier()
-		lb, err := newLoopback(opts.Config.RedirectURI, f.state)
+		lb, err := newLoopback(opts.Config.RedirectURI, f.state, opts.OnRefused)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func (f *Flow) Wait(ctx context.Context) (*LoginResult, error) {
 		tr, err = f.waitDevice(wctx)
 	}
 	if err != nil {
-		return nil, explainWait(wctx, f.opts.Timeout, err)
+		return nil, f.withRefused(explainWait(wctx, f.opts.Timeout, err))
 	}
 	return finishLogin(fin.get(), &f.opts, tr)
 }
@@ -191,6 +191,19 @@ func (f *Flow) Close() {
 			f.lb.close()
 		}
 	})
+}
+
+// withRefused adds to a sign-in that did not finish how many requests
+// with a wrong state the listener refused meanwhile: whoever sent them
+// may be why the person's own sign-in never came.
+func (f *Flow) withRefused(err error) error {
+	if f.lb == nil {
+		return err
+	}
+	if n := f.lb.refusedCount(); n > 0 {
+		return fmt.Errorf("%w (while waiting, %d request(s) with a wrong 'state' were refused: not from this sign-in's browser)", err, n)
+	}
+	return err
 }
 
 func (f *Flow) waitLoopback(ctx context.Context, fin *finisher) (*tokenResponse, error) {

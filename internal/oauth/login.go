@@ -46,8 +46,13 @@ type LoginOptions struct {
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
 	OpenBrowser    func(url string) error // default OpenBrowser
-	HTTPClient     *http.Client
-	Now            func() time.Time
+	// OnRefused is told, from the listener's goroutine, of each request to
+	// the loopback redirect that was refused because its state was wrong:
+	// it did not come from this sign-in's browser (a stray or forged
+	// link). The sign-in goes on waiting. Login writes these on Stderr.
+	OnRefused  func(msg string)
+	HTTPClient *http.Client
+	Now        func() time.Time
 }
 
 // finishTimeout bounds redeeming the code and saving the tokens. It starts
@@ -108,12 +113,18 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 			return nil, errors.New("--paste needs standard input to read the address from")
 		}
 	}
+	// The listener notes refused requests on stderr while this goroutine
+	// may be writing there too.
+	stderr := &syncWriter{w: orDiscard(opts.Stderr)}
+	if opts.OnRefused == nil {
+		opts.OnRefused = func(msg string) { fmt.Fprintf(stderr, "bluemoon: %s\n", msg) }
+	}
 	f, err := Begin(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	f.Prompt().Write(orDiscard(opts.Stdout), orDiscard(opts.Stderr))
+	f.Prompt().Write(orDiscard(opts.Stdout), stderr)
 	if f.Prompt().Mode == ModePaste {
 		go func() {
 			line, err := readLine(opts.Stdin)
@@ -123,7 +134,7 @@ func Login(ctx context.Context, opts LoginOptions) (*LoginResult, error) {
 	res, err := f.Wait(ctx)
 	if res != nil {
 		for _, n := range res.Notes {
-			fmt.Fprintf(orDiscard(opts.Stderr), "note: %s\n", n)
+			fmt.Fprintf(stderr, "note: %s\n", n)
 		}
 	}
 	return res, err

@@ -150,8 +150,11 @@ func TestLoginGoogleAsksOfflineAndWarnsOnOtherIdentity(t *testing.T) {
 	}
 }
 
-func TestLoginRefusesTamperedState(t *testing.T) {
-	srv := newServer(t, oauthsrv.Options{})
+// A redirect with a wrong state (a forged link, another program guessing
+// the port) gets an error page and a line on stderr, and stores nothing;
+// the sign-in keeps waiting, so the real redirect still completes it.
+func TestLoginRefusesTamperedStateAndKeepsWaiting(t *testing.T) {
+	srv := newServer(t, oauthsrv.Options{Email: "alice@contoso.example"})
 	st := newStore(t, t.TempDir())
 	ctx := context.Background()
 	run := startLogin(t, ctx, LoginOptions{Account: "a", Config: srv.Config(""), Store: st})
@@ -164,15 +167,63 @@ func TestLoginRefusesTamperedState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = run.wait(t)
-	if !errors.Is(err, ErrStateMismatch) || !strings.Contains(err.Error(), "forgery") {
-		t.Fatalf("want state refusal, got %v", err)
-	}
 	if land.Status != 400 || !strings.Contains(land.Body, "偽装") {
 		t.Fatalf("landing %d %s", land.Status, land.Body)
 	}
+	// A stranger straight at the listener, without even a code.
+	u, _ := url.Parse(run.url)
+	redirect := u.Query().Get("redirect_uri")
+	resp, err := http.Get(redirect + "?state=guess&error=access_denied")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("stranger got %d", resp.StatusCode)
+	}
+	select {
+	case <-run.done:
+		t.Fatalf("a wrong state ended the sign-in: %v", run.err)
+	default:
+	}
 	if _, err := LoadToken(st, "a"); !errors.Is(err, ErrNoToken) {
-		t.Fatalf("a token was stored after a refused sign-in: %v", err)
+		t.Fatalf("a token was stored after a refused redirect: %v", err)
+	}
+	// The person's own browser then finishes the sign-in.
+	land, err = (&oauthsrv.Browser{}).SignIn(ctx, run.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run.wait(t)
+	if err != nil || res.Identity != "alice@contoso.example" || land.Status != 200 {
+		t.Fatalf("the real redirect after forged ones: %v %+v (landing %d)", err, res, land.Status)
+	}
+	if n := strings.Count(run.stderr.String(), "wrong 'state'"); n != 2 {
+		t.Errorf("stderr has %d notes of refused requests, want 2:\n%s", n, run.stderr)
+	}
+}
+
+// Forged redirects alone never finish a sign-in: it ends at its own
+// timeout, saying how many were refused.
+func TestLoginWithOnlyForgedRedirectsTimesOut(t *testing.T) {
+	srv := newServer(t, oauthsrv.Options{})
+	st := newStore(t, t.TempDir())
+	run := startLogin(t, context.Background(), LoginOptions{Account: "a", Config: srv.Config(""), Store: st, Timeout: 2 * time.Second})
+	u, _ := url.Parse(run.url)
+	resp, err := http.Get(u.Query().Get("redirect_uri") + "?state=guess&code=stolen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, err = run.wait(t)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("want the sign-in's own timeout, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "1 request(s) with a wrong 'state' were refused") {
+		t.Errorf("the timeout does not say a request was refused: %v", err)
+	}
+	if !strings.Contains(run.stderr.String(), "refused a request to the sign-in address with a wrong 'state'") {
+		t.Errorf("stderr: %s", run.stderr)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,11 @@ type loopback struct {
 	state    string
 	results  chan callback
 	once     sync.Once
+	// warn reports a refused request (a wrong state) while the sign-in
+	// goes on waiting; refused counts them.
+	warn    func(string)
+	warnMu  sync.Mutex
+	refused int
 }
 
 // callback is what the browser brought back; the handler waits on reply
@@ -66,7 +72,7 @@ func loopbackRedirect(configured string) (listenAddr string, u *url.URL, err err
 	return net.JoinHostPort(listenAddr, port), u, nil
 }
 
-func newLoopback(configured, state string) (*loopback, error) {
+func newLoopback(configured, state string, warn func(string)) (*loopback, error) {
 	addr, u, err := loopbackRedirect(configured)
 	if err != nil {
 		return nil, err
@@ -82,7 +88,7 @@ func newLoopback(configured, state string) (*loopback, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
-	l := &loopback{redirect: u.String(), path: u.Path, state: state, results: make(chan callback, 1)}
+	l := &loopback{redirect: u.String(), path: u.Path, state: state, results: make(chan callback, 1), warn: warn}
 	if l.path == "" {
 		l.path = "/"
 	}
@@ -128,6 +134,22 @@ func (l *loopback) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // favicon and the like: not the redirect
 		return
 	}
+	// A request with a wrong state did not come from this sign-in's
+	// browser: another program on this machine, or a link someone crafted.
+	// It gets an error page and a line in the log, but must not end the
+	// sign-in, or anyone able to reach 127.0.0.1 could cancel every
+	// sign-in by guessing the port. The real redirect is still awaited.
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.state)) != 1 {
+		l.warnMu.Lock()
+		l.refused++
+		if l.warn != nil {
+			l.warn(fmt.Sprintf("refused a request to the sign-in address with a wrong 'state' (a forged or stray link, from %s); still waiting for your sign-in", r.RemoteAddr))
+		}
+		l.warnMu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		renderLanding(w, landingFor(ErrStateMismatch))
+		return
+	}
 	first := false
 	l.once.Do(func() { first = true })
 	if !first {
@@ -150,6 +172,25 @@ func (l *loopback) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 	}
 	renderLanding(w, page)
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// refusedCount is how many requests with a wrong state were refused.
+func (l *loopback) refusedCount() int {
+	l.warnMu.Lock()
+	defer l.warnMu.Unlock()
+	return l.refused
 }
 
 func (l *loopback) close() {

@@ -40,7 +40,10 @@ func LimitsFor(k Kind) Limits {
 		// concurrent connections per mailbox, 35 MB per message.
 		return Limits{PerMinute: 30, PerDay: 10000, Connections: 3, PerConnection: 100, RecipientsPerMsg: 500, MaxMessageBytes: 35 << 20}
 	}
-	return Limits{Connections: 4, PerConnection: 100, MaxMessageBytes: 25 << 20}
+	// 1,000 messages a connection, as Exim allows by default
+	// (smtp_accept_max_per_connection), the strictest common MTA: each
+	// reconnection costs a TCP, EHLO and AUTH exchange.
+	return Limits{Connections: 4, PerConnection: 1000, MaxMessageBytes: 25 << 20}
 }
 
 // APILimits returns the limits of sending through the provider's HTTPS

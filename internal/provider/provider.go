@@ -5,6 +5,7 @@ package provider
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -114,6 +115,7 @@ func Defaults(kind Kind, tenant string) (Config, error) {
 			APIScope:       GoogleTokenScope,
 		}, nil
 	case Microsoft:
+		tenant = NormalizeTenant(tenant)
 		if tenant == "" {
 			tenant = DefaultTenant
 		}
@@ -152,9 +154,22 @@ var (
 const TenantForms = "common (work/school and personal accounts), organizations (work/school accounts; the default), " +
 	"consumers (personal Microsoft accounts), a verified domain such as contoso.onmicrosoft.com, or a tenant ID (GUID)"
 
-// ValidateTenant accepts the tenant forms Microsoft's v2.0 endpoint takes.
+// NormalizeTenant trims t and writes Microsoft's well-known tenants in
+// lower case (Microsoft matches them case-insensitively, and people type
+// COMMON): the endpoints then compare equal to the defaults.
+func NormalizeTenant(t string) string {
+	t = strings.TrimSpace(t)
+	switch l := strings.ToLower(t); l {
+	case "common", "organizations", "consumers":
+		return l
+	}
+	return t
+}
+
+// ValidateTenant accepts the tenant forms Microsoft's v2.0 endpoint takes,
+// the well-known names in any case.
 func ValidateTenant(t string) error {
-	switch t {
+	switch strings.ToLower(t) {
 	case "common", "organizations", "consumers":
 		return nil
 	}
@@ -167,10 +182,19 @@ func ValidateTenant(t string) error {
 // FillDefaults returns c with every empty field taken from the provider's
 // defaults (the tenant applied first), leaving the fields the admin set.
 func FillDefaults(c Config) (Config, error) {
+	if c.Provider == Microsoft {
+		c.Tenant = NormalizeTenant(c.Tenant)
+	}
 	d, err := Defaults(c.Provider, c.Tenant)
 	if err != nil {
 		return Config{}, err
 	}
+	return c.Or(d), nil
+}
+
+// Or returns c with every empty setting (the tenant, endpoints, scopes
+// and redirect URI; never the client's ID or secret) taken from d.
+func (c Config) Or(d Config) Config {
 	fill := func(dst *string, v string) {
 		if *dst == "" {
 			*dst = v
@@ -187,7 +211,7 @@ func FillDefaults(c Config) (Config, error) {
 	fill(&c.UserinfoURL, d.UserinfoURL)
 	fill(&c.APIEndpoint, d.APIEndpoint)
 	fill(&c.APIScope, d.APIScope)
-	return c, nil
+	return c
 }
 
 // MissingFieldError names a required field a Config lacks.
@@ -240,8 +264,42 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s %q is not an http(s) URL", f.key, f.val)
 		}
+		if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+			// Codes, tokens and the client secret would cross the network
+			// in the clear, readable and changeable by anyone on the path.
+			return fmt.Errorf("%s %q uses http:// to another computer: sign-in codes and tokens would travel unencrypted; use https:// (plain http is only for this computer, 127.0.0.1)", f.key, f.val)
+		}
 	}
 	return nil
+}
+
+// IsLoopbackHost reports whether host names this computer: 127.0.0.0/8,
+// ::1 or localhost.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Warning is a setting allowed in a Config but probably a mistake.
+type Warning struct {
+	Code    string // stable, for a face to branch on: "microsoft_client_secret"
+	Message string // in words an administrator can act on
+}
+
+func (w Warning) String() string { return w.Message }
+
+// Warnings lists what is allowed in c but probably a mistake (credentials
+// create shows them).
+func (c Config) Warnings() []Warning {
+	var out []Warning
+	if c.Provider == Microsoft && c.ClientSecret != "" {
+		out = append(out, Warning{Code: "microsoft_client_secret", Message: "a client secret was given for microsoft, but desktop apps (public clients, what the guide registers) have none: " +
+			"Microsoft refuses a secret from a public client (AADSTS700025). Leave it out unless the app is registered as a confidential (web) client"})
+	}
+	return out
 }
 
 // CustomEndpoints lists the endpoints of c that differ from its provider's

@@ -146,3 +146,68 @@ func TestParseKind(t *testing.T) {
 		t.Errorf("yahoo: %v", err)
 	}
 }
+
+// People type the well-known tenants in any case (--tenant COMMON):
+// accepted, written in lower case, and the endpoints are still the
+// defaults (not "custom").
+func TestWellKnownTenantsInAnyCase(t *testing.T) {
+	for _, in := range []string{"COMMON", "Organizations", " consumers "} {
+		d, err := Defaults(Microsoft, in)
+		want := strings.ToLower(strings.TrimSpace(in))
+		if err != nil || d.Tenant != want || !strings.Contains(d.AuthEndpoint, "/"+want+"/") {
+			t.Errorf("%q: %v %+v", in, err, d)
+		}
+		c, err := FillDefaults(Config{Provider: Microsoft, Tenant: in, ClientID: "id"})
+		if err != nil || c.Tenant != want || c.Validate() != nil || len(c.CustomEndpoints()) != 0 {
+			t.Errorf("%q: %v %+v custom %v", in, err, c, c.CustomEndpoints())
+		}
+	}
+}
+
+// Plain http is for this computer only: an endpoint elsewhere over http
+// would carry codes and tokens in the clear.
+func TestHTTPEndpointsOnlyOnLoopback(t *testing.T) {
+	base := Config{Provider: Generic, ClientID: "id", AuthScope: "openid", TokenScope: "openid", RedirectURI: DefaultRedirectURI}
+	for _, u := range []string{"http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]:9/t", "https://idp.example.org/token"} {
+		c := base
+		c.AuthEndpoint, c.TokenEndpoint = u, u
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	for _, key := range []string{"auth_endpoint", "token_endpoint", "userinfo_endpoint", "revoke_endpoint", "device_endpoint"} {
+		c := base
+		c.AuthEndpoint, c.TokenEndpoint = "https://idp.example.org/a", "https://idp.example.org/t"
+		evil := "http://idp.example.org/x"
+		switch key {
+		case "auth_endpoint":
+			c.AuthEndpoint = evil
+		case "token_endpoint":
+			c.TokenEndpoint = evil
+		case "userinfo_endpoint":
+			c.UserinfoURL = evil
+		case "revoke_endpoint":
+			c.RevokeEndpoint = evil
+		case "device_endpoint":
+			c.DeviceEndpoint = evil
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "unencrypted") {
+			t.Errorf("%s over http to another host: %v", key, err)
+		}
+	}
+}
+
+func TestMicrosoftSecretWarns(t *testing.T) {
+	c, _ := FillDefaults(Config{Provider: Microsoft, ClientID: "id", ClientSecret: "s"})
+	if w := c.Warnings(); len(w) != 1 || w[0].Code != "microsoft_client_secret" || !strings.Contains(w[0].Message, "desktop apps") {
+		t.Errorf("warnings %v", w)
+	}
+	c.ClientSecret = ""
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("no secret, warnings %v", w)
+	}
+	g, _ := FillDefaults(Config{Provider: Google, ClientID: "id", ClientSecret: "s"})
+	if w := g.Warnings(); len(w) != 0 {
+		t.Errorf("google with its secret: %v", w)
+	}
+}

@@ -6,6 +6,7 @@ package recipients
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,9 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
+
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
+	"github.com/bluemoon-mail/bluemoon/internal/safefile"
 )
 
 // Options say how to read a list; zero values mean "detect".
@@ -39,16 +44,20 @@ type Row struct {
 
 // Reader streams rows from a recipient list.
 type Reader struct {
-	f        *os.File
-	csv      *csv.Reader
-	x        *xlsxSource // an .xlsx workbook's sheet instead of csv
-	header   []string
-	emailIdx int
-	row      int
-	Encoding string   // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
-	Comma    rune     // the separator of a CSV or TSV list (0 for .xlsx)
-	Sheet    string   // the sheet read, for an .xlsx workbook
-	Sheets   []string // the workbook's sheets
+	f     *os.File
+	csv   *csv.Reader
+	x     *xlsxSource // an .xlsx workbook's sheet instead of csv
+	guard *rowGuard
+	// checkUTF8: the encoding was forced to UTF-8, not found by reading
+	// the whole file: each row is checked as it comes.
+	checkUTF8 bool
+	header    []string
+	emailIdx  int
+	row       int
+	Encoding  string   // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
+	Comma     rune     // the separator of a CSV or TSV list (0 for .xlsx)
+	Sheet     string   // the sheet read, for an .xlsx workbook
+	Sheets    []string // the workbook's sheets
 }
 
 // Open opens path and reads its header row.
@@ -62,9 +71,15 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("recipients: %w", err)
+		return nil, fmt.Errorf("recipients: %w", fileerr.Explain(err))
 	}
-	if enc == "" {
+	// A pipe is fine (--recipients <(command)); a device never ends.
+	if fi, err := f.Stat(); err == nil && (fi.IsDir() || fi.Mode()&os.ModeDevice != 0) {
+		f.Close()
+		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
+	}
+	forced := enc != ""
+	if !forced {
 		enc, err = detectEncoding(f)
 		if err != nil {
 			f.Close()
@@ -76,18 +91,26 @@ func Open(path string, opts Options) (*Reader, error) {
 		}
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
+	if forced {
+		head, err := br.Peek(64 << 10)
+		if err := checkForced(head, err != nil, enc); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("recipients %s: %w", path, err)
+		}
+	}
 	var src io.Reader = br
 	if enc == "shift_jis" {
 		src = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
 	} else if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
-	sb := bufio.NewReaderSize(src, 64<<10)
+	guard := &rowGuard{r: src}
+	sb := bufio.NewReaderSize(guard, guardSlack)
 	comma := opts.Delimiter
 	if comma == 0 {
 		comma = detectDelimiter(path, sb)
 	}
-	r := &Reader{f: f, Encoding: enc, Comma: comma}
+	r := &Reader{f: f, Encoding: enc, Comma: comma, guard: guard, checkUTF8: forced && enc == "utf-8"}
 	r.csv = csv.NewReader(sb)
 	r.csv.Comma = comma
 	r.csv.ReuseRecord = true
@@ -95,20 +118,101 @@ func Open(path string, opts Options) (*Reader, error) {
 	if comma == '\t' {
 		r.csv.LazyQuotes = true // TSV from spreadsheets does not quote
 	}
-	head, err := r.csv.Read()
+	// The header line as written, for a hint should it not split into an
+	// address column with this separator.
+	first, _ := sb.Peek(4096)
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	hint := separatorHint(string(first), comma, emailColumn(opts))
+	head, err := r.read()
 	if err != nil {
 		f.Close()
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("recipients %s: the file is empty (it needs a header row with an %q column)", path, emailColumn(opts))
+		}
+		var long *RowTooLongError
+		if errors.As(err, &long) {
+			long.Row = 1
+			return nil, fmt.Errorf("recipients %s: header %w", path, err)
+		}
+		if hint != "" {
+			return nil, fmt.Errorf("recipients %s: header row: %w; %s", path, err, hint)
 		}
 		return nil, fmt.Errorf("recipients %s: header row: %w", path, err)
 	}
 	r.row = 1
 	if err := r.setHeader(path, head, opts); err != nil {
 		f.Close()
+		var ne *noEmailColumnError
+		if hint != "" && errors.As(err, &ne) {
+			return nil, fmt.Errorf("recipients %s: no %q column in the header (%s); %s", path, emailColumn(opts), ColumnList(r.header), hint)
+		}
 		return nil, err
 	}
 	return r, nil
+}
+
+// separatorHint says which separator the header seems to use when it is
+// not the one read with, e.g. a "CSV" separated by semicolons, as Excel
+// saves it where the comma is the decimal mark.
+func separatorHint(line string, comma rune, emailCol string) string {
+	if strings.Contains(line, string(comma)) && headerHas(line, comma, emailCol) {
+		return ""
+	}
+	for _, sep := range []struct {
+		r    rune
+		flag string
+	}{{';', "semicolon"}, {'\t', "tab"}, {',', "comma"}} {
+		if sep.r == comma || !strings.ContainsRune(line, sep.r) {
+			continue
+		}
+		if headerHas(line, sep.r, emailCol) {
+			return fmt.Sprintf("the list seems to be separated by %ss, not %s: add --delimiter %s", sep.flag, separatorName(comma), sep.flag)
+		}
+	}
+	return ""
+}
+
+// headerHas reports whether line, split on sep, has the column col.
+func headerHas(line string, sep rune, col string) bool {
+	for _, h := range strings.Split(line, string(sep)) {
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(h), "\"\ufeff"), col) {
+			return true
+		}
+	}
+	return false
+}
+
+func separatorName(r rune) string {
+	switch r {
+	case '\t':
+		return "tabs"
+	case ';':
+		return "semicolons"
+	}
+	return "commas"
+}
+
+// ColumnList names columns for a message: the first few, then how many
+// more, so that a header of a million columns gives a short error.
+func ColumnList(cols []string) string {
+	const shown, width = 12, 40
+	var b strings.Builder
+	for i, c := range cols {
+		if i == shown {
+			fmt.Fprintf(&b, ", … %d columns in all", len(cols))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(c) > width {
+			c = strings.ToValidUTF8(c[:width], "") + "…"
+		}
+		b.WriteString(c)
+	}
+	return b.String()
 }
 
 func emailColumn(o Options) string {
@@ -145,11 +249,16 @@ func (e *RowError) Unwrap() error { return e.Err }
 // skipped.
 func (r *Reader) Next() (Row, error) {
 	for {
-		rec, err := r.record()
+		rec, err := r.read()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		r.row++
+		var long *RowTooLongError
+		if errors.As(err, &long) {
+			long.Row = r.row
+			return Row{Number: r.row}, long
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
@@ -162,6 +271,14 @@ func (r *Reader) Next() (Row, error) {
 		}
 		if len(rec) != len(r.header) {
 			return Row{Number: r.row}, &RowError{Row: r.row, Err: &CellCountError{Got: len(rec), Want: len(r.header)}}
+		}
+		if r.checkUTF8 {
+			for i, c := range rec {
+				if !utf8.ValidString(c) {
+					return Row{Number: r.row}, &RowError{Row: r.row, Field: r.header[i],
+						Err: errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")}
+				}
+			}
 		}
 		row := Row{Number: r.row, Fields: rec}
 		if r.emailIdx < 0 { // ReadHeader's reader: no address column yet
@@ -183,17 +300,12 @@ func (r *Reader) Close() error {
 	return r.f.Close()
 }
 
-// record reads the next record of the list's rows, from the CSV reader or
-// the workbook's sheet.
-func (r *Reader) record() ([]string, error) {
-	if r.x != nil {
-		return r.x.next(len(r.header))
-	}
-	return r.csv.Read()
-}
-
 // setHeader keeps the header row head and finds the address column in it.
 func (r *Reader) setHeader(path string, head []string, opts Options) error {
+	if len(head) > MaxColumns {
+		return fmt.Errorf("recipients %s: the header row has %d columns; a list may have at most %d (is this the list, and is the separator right?)",
+			path, len(head), MaxColumns)
+	}
 	r.header = make([]string, len(head))
 	r.emailIdx = -1
 	seen := map[string]bool{}
@@ -212,10 +324,20 @@ func (r *Reader) setHeader(path string, head []string, opts Options) error {
 		}
 	}
 	if r.emailIdx < 0 && !opts.headerOnly {
-		return fmt.Errorf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
-			path, emailColumn(opts), strings.Join(r.header, ", "))
+		return &noEmailColumnError{path: path, column: emailColumn(opts), header: r.header}
 	}
 	return nil
+}
+
+// noEmailColumnError: the header has no address column.
+type noEmailColumnError struct {
+	path, column string
+	header       []string
+}
+
+func (e *noEmailColumnError) Error() string {
+	return fmt.Sprintf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
+		e.path, e.column, ColumnList(e.header))
 }
 
 // CellCountError: a row has more or fewer cells than the header.
@@ -223,6 +345,23 @@ type CellCountError struct{ Got, Want int }
 
 func (e *CellCountError) Error() string {
 	return fmt.Sprintf("has %d cells, the header has %d", e.Got, e.Want)
+}
+
+// read reads one record, refusing one longer than MaxRowBytes before it
+// is read whole.
+func (r *Reader) read() ([]string, error) {
+	if r.x != nil {
+		return r.x.next(len(r.header))
+	}
+	if r.guard.failed != nil {
+		return nil, r.guard.failed
+	}
+	rec, err := r.csv.Read()
+	if r.guard.failed != nil {
+		return nil, r.guard.failed
+	}
+	r.guard.start = r.csv.InputOffset()
+	return rec, err
 }
 
 func normaliseEncoding(e string) (string, error) {

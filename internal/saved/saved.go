@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 )
 
 // Delivery is a saved delivery. File paths are absolute: cron and Task
@@ -63,7 +64,7 @@ func (d *Delivery) Validate() error {
 	}
 	for _, f := range d.files() {
 		if _, err := os.Stat(f.path); err != nil {
-			return fmt.Errorf("%s %s: %w", f.flag, f.path, err)
+			return fmt.Errorf("%s: %w", f.flag, fileerr.Explain(err))
 		}
 	}
 	return d.Alert.Validate()

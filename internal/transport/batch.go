@@ -62,10 +62,11 @@ func (c *Conn) SendBatch(ctx context.Context, msgs []Envelope, out []Result) {
 	if len(valid) == 0 {
 		return
 	}
-	if c.broken {
+	if c.broken || !c.begin() {
 		c.notSent(msgs, out, valid)
 		return
 	}
+	defer c.end()
 	if c.tp == nil {
 		for k, i := range valid {
 			out[i].Reply, out[i].Err = c.Send(ctx, msgs[i].From, msgs[i].To, msgs[i].Msg)
@@ -103,8 +104,12 @@ func checkEnvelope(m *Envelope) error {
 
 func (c *Conn) notSent(msgs []Envelope, out []Result, idx []int) {
 	for _, i := range idx {
-		out[i].Err = &Error{Server: c.cfg.Addr(), Op: "MAIL", Class: Temporary, Err: errNotSent, notSent: true}
+		out[i].Err = c.notSentError()
 	}
+}
+
+func (c *Conn) notSentError() *Error {
+	return &Error{Server: c.cfg.Addr(), Op: "MAIL", Class: Temporary, Err: errNotSent, notSent: true}
 }
 
 func uncertainError(addr string, err error) *Error {
@@ -211,7 +216,7 @@ func (c *Conn) batchBDAT(msgs []Envelope, out []Result, idx []int) {
 	if werr != nil {
 		c.broken = true
 		for _, i := range idx[:started] {
-			out[i].Err = uncertainError(addr, werr)
+			out[i].Err = uncertainError(addr, c.why(werr))
 		}
 		c.notSent(msgs, out, idx[started:])
 		return
@@ -224,7 +229,7 @@ func (c *Conn) batchBDAT(msgs []Envelope, out []Result, idx []int) {
 		case refused != nil:
 			out[i].Err = refused // certainly not taken, whatever came after
 		case netErr != nil:
-			out[i].Err = uncertainError(addr, netErr)
+			out[i].Err = uncertainError(addr, c.why(netErr))
 		default:
 			out[i].Reply = parseReply(code, text)
 			c.Sent++
@@ -240,7 +245,7 @@ func (c *Conn) batchBDAT(msgs []Envelope, out []Result, idx []int) {
 		if netErr != nil {
 			c.broken = true
 			for _, j := range idx[k+1:] {
-				out[j].Err = uncertainError(addr, netErr)
+				out[j].Err = uncertainError(addr, c.why(netErr))
 			}
 			return
 		}
@@ -281,6 +286,14 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 		}
 		last := k+1 == len(idx)
 		switch {
+		case refused == nil && c.stopping():
+			// Stop came while this message waited for 354: its content
+			// is not written, and only hanging up ends the transaction
+			// (its replies so far were read, nothing else is pending).
+			c.broken = true
+			c.conn.Close()
+			c.notSent(msgs, out, idx[k:])
+			return
 		case refused != nil && code == 354:
 			// The server waits for the content although a recipient was
 			// refused: ending it would deliver the message to the others.
@@ -304,6 +317,23 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 			// round trip.
 			pending, reset = k, true
 		}
+		if !last && c.stopping() {
+			// Nothing new after Stop: only the content written goes, and
+			// its reply is awaited below.
+			c.notSent(msgs, out, idx[k+1:])
+			if pending < 0 {
+				c.needReset = true
+				return
+			}
+			if err := w.Flush(); err != nil {
+				c.broken = true
+				out[idx[pending]].Err = uncertainError(addr, c.why(err))
+				return
+			}
+			c.readDataReply(addr, &out[idx[pending]])
+			c.needReset = true
+			return
+		}
 		if !last {
 			writeCommands(w, &msgs[idx[k+1]], reset)
 			w.WriteString("DATA\r\n")
@@ -317,7 +347,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 		if err := w.Flush(); err != nil {
 			c.broken = true
 			if pending >= 0 {
-				out[idx[pending]].Err = uncertainError(addr, err)
+				out[idx[pending]].Err = uncertainError(addr, c.why(err))
 			}
 			c.notSent(msgs, out, idx[k+1:])
 			return
@@ -338,7 +368,7 @@ func (c *Conn) readDataReply(addr string, r *Result) bool {
 		c.Sent++
 		return true
 	}
-	e := dataReplyError(addr, err)
+	e := dataReplyError(addr, c.why(err))
 	r.Err = e
 	c.broken = c.broken || e.Uncertain()
 	return !e.Uncertain()

@@ -51,6 +51,7 @@ type Conn struct {
 	// Sent counts messages accepted on this connection (for the
 	// messages-per-connection limit).
 	Sent int
+	stop stopState
 }
 
 // Send submits one message: MAIL, RCPT for each of to, DATA. It returns the
@@ -67,6 +68,10 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	if err := checkEnvelope(&Envelope{From: from, To: to}); err != nil {
 		return Reply{}, err
 	}
+	if !c.begin() {
+		return Reply{}, c.notSentError()
+	}
+	defer c.end()
 	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()
 	if c.tp != nil {
@@ -91,11 +96,11 @@ func (c *Conn) Send(ctx context.Context, from string, to []string, msg []byte) (
 	}
 	if _, err := w.Write(msg); err != nil {
 		c.broken = true
-		return Reply{}, uncertainError(addr, err)
+		return Reply{}, uncertainError(addr, c.why(err))
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		return c.fail(ctx, dataReplyError(addr, err), "")
+		return c.fail(ctx, dataReplyError(addr, c.why(err)), "")
 	}
 	c.Sent++
 	return parseReply(250, resp.StatusText), nil
@@ -163,10 +168,22 @@ func (c *Conn) Broken() bool { return c.broken }
 
 // Close says QUIT and closes the connection.
 func (c *Conn) Close() error {
+	if c.tp != nil && c.tp.W != nil {
+		defer func() {
+			putWriter(c.tp.W)
+			c.tp.W = nil
+			c.broken = true // a second Close only closes
+		}()
+	}
+	c.stop.mu.Lock()
+	if c.stop.timer != nil {
+		c.stop.timer.Stop()
+	}
+	c.stop.mu.Unlock()
 	if c.broken {
 		return c.c.Close()
 	}
-	c.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	c.raw.SetDeadline(time.Now().Add(c.quitWait()))
 	if c.tp != nil {
 		// Best effort: the server may hang up first; nothing to report.
 		if c.tp.PrintfLine("QUIT") == nil {

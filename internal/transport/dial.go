@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -79,8 +78,11 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		local = "localhost"
 	}
 
+	// Every reply is read through a replyLimiter: a server cannot make
+	// any reader above it grow without bound.
 	var c *smtp.Client
-	smtpConn := raw
+	var smtpConn *replyLimiter
+	greetedBefore := false
 	switch cfg.Security {
 	case account.SecurityTLS:
 		tlsConn := tls.Client(raw, tc)
@@ -89,21 +91,27 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 			return nil, newNetError(addr, "TLS", err)
 		}
 		raw.SetDeadline(time.Time{})
-		smtpConn = tlsConn
-		c = newClient(tlsConn, cfg)
+		smtpConn = limitReplies(tlsConn)
+		c = newClient(smtpConn, cfg)
 	case account.SecurityStartTLS:
 		tlsConn, err := startTLS(ctx, raw, tc, cfg, local)
 		if err != nil {
 			return nil, err
 		}
-		smtpConn = tlsConn
+		smtpConn = limitReplies(tlsConn)
+		greetedBefore = true
 		// go-smtp continues on the TLS connection; it expects a greeting,
 		// which in SMTP terms the 220 to STARTTLS was.
-		c = newClient(&greeted{Conn: tlsConn, pending: []byte("220 TLS ready\r\n")}, cfg)
+		c = newClient(&greeted{Conn: smtpConn, pending: []byte("220 TLS ready\r\n")}, cfg)
 	default:
-		c = newClient(raw, cfg)
+		smtpConn = limitReplies(raw)
+		c = newClient(smtpConn, cfg)
 	}
 	if err := c.Hello(local); err != nil {
+		if !greetedBefore && !smtpConn.greeted() {
+			// go-smtp reads the greeting inside Hello: say which it was.
+			return nil, greetingError(addr, cfg, err)
+		}
 		return nil, replyError(addr, "EHLO", err)
 	}
 	if err := authenticate(c, cfg, token, addr); err != nil {
@@ -117,7 +125,7 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		conn.tp = textproto.NewConn(smtpConn)
 		// A batch of messages goes out in one write: textproto's 4 KiB
 		// buffer would split it into several system calls.
-		conn.tp.W = bufio.NewWriterSize(smtpConn, 64<<10)
+		conn.tp.W = getWriter(smtpConn)
 		ok, _ := c.Extension("CHUNKING")
 		conn.chunking = ok && !cfg.NoChunking
 	}
@@ -138,9 +146,9 @@ func startTLS(ctx context.Context, raw net.Conn, tc *tls.Config, cfg Config, loc
 	addr := cfg.Addr()
 	raw.SetDeadline(time.Now().Add(cfg.timeout()))
 	defer raw.SetDeadline(time.Time{})
-	tp := textproto.NewConn(raw)
+	tp := textproto.NewConn(limitReplies(raw))
 	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, replyError(addr, "connect", err)
+		return nil, greetingError(addr, cfg, err)
 	}
 	if err := tp.PrintfLine("EHLO %s", local); err != nil {
 		return nil, newNetError(addr, "EHLO", err)
@@ -177,6 +185,19 @@ func startTLS(ctx context.Context, raw net.Conn, tc *tls.Config, cfg Config, loc
 		return nil, newNetError(addr, "STARTTLS", err)
 	}
 	return tlsConn, nil
+}
+
+// greetingError is the error for a greeting that never came, never ended
+// or was a refusal: a silent server is most often a TLS port reached
+// without TLS (465 with security starttls), which deserves saying.
+func greetingError(addr string, cfg Config, err error) *Error {
+	e := replyError(addr, "greeting", err)
+	var ne net.Error
+	if e.Code == 0 && errors.As(err, &ne) && ne.Timeout() {
+		e.Err = fmt.Errorf("the server sent no complete greeting within %s: %w", cfg.timeout(), err)
+		e.Advice = "Check the host and port; a port that expects TLS at once (465) needs security tls, 587 and 25 need starttls"
+	}
+	return e
 }
 
 // greeted replays pending before reading from Conn.

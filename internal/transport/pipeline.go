@@ -80,17 +80,17 @@ func (c *Conn) sendPipelined(ctx context.Context, from string, to []string, msg 
 	dw := c.tp.DotWriter()
 	if _, err := dw.Write(msg); err != nil {
 		c.broken = true
-		return c.fail(ctx, uncertainError(addr, err), "")
+		return c.fail(ctx, uncertainError(addr, c.why(err)), "")
 	}
 	if err := dw.Close(); err != nil {
 		c.broken = true
-		return c.fail(ctx, uncertainError(addr, err), "")
+		return c.fail(ctx, uncertainError(addr, c.why(err)), "")
 	}
 	// RFC 5321 4.5.3.2.6: a server may take 10 minutes to accept the data.
 	c.conn.SetDeadline(time.Now().Add(10 * time.Minute))
 	code, text, err := c.tp.ReadResponse(250)
 	if err != nil {
-		return c.fail(ctx, dataReplyError(addr, err), "")
+		return c.fail(ctx, dataReplyError(addr, c.why(err)), "")
 	}
 	c.Sent++
 	return parseReply(code, text), nil

@@ -120,6 +120,13 @@ func TestBrowserDeliveryFromListToReportJapanese(t *testing.T) {
 
 	b.submitNav("#to-message")
 	b.do(chromedp.SetValue("#account", "relay"))
+	// A mistyped column is named where it is, in Japanese.
+	b.fill("#subject", "{{.指名}} 様")
+	b.fill("#text", "本文")
+	b.submit("#to-preview")
+	b.waitText("#err-subject", "件名の 1 行目: {{.指名}} はリストにない列名です")
+	b.do(chromedp.SetValue("#account", "relay"))
+	b.fill("#subject", "")
 	// Clicking a column inserts its merge field where the cursor is.
 	b.do(chromedp.Click("#subject"), chromedp.Click(`button.chip[data-insert="{{.氏名}}"]`))
 	b.do(chromedp.SendKeys("#subject", " 様 12月のお知らせ"))
@@ -174,7 +181,7 @@ func TestBrowserDeliveryFromListToReportJapanese(t *testing.T) {
 
 	b.do(chromedp.Click("#report-csv"))
 	rows := readReport(t, waitFile(t, downloads, ".csv"))
-	if len(rows) != 301 || strings.Join(rows[0], ",") != strings.Join(core.ReportColumns, ",") {
+	if len(rows) != 301 || strings.Join(rows[0], ",") != "row,email,state,attempts,reply,time,next_try,via" {
 		t.Fatalf("the report has %d lines; header %q", len(rows), rows[0])
 	}
 	sent := 0

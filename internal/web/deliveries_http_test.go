@@ -148,7 +148,7 @@ func TestDeliveryStepsOverHTTP(t *testing.T) {
 	base := "/drafts/" + draft
 	code, page, _ = s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様へ", "text": "{{.氏名}} 様\n{{.nope}}\n",
 		"charset": "iso-2022-jp", "action": "next"}, map[string]map[string][]byte{"attach": {"ご案内.pdf": []byte("%PDF-1.4 test")}})
-	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "nope") || !strings.Contains(page, "ご案内.pdf") {
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "The text body, line 2: {{.nope}} is not a column of the list") || !strings.Contains(page, "ご案内.pdf") {
 		t.Fatalf("a template naming no column: %d\n%s", code, page)
 	}
 	code, page, at = s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様へ", "text": "{{.氏名}} 様\nお知らせです。\n",

@@ -87,7 +87,7 @@ type drafts struct {
 	mu   sync.Mutex
 }
 
-func newDrafts(homeDir string) *drafts { return &drafts{root: filepath.Join(homeDir, "console")} }
+func newDrafts(homeDir string) *drafts { return &drafts{root: filepath.Join(homeDir, home.UploadsDir)} }
 
 var errNoDraft = errors.New("no such draft")
 

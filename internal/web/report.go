@@ -172,11 +172,11 @@ func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		// A byte-order mark, so Excel reads the Japanese in it as UTF-8.
 		_, _ = w.Write([]byte("\ufeff"))
-		err = s.svc.WriteReportCSV(r.Context(), id, w)
+		err = s.svc.ReportCSV(r.Context(), id, w)
 	} else {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.json"`)
-		err = s.svc.WriteReportJSON(r.Context(), id, w)
+		err = s.svc.ReportJSON(r.Context(), id, w)
 	}
 	if err != nil {
 		// The header is gone: all that is left is to say so in the log.

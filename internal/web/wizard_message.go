@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/merge"
 )
 
 // ---- Step 2: the message -------------------------------------------
@@ -67,7 +68,11 @@ func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, dr *draft
 func (s *Server) messageProblem(v *view, err error) problem {
 	var fe *core.FieldError
 	if errors.As(err, &fe) && fe.Code == core.CodeTemplate {
-		return problem{Field: fe.Field, Message: v.T("message.error.template." + fieldOrMessage(fe.Field)), Fix: v.T("message.fix.template"), Detail: fe.Message}
+		msg := v.T("message.error.template." + fieldOrMessage(fe.Field))
+		if t := v.templateText(err); t != "" {
+			msg = t
+		}
+		return problem{Field: fe.Field, Message: msg, Fix: v.T("message.fix.template"), Detail: fe.Message}
 	}
 	var big *errTooLarge
 	var bad *errBadName
@@ -84,6 +89,45 @@ func (s *Server) messageProblem(v *view, err error) problem {
 		}
 	}
 	return p
+}
+
+// templateText words a mistake in the template — which part, which line,
+// what — in the user's language ("" when err holds no *merge.TemplateError).
+func (v *view) templateText(err error) string {
+	var te *merge.TemplateError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	part := v.T("message.part." + partKey(te.Part))
+	where := part
+	if te.Line > 0 {
+		where = v.T("message.template.line", part, te.Line)
+	}
+	what := v.T("message.template.kind.syntax")
+	switch k := "message.template.kind." + string(te.Kind); {
+	case te.Kind == merge.KindUnknownField:
+		what = v.T(k, te.Field)
+	case te.Kind == merge.KindUnknownFunction:
+		what = v.T(k, te.Detail)
+	case te.Kind == merge.KindRender && te.Field != "":
+		what = v.T(k+".field", te.Field)
+	case v.Has(k):
+		what = v.T(k)
+	}
+	return v.T("message.template.where", where, what)
+}
+
+// partKey is the catalogue's word for a merge.TemplateError's Part.
+func partKey(part string) string {
+	switch part {
+	case "subject":
+		return "subject"
+	case "text body":
+		return "text"
+	case "HTML body":
+		return "html"
+	}
+	return "message"
 }
 
 func fieldOrMessage(f string) string {

@@ -54,6 +54,9 @@ func (s *Server) previewStep(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		pr := v.explain(err)
+		if t := v.templateText(err); t != "" {
+			pr.Message = v.T("preview.error.row", pp.Row, t)
+		}
 		p.Problem = &pr
 		status = http.StatusUnprocessableEntity
 	}

@@ -6,6 +6,7 @@ package smtptest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -41,6 +42,16 @@ type Server struct {
 	OnData func(n int64)
 	// User and Password, when set, make AUTH PLAIN required and checked.
 	User, Password string
+	// Delay holds each message's final reply back this long: a slow
+	// server (pipelined messages wait their turn behind it).
+	Delay time.Duration
+	// TLS serves implicit TLS (as on port 465) with a certificate for
+	// 127.0.0.1 signed by CAPEM, which Start fills in.
+	TLS   bool
+	CAPEM []byte
+	// Arrivals makes the server note when each MAIL command arrives (see
+	// MailCommandsSince); plain text only.
+	Arrivals bool
 
 	srv      *smtp.Server
 	mu       sync.Mutex
@@ -48,6 +59,7 @@ type Server struct {
 	count    atomic.Int64
 	logins   atomic.Int64
 	open     atomic.Int64 // sessions not yet ended
+	arrivals arrivals
 }
 
 // Start listens on a free loopback port and serves until Close.
@@ -56,14 +68,30 @@ func Start(configure func(*Server)) (*Server, error) {
 	if configure != nil {
 		configure(s)
 	}
+	var l net.Listener
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	if s.TLS {
+		cert, ca, err := selfSigned()
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		s.CAPEM = ca
+		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	} else if s.Arrivals {
+		l = &eagerListener{Listener: l, log: &s.arrivals}
+	}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.open.Add(1)
-		return &session{s: s}, nil
+		se := &session{s: s}
+		if e, ok := c.Conn().(*eagerConn); ok {
+			se.gone = e.gone
+		}
+		return se, nil
 	}))
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
@@ -105,6 +133,7 @@ func (s *Server) Messages() []Received {
 
 type session struct {
 	s      *Server
+	gone   chan struct{} // closed when the client hangs up (Arrivals only)
 	authed bool
 	from   string
 	to     []string
@@ -147,6 +176,9 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (se *session) Data(r io.Reader) error {
+	if se.s.Delay > 0 {
+		defer se.wait(se.s.Delay)
+	}
 	if se.s.Discard {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
@@ -171,6 +203,16 @@ func (se *session) Data(r io.Reader) error {
 		se.s.OnData(n)
 	}
 	return nil
+}
+
+// wait sleeps d, or less if the client hangs up meanwhile.
+func (se *session) wait(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-se.gone: // nil unless noted: never
+	}
 }
 
 func (se *session) Reset() { se.from, se.to = "", se.to[:0] }

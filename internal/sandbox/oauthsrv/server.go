@@ -301,12 +301,14 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST /revoke", s.handleRevoke)
 		mux.HandleFunc("GET /v1/userinfo", s.handleUserinfo)
 		mux.HandleFunc("POST /device/code", s.handleGoogleDevice)
+		mux.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
 	} else {
 		mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.handleAuthorize)
 		mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
 		mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.handleDeviceCode)
 		mux.HandleFunc("GET /devicelogin", s.handleDeviceLogin)
 		mux.HandleFunc("POST /devicelogin", s.handleDeviceLogin)
+		mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.handleDiscovery)
 	}
 	mux.HandleFunc("POST /consent", s.handleConsent)
 	return mux

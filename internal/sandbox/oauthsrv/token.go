@@ -264,9 +264,9 @@ func (s *Server) idToken(g *grant) string {
 		"email": g.email, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	}
 	if s.opts.Flavor == provider.Microsoft {
-		claims["iss"] = s.url + "/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
+		claims["iss"] = s.url + "/" + tenantID + "/v2.0"
 		claims["preferred_username"] = g.email
-		claims["tid"] = "9188040d-6c67-4c5b-b112-36a304b66dad"
+		claims["tid"] = tenantID
 	} else {
 		claims["email_verified"] = true
 	}

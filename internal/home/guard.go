@@ -1,0 +1,84 @@
+package home
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The files that make a folder a data home, and those of it that hold
+// secrets. They mirror the names their packages use (store.FileName,
+// secrets' folder, credfile.SigningKeyFile); a test checks they agree.
+const (
+	dbFile         = "bluemoon.db"
+	secretsDir     = "secrets"
+	signingKeyFile = "admin-signing.key"
+)
+
+// IsDataHome reports whether dir is a bluemoon data home that has been
+// used: it holds the database, the secrets folder or the admin signing
+// key.
+func IsDataHome(dir string) bool {
+	for _, name := range []string{dbFile, secretsDir, signingKeyFile} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Containing returns the data home that holds path (a real path, symbolic
+// links already resolved), looking at path's folder and every folder
+// above it, or "" when none does. Files a recipient list names must never
+// come from there: with the master key go every stored token and password.
+func Containing(path string) string {
+	for dir := filepath.Dir(path); ; {
+		if IsDataHome(dir) {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return ""
+		}
+		dir = up
+	}
+}
+
+// IsSecret reports whether path (a real path) is one of a data home's
+// secrets: anything in its secrets folder, its database (tokens and
+// passwords, encrypted) or the admin signing key. Even a user's own
+// --attach may not send those.
+func IsSecret(path string) bool {
+	h := Containing(path)
+	if h == "" {
+		return false
+	}
+	rel, err := filepath.Rel(h, path)
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+	return first == secretsDir || first == signingKeyFile || strings.HasPrefix(first, dbFile)
+}
+
+// UploadsDir is the folder of a data home where the web console keeps
+// what a person uploads to prepare a delivery: lists, attachments, the
+// files an attachment column names. They are that person's own files, so
+// unlike the rest of a data home they may be attached (still only from
+// inside the attachments folder a delivery names).
+const UploadsDir = "console"
+
+// InUploads reports whether path (a real path) is inside the uploads
+// folder of the data home that holds it.
+func InUploads(path string) bool {
+	h := Containing(path)
+	if h == "" {
+		return false
+	}
+	rel, err := filepath.Rel(h, path)
+	if err != nil {
+		return false
+	}
+	first, rest, _ := strings.Cut(filepath.ToSlash(rel), "/")
+	return first == UploadsDir && rest != ""
+}
