@@ -49,16 +49,23 @@ func Containing(path string) string {
 // passwords, encrypted) or the admin signing key. Even a user's own
 // --attach may not send those.
 func IsSecret(path string) bool {
+	first, _, ok := inHome(path)
+	return ok && (first == secretsDir || first == signingKeyFile || strings.HasPrefix(first, dbFile))
+}
+
+// inHome splits path's place in the data home that holds it: the
+// home's entry it is under (first) and the rest; ok is false outside a home.
+func inHome(path string) (first, rest string, ok bool) {
 	h := Containing(path)
 	if h == "" {
-		return false
+		return "", "", false
 	}
 	rel, err := filepath.Rel(h, path)
 	if err != nil {
-		return false
+		return "", "", false
 	}
-	first, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
-	return first == secretsDir || first == signingKeyFile || strings.HasPrefix(first, dbFile)
+	first, rest, _ = strings.Cut(filepath.ToSlash(rel), "/")
+	return first, rest, true
 }
 
 // UploadsDir is the folder of a data home where the web console keeps
@@ -71,14 +78,6 @@ const UploadsDir = "console"
 // InUploads reports whether path (a real path) is inside the uploads
 // folder of the data home that holds it.
 func InUploads(path string) bool {
-	h := Containing(path)
-	if h == "" {
-		return false
-	}
-	rel, err := filepath.Rel(h, path)
-	if err != nil {
-		return false
-	}
-	first, rest, _ := strings.Cut(filepath.ToSlash(rel), "/")
-	return first == UploadsDir && rest != ""
+	first, rest, ok := inHome(path)
+	return ok && first == UploadsDir && rest != ""
 }
