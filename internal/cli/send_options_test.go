@@ -2,8 +2,12 @@ package cli
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/emersion/go-smtp"
+
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -43,5 +47,34 @@ func TestSignatureIsAppendedOnlyWhenAsked(t *testing.T) {
 	mustRun(t, home, "account", "edit", "news", "--signature-file", "")
 	if r := mustRun(t, home, "account", "show", "news", "--json"); strings.Contains(r.Stdout, "signature") {
 		t.Fatalf("the signature was not removed:\n%s", r.Stdout)
+	}
+}
+
+// deliveries resume --resend-failed sends again to the recipients the
+// server refused, once it takes them, and to nobody else.
+func TestResumeResendFailed(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	var refuse atomic.Bool
+	refuse.Store(true)
+	srv := startSMTP(t, func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			if refuse.Load() && strings.HasPrefix(rcpt, "gone") {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+			}
+			return nil
+		}
+	})
+	addTestAccount(t, home, "a", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email,name\nok@example.com,Ok\ngone@example.com,Gone\n")
+	body := writeTemp(t, dir, "b.txt", "Hi {{.name}}")
+	if r := runCLI(t, home, "", "send", "--account", "a", "--recipients", list, "--subject", "Hi", "--text", body); r.Code != 3 {
+		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
+	}
+	refuse.Store(false)
+	if r := runCLI(t, home, "", "deliveries", "resume", "1", "--resend-failed"); r.Code != 0 || srv.Count() != 2 {
+		t.Fatalf("resume --resend-failed: exit %d, server got %d\n%s\n%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
+	}
+	if to := srv.Messages()[1].To; len(to) != 1 || to[0] != "gone@example.com" {
+		t.Fatalf("the resend went to %v", to)
 	}
 }
