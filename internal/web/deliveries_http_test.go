@@ -265,8 +265,14 @@ func TestOversizedUploadIsRefused(t *testing.T) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
+		// The server may refuse (and the client close the pipe) before a
+		// byte is written: every write can fail.
 		mw.WriteField("csrf", s.csrf)
-		w, _ := mw.CreateFormFile("list", "huge.csv")
+		w, err := mw.CreateFormFile("list", "huge.csv")
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
 		chunk := bytes.Repeat([]byte("a@example.com,x\n"), 1<<16)
 		for sent := 0; sent < 600<<20; sent += len(chunk) {
 			if _, err := w.Write(chunk); err != nil {
