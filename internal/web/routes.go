@@ -18,6 +18,11 @@ func (s *Server) routes() http.Handler {
 	s.credfileRoutes(mux)
 	s.testSendRoutes(mux)
 	s.deliveryRoutes(mux)
+	s.scheduleRoutes(mux)
+
+	s.suppressionRoutes(mux)
+
+	s.inboxRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
 	})

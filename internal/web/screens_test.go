@@ -61,6 +61,9 @@ func TestEveryScreenInBothLanguagesAndWidths(t *testing.T) {
 		{name: "notfound", path: "/nowhere"},
 	}
 	screens = append(screens, deliveryScreens(t, c, ms)...)
+	screens = append(screens, scheduleScreens(t, c, ms)...)
+
+	screens = append(screens, suppressionScreens(t, c, ms)...)
 	for _, lang := range []string{"ja", "en"} {
 		b := newBrowser(t, lang)
 		b.open(c)
