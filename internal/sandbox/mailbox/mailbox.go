@@ -233,4 +233,3 @@ func (s *Store) Empty() (int, error) {
 	}
 	return n, errors.Join(errs...)
 }
-
