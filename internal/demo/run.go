@@ -324,7 +324,7 @@ func (d *run) showResult(p *Provider, id int64, to string) error {
 	if err != nil {
 		return fmt.Errorf("demo: decode a delivered message: %w", err)
 	}
-	d.heading(fmt.Sprintf("%s: one delivered message, decoded as a mail reader would (%d bytes, %s)", kind, len(m.Data), dec.Charset))
+	d.heading(fmt.Sprintf("%s: one delivered message, decoded as a mail reader would (%d bytes, %s)", kind, len(m.Data), strings.ToUpper(dec.Charset)))
 	d.printf("  From:    %s\n  To:      %s\n  Subject: %s\n  Attachments: %s\n\n", dec.From, dec.To, dec.Subject, attachmentNames(dec))
 	for _, l := range strings.Split(strings.TrimRight(dec.Text, "\n"), "\n") {
 		d.printf("  | %s\n", l)
