@@ -140,3 +140,33 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+// Accounts sending through the mail API stand-ins (Gmail API, Graph
+// sendMail) deliver into the same mailbox, marked with the API.
+func TestMailAPIsDeliverIntoTheMailbox(t *testing.T) {
+	ctx := context.Background()
+	svc, r := start(t, filepath.Join(t.TempDir(), "sandbox-home"))
+	defer func() { r.Close(); svc.Close() }()
+	for _, c := range []struct{ account, via string }{{GoogleAccount, "gmail-api"}, {MicrosoftAccount, "graph"}} {
+		if _, err := svc.EditAccount(ctx, c.account, core.AccountInput{Via: core.Ptr(c.via)}); err != nil {
+			t.Fatal(err)
+		}
+		sig, err := svc.StartSignIn(ctx, c.account, core.SignInOptions{Mode: core.SignInLink})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&oauthsrv.Browser{}).SignIn(ctx, sig.Prompt.URL); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sig.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.TestSend(ctx, core.TestSendInput{Account: c.account, To: "member@example.net", Subject: "API " + c.via}); err != nil {
+			t.Fatalf("%s: %v", c.via, err)
+		}
+		page, _, err := r.Inbox.List(0, 1)
+		if err != nil || len(page) != 1 || page[0].Envelope.Server != c.via || page[0].Subject != "API "+c.via {
+			t.Fatalf("%s: the mailbox's newest is %+v (%v)", c.via, page, err)
+		}
+	}
+}
