@@ -5,6 +5,7 @@
 package mailbox
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,22 +161,49 @@ func (s *Store) List(offset, limit int) ([]Summary, int, error) {
 	ids = ids[offset:min(total, offset+limit)]
 	out := make([]Summary, 0, len(ids))
 	for _, id := range ids {
-		m, err := s.Get(id)
+		sum, err := s.summary(id)
 		if errors.Is(err, ErrNotFound) {
 			continue // emptied or pruned meanwhile
 		}
 		if err != nil {
 			return nil, 0, err
 		}
-		sum := Summary{ID: id, Envelope: m.Envelope, Size: len(m.Raw)}
-		if m.Decoded != nil {
-			sum.From, sum.To, sum.Subject = m.Decoded.From, m.Decoded.To, m.Decoded.Subject
-		} else {
-			sum.Problem = m.Problem
-		}
-		out = append(out, sum)
+		out = append(out, *sum)
 	}
 	return out, total, nil
+}
+
+// summary reads only the envelope and the message's header: a list page
+// must not decode fifty messages' attachments.
+func (s *Store) summary(id string) (*Summary, error) {
+	f, err := os.Open(filepath.Join(s.dir, id+ext))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(f)
+	head, err := br.ReadBytes('\n')
+	sum := &Summary{ID: id}
+	if err != nil || json.Unmarshal(head, &sum.Envelope) != nil {
+		return nil, fmt.Errorf("sandbox inbox: %s is damaged", id)
+	}
+	sum.Size = int(fi.Size()) - len(head)
+	m, err := mail.ReadMessage(br)
+	if err != nil {
+		sum.Problem = "not a mail message: " + err.Error()
+		return sum, nil
+	}
+	sum.From = message.DecodeHeader(m.Header.Get("From"))
+	sum.To = message.DecodeHeader(m.Header.Get("To"))
+	sum.Subject = message.DecodeHeader(m.Header.Get("Subject"))
+	return sum, nil
 }
 
 // Message is one stored message, whole.
