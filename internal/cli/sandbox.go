@@ -25,7 +25,8 @@ func sandboxCmd(app *App) *cobra.Command {
 		Short: "Open the console on stand-in servers to rehearse a delivery without mailing anyone",
 		Long: `Starts, on 127.0.0.1, a Google-like and a Microsoft-like sign-in server with their
 SMTP servers and mail APIs, and a plain SMTP relay, then opens the console on a data home
-of its own (beside your normal one, or --home DIR) with an account for each: google,
+of its own (bluemoon-sandbox beside your normal home, or --home DIR; $BLUEMOON_HOME is
+never used, as it names a real home) with an account for each: google,
 microsoft and relay. Everything they accept shows in the console's Inbox, decoded;
 nothing leaves this computer. Every page says it is the sandbox.
 
