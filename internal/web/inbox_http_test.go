@@ -2,14 +2,18 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/rehearsal"
 	"github.com/bluemoon-mail/bluemoon/internal/web"
 )
@@ -154,5 +158,26 @@ func TestInboxShowsDecodedMessagesSafely(t *testing.T) {
 	}
 	if n, _ := r.Inbox.Count(); n != 0 {
 		t.Fatalf("%d left after emptying", n)
+	}
+}
+
+// The Inbox pages by fifty, newest first, with links both ways.
+func TestInboxPagesNewestFirst(t *testing.T) {
+	c, r := startSandbox(t)
+	base := time.Now()
+	for i := range 51 {
+		raw := fmt.Sprintf("From: a@example.jp\r\nTo: b@example.net\r\nSubject: =?UTF-8?B?%s?=\r\n\r\nbody\r\n", base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("お知らせ %02d", i))))
+		if _, err := r.Inbox.Deliver(mailbox.Envelope{Server: "relay-smtp", To: []string{"b@example.net"}, At: base.Add(time.Duration(i) * time.Second)}, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := c.session()
+	_, page := s.get("/inbox")
+	if !strings.Contains(page, "お知らせ 50") || strings.Contains(page, "お知らせ 00") || !strings.Contains(page, `id="inbox-older"`) || strings.Contains(page, `id="inbox-newer"`) {
+		t.Fatalf("the first page:\n%s", page)
+	}
+	_, page = s.get("/inbox?page=2")
+	if !strings.Contains(page, "お知らせ 00") || strings.Contains(page, "お知らせ 01") || !strings.Contains(page, `id="inbox-newer"`) || !strings.Contains(page, "51 of 51") {
+		t.Fatalf("the second page:\n%s", page)
 	}
 }
