@@ -50,12 +50,15 @@ type SuppressImport struct {
 
 // RejectedLine is a line of an imported file that is not an address.
 type RejectedLine struct {
-	Line int // line, or row of a list (header = 1); 0 when the reader's error names it
-	Err  error
+	Line int // line, or row of a list (header = 1)
+	// Err says why: a *recipients.RowError (which names the row itself)
+	// or a *recipients.AddressError.
+	Err error
 }
 
 func (r RejectedLine) String() string {
-	if r.Line == 0 {
+	var re *recipients.RowError
+	if r.Line == 0 || errors.As(r.Err, &re) {
 		return r.Err.Error()
 	}
 	return fmt.Sprintf("line %d: %v", r.Line, r.Err)
@@ -114,7 +117,7 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 		}
 		var re *recipients.RowError
 		if errors.As(err, &re) {
-			res.Rejected = append(res.Rejected, RejectedLine{Err: err})
+			res.Rejected = append(res.Rejected, RejectedLine{Line: re.Row, Err: err})
 			continue
 		}
 		if err != nil {
