@@ -69,11 +69,13 @@ func (r RejectedLine) String() string {
 // starting with # are comments).
 func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, list ListInput) (*SuppressImport, error) {
 	res := &SuppressImport{}
-	sup := s.suppressions()
+	add := s.suppressions().Adder(500)
+	defer add.Abort()
 	addOne := func(line int, a string) error {
-		ok, err := sup.Add(ctx, a, reason)
+		ok, err := add.Add(ctx, a, reason)
+		var ae *recipients.AddressError
 		switch {
-		case err != nil && errors.Is(err, ctx.Err()):
+		case err != nil && !errors.As(err, &ae):
 			return err
 		case err != nil:
 			res.Rejected = append(res.Rejected, RejectedLine{Line: line, Err: err})
@@ -98,7 +100,10 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 				}
 			}
 		}
-		return res, sc.Err()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+		return res, add.Close()
 	}
 	list.Path = path
 	lo, err := list.options()
@@ -113,7 +118,7 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
-			return res, nil
+			return res, add.Close()
 		}
 		var re *recipients.RowError
 		if errors.As(err, &re) {

@@ -150,3 +150,25 @@ func TestImportSuppressionsRowNumbers(t *testing.T) {
 		t.Fatalf("rejected: %v", res.Rejected[0])
 	}
 }
+
+// An import is written in batches: every address lands, across batch
+// boundaries, and one repeated in the file counts once.
+func TestImportSuppressionsInBatches(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t, Options{})
+	var b strings.Builder
+	b.WriteString("email\n")
+	for i := range 1234 {
+		fmt.Fprintf(&b, "u%04d@example.com\n", i)
+	}
+	b.WriteString("U0600@example.com\n")
+	path := filepath.Join(t.TempDir(), "big.csv")
+	writeFile(t, path, b.String())
+	res, err := svc.ImportSuppressions(ctx, path, "bulk", ListInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := svc.SuppressionCount(ctx); res.Added != 1234 || res.Already != 1 || n != 1234 {
+		t.Fatalf("import: %+v, %d on the list", res, n)
+	}
+}
