@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/japanese"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
@@ -46,5 +49,26 @@ func TestCheckStepSaysProblemsInJapanese(t *testing.T) {
 		if strings.Contains(page, english) {
 			t.Errorf("the Japanese check step says %q", english)
 		}
+	}
+}
+
+// A UTF-8 list with one Shift_JIS cell (rows pasted from another file):
+// the list step says which column and what to do, in Japanese.
+func TestListStepSaysNotUTF8InJapanese(t *testing.T) {
+	c := startConsole(t)
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	sato, _ := japanese.ShiftJIS.NewEncoder().String("佐藤")
+	var b strings.Builder
+	b.WriteString("氏名,email\n")
+	for i := range 3000 { // past the 64 KB the reader looks at first
+		fmt.Fprintf(&b, "山田 %d,y%d@example.jp\n", i, i)
+	}
+	b.WriteString(sato + ",sato@example.jp\n")
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"会員.csv": []byte(b.String())}})
+	// The person says UTF-8, as it mostly is.
+	_, page, _ := s.post(at, map[string]string{"encoding": "utf-8", "sheet": "", "email_column": "email"}, nil)
+	if !strings.Contains(page, "「氏名」列のセルが UTF-8 の文字ではありません") || strings.Contains(page, "is not UTF-8 text") {
+		t.Fatalf("the list step:\n%s", page)
 	}
 }

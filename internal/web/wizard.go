@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
@@ -183,6 +184,8 @@ func problemOf(re *recipients.RowError) listProblem {
 		p.Code, p.Value = "address."+ae.Code, ae.Addr
 	case errors.As(re.Err, &ce):
 		p.Code, p.Got, p.Want = "cells", ce.Got, ce.Want
+	case errors.Is(re.Err, recipients.ErrNotUTF8):
+		p.Code = delivery.CodeNotUTF8
 	}
 	return p
 }
@@ -356,6 +359,8 @@ func (v *view) ProblemText(p listProblem) string {
 		return v.T("list.problem.cells", p.Got, p.Want)
 	case p.Code == "address.empty":
 		return v.T("list.problem.address.empty")
+	case p.Code == delivery.CodeNotUTF8:
+		return v.T("check.problem.not_utf8", p.Field)
 	case p.Code != "" && v.Has("list.problem."+p.Code):
 		return v.T("list.problem."+p.Code, p.Value)
 	}
