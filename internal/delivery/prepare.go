@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -199,7 +200,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 			pf.UTF8Fallbacks++
 			if len(pf.Notes) < MaxProblemsKept {
 				pf.Notes = append(pf.Notes, Problem{Row: row.Number, Address: row.Email, Message: merge.FallbackNote(content.FellBack),
-					Code: CodeFallback, Field: content.FellBack.Field, Value: string(content.FellBack.Char)})
+					Code: CodeFallbackPrefix + strings.ToLower(content.FellBack.Field), Value: string(content.FellBack.Char)})
 			}
 		}
 		pf.LargestBytes = max(pf.LargestBytes, msg.Len())

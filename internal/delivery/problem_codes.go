@@ -22,9 +22,11 @@ const (
 	CodeAttachMissing = "attach_missing" // the file Value names is not there
 	CodeAttachLarge   = "attach_large"   // the file Value is Got bytes, the limit Want
 	CodeTooLarge      = "too_large"      // the message is Got bytes, the limit Want
-	// CodeFallback (Notes only): the message goes as UTF-8, not
-	// ISO-2022-JP, because Field ("Subject", "Text", "HTML") has Value.
-	CodeFallback = "fallback"
+	// CodeFallbackPrefix + the part ("subject", "text", "html"), Notes
+	// only: the message goes as UTF-8, not ISO-2022-JP, because that part
+	// has Value, a character ISO-2022-JP lacks. (Field stays empty: the
+	// CLI prints a note as "row N: …".)
+	CodeFallbackPrefix = "fallback."
 )
 
 // coded gives p the code of err, if one fits.

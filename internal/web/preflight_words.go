@@ -26,9 +26,9 @@ func (v *view) PreflightText(p delivery.Problem) string {
 		return v.T("check.problem."+p.Code, p.Value, v.Size(p.Got), v.Size(p.Want))
 	case p.Code == delivery.CodeTooLarge:
 		return v.T("check.problem."+p.Code, v.Size(p.Got), v.Size(p.Want))
-	case p.Code == delivery.CodeFallback:
-		part := p.Field
-		if k := "check.part." + strings.ToLower(p.Field); v.Has(k) {
+	case strings.HasPrefix(p.Code, delivery.CodeFallbackPrefix):
+		part := strings.TrimPrefix(p.Code, delivery.CodeFallbackPrefix)
+		if k := "check.part." + part; v.Has(k) {
 			part = v.T(k)
 		}
 		return v.T("check.note.fallback", part, p.Value)
