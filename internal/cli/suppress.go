@@ -96,6 +96,12 @@ func suppressCmd(app *App) *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.AddCommand(add, imp, ls, remove)
+	export := &cobra.Command{
+		Use: "export", Short: "Print the suppression list as CSV (address, reason, date added)", Args: noArgs,
+		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
+			return svc.SuppressionsCSV(ctx, app.Stdout)
+		}),
+	}
+	cmd.AddCommand(add, imp, ls, remove, export)
 	return cmd
 }

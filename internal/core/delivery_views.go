@@ -81,7 +81,8 @@ type Progress struct {
 	// Status is ready, running, paused, done or cancelled — or
 	// StatusInterrupted for one whose process died while running it.
 	Status      string
-	Live        bool // a process (this one or another) is sending it now
+	Live        bool   // a process (this one or another) is sending it now
+	Cause       string // why it stopped short: a Cause… (see PauseCause)
 	Reason      string
 	ResumeAfter time.Time
 	Counts      delivery.Counts
@@ -107,6 +108,7 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 	}
 	c := d.Counts
 	p := &Progress{ID: d.ID, Name: d.Name, Account: d.Account, Status: d.Status, Reason: d.Reason, ResumeAfter: d.ResumeAfter,
+		Cause:  PauseCause(d.Status, d.Cause, d.Reason),
 		Counts: c, Total: c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled,
 		Done: c.Sent + c.Failed, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
 	if d.Status != delivery.StatusRunning {
@@ -114,7 +116,7 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 	}
 	p.Live = s.runnerAlive(id)
 	if !p.Live {
-		p.Status = StatusInterrupted
+		p.Status, p.Cause = StatusInterrupted, CauseProcessDied
 		return p, nil
 	}
 	s.mu.Lock()

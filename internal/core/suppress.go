@@ -50,12 +50,15 @@ type SuppressImport struct {
 
 // RejectedLine is a line of an imported file that is not an address.
 type RejectedLine struct {
-	Line int // line, or row of a list (header = 1); 0 when the reader's error names it
-	Err  error
+	Line int // line, or row of a list (header = 1)
+	// Err says why: a *recipients.RowError (which names the row itself)
+	// or a *recipients.AddressError.
+	Err error
 }
 
 func (r RejectedLine) String() string {
-	if r.Line == 0 {
+	var re *recipients.RowError
+	if r.Line == 0 || errors.As(r.Err, &re) {
 		return r.Err.Error()
 	}
 	return fmt.Sprintf("line %d: %v", r.Line, r.Err)
@@ -66,11 +69,13 @@ func (r RejectedLine) String() string {
 // starting with # are comments).
 func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, list ListInput) (*SuppressImport, error) {
 	res := &SuppressImport{}
-	sup := s.suppressions()
+	add := s.suppressions().Adder(500)
+	defer add.Abort()
 	addOne := func(line int, a string) error {
-		ok, err := sup.Add(ctx, a, reason)
+		ok, err := add.Add(ctx, a, reason)
+		var ae *recipients.AddressError
 		switch {
-		case err != nil && errors.Is(err, ctx.Err()):
+		case err != nil && !errors.As(err, &ae):
 			return err
 		case err != nil:
 			res.Rejected = append(res.Rejected, RejectedLine{Line: line, Err: err})
@@ -95,7 +100,10 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 				}
 			}
 		}
-		return res, sc.Err()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+		return res, add.Close()
 	}
 	list.Path = path
 	lo, err := list.options()
@@ -110,11 +118,11 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
-			return res, nil
+			return res, add.Close()
 		}
 		var re *recipients.RowError
 		if errors.As(err, &re) {
-			res.Rejected = append(res.Rejected, RejectedLine{Err: err})
+			res.Rejected = append(res.Rejected, RejectedLine{Line: re.Row, Err: err})
 			continue
 		}
 		if err != nil {

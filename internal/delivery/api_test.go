@@ -124,9 +124,10 @@ func TestAPIDailyLimitPauses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Status != StatusPaused || !strings.Contains(out.Reason, "daily sending limit") || out.ResumeAfter.Before(time.Now().Add(2*time.Hour)) {
-				t.Fatalf("status %s, reason %q, resume after %v", out.Status, out.Reason, out.ResumeAfter)
+			if out.Status != StatusPaused || out.Cause != CauseDailyLimit || !strings.Contains(out.Reason, "daily sending limit") || out.ResumeAfter.Before(time.Now().Add(2*time.Hour)) {
+				t.Fatalf("status %s, cause %q, reason %q, resume after %v", out.Status, out.Cause, out.Reason, out.ResumeAfter)
 			}
+			wantStoredCause(t, db.DB, out.ID, CauseDailyLimit)
 			c := out.Counts
 			if c.Sent != 5 || c.Failed != 0 || c.Unknown != 0 || c.Pending != 15 || a.API.Accepted() != 5 {
 				t.Fatalf("counts %+v, accepted %d", c, a.API.Accepted())
@@ -174,6 +175,7 @@ func TestAPIAccountProblemsPause(t *testing.T) {
 			if out.Status != StatusPaused || out.SignIn != tc.signIn || !strings.Contains(out.Reason, tc.reason) || out.Counts.Failed != 0 || out.Counts.Pending != 10 {
 				t.Fatalf("status %s sign-in %v reason %q counts %+v", out.Status, out.SignIn, out.Reason, out.Counts)
 			}
+			wantStoredCause(t, db.DB, out.ID, CauseSetup)
 		})
 	}
 	t.Run("revoked", func(t *testing.T) {
@@ -190,5 +192,6 @@ func TestAPIAccountProblemsPause(t *testing.T) {
 		if out.Status != StatusPaused || !out.SignIn || out.Counts.Failed != 0 || out.Counts.Pending != 10 || a.API.Accepted() != 0 {
 			t.Fatalf("status %s sign-in %v reason %q counts %+v", out.Status, out.SignIn, out.Reason, out.Counts)
 		}
+		wantStoredCause(t, db.DB, out.ID, CauseSignIn)
 	})
 }

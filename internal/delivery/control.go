@@ -14,6 +14,7 @@ type Summary struct {
 	Name        string    `json:"name"`
 	Account     string    `json:"account"`
 	Status      string    `json:"status"`
+	Cause       string    `json:"cause,omitempty"` // why it stopped short, a Cause… ("" if it did not, or before causes were kept)
 	Reason      string    `json:"reason,omitempty"`
 	ResumeAfter time.Time `json:"resume_after,omitzero"`
 	Source      string    `json:"source"`
@@ -75,13 +76,13 @@ func noDelivery(id int64) error {
 	return &notFoundErr{usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", id)}}
 }
 
-const summarySQL = `SELECT id, name, account, status, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
+const summarySQL = `SELECT id, name, account, status, cause, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
 	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at, heartbeat FROM deliveries`
 
 func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	var s Summary
 	var resume, created, started, finished, heartbeat int64
-	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Reason, &resume, &s.Source, &s.Subject,
+	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Cause, &s.Reason, &resume, &s.Source, &s.Subject,
 		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished, &heartbeat); err != nil {
 		return nil, err
 	}
@@ -198,7 +199,7 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 		if err := cancelRows(ctx, tx, id); err != nil {
 			return false, err
 		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
+	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', cause = 'by_hand', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
 		return false, err
 	}
 	return false, tx.Commit()
@@ -219,7 +220,7 @@ func cancelRows(ctx context.Context, db execer, id int64) error {
 		WHERE delivery_id = ? AND state IN ('pending', 'deferred')`, now, id); err != nil {
 		return err
 	}
-	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', reason = 'cancelled', control = '', finished_at = ? WHERE id = ?`, now, id)
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', cause = 'cancelled', reason = 'cancelled', control = '', finished_at = ? WHERE id = ?`, now, id)
 	return err
 }
 

@@ -87,6 +87,17 @@ func TestCancelKeepsUnknownRecipientsUnknown(t *testing.T) {
 	if got := statesOf(t, db, id); !equal(got, want) {
 		t.Errorf("states %v, want %v", got, want)
 	}
+	wantStoredCause(t, db.DB, id, CauseCancelled)
+}
+
+// A delivery no process runs, paused by hand, is stored with that cause.
+func TestPauseByHandStoresItsCause(t *testing.T) {
+	db := openDB(t)
+	id := prepared(t, db, StatusReady, "", statePending, statePending)
+	if running, err := RequestPause(context.Background(), db.DB, id); err != nil || running {
+		t.Fatalf("pause: running %v, %v", running, err)
+	}
+	wantStoredCause(t, db.DB, id, CauseByHand)
 }
 
 func equal(a, b []string) bool {
@@ -125,9 +136,10 @@ func TestRefusalAtMailPausesInsteadOfLooping(t *testing.T) {
 		sends  int64
 		signIn bool
 		reason string
+		cause  string
 	}{
-		{"token", authErr{}, 2, true, "refreshed token"},
-		{"setting", settingsErr{}, 1, false, "as set up"},
+		{"token", authErr{}, 2, true, "refreshed token", CauseSignIn},
+		{"setting", settingsErr{}, 1, false, "as set up", CauseSetup},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t)
@@ -146,6 +158,7 @@ func TestRefusalAtMailPausesInsteadOfLooping(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			wantStoredCause(t, db.DB, out.ID, tc.cause)
 			if out.Status != StatusPaused || out.SignIn != tc.signIn || !strings.Contains(out.Reason, tc.reason) ||
 				out.Counts.Pending != 3 || out.Counts.Sent+out.Counts.Failed+out.Counts.Unknown != 0 {
 				t.Fatalf("outcome %+v", out)

@@ -26,6 +26,7 @@ func smtpDailyLimit(t *testing.T, configure func(*smtptest.Server)) {
 		t.Fatal(err)
 	}
 	c := out.Counts
+	wantStoredCause(t, db.DB, out.ID, CauseDailyLimit)
 	if out.Status != StatusPaused || out.SignIn || !strings.Contains(out.Reason, "daily sending limit") || out.ExitCode() != 5 {
 		t.Fatalf("status %s (sign-in %v), reason %q, exit %d", out.Status, out.SignIn, out.Reason, out.ExitCode())
 	}

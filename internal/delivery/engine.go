@@ -144,6 +144,7 @@ type job struct {
 // stop reasons
 type stopReason struct {
 	status      string
+	cause       string // Cause…
 	reason      string
 	signIn      bool
 	resumeAfter time.Time
@@ -271,7 +272,7 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', reason = '', control = '', resume_after = 0, heartbeat = ?,
+	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?,
 		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, now, now, id); err != nil {
 		return nil, err
 	}
@@ -282,7 +283,7 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	r.done = make(chan struct{})
 
 	// Ctrl-C stops the run like `deliveries pause`.
-	stopWatch := context.AfterFunc(ctx, func() { r.halt(stopReason{status: StatusPaused, reason: "interrupted"}) })
+	stopWatch := context.AfterFunc(ctx, func() { r.halt(stopReason{status: StatusPaused, cause: CauseStopped, reason: "interrupted"}) })
 	defer stopWatch()
 
 	ledgerDone := make(chan error, 1)
@@ -299,7 +300,7 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	close(r.done)
 	lerr := <-ledgerDone
 	if lerr != nil {
-		r.halt(stopReason{status: StatusPaused, reason: lerr.Error()})
+		r.halt(stopReason{status: StatusPaused, cause: CauseOther, reason: lerr.Error()})
 	}
 	out, err := r.finish(bg, lerr != nil)
 	if err != nil {
@@ -412,7 +413,7 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	db := r.e.DB
 	out := &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
-		out.Status, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.reason, r.stop.signIn, r.stop.resumeAfter
+		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.signIn, r.stop.resumeAfter
 	}
 	now := time.Now().UnixMilli()
 	if out.Status == StatusCancelled {
@@ -436,7 +437,7 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 		r.mu.Unlock()
 	}
 	if out.Status == StatusDone && out.Counts.Pending+out.Counts.Deferred+out.Counts.Sending > 0 {
-		out.Status, out.Reason = StatusPaused, "stopped early"
+		out.Status, out.Cause, out.Reason = StatusPaused, CauseStopped, "stopped early"
 	}
 	var resume int64
 	if !out.ResumeAfter.IsZero() {
@@ -446,8 +447,8 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	if out.Status != StatusPaused {
 		finished = now
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, reason = ?, resume_after = ?, control = '', finished_at = ? WHERE id = ?`,
-		out.Status, out.Reason, resume, finished, r.id); err != nil {
+	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ? WHERE id = ?`,
+		out.Status, out.Cause, out.Reason, resume, finished, r.id); err != nil {
 		return nil, err
 	}
 	if r.o.Progress != nil {

@@ -38,7 +38,7 @@ func (w *sender) settle(j *job, reply string, err error) {
 		// message would be refused too. Put this one back and pause, as
 		// when the account's own 24-hour limit is reached.
 		j.state = j.from
-		r.halt(stopReason{status: StatusPaused, resumeAfter: time.UnixMilli(j.at).Add(retryAfterOf(err)),
+		r.halt(stopReason{status: StatusPaused, cause: CauseDailyLimit, resumeAfter: time.UnixMilli(j.at).Add(retryAfterOf(err)),
 			reason: "the provider's daily sending limit is reached: " + err.Error()})
 	case isTemporary(err):
 		j.attempts++
@@ -80,7 +80,7 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 		}
 		switch {
 		case needsSignIn(err):
-			r.halt(stopReason{status: StatusPaused, signIn: true, reason: "sign-in needed: " + err.Error()})
+			r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, signIn: true, reason: "sign-in needed: " + err.Error()})
 			return nil, err
 		case isAuthFailure(err) && !refresh && !settingsProblem(err):
 			refresh = true
@@ -90,7 +90,7 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 			return nil, err
 		}
 		if attempt+1 >= r.o.DialRetries || !isTemporary(err) && attempt > 0 {
-			r.halt(stopReason{status: StatusPaused, reason: "cannot connect to the mail server: " + err.Error()})
+			r.halt(stopReason{status: StatusPaused, cause: CauseConnect, reason: "cannot connect to the mail server: " + err.Error()})
 			return nil, err
 		}
 		if !r.sleep(time.Duration(1<<attempt) * time.Second) {
@@ -105,14 +105,14 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 func (r *run) haltAuth(err error, refreshed bool) {
 	r.noDial.Store(true)
 	if settingsProblem(err) {
-		r.halt(stopReason{status: StatusPaused, reason: "the server refuses this account as set up (a new sign-in does not help): " + err.Error()})
+		r.halt(stopReason{status: StatusPaused, cause: CauseSetup, reason: "the server refuses this account as set up (a new sign-in does not help): " + err.Error()})
 		return
 	}
 	reason := "the server refused the sign-in: "
 	if refreshed {
 		reason = "the server refused the sign-in (even with a refreshed token): "
 	}
-	r.halt(stopReason{status: StatusPaused, signIn: true, reason: reason + err.Error()})
+	r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, signIn: true, reason: reason + err.Error()})
 }
 
 func isTemporary(err error) bool {

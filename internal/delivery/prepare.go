@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -36,7 +37,14 @@ type Problem struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field,omitempty"`
 	Address string `json:"address,omitempty"`
-	Message string `json:"message"`
+	Message string `json:"message"` // in English, as the CLI prints it
+	// Code says what is wrong for a face that words it in its own
+	// language ("" when no code fits: Message says it); Value, Got and
+	// Want fill the words in. See problem_codes.go.
+	Code  string `json:"code,omitempty"`
+	Value string `json:"value,omitempty"`
+	Got   int64  `json:"got,omitempty"`
+	Want  int64  `json:"want,omitempty"`
 }
 
 func (p Problem) String() string {
@@ -162,7 +170,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		pf.Rows++
 		var re *recipients.RowError
 		if errors.As(err, &re) {
-			if err := problem(Problem{Row: re.Row, Field: re.Field, Address: row.Email, Message: re.Err.Error()}); err != nil {
+			if err := problem(coded(Problem{Row: re.Row, Field: re.Field, Address: row.Email, Message: re.Err.Error()}, re.Err)); err != nil {
 				return nil, err
 			}
 			continue
@@ -177,7 +185,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 			if errors.As(err, &fe) {
 				p.Field, p.Message = fe.Field, fe.Err.Error()
 			}
-			if err := problem(p); err != nil {
+			if err := problem(coded(p, err)); err != nil {
 				return nil, err
 			}
 			continue
@@ -191,13 +199,15 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		if content.FellBack != nil {
 			pf.UTF8Fallbacks++
 			if len(pf.Notes) < MaxProblemsKept {
-				pf.Notes = append(pf.Notes, Problem{Row: row.Number, Address: row.Email, Message: merge.FallbackNote(content.FellBack)})
+				pf.Notes = append(pf.Notes, Problem{Row: row.Number, Address: row.Email, Message: merge.FallbackNote(content.FellBack),
+					Code: CodeFallbackPrefix + strings.ToLower(content.FellBack.Field), Value: string(content.FellBack.Char)})
 			}
 		}
 		pf.LargestBytes = max(pf.LargestBytes, msg.Len())
 		if plan.MaxBytes > 0 && msg.Len() > plan.MaxBytes {
 			if err := problem(Problem{Row: row.Number, Address: row.Email, Field: spec.AttachColumn,
-				Message: fmt.Sprintf("the message would be %d bytes, over the account's limit of %d", msg.Len(), plan.MaxBytes)}); err != nil {
+				Message: fmt.Sprintf("the message would be %d bytes, over the account's limit of %d", msg.Len(), plan.MaxBytes),
+				Code:    CodeTooLarge, Got: int64(msg.Len()), Want: int64(plan.MaxBytes)}); err != nil {
 				return nil, err
 			}
 			continue

@@ -127,7 +127,7 @@ func (r *run) ledger(ctx context.Context, th *Throttle) error {
 func (l *ledger) fail(err error) {
 	if l.failed == nil {
 		l.failed = fmt.Errorf("journal: %w", err)
-		l.r.halt(stopReason{status: StatusPaused, reason: l.failed.Error()})
+		l.r.halt(stopReason{status: StatusPaused, cause: CauseOther, reason: l.failed.Error()})
 	}
 }
 
@@ -154,7 +154,7 @@ func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
 		if daily && d > r.o.MaxDailyWait {
 			// The windows out still finish; then the run pauses.
 			at := now.Add(d)
-			l.pause = &stopReason{status: StatusPaused, resumeAfter: at,
+			l.pause = &stopReason{status: StatusPaused, cause: CauseDailyLimit, resumeAfter: at,
 				reason: fmt.Sprintf("the account's limit of %d messages per 24 hours is reached; it can go on after %s",
 					r.o.Limits.PerDay, at.Local().Format("2006-01-02 15:04 MST"))}
 			l.finished = true
@@ -285,9 +285,9 @@ func (l *ledger) poll(ctx context.Context) {
 func (l *ledger) control(ctl string) {
 	switch ctl {
 	case "pause":
-		l.r.halt(stopReason{status: StatusPaused, reason: "paused by 'bluemoon deliveries pause'"})
+		l.r.halt(stopReason{status: StatusPaused, cause: CauseByHand, reason: "paused by 'bluemoon deliveries pause'"})
 	case "cancel":
-		l.r.halt(stopReason{status: StatusCancelled, reason: "cancelled"})
+		l.r.halt(stopReason{status: StatusCancelled, cause: CauseCancelled, reason: "cancelled"})
 	}
 }
 

@@ -50,7 +50,8 @@ type Progress struct {
 // Outcome is how a run ended.
 type Outcome struct {
 	ID          int64     `json:"id"`
-	Status      string    `json:"status"` // done | paused | cancelled
+	Status      string    `json:"status"`          // done | paused | cancelled
+	Cause       string    `json:"cause,omitempty"` // why it stopped short: a Cause…
 	Reason      string    `json:"reason,omitempty"`
 	SignIn      bool      `json:"sign_in_needed,omitempty"`
 	ResumeAfter time.Time `json:"resume_after,omitzero"`

@@ -72,7 +72,7 @@ func (r *Renderer) loadAttachment(name string, limit int) (Attachment, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Attachment{}, fmt.Errorf("attachment %s not found", path)
+			return Attachment{}, &AttachError{Name: name, Code: AttachNotFound, msg: fmt.Sprintf("attachment %s not found", path)}
 		}
 		return Attachment{}, fmt.Errorf("attachment %s: %w", path, err)
 	}
@@ -90,7 +90,8 @@ func (r *Renderer) loadAttachment(name string, limit int) (Attachment, error) {
 		var tl *safefile.TooLargeError
 		switch {
 		case errors.As(err, &tl) && tl.Size >= 0:
-			return Attachment{}, fmt.Errorf("attachment %s is %d bytes: the message would pass its size limit of %d bytes", path, tl.Size, r.t.maxBytes)
+			return Attachment{}, &AttachError{Name: name, Code: AttachTooLarge, Size: tl.Size, Limit: int64(r.t.maxBytes),
+				msg: fmt.Sprintf("attachment %s is %d bytes: the message would pass its size limit of %d bytes", path, tl.Size, r.t.maxBytes)}
 		case errors.As(err, &tl):
 			return Attachment{}, fmt.Errorf("attachment %s grew past the message's size limit of %d bytes while being read", path, r.t.maxBytes)
 		case safefile.IsNotRegular(err):
@@ -154,3 +155,21 @@ func LoadAttachment(path string) (Attachment, error) {
 	}
 	return Attachment{Filename: filepath.Base(path), ContentType: ContentTypeOf(path), Data: data}, nil
 }
+
+// AttachError is a file a row names that cannot be attached, for the
+// cases a person fixes differently; Code says which, the text stays as
+// the CLI prints it.
+type AttachError struct {
+	Name        string // as the row names it
+	Code        string // AttachNotFound, AttachTooLarge
+	Size, Limit int64  // for AttachTooLarge
+	msg         string
+}
+
+// AttachError codes.
+const (
+	AttachNotFound = "not_found"
+	AttachTooLarge = "too_large"
+)
+
+func (e *AttachError) Error() string { return e.msg }

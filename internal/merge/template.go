@@ -66,6 +66,12 @@ type FieldError struct {
 	Err   error
 }
 
+// The two ways a row lacks a field the template prints.
+var (
+	ErrFieldEmpty   = errors.New("is empty but the template prints it")
+	ErrFieldMissing = errors.New("missing for this row")
+)
+
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
 func (e *FieldError) Unwrap() error { return e.Err }
 
@@ -434,7 +440,7 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 	}
 	for _, i := range t.required {
 		if strings.TrimSpace(fields[i]) == "" {
-			return &FieldError{Field: t.columns[i], Err: errors.New("is empty but the template prints it")}
+			return &FieldError{Field: t.columns[i], Err: ErrFieldEmpty}
 		}
 	}
 	c.To = strings.TrimSpace(fields[t.emailIdx])
@@ -502,7 +508,7 @@ func renderError(part string, err error) error {
 	if i := strings.Index(msg, `map has no entry for key "`); i >= 0 {
 		rest := msg[i+len(`map has no entry for key "`):]
 		if j := strings.IndexByte(rest, '"'); j >= 0 {
-			return &FieldError{Field: rest[:j], Err: errors.New("missing for this row")}
+			return &FieldError{Field: rest[:j], Err: ErrFieldMissing}
 		}
 	}
 	return templateErr(part, err)

@@ -276,7 +276,7 @@ func (r *Reader) Next() (Row, error) {
 			for i, c := range rec {
 				if !utf8.ValidString(c) {
 					return Row{Number: r.row}, &RowError{Row: r.row, Field: r.header[i],
-						Err: errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")}
+						Err: ErrNotUTF8}
 				}
 			}
 		}
@@ -339,6 +339,9 @@ func (e *noEmailColumnError) Error() string {
 	return fmt.Sprintf("recipients %s: no %q column in the header (%s); name the address column with --email-column",
 		e.path, e.column, ColumnList(e.header))
 }
+
+// ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
+var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
 
 // CellCountError: a row has more or fewer cells than the header.
 type CellCountError struct{ Got, Want int }

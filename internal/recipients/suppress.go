@@ -62,3 +62,68 @@ func (s *Suppressions) List(ctx context.Context, fn func(Suppressed) error) erro
 	}
 	return rows.Err()
 }
+
+// Adder adds many addresses, a batch per transaction: an import of
+// 100,000 addresses then commits 200 times, not 100,000, and no write
+// lock is held for longer than one batch (a delivery in another process
+// goes on writing between them). Close it to commit the last batch.
+type Adder struct {
+	s     *Suppressions
+	tx    *sql.Tx
+	stmt  *sql.Stmt
+	n     int
+	batch int
+}
+
+// Adder starts adding; batch is the addresses per transaction.
+func (s *Suppressions) Adder(batch int) *Adder { return &Adder{s: s, batch: max(batch, 1)} }
+
+// Add is Suppressions.Add within the current batch.
+func (a *Adder) Add(ctx context.Context, addr, reason string) (added bool, err error) {
+	if err := CheckAddress(addr); err != nil {
+		return false, err
+	}
+	if a.tx == nil {
+		if a.tx, err = a.s.DB.BeginTx(ctx, nil); err != nil {
+			return false, err
+		}
+		if a.stmt, err = a.tx.PrepareContext(ctx, `INSERT OR IGNORE INTO suppressions(addr_key, addr, reason, added_at) VALUES (?, ?, ?, ?)`); err != nil {
+			a.tx.Rollback()
+			a.tx = nil
+			return false, err
+		}
+	}
+	res, err := a.stmt.ExecContext(ctx, Key(addr), addr, reason, time.Now().UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("suppress %s: %w", addr, err)
+	}
+	n, _ := res.RowsAffected()
+	if a.n++; a.n >= a.batch {
+		if err := a.commit(); err != nil {
+			return false, err
+		}
+	}
+	return n == 1, nil
+}
+
+func (a *Adder) commit() error {
+	if a.tx == nil {
+		return nil
+	}
+	a.stmt.Close()
+	err := a.tx.Commit()
+	a.tx, a.stmt, a.n = nil, nil, 0
+	return err
+}
+
+// Close commits what was added since the last batch.
+func (a *Adder) Close() error { return a.commit() }
+
+// Abort gives up the current batch (the ones committed stay).
+func (a *Adder) Abort() {
+	if a.tx != nil {
+		a.stmt.Close()
+		a.tx.Rollback()
+		a.tx, a.stmt, a.n = nil, nil, 0
+	}
+}

@@ -175,7 +175,7 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 	pv.CanPause = p.Status == delivery.StatusRunning && p.Live
 	pv.CanCancel = p.Status != delivery.StatusDone && p.Status != delivery.StatusCancelled
 	pv.CanResume = !p.Live && (p.Status == delivery.StatusPaused || p.Status == delivery.StatusReady || p.Status == core.StatusInterrupted)
-	if cause := core.PauseCause(p.Status, p.Reason); cause != "" {
+	if cause := p.Cause; cause != "" {
 		pv.Cause = cause
 		pv.Why = v.T("progress.why." + cause)
 		pv.Next = v.T("progress.next." + cause)

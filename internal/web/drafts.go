@@ -51,6 +51,10 @@ type draft struct {
 	ID      string    `json:"id"`
 	Created time.Time `json:"created"`
 	Touched time.Time `json:"touched"`
+	// Kind is "" for a delivery; "suppress" for a list uploaded to be
+	// added to the suppression list (suppression.go), which needs only
+	// the list and is removed once imported.
+	Kind string `json:"kind,omitempty"`
 
 	// The list.
 	ListName    string `json:"list_name,omitempty"` // as uploaded

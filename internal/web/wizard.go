@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
@@ -123,6 +124,11 @@ func (s *Server) draftOf(w http.ResponseWriter, r *http.Request) (*draft, bool) 
 		s.fail(w, r, v, err)
 		return nil, false
 	}
+	if dr.Kind != "" {
+		// Another screen's upload (a suppression import), not a delivery.
+		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+		return nil, false
+	}
 	if dr.DeliveryID != 0 {
 		http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(dr.DeliveryID, 10), http.StatusSeeOther)
 		return nil, false
@@ -178,6 +184,8 @@ func problemOf(re *recipients.RowError) listProblem {
 		p.Code, p.Value = "address."+ae.Code, ae.Addr
 	case errors.As(re.Err, &ce):
 		p.Code, p.Got, p.Want = "cells", ce.Got, ce.Want
+	case errors.Is(re.Err, recipients.ErrNotUTF8):
+		p.Code = delivery.CodeNotUTF8
 	}
 	return p
 }
@@ -229,21 +237,41 @@ func (s *Server) listUpdate(w http.ResponseWriter, r *http.Request) {
 // reads it through, and shows what it holds.
 func (s *Server) applyList(w http.ResponseWriter, r *http.Request, dr *draft) {
 	v, p := s.wizardView(r, dr, "list")
-	fail := func(field string, err error) {
+	if err := s.readList(r, dr); err != nil {
+		var ie *internalErr
+		if errors.As(err, &ie) {
+			s.fail(w, r, v, ie.err)
+			return
+		}
 		pr := s.uploadProblem(v, err)
-		pr.Field = field
+		pr.Field = "list"
 		p.Problem = &pr
-		v.Errors[field] = pr.Message
+		v.Errors["list"] = pr.Message
 		p.List = s.drafts.summary(dr)
 		s.render(w, http.StatusUnprocessableEntity, "wizard_list", v)
+		return
 	}
+	http.Redirect(w, r, stepURL(dr, "list"), http.StatusSeeOther)
+}
+
+// internalErr is a failure of the console itself, not of what was
+// uploaded or chosen: the error page, not a word beside the field.
+type internalErr struct{ err error }
+
+func (e *internalErr) Error() string { return e.err.Error() }
+
+// readList keeps an uploaded list (the form's "list" file) or the options
+// chosen for reading the one kept (encoding, sheet, email_column), reads
+// it through and keeps what it holds beside the draft (summary). The
+// wizard's list step and the suppression list's import both read a list
+// this way.
+func (s *Server) readList(r *http.Request, dr *draft) error {
 	if r.MultipartForm != nil && len(r.MultipartForm.File["list"]) > 0 {
 		fh := r.MultipartForm.File["list"][0]
 		old := dr.ListName
 		f, err := s.drafts.keep(dr, s.drafts.listDir(dr.ID), fh, maxListBytes)
 		if err != nil {
-			fail("list", err)
-			return
+			return err
 		}
 		if old != "" && old != f.Name {
 			os.Remove(filepath.Join(s.drafts.listDir(dr.ID), old))
@@ -262,28 +290,24 @@ func (s *Server) applyList(w http.ResponseWriter, r *http.Request, dr *draft) {
 		}
 	}
 	if dr.ListName == "" {
-		fail("list", errors.New("no list"))
-		return
+		return errors.New("no list")
 	}
 	if err := s.drafts.save(dr); err != nil {
-		s.fail(w, r, v, err)
-		return
+		return &internalErr{err}
 	}
 	lv, err := s.inspect(r, dr)
 	if err != nil {
 		os.Remove(s.drafts.summaryPath(dr))
-		fail("list", err)
-		return
+		return err
 	}
 	if err := s.drafts.setSummary(dr, lv); err != nil {
-		s.fail(w, r, v, err)
-		return
+		return &internalErr{err}
 	}
 	if dr.EmailColumn == "" && lv.EmailColumn != "" {
 		dr.EmailColumn = lv.EmailColumn
 		s.drafts.save(dr)
 	}
-	http.Redirect(w, r, stepURL(dr, "list"), http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) inspect(r *http.Request, dr *draft) (*listView, error) {
@@ -335,6 +359,8 @@ func (v *view) ProblemText(p listProblem) string {
 		return v.T("list.problem.cells", p.Got, p.Want)
 	case p.Code == "address.empty":
 		return v.T("list.problem.address.empty")
+	case p.Code == delivery.CodeNotUTF8:
+		return v.T("check.problem.not_utf8", p.Field)
 	case p.Code != "" && v.Has("list.problem."+p.Code):
 		return v.T("list.problem."+p.Code, p.Value)
 	}

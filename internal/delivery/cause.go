@@ -1,0 +1,15 @@
+package delivery
+
+// Why a run stopped short, as a code decided where it stops (halt), kept
+// beside the English reason: a face says it in its person's language with
+// the next step, without reading the English.
+const (
+	CauseSignIn     = "sign_in"     // a new sign-in is needed: sign in, then resume
+	CauseDailyLimit = "daily_limit" // the account's or the provider's daily limit: resume after ResumeAfter
+	CauseByHand     = "by_hand"     // paused from the console or 'deliveries pause'
+	CauseStopped    = "stopped"     // its program was closed (Ctrl-C, the console quit) or stopped early
+	CauseConnect    = "connect"     // the server could not be reached
+	CauseSetup      = "setup"       // the server refuses the account as set up
+	CauseCancelled  = "cancelled"
+	CauseOther      = "other" // anything else (the journal could not be written…)
+)
