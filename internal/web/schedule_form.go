@@ -36,12 +36,19 @@ type scheduleFormPage struct {
 	Saved      []*saved.Delivery
 	Accounts   []*core.AccountInfo
 	HomeAlert  alert.Config
-	Preflights []string
+	Preflights []preflightChoice
 	Zones      []string
 	Problem    *problem
 }
 
-// preflightChoices are the form's "check ahead" options (Go durations; 0 none).
+// preflightChoice is one "check ahead" option: its value (a Go
+// duration; "0" none) and the time it stands for, said in words.
+type preflightChoice struct {
+	Value string
+	D     time.Duration
+}
+
+// preflightChoices are the form's "check ahead" options.
 var preflightChoices = []string{"0", "1h", "6h", "24h", "48h"}
 
 // zoneChoices are offered beside free typing of any IANA name.
@@ -103,9 +110,14 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 			return
 		}
 	}
-	p := &scheduleFormPage{Form: f, Saved: list, Accounts: accts, HomeAlert: home, Preflights: preflightChoices, Zones: zoneChoices}
-	if !slicesContains(p.Preflights, f.Preflight) {
-		p.Preflights = append(p.Preflights, f.Preflight)
+	p := &scheduleFormPage{Form: f, Saved: list, Accounts: accts, HomeAlert: home, Zones: zoneChoices}
+	choices := preflightChoices
+	if !slicesContains(choices, f.Preflight) {
+		choices = append(choices[:len(choices):len(choices)], f.Preflight)
+	}
+	for _, c := range choices {
+		d, _ := time.ParseDuration(c)
+		p.Preflights = append(p.Preflights, preflightChoice{Value: c, D: d})
 	}
 	if err != nil {
 		pr := scheduleProblem(v, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -237,6 +238,10 @@ func (s *Server) alertSettingsSave(w http.ResponseWriter, r *http.Request) {
 func alertForm(r *http.Request) alert.Config {
 	return alert.Config{Command: r.FormValue("notify_cmd"), Email: r.FormValue("notify_email"), EmailAccount: r.FormValue("notify_account")}
 }
+
+// MaskCommand is an alert command fit to show in passing: a webhook's
+// secret (in its address) masked. The form that edits it shows it whole.
+func (v *view) MaskCommand(cmd string) string { return redact.Command(cmd) }
 
 // scheduleProblem is an error of the schedule or alert forms in words:
 // "schedule.error.<field>.<code>" when the catalogue has it.
