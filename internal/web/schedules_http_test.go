@@ -139,6 +139,21 @@ func TestSchedulesOverHTTP(t *testing.T) {
 		t.Fatalf("schedules %+v", list)
 	}
 
+	// The keep-alive's form keeps its account; without the test message it
+	// no longer counts as the daily test send.
+	code, page = s.get("/schedules/keepalive-relay/edit")
+	if code != http.StatusOK || !strings.Contains(page, `name="send_test" checked`) || strings.Contains(page, `id="run"`) || !strings.Contains(page, "Keep-alive of relay") {
+		t.Fatalf("keep-alive edit form: %d\n%s", code, page)
+	}
+	code, _, _ = s.post("/schedules/keepalive-relay/edit", map[string]string{"run": "news", "when": "repeat", "every": "daily", "time": "06:00", "tz": "Local", "missed": "run-once"}, nil)
+	ka, _ := c.svc.Schedule(t.Context(), "keepalive-relay")
+	if code != http.StatusOK || ka.SendTest || ka.Target != "relay" || ka.Cron != "0 6 * * *" || ka.Preflight != 0 {
+		t.Fatalf("keep-alive edited: %d %+v", code, ka.Schedule)
+	}
+	if _, page := s.get("/accounts/relay"); !strings.Contains(page, "Add a daily automatic test send") {
+		t.Fatal("a keep-alive without the test message still counts as the daily test send")
+	}
+
 	// Alert settings.
 	code, page, _ = s.post("/schedules/alerts", map[string]string{"notify_email": "ops@example.org"}, nil)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "needs both the address and the account") {
