@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +113,7 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 	}
 	p := &scheduleFormPage{Form: f, Saved: list, Accounts: accts, HomeAlert: home, Zones: zoneChoices}
 	choices := preflightChoices
-	if !slicesContains(choices, f.Preflight) {
+	if !slices.Contains(choices, f.Preflight) {
 		choices = append(choices[:len(choices):len(choices)], f.Preflight)
 	}
 	for _, c := range choices {
@@ -133,15 +134,6 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 	}
 	v.Data = p
 	s.render(w, status, "schedule_form", v)
-}
-
-func slicesContains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // readScheduleForm reads the form, and the schedule it asks for.

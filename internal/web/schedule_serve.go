@@ -58,6 +58,7 @@ type serveState struct {
 	Here       bool      // this console runs them
 	Since      time.Time // since when (Here)
 	Elsewhere  bool      // another process (bluemoon serve) does
+	Ended      string    // why this console's scheduler ended by itself
 	ProbeError string
 	Install    string // how to run them permanently on this system
 }
@@ -69,6 +70,11 @@ func (s *Server) serveState(v *view) serveState {
 		st.Since = s.here.started
 		s.here.mu.Unlock()
 	} else {
+		s.here.mu.Lock()
+		if s.here.err != nil {
+			st.Ended = s.here.err.Error()
+		}
+		s.here.mu.Unlock()
 		on, err := s.svc.ServeRunning()
 		if err != nil {
 			st.ProbeError = err.Error()

@@ -60,7 +60,7 @@ func TestConsoleBesideARealServeProcess(t *testing.T) {
 	saveNews(t, c.svc, "news", "relay", 2)
 	s := c.session()
 
-	var out bytes.Buffer
+	var out lockedBuffer
 	cmd := exec.Command(bin, "--home", c.home, "serve", "--poll", "200ms")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -112,4 +112,22 @@ func TestConsoleBesideARealServeProcess(t *testing.T) {
 	if !strings.Contains(page, "Nothing runs these schedules now") {
 		t.Fatalf("after serve stopped:\n%s", page)
 	}
+}
+
+// lockedBuffer collects a process's output while the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
