@@ -204,7 +204,7 @@ func TestConsoleAndServeShareAHome(t *testing.T) {
 	}
 
 	// A one-off run a few seconds from now, made in the console.
-	when := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	when := time.Now().Add(6 * time.Second).Truncate(time.Second) // ahead of a slow, shared machine's request
 	code, page, _ := s.post("/schedules/new", map[string]string{"name": "soon", "run": "news", "when": "once", "at": when.Format("2006-01-02T15:04:05"),
 		"tz": "Local", "missed": "run-once", "preflight": "0"}, nil)
 	if code != http.StatusOK || !strings.Contains(page, "Once at") {
@@ -281,7 +281,7 @@ func TestConsoleSchedulerStopsWithTheConsole(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
