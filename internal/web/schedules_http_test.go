@@ -217,6 +217,21 @@ func TestConsoleAndServeShareAHome(t *testing.T) {
 	if n := len(ms.smtp.Messages()); n != 3 {
 		t.Fatalf("the stand-in got %d messages, want 3", n)
 	}
+	// A failed run is said in words from its exit code: here the list of
+	// the saved delivery is gone (exit 2).
+	saveNews(t, c.svc, "lost-list", "relay", 1)
+	if err := os.Remove(mustSaved(t, c, "lost-list").Recipients); err != nil {
+		t.Fatal(err)
+	}
+	when = time.Now().Add(6 * time.Second).Truncate(time.Second)
+	if code, page, _ := s.post("/schedules/new", map[string]string{"name": "broken", "run": "lost-list", "when": "once", "at": when.Format("2006-01-02T15:04:05"),
+		"tz": "Local", "missed": "run-once", "preflight": "0"}, nil); code != http.StatusOK {
+		t.Fatalf("create: %d\n%s", code, page)
+	}
+	waitFor(t, "the failed run on the page", func() bool {
+		_, page := s.get("/schedules")
+		return strings.Contains(page, "Did not succeed (exit 2)") && strings.Contains(page, "A setting or file is wrong")
+	})
 	stopServe()
 	if err := <-served; err != nil {
 		t.Fatal(err)
@@ -288,4 +303,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func mustSaved(t *testing.T, c *console, name string) *saved.Delivery {
+	t.Helper()
+	d, err := c.svc.SavedDelivery(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
