@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/web"
@@ -25,48 +27,64 @@ address. It serves this computer only and stops with Ctrl-C. A second 'bluemoon 
 on the same home opens the running one.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			home, err := app.Home()
-			if err != nil {
-				return err
-			}
-			release, running, err := web.Claim(home)
-			if err != nil {
-				return err
-			}
-			if running != nil {
-				url, err := running.LoginURL(ctx)
-				if err != nil {
-					return err
-				}
-				app.Warnf("The console of this home is already running at %s.\n", running.BaseURL())
-				return app.showConsole(url, noBrowser)
-			}
-			defer release()
-			svc, err := app.service(ctx)
-			if err != nil {
-				return err
-			}
-			srv, err := web.New(svc, web.Options{Addr: addr, Logf: func(f string, a ...any) { app.Logger().Info(fmt.Sprintf(f, a...)) }})
-			if err != nil {
-				return err
-			}
-			if err := srv.Listen(); err != nil {
-				return usageIfBadAddr(err)
-			}
-			if err := srv.Publish(home); err != nil {
-				return err
-			}
-			if err := app.showConsole(srv.LoginURL(), noBrowser); err != nil {
-				return err
-			}
-			app.Warnf("Serving the console at %s for this computer only; Ctrl-C stops it.\n", srv.BaseURL())
-			return srv.Serve(ctx)
+			return app.runConsole(cmd.Context(), web.Options{Addr: addr}, noBrowser, nil)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "where to listen: 127.0.0.1 and a port (0: a free one); no other address is accepted")
 	c.Flags().BoolVar(&noBrowser, "no-browser", false, "only print the address; do not open a browser")
 	return c
+}
+
+// runConsole serves the console of the app's home until ctx ends, or opens
+// the one already running there. start, when set, runs once the home is
+// claimed and the service open (the sandbox starts its stand-ins there)
+// and may fill in opts; what it returns is called when the console stops.
+func (app *App) runConsole(ctx context.Context, opts web.Options, noBrowser bool,
+	start func(svc *core.Service, opts *web.Options) (stop func(), err error)) error {
+	home, err := app.Home()
+	if err != nil {
+		return err
+	}
+	release, running, err := web.Claim(home)
+	if err != nil {
+		return err
+	}
+	if running != nil {
+		url, err := running.LoginURL(ctx)
+		if err != nil {
+			return err
+		}
+		app.Warnf("The console of this home is already running at %s.\n", running.BaseURL())
+		return app.showConsole(url, noBrowser)
+	}
+	defer release()
+	svc, err := app.service(ctx)
+	if err != nil {
+		return err
+	}
+	if start != nil {
+		stop, err := start(svc, &opts)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	opts.Logf = func(f string, a ...any) { app.Logger().Info(fmt.Sprintf(f, a...)) }
+	srv, err := web.New(svc, opts)
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return usageIfBadAddr(err)
+	}
+	if err := srv.Publish(home); err != nil {
+		return err
+	}
+	if err := app.showConsole(srv.LoginURL(), noBrowser); err != nil {
+		return err
+	}
+	app.Warnf("Serving the console at %s for this computer only; Ctrl-C stops it.\n", srv.BaseURL())
+	return srv.Serve(ctx)
 }
 
 // showConsole prints the login address (stdout, for a script) and opens

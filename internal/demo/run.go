@@ -11,6 +11,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
@@ -319,14 +320,22 @@ func (d *run) showResult(p *Provider, id int64, to string) error {
 			m = x
 		}
 	}
-	dec, err := Decode(m.Data)
+	dec, err := message.Decode(m.Data)
 	if err != nil {
 		return fmt.Errorf("demo: decode a delivered message: %w", err)
 	}
-	d.heading(fmt.Sprintf("%s: one delivered message, decoded as a mail reader would (%d bytes, %s)", kind, len(m.Data), dec.Charset))
-	d.printf("  From:    %s\n  To:      %s\n  Subject: %s\n  Attachments: %s\n\n", dec.From, dec.To, dec.Subject, strings.Join(dec.Attachments, ", "))
+	d.heading(fmt.Sprintf("%s: one delivered message, decoded as a mail reader would (%d bytes, %s)", kind, len(m.Data), strings.ToUpper(dec.Charset)))
+	d.printf("  From:    %s\n  To:      %s\n  Subject: %s\n  Attachments: %s\n\n", dec.From, dec.To, dec.Subject, attachmentNames(dec))
 	for _, l := range strings.Split(strings.TrimRight(dec.Text, "\n"), "\n") {
 		d.printf("  | %s\n", l)
 	}
 	return nil
+}
+
+func attachmentNames(d *message.Decoded) string {
+	var names []string
+	for _, a := range d.Attachments {
+		names = append(names, a.Filename)
+	}
+	return strings.Join(names, ", ")
 }

@@ -7,7 +7,10 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/apisrv"
@@ -34,11 +37,11 @@ type StandIns struct {
 // Start runs both stand-in providers on 127.0.0.1 at free ports. Consent is
 // automatic, as for a user who already agreed, so the demo needs no person.
 func Start() (*StandIns, error) {
-	g, err := startProvider(provider.Google, "news@example.jp", smtpsrv.Gmail, smtpsrv.ImplicitTLS)
+	g, err := StartProvider(provider.Google, ProviderOptions{AutoApprove: true})
 	if err != nil {
 		return nil, err
 	}
-	m, err := startProvider(provider.Microsoft, "info@contoso.example", smtpsrv.Microsoft, smtpsrv.StartTLS)
+	m, err := StartProvider(provider.Microsoft, ProviderOptions{AutoApprove: true})
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -46,44 +49,129 @@ func Start() (*StandIns, error) {
 	return &StandIns{Google: g, Microsoft: m}, nil
 }
 
-func startProvider(kind provider.Kind, from string, flavor smtpsrv.Flavor, sec smtpsrv.Security) (*Provider, error) {
-	o, err := oauthsrv.New(oauthsrv.Options{
-		Flavor: kind, ClientID: "demo-" + string(kind) + "-client", Email: from, AutoApprove: true,
+// Ports are where one stand-in provider's servers listen; 0 is a free port.
+type Ports struct {
+	OAuth int `json:"oauth"`
+	SMTP  int `json:"smtp"`
+	API   int `json:"api"`
+}
+
+// ProviderOptions configure StartProvider; the zero value is what the
+// demo runs (free ports, nothing kept, nothing delivered anywhere).
+type ProviderOptions struct {
+	// Ports asks for the ports a kept sandbox had last time; a port taken
+	// by something else meanwhile gets a free one instead.
+	Ports Ports
+	// ClientID is the only client the sign-in server knows (default
+	// demo-KIND-client).
+	ClientID string
+	// OAuthState keeps the sign-in server's grants in this file (see
+	// oauthsrv.Options.StateFile).
+	OAuthState string
+	// AutoApprove skips the consent page.
+	AutoApprove bool
+	// Deliver is given every message the SMTP server or the mail API
+	// accepts, with the name of the one that took it (KIND-smtp, graph,
+	// gmail-api).
+	Deliver func(server string, m smtpsrv.Message) error
+}
+
+// Mailbox is the address each stand-in provider's sender signs in as.
+func Mailbox(kind provider.Kind) string {
+	if kind == provider.Google {
+		return "news@example.jp"
+	}
+	return "info@contoso.example"
+}
+
+// StartProvider runs one stand-in provider's servers on 127.0.0.1.
+func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
+	from := Mailbox(kind)
+	flavor, sec := smtpsrv.Microsoft, smtpsrv.StartTLS
+	if kind == provider.Google {
+		flavor, sec = smtpsrv.Gmail, smtpsrv.ImplicitTLS
+	}
+	if po.ClientID == "" {
+		po.ClientID = "demo-" + string(kind) + "-client"
+	}
+	var o *oauthsrv.Server
+	err := atPort(po.Ports.OAuth, func(addr string) (err error) {
+		o, err = oauthsrv.New(oauthsrv.Options{Flavor: kind, ClientID: po.ClientID, Email: from,
+			AutoApprove: po.AutoApprove, Addr: addr, StateFile: po.OAuthState})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s, err := smtpsrv.Start(smtpsrv.Options{
-		Flavor: flavor, Security: sec,
-		CheckToken: func(user, token string) error {
-			sub, scopes, err := o.ValidateAccessToken(token)
-			if err != nil {
-				return err
-			}
-			if sub != user {
-				return fmt.Errorf("token of %s used for %s", sub, user)
-			}
-			if kind == provider.Microsoft && !slices.Contains(scopes, "https://outlook.office.com/SMTP.Send") {
-				return fmt.Errorf("token is not for SMTP.Send (a Microsoft token is for one resource)")
-			}
-			return nil
-		},
+	var deliverSMTP func(smtpsrv.Message) error
+	var deliverAPI func(apisrv.Message) error
+	fl := apisrv.Graph
+	if kind == provider.Google {
+		fl = apisrv.Gmail
+	}
+	if po.Deliver != nil {
+		deliverSMTP = func(m smtpsrv.Message) error { return po.Deliver(string(kind)+"-smtp", m) }
+		deliverAPI = func(m apisrv.Message) error {
+			return po.Deliver(fl.String(), smtpsrv.Message{User: m.User, From: m.User, To: m.To, Data: m.Data, At: m.At})
+		}
+	}
+	var s *smtpsrv.Server
+	err = atPort(po.Ports.SMTP, func(addr string) (err error) {
+		s, err = smtpsrv.Start(smtpsrv.Options{
+			Flavor: flavor, Security: sec, Addr: addr, Deliver: deliverSMTP,
+			CheckToken: func(user, token string) error {
+				sub, scopes, err := o.ValidateAccessToken(token)
+				if err != nil {
+					return err
+				}
+				if sub != user {
+					return fmt.Errorf("token of %s used for %s", sub, user)
+				}
+				if kind == provider.Microsoft && !slices.Contains(scopes, "https://outlook.office.com/SMTP.Send") {
+					return fmt.Errorf("token is not for SMTP.Send (a Microsoft token is for one resource)")
+				}
+				return nil
+			},
+		})
+		return err
 	})
 	if err != nil {
 		o.Close()
 		return nil, err
 	}
-	fl := apisrv.Graph
-	if kind == provider.Google {
-		fl = apisrv.Gmail
-	}
-	a, err := apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken})
+	var a *apisrv.Server
+	err = atPort(po.Ports.API, func(addr string) (err error) {
+		a, err = apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken, Addr: addr, Deliver: deliverAPI})
+		return err
+	})
 	if err != nil {
 		s.Close()
 		o.Close()
 		return nil, err
 	}
 	return &Provider{Kind: kind, OAuth: o, SMTP: s, API: a, From: from}, nil
+}
+
+// atPort starts a server at 127.0.0.1:port, or at a free port when port
+// is 0 or no longer free.
+func atPort(port int, start func(addr string) error) error {
+	if port != 0 {
+		if err := start(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			return nil
+		}
+	}
+	return start("127.0.0.1:0")
+}
+
+// Ports are where p's servers listen now.
+func (p *Provider) Ports() Ports {
+	return Ports{OAuth: portOf(p.OAuth.URL()), SMTP: p.SMTP.Port(), API: portOf(p.API.URL())}
+}
+
+func portOf(u string) int {
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // Close stops the provider's servers.

@@ -1,6 +1,181 @@
 package web
 
-import "net/http"
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
 
-// inboxRoutes: the sandbox's Inbox (issue 11, item 6).
-func (s *Server) inboxRoutes(mux *http.ServeMux) {}
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
+)
+
+// The sandbox's Inbox: what the stand-in servers accepted, decoded as a
+// mail program shows it, so a person can see a rehearsed delivery arrive.
+// Everything shown comes from a message, so it is data: escaped text, an
+// HTML body only inside a frame that may run and fetch nothing, files
+// only as downloads.
+
+// inboxPage is how many messages one page of the list shows.
+const inboxPage = 50
+
+func (s *Server) inboxRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /inbox", s.inboxList)
+	mux.HandleFunc("GET /inbox/{id}", s.inboxMessage)
+	mux.HandleFunc("GET /inbox/{id}/eml", s.inboxEML)
+	mux.HandleFunc("GET /inbox/{id}/html", s.inboxHTML)
+	mux.HandleFunc("GET /inbox/{id}/attachments/{n}", s.inboxAttachment)
+	mux.HandleFunc("POST /inbox/empty", s.inboxEmpty)
+}
+
+// inbox is the mailbox, or a not-found page outside the sandbox.
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) (*mailbox.Store, bool) {
+	if !s.opts.Sandbox || s.opts.Inbox == nil {
+		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+		return nil, false
+	}
+	return s.opts.Inbox, true
+}
+
+type inboxListPage struct {
+	Messages    []mailbox.Summary
+	Total, Page int
+	Pages       int
+	Max         int
+	From, To    int // the rows shown, 1-based
+}
+
+func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
+	box, ok := s.inbox(w, r)
+	if !ok {
+		return
+	}
+	v := s.newView(r, "inbox", nil)
+	v.Title = v.T("inbox.title")
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	msgs, total, err := box.List((page-1)*inboxPage, inboxPage)
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	p := &inboxListPage{Messages: msgs, Total: total, Page: page, Pages: max(1, (total+inboxPage-1)/inboxPage), Max: box.Max()}
+	if len(msgs) > 0 {
+		p.From, p.To = (page-1)*inboxPage+1, (page-1)*inboxPage+len(msgs)
+	}
+	if n := r.URL.Query().Get("emptied"); n != "" {
+		if k, err := strconv.Atoi(n); err == nil {
+			v.Flash = append(v.Flash, flash{Kind: "ok", Text: v.T("inbox.emptied", k)})
+		}
+	}
+	v.Data = p
+	s.render(w, http.StatusOK, "inbox", v)
+}
+
+// message is one stored message, or a not-found page.
+func (s *Server) inboxGet(w http.ResponseWriter, r *http.Request) (*mailbox.Message, bool) {
+	box, ok := s.inbox(w, r)
+	if !ok {
+		return nil, false
+	}
+	m, err := box.Get(r.PathValue("id"))
+	if errors.Is(err, mailbox.ErrNotFound) {
+		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, s.newView(r, "inbox", nil), err)
+		return nil, false
+	}
+	return m, true
+}
+
+func (s *Server) inboxMessage(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.inboxGet(w, r)
+	if !ok {
+		return
+	}
+	if m.Decoded != nil && m.Decoded.HTML != "" {
+		h := w.Header() // the HTML body's frame, from this console only
+		h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+	}
+	v := s.newView(r, "inbox", m)
+	v.Title = v.T("inbox.message.title")
+	if m.Decoded != nil && m.Decoded.Subject != "" {
+		v.Title = m.Decoded.Subject
+	}
+	s.render(w, http.StatusOK, "inbox_message", v)
+}
+
+// inboxEML downloads the message exactly as the stand-in received it.
+func (s *Server) inboxEML(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.inboxGet(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "message/rfc822")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="message-%s.eml"`, m.ID))
+	_, _ = w.Write(m.Raw)
+}
+
+// inboxHTML serves the HTML body for the message page's frame: the
+// sender's markup, in a frame that may run nothing and reach nothing (the
+// same rule as the wizard's preview).
+func (s *Server) inboxHTML(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.inboxGet(w, r)
+	if !ok {
+		return
+	}
+	if m.Decoded == nil || m.Decoded.HTML == "" {
+		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(m.Decoded.HTML))
+}
+
+// inboxAttachment downloads attachment n (1-based) under its own name;
+// always as a download of opaque bytes, never shown in the console.
+func (s *Server) inboxAttachment(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.inboxGet(w, r)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || m.Decoded == nil || n < 1 || n > len(m.Decoded.Attachments) {
+		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+		return
+	}
+	a := m.Decoded.Attachments[n-1]
+	name := strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f || c == '/' || c == '\\' {
+			return '_'
+		}
+		return c
+	}, a.Filename)
+	if name == "" {
+		name = fmt.Sprintf("attachment-%d", n)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	_, _ = w.Write(a.Data)
+}
+
+// inboxEmpty removes every message (the page asked first).
+func (s *Server) inboxEmpty(w http.ResponseWriter, r *http.Request) {
+	box, ok := s.inbox(w, r)
+	if !ok {
+		return
+	}
+	n, err := box.Empty()
+	if err != nil {
+		s.fail(w, r, s.newView(r, "inbox", nil), err)
+		return
+	}
+	http.Redirect(w, r, "/inbox?emptied="+strconv.Itoa(n), http.StatusSeeOther)
+}

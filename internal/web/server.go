@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
 )
 
 // Options configure a console.
@@ -27,6 +28,9 @@ type Options struct {
 	Addr string
 	// Sandbox shows the rehearsal banner on every page.
 	Sandbox bool
+	// Inbox is the sandbox's mailbox, shown at /inbox (sandbox only; the
+	// Inbox's pages are not found otherwise).
+	Inbox *mailbox.Store
 	// Logf receives one line per notable event (a refused request, a
 	// sign-in started). Never a token or secret.
 	Logf func(format string, args ...any)

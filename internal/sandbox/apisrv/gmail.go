@@ -134,6 +134,11 @@ func (s *Server) gmail(w http.ResponseWriter, r *http.Request, media bool) {
 		s.writeJSON(w, 400, gmailError(400, "invalidArgument", "global", "Invalid To header: "+bad, "INVALID_ARGUMENT"))
 		return
 	}
+	if !s.deliver(user, to, data, upload) {
+		w.Header().Set("Retry-After", s.retrySeconds())
+		s.writeJSON(w, 503, gmailError(503, "backendError", "global", "The service is currently unavailable.", "UNAVAILABLE"))
+		return
+	}
 	s.accept(user, to, data, upload)
 	if fault == Internal {
 		s.writeJSON(w, 500, gmailError(500, "backendError", "global", "Backend Error", "INTERNAL"))

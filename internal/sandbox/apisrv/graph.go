@@ -108,6 +108,10 @@ func (s *Server) graphTake(w http.ResponseWriter, r *http.Request, k int64, user
 	if bad := s.badRecipient(to); bad != "" {
 		return 400, graphError("ErrorInvalidRecipients", "At least one recipient isn't valid: "+bad)
 	}
+	if !s.deliver(user, to, data, "mime") {
+		w.Header().Set("Retry-After", s.retrySeconds())
+		return 503, graphError("ServiceUnavailable", "Service Unavailable")
+	}
 	s.accept(user, to, data, "mime")
 	if fault == Internal {
 		return 500, graphError("generalException", "An internal server error occurred.")

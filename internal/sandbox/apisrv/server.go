@@ -73,6 +73,11 @@ type Options struct {
 	BadRecipients []string
 	// Discard keeps no message bodies (benchmarks); counts still kept.
 	Discard bool
+	// Addr is where to listen (default 127.0.0.1:0, a free port).
+	Addr string
+	// Deliver, when set, is given each accepted message; an error answers
+	// 503 so the sender retries (the sandbox's mailbox could not store it).
+	Deliver func(Message) error
 }
 
 // Message is one accepted message.
@@ -110,7 +115,11 @@ func Start(opts Options) (*Server, error) {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = time.Second
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("apisrv: %w", err)
 	}
@@ -211,6 +220,15 @@ func (s *Server) injected(k int64) Fault {
 		f = s.opts.Inject(k)
 	}
 	return f
+}
+
+// deliver hands a message about to be accepted to Options.Deliver, if
+// set; false means it could not be stored and the request is refused.
+func (s *Server) deliver(user string, to []string, data []byte, upload string) bool {
+	if s.opts.Deliver == nil || s.opts.Discard {
+		return true
+	}
+	return s.opts.Deliver(Message{User: user, To: to, Data: data, Upload: upload, At: time.Now()}) == nil
 }
 
 // accept records a message, calls OnAccept and reports its number.

@@ -51,6 +51,13 @@ type Options struct {
 	// RedirectURI is the registered redirect (default http://127.0.0.1);
 	// like both providers, the port of a loopback redirect is ignored.
 	RedirectURI string
+	// Addr is where to listen (default 127.0.0.1:0, a free port).
+	Addr string
+	// StateFile, when set, keeps the grants and tokens the server issued
+	// (0600, rewritten on every change, read back by New), so a client
+	// signed in before a restart still refreshes afterwards, as it would
+	// with a real provider. Without it everything is in memory.
+	StateFile string
 }
 
 // Server is one running stand-in.
@@ -132,7 +139,11 @@ func New(opts Options) (*Server, error) {
 	if opts.RedirectURI == "" {
 		opts.RedirectURI = provider.DefaultRedirectURI
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("oauthsrv: %w", err)
 	}
@@ -141,6 +152,10 @@ func New(opts Options) (*Server, error) {
 		pending: map[string]*authRequest{}, codes: map[string]*authCode{},
 		access: map[string]*accessToken{}, refresh: map[string]*grant{},
 		devices: map[string]*deviceRequest{},
+	}
+	if err := s.load(); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("oauthsrv: %s: %w", opts.StateFile, err)
 	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
@@ -216,6 +231,7 @@ func (s *Server) RevokeUser(email string) int {
 	for _, g := range live {
 		g.revoked = "password"
 	}
+	s.save()
 	return len(live)
 }
 

@@ -254,6 +254,7 @@ func (s *Server) issue(g *grant, first bool, requested string) map[string]any {
 	if g.openid {
 		resp["id_token"] = s.idToken(g)
 	}
+	s.save()
 	return resp
 }
 
@@ -320,6 +321,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, token, scope string, scopeG
 		// A rotated-out refresh token came back: like oidc-provider and
 		// real servers guarding against replay, revoke the whole grant.
 		g.revoked = "reuse"
+		s.save()
 		e = ptr(msReused)
 		if google {
 			e = &googleDead
@@ -376,6 +378,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.revoked = "revoke"
+	s.save()
 	s.mu.Unlock()
 	writeJSON(w, map[string]any{})
 }

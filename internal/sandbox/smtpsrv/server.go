@@ -61,6 +61,13 @@ type Options struct {
 	UnknownRecipients []string
 	// Transcript receives the raw protocol exchange (both directions).
 	Transcript io.Writer
+	// Addr is where to listen (default 127.0.0.1:0, a free port); the
+	// sandbox asks for the port it had last time so accounts keep working.
+	Addr string
+	// Deliver, when set, is given each accepted message before the reply;
+	// an error refuses it with 451 so the sender keeps it and retries (the
+	// sandbox's mailbox could not store it).
+	Deliver func(Message) error
 }
 
 // Message is one accepted message.
@@ -134,7 +141,11 @@ func Start(opts Options) (*Server, error) {
 	case NoTLS:
 		srv.AllowInsecureAuth = true
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

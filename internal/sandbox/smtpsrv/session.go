@@ -223,11 +223,16 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	s := x.s
+	m := Message{User: x.user, From: x.from, To: append([]string(nil), x.to...), Data: buf.Bytes(), At: s.opts.Now()}
+	if s.opts.Deliver != nil && !s.opts.Discard {
+		if err := s.opts.Deliver(m); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Mailbox unavailable, try again later"}
+		}
+	}
 	s.mu.Lock()
 	s.accepted++
 	if !s.opts.Discard {
-		s.messages = append(s.messages, Message{User: x.user, From: x.from, To: append([]string(nil), x.to...),
-			Data: buf.Bytes(), At: s.opts.Now()})
+		s.messages = append(s.messages, m)
 	}
 	s.mu.Unlock()
 	return nil

@@ -1,0 +1,264 @@
+// Package mailbox is where the sandbox's stand-in servers put what they
+// accept: one file per message in a folder of the sandbox home, so a
+// rehearsal's mail survives a restart or a crash, read back decoded (with
+// internal/message, the one decoder) for the console's Inbox.
+package mailbox
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/message"
+)
+
+// DefaultMax is how many messages a mailbox keeps: a rehearsal of a few
+// hundred recipients fits; beyond it the oldest are dropped.
+const DefaultMax = 2000
+
+// Envelope is what the stand-in saw besides the message itself.
+type Envelope struct {
+	Server string    `json:"server"` // which stand-in took it ("google-smtp", "graph", …)
+	User   string    `json:"user,omitempty"`
+	From   string    `json:"from,omitempty"`
+	To     []string  `json:"to"`
+	At     time.Time `json:"at"`
+}
+
+// Store is one mailbox folder.
+type Store struct {
+	dir string
+	max int
+	mu  sync.Mutex // serialises deliveries' pruning
+}
+
+// Open makes (0700) and opens the mailbox folder dir, keeping at most max
+// messages (DefaultMax when max <= 0).
+func Open(dir string, max int) (*Store, error) {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, max: max}, nil
+}
+
+// Dir is the mailbox's folder.
+func (s *Store) Dir() string { return s.dir }
+
+// Max is how many messages the mailbox keeps.
+func (s *Store) Max() int { return s.max }
+
+// idPattern is a message's name: its arrival in nanoseconds (hex, fixed
+// width, so names sort by arrival) and a random tail. Nothing else is ever
+// opened, so an id from a URL cannot name another file.
+var idPattern = regexp.MustCompile(`^[0-9a-f]{16}-[0-9a-f]{8}$`)
+
+const ext = ".msg"
+
+// Deliver stores one message: the envelope as a JSON line, then the raw
+// message, written to a temporary name and renamed, so a crash leaves
+// either the whole message or none. It returns the message's id.
+func (s *Store) Deliver(env Envelope, raw []byte) (string, error) {
+	if env.At.IsZero() {
+		env.At = time.Now()
+	}
+	head, err := json.Marshal(env)
+	if err != nil {
+		return "", err
+	}
+	tail := make([]byte, 4)
+	if _, err := rand.Read(tail); err != nil {
+		return "", err
+	}
+	id := fmt.Sprintf("%016x-%s", uint64(env.At.UnixNano()), hex.EncodeToString(tail))
+	tmp := filepath.Join(s.dir, "."+id+".tmp")
+	data := append(append(head, '\n'), raw...)
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, id+ext)); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	s.prune()
+	return id, nil
+}
+
+// ids lists the stored messages, newest first.
+func (s *Store) ids() ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if id, ok := strings.CutSuffix(e.Name(), ext); ok && idPattern.MatchString(id) && e.Type().IsRegular() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	return ids, nil
+}
+
+// prune drops the oldest messages beyond max.
+func (s *Store) prune() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids, err := s.ids()
+	if err != nil || len(ids) <= s.max {
+		return
+	}
+	for _, id := range ids[s.max:] {
+		os.Remove(filepath.Join(s.dir, id+ext))
+	}
+}
+
+// Count is how many messages the mailbox holds.
+func (s *Store) Count() (int, error) {
+	ids, err := s.ids()
+	return len(ids), err
+}
+
+// Summary is one line of the Inbox.
+type Summary struct {
+	ID       string
+	Envelope Envelope
+	From     string // the From header, decoded
+	To       string
+	Subject  string
+	Size     int
+	Problem  string // why the message could not be decoded ("" when it could)
+}
+
+// List returns up to limit messages, newest first, after skipping offset,
+// and how many there are in all.
+func (s *Store) List(offset, limit int) ([]Summary, int, error) {
+	ids, err := s.ids()
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(ids)
+	if offset > total {
+		offset = total
+	}
+	ids = ids[offset:min(total, offset+limit)]
+	out := make([]Summary, 0, len(ids))
+	for _, id := range ids {
+		sum, err := s.summary(id)
+		if errors.Is(err, ErrNotFound) {
+			continue // emptied or pruned meanwhile
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *sum)
+	}
+	return out, total, nil
+}
+
+// summary reads only the envelope and the message's header: a list page
+// must not decode fifty messages' attachments.
+func (s *Store) summary(id string) (*Summary, error) {
+	f, err := os.Open(filepath.Join(s.dir, id+ext))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(f)
+	head, err := br.ReadBytes('\n')
+	sum := &Summary{ID: id}
+	if err != nil || json.Unmarshal(head, &sum.Envelope) != nil {
+		return nil, fmt.Errorf("sandbox inbox: %s is damaged", id)
+	}
+	sum.Size = int(fi.Size()) - len(head)
+	m, err := mail.ReadMessage(br)
+	if err != nil {
+		sum.Problem = "not a mail message: " + err.Error()
+		return sum, nil
+	}
+	sum.From = message.DecodeHeader(m.Header.Get("From"))
+	sum.To = message.DecodeHeader(m.Header.Get("To"))
+	sum.Subject = message.DecodeHeader(m.Header.Get("Subject"))
+	return sum, nil
+}
+
+// Message is one stored message, whole.
+type Message struct {
+	ID       string
+	Envelope Envelope
+	Raw      []byte
+	Decoded  *message.Decoded // nil when it could not be decoded
+	Problem  string           // why not
+}
+
+// ErrNotFound: no message by that id (never stored, pruned or emptied).
+var ErrNotFound = errors.New("no such message in the sandbox inbox")
+
+// Get reads message id back, decoded.
+func (s *Store) Get(id string) (*Message, error) {
+	if !idPattern.MatchString(id) {
+		return nil, ErrNotFound
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, id+ext))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	head, raw, ok := bytes.Cut(data, []byte("\n"))
+	m := &Message{ID: id, Raw: raw}
+	if !ok || json.Unmarshal(head, &m.Envelope) != nil {
+		return nil, fmt.Errorf("sandbox inbox: %s is damaged", id)
+	}
+	if d, err := message.Decode(raw); err != nil {
+		m.Problem = err.Error()
+	} else {
+		m.Decoded = d
+	}
+	return m, nil
+}
+
+// Empty removes every message and says how many it removed.
+func (s *Store) Empty() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids, err := s.ids()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		if err := os.Remove(filepath.Join(s.dir, id+ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

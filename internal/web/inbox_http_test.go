@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
+	"github.com/bluemoon-mail/bluemoon/internal/sandbox/rehearsal"
+	"github.com/bluemoon-mail/bluemoon/internal/web"
+)
+
+// startSandbox is `bluemoon sandbox` for a test: a sandbox home with its
+// stand-ins and accounts, and a console in sandbox mode showing its inbox.
+func startSandbox(t *testing.T) (*console, *rehearsal.Rehearsal) {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "sandbox")
+	if err := rehearsal.Prepare(home); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := core.Open(ctx, core.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rehearsal.Start(ctx, svc, 0)
+	if err != nil {
+		svc.Close()
+		t.Fatal(err)
+	}
+	logs := &strings.Builder{}
+	srv, err := web.New(svc, web.Options{Sandbox: true, Inbox: r.Inbox, Logf: func(f string, a ...any) { logs.WriteString(f + "\n") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; svc.Close(); r.Close() })
+	return &console{t: t, svc: svc, srv: srv, home: home, logs: logs}, r
+}
+
+// sandboxSubject is a Japanese subject the sandbox's tests deliver.
+const sandboxSubject = "{{.name}} 様：12月のご利用明細"
+
+// deliverToSandbox sends n messages (ISO-2022-JP, a text and an HTML
+// body, a Japanese-named attachment) through the sandbox's relay account.
+func deliverToSandbox(t *testing.T, c *console, n int) int64 {
+	t.Helper()
+	att := filepath.Join(t.TempDir(), "ご案内.txt")
+	if err := os.WriteFile(att, []byte("年末年始の営業日のご案内\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.svc.Send(t.Context(), core.SendInput{Account: rehearsal.RelayAccount, Name: "12月のご利用明細", List: core.ListInput{Path: writeList(t, n)},
+		Message: core.MessageInput{Subject: sandboxSubject, Text: "{{.name}} 様\n\nいつもご利用いただきありがとうございます。\n",
+			HTML: "<p>{{.name}} 様</p><script>parent.document.title='pwned'</script><p>HTML 本文です。</p>", Attach: []string{att}, Charset: "iso-2022-jp"}}, core.SendEvents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.DeliveryID
+}
+
+// The Inbox is the sandbox's only: elsewhere its addresses are not found.
+func TestInboxIsNotFoundOutsideTheSandbox(t *testing.T) {
+	c := startConsole(t)
+	s := c.session()
+	for _, p := range []string{"/inbox", "/inbox/18ed15bb2a185000-e2560212", "/inbox/18ed15bb2a185000-e2560212/eml"} {
+		if code, _ := s.get(p); code != http.StatusNotFound {
+			t.Errorf("GET %s outside the sandbox: %d", p, code)
+		}
+	}
+	if code, _, _ := s.post("/inbox/empty", nil, nil); code != http.StatusNotFound {
+		t.Errorf("POST /inbox/empty outside the sandbox: %d", code)
+	}
+	if _, page := s.get("/accounts"); strings.Contains(page, `href="/inbox"`) || strings.Contains(page, "sandbox-banner") {
+		t.Error("the normal console shows the inbox link or the sandbox banner")
+	}
+}
+
+// A delivery to the relay stand-in lands in the Inbox, decoded; the
+// message's markup is data on the page and runs nowhere; its files are
+// downloads; emptying needs the form's token.
+func TestInboxShowsDecodedMessagesSafely(t *testing.T) {
+	c, r := startSandbox(t)
+	deliverToSandbox(t, c, 3)
+	s := c.session()
+	code, page := s.get("/inbox")
+	if code != 200 || !strings.Contains(page, "Name 3 様：12月のご利用明細") || !strings.Contains(page, "r1@example.com") || !strings.Contains(page, "sandbox-banner") {
+		t.Fatalf("the inbox: %d\n%s", code, page)
+	}
+	list, total, _ := r.Inbox.List(0, 10)
+	if total != 3 {
+		t.Fatalf("the mailbox holds %d", total)
+	}
+	id := list[0].ID
+	_, page = s.get("/inbox/" + id)
+	for _, want := range []string{"いつもご利用いただきありがとうございます。", "ご案内.txt", `sandbox=""`, "&lt;script&gt;", "/inbox/" + id + "/attachments/1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the message page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>parent") {
+		t.Error("the message's script is live markup on the console's page")
+	}
+	resp, err := s.hc.Get(c.srv.BaseURL() + "/inbox/" + id + "/html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox;") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the HTML body is served with CSP %q", csp)
+	}
+	resp, err = s.hc.Get(c.srv.BaseURL() + "/inbox/" + id + "/attachments/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "年末年始の営業日のご案内\r\n" || resp.Header.Get("Content-Type") != "application/octet-stream" ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment; filename*=utf-8''%E3%81%94") {
+		t.Errorf("the attachment: %q %v", body, resp.Header)
+	}
+	resp, err = s.hc.Get(c.srv.BaseURL() + "/inbox/" + id + "/eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(raw), "Subject: =?ISO-2022-JP?") || !strings.Contains(resp.Header.Get("Content-Disposition"), ".eml") {
+		t.Errorf("the raw download: %v\n%.300s", resp.Header, raw)
+	}
+	for _, p := range []string{"/inbox/../../etc/passwd", "/inbox/nothing", "/inbox/" + id + "/attachments/2"} {
+		if code, _ := s.get(p); code != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, code)
+		}
+	}
+	// Without the form's token nothing is emptied.
+	resp, err = s.hc.PostForm(c.srv.BaseURL()+"/inbox/empty", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n, _ := r.Inbox.Count(); resp.StatusCode == http.StatusOK || n != 3 {
+		t.Fatalf("an empty without the token: %d, %d left", resp.StatusCode, n)
+	}
+	if code, page, _ := s.post("/inbox/empty", nil, nil); code != 200 || !strings.Contains(page, "Removed 3 messages") {
+		t.Fatalf("emptying: %d\n%s", code, page)
+	}
+	if n, _ := r.Inbox.Count(); n != 0 {
+		t.Fatalf("%d left after emptying", n)
+	}
+}
+
+// The Inbox pages by fifty, newest first, with links both ways.
+func TestInboxPagesNewestFirst(t *testing.T) {
+	c, r := startSandbox(t)
+	base := time.Now()
+	for i := range 51 {
+		raw := fmt.Sprintf("From: a@example.jp\r\nTo: b@example.net\r\nSubject: =?UTF-8?B?%s?=\r\n\r\nbody\r\n", base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("お知らせ %02d", i))))
+		if _, err := r.Inbox.Deliver(mailbox.Envelope{Server: "relay-smtp", To: []string{"b@example.net"}, At: base.Add(time.Duration(i) * time.Second)}, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := c.session()
+	_, page := s.get("/inbox")
+	if !strings.Contains(page, "お知らせ 50") || strings.Contains(page, "お知らせ 00") || !strings.Contains(page, `id="inbox-older"`) || strings.Contains(page, `id="inbox-newer"`) {
+		t.Fatalf("the first page:\n%s", page)
+	}
+	_, page = s.get("/inbox?page=2")
+	if !strings.Contains(page, "お知らせ 00") || strings.Contains(page, "お知らせ 01") || !strings.Contains(page, `id="inbox-newer"`) || !strings.Contains(page, "51 of 51") {
+		t.Fatalf("the second page:\n%s", page)
+	}
+}
