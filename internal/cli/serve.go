@@ -35,7 +35,8 @@ nothing ever waits for a person; alerts say when one is needed.
 
 --once handles what is due now and exits: for a minutely cron job or timer
 instead of a long-running process. 'bluemoon schedule install' prints both set-ups.
---notify-* flags are the alert destinations of schedules that have none.`,
+--notify-* flags are the alert destinations of schedules that have none;
+without them, the home's alert settings (set in the console) are.`,
 		Args: noArgs,
 		RunE: app.run(func(ctx context.Context, svc *core.Service, _ []string) error {
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)

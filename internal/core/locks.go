@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -84,13 +85,45 @@ func (s *Service) queueOnAccount(ctx context.Context, account string, onWait fun
 }
 
 // lockServe takes the home's scheduler lock; ok is false when another
-// scheduler holds it.
+// scheduler holds it. A probe (ServeRunning) holds the lock shared for an
+// instant, so a refusal is tried again for a moment before it counts.
 func (s *Service) lockServe() (unlock func(), ok bool, err error) {
-	fl, ok, err := s.tryLock("serve.lock")
-	if err != nil || !ok {
-		return nil, ok, err
+	for try := 0; ; try++ {
+		fl, ok, err := s.tryLock(serveLockName)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			return func() { fl.Unlock() }, true, nil
+		}
+		if try == 10 {
+			return nil, false, nil
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return func() { fl.Unlock() }, true, nil
+}
+
+const serveLockName = "serve.lock"
+
+// ServeRunning reports whether a scheduler (`bluemoon serve`, or a console
+// running the schedules) holds this home's serve lock now, in this process
+// or another. It never takes the lock for itself: it holds it shared for an
+// instant, which a scheduler starting at that instant waits out.
+func (s *Service) ServeRunning() (bool, error) {
+	dir := filepath.Join(s.home, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, fmt.Errorf("lock folder: %w", err)
+	}
+	fl := flock.New(filepath.Join(dir, serveLockName))
+	ok, err := fl.TryRLock()
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		fl.Unlock()
+		return false, nil
+	}
+	return true, nil
 }
 
 // runnerAlive reports whether a process (this one or another) runs

@@ -41,6 +41,45 @@ type ScheduleInfo struct {
 // AddSchedule checks and stores a schedule. The saved delivery (or the
 // keep-alive's account) must exist.
 func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleInfo, error) {
+	sc, err := s.scheduleOf(ctx, &in)
+	if err != nil {
+		return nil, err
+	}
+	sc.CreatedAt = s.now().UTC()
+	if err := s.schedules().Add(ctx, sc); err != nil {
+		if errors.Is(err, schedule.ErrExists) {
+			return nil, fieldErr("name", CodeExists, "%w", err)
+		}
+		return nil, err
+	}
+	return s.scheduleInfo(sc), nil
+}
+
+// EditSchedule changes what schedule name runs and when (in's Name and
+// Kind are ignored: a schedule keeps both). A new time starts counting
+// from now, so no run of the old timing is made up or called missed.
+func (s *Service) EditSchedule(ctx context.Context, name string, in ScheduleInput) (*ScheduleInfo, error) {
+	old, err := s.schedules().Get(ctx, name)
+	if err != nil {
+		return nil, scheduleNotFound(name, err)
+	}
+	in.Name, in.Kind = old.Name, old.Kind
+	sc, err := s.scheduleOf(ctx, &in)
+	if err != nil {
+		return nil, err
+	}
+	got, err := s.schedules().Edit(ctx, name, sc, s.now())
+	if err != nil {
+		if errors.Is(err, schedule.ErrNotFound) {
+			return nil, scheduleNotFound(name, err)
+		}
+		return nil, flagError(err)
+	}
+	return s.scheduleInfo(got), nil
+}
+
+// scheduleOf checks in and makes the schedule it describes (no state).
+func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput) (*schedule.Schedule, error) {
 	switch in.Kind {
 	case schedule.KindDelivery:
 		if in.Target == "" {
@@ -66,7 +105,7 @@ func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleI
 	}
 	now := s.now().UTC()
 	sc := &schedule.Schedule{Name: in.Name, Kind: in.Kind, Target: in.Target, SendTest: in.SendTest, Preflight: in.Preflight,
-		Cron: in.Cron, TZ: tz, Missed: in.Missed, Alert: in.Alert, CreatedAt: now}
+		Cron: in.Cron, TZ: tz, Missed: in.Missed, Alert: in.Alert}
 	if in.At != "" {
 		loc, err := schedule.LoadLocation(tz)
 		if err != nil {
@@ -85,13 +124,7 @@ func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleI
 	if err := s.CheckAlert(ctx, sc.Alert); err != nil {
 		return nil, err
 	}
-	if err := s.schedules().Add(ctx, sc); err != nil {
-		if errors.Is(err, schedule.ErrExists) {
-			return nil, fieldErr("name", CodeExists, "%w", err)
-		}
-		return nil, err
-	}
-	return s.scheduleInfo(sc), nil
+	return sc, nil
 }
 
 // flagError makes a schedule error that names its flag ("--tz …") a
@@ -180,7 +213,8 @@ func (s *Service) PauseSchedule(ctx context.Context, name string, pause bool) (*
 }
 
 // RunSchedule runs a schedule's job now, with its alerts (notify applies
-// when the schedule has none of its own): the saved delivery (with
+// when the schedule has none of its own, the home's AlertSettings when
+// notify is empty too): the saved delivery (with
 // preflight, only its checks) or the keep-alive. The scheduler runs each
 // job this way.
 func (s *Service) RunSchedule(ctx context.Context, name string, preflight bool, notify alert.Config, ev SendEvents) error {
@@ -193,7 +227,7 @@ func (s *Service) RunSchedule(ctx context.Context, name string, preflight bool, 
 	}
 	cfg := sc.Alert
 	if cfg.IsZero() {
-		cfg = notify
+		cfg = s.alertOr(ctx, notify)
 	}
 	return s.RunJob(ctx, Job{Schedule: sc.Name, Kind: sc.Kind, Target: sc.Target, SendTest: sc.SendTest,
 		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg}, ev)

@@ -35,8 +35,10 @@ type ServeOptions struct {
 // preflight ahead of it, and the keep-alives; runs missed while nothing
 // served follow each schedule's missed policy. It also checks, at start and
 // daily, every OAuth account's refresh token against the lifetimes the
-// providers enforce. One scheduler per home: a second is a *BusyError
-// (with Once it just returns, leaving the work to the first).
+// providers enforce. Alerts of schedules without their own go to
+// opt.Alert, or when it is empty to the home's AlertSettings. One
+// scheduler per home: a second is a *BusyError (with Once it just
+// returns, leaving the work to the first).
 func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 	if err := s.CheckAlert(ctx, opt.Alert); err != nil {
 		return err
@@ -52,6 +54,9 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 		}
 		return &BusyError{Kind: KindServe, Name: s.home, Message: fmt.Sprintf("another 'bluemoon serve' is running for %s", s.home)}
 	}
+	// Without destinations of its own, serve alerts where the home's alert
+	// settings say (AlertSettings); its jobs read them at each run.
+	opt.Alert = s.alertOr(ctx, opt.Alert)
 	runner := opt.Runner
 	if runner == nil {
 		runner = JobRunner{Service: s, Alert: opt.Alert}
@@ -97,7 +102,8 @@ func (s *Service) watchTokenLifetimes(ctx context.Context, notify alert.Config) 
 }
 
 // JobRunner runs the scheduler's jobs in this process, unattended, with
-// their alerts (Alert for schedules without their own).
+// their alerts (Alert for schedules without their own, else the home's
+// alert settings).
 type JobRunner struct {
 	Service *Service
 	Alert   alert.Config
@@ -107,7 +113,7 @@ type JobRunner struct {
 func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
 	cfg := j.Schedule.Alert
 	if cfg.IsZero() {
-		cfg = r.Alert
+		cfg = r.Service.alertOr(ctx, r.Alert)
 	}
 	err := r.Service.RunJob(ctx, Job{Schedule: j.Schedule.Name, Kind: j.Schedule.Kind, Target: j.Schedule.Target,
 		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg}, SendEvents{})

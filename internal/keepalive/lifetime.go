@@ -30,10 +30,7 @@ func Check(a TokenAge, now time.Time) []Warning {
 	if a.Obtained.IsZero() {
 		return nil
 	}
-	lastUse := a.LastRefreshed
-	if lastUse.IsZero() || lastUse.Before(a.Obtained) {
-		lastUse = a.Obtained
-	}
+	lastUse := a.lastUse()
 	var ws []Warning
 	idle := func(limit time.Duration, who string) {
 		exp := lastUse.Add(limit)
@@ -56,4 +53,32 @@ func Check(a TokenAge, now time.Time) []Warning {
 		idle(GoogleIdle, "Google")
 	}
 	return ws
+}
+
+// Expiry says when a token of age a dies if nobody uses it: idle is the
+// provider's idle limit counted from the last use (zero for a provider
+// without one); testing is Google's 7-day end for an app in "Testing",
+// counted from the sign-in (zero for other providers) — whether the app is
+// in Testing cannot be known here.
+func Expiry(a TokenAge) (idle, testing time.Time) {
+	if a.Obtained.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	lastUse := a.lastUse()
+	switch a.Provider {
+	case provider.Microsoft:
+		return lastUse.Add(MicrosoftIdle), time.Time{}
+	case provider.Google:
+		return lastUse.Add(GoogleIdle), a.Obtained.Add(GoogleTesting)
+	}
+	return time.Time{}, time.Time{}
+}
+
+// lastUse is when the refresh token was last used: the last refresh, or
+// the sign-in.
+func (a TokenAge) lastUse() time.Time {
+	if a.LastRefreshed.IsZero() || a.LastRefreshed.Before(a.Obtained) {
+		return a.Obtained
+	}
+	return a.LastRefreshed
 }

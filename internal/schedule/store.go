@@ -139,3 +139,24 @@ func (st *Store) SetPaused(ctx context.Context, name string, paused bool, now ti
 		return nil
 	})
 }
+
+// Edit replaces the settings of the named schedule with in's (what it
+// runs, when, its zone, missed policy, preflight, alert), keeping its
+// name, kind, pause and history. When the timing changes, counting starts
+// again at now: occurrences of the old timing are neither run nor called
+// missed, and a preflight done for the old next run does not stand for the
+// new one.
+func (st *Store) Edit(ctx context.Context, name string, in *Schedule, now time.Time) (*Schedule, error) {
+	return st.Update(ctx, name, func(s *Schedule) error {
+		retimed := s.Cron != in.Cron || !s.At.Equal(in.At) || s.TZ != in.TZ
+		if retimed || s.Target != in.Target {
+			s.PreflightFor = time.Time{}
+		}
+		s.Target, s.SendTest, s.Cron, s.At, s.TZ = in.Target, in.SendTest, in.Cron, in.At, in.TZ
+		s.Missed, s.Preflight, s.Alert = in.Missed, in.Preflight, in.Alert
+		if retimed {
+			s.LastDue = now.UTC()
+		}
+		return s.Validate()
+	})
+}

@@ -16,3 +16,15 @@ func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 	}
 	return v, err == nil, err
 }
+
+// SetSetting stores value under key, replacing any earlier value.
+func (db *DB) SetSetting(ctx context.Context, key, value string) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// DeleteSetting removes key (nothing happens when it is not set).
+func (db *DB) DeleteSetting(ctx context.Context, key string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key)
+	return err
+}

@@ -41,10 +41,21 @@ func (s *Server) accountShow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, v, err)
 		return
 	}
+	daily, err := s.svc.DailyTestSend(r.Context(), info.Name)
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
 	v.Title = info.Name
-	v.Data = info
-	v.Flash = s.flashFromQuery(r, v)
+	v.Data = &accountPage{AccountInfo: info, DailyTest: daily}
+	v.Flash = append(s.flashFromQuery(r, v), scheduleFlash(r, v)...)
 	s.render(w, http.StatusOK, "account", v)
+}
+
+// accountPage is an account with its daily automatic test send (nil: none).
+type accountPage struct {
+	*core.AccountInfo
+	DailyTest *core.ScheduleInfo
 }
 
 // formPage is what the account form template sees.

@@ -49,6 +49,10 @@ type Server struct {
 	stash   stash   // multi-step forms' state
 	signIns signIns // sign-ins started here, by account
 	drafts  *drafts // new deliveries being prepared, and their uploads
+	// here runs the schedules in this console when asked (no serve runs);
+	// baseCtx outlives requests, for it.
+	here    hereServe
+	baseCtx context.Context
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.
 	launchSecret string
@@ -71,7 +75,7 @@ func New(svc *core.Service, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return &Server{svc: svc, opts: opts, sess: newSessions(), cats: cats, pages: pages, launchSecret: randomToken(32),
-		drafts: newDrafts(svc.Home())}, nil
+		drafts: newDrafts(svc.Home()), baseCtx: context.Background()}, nil
 }
 
 // ErrNotLoopback: the console refuses to listen anywhere a neighbour could reach.
@@ -116,6 +120,8 @@ func (s *Server) LaunchSecret() string { return s.launchSecret }
 
 // Serve answers requests until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
+	// Schedules run by this console stop with it.
+	defer s.here.stop()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	select {

@@ -216,28 +216,34 @@ func (s *Server) refuseCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 	s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, cp)
 }
 
-// cronOf is the cron line of a repeat chosen in the form.
+// cronOf is the cron line of a repeat chosen in a form (the wizard's
+// and the schedules page's), its mistakes named by field.
 func cronOf(every, hhmm, weekday, day string) (string, error) {
-	t, err := time.Parse("15:04", hhmm)
+	h, m, err := schedule.ParseClock(hhmm)
 	if err != nil {
-		return "", &core.FieldError{Field: "time", Code: core.CodeInvalid, Message: fmt.Sprintf("%q is not a time (HH:MM)", hhmm)}
+		return "", &core.FieldError{Field: "time", Code: core.CodeInvalid, Message: fmt.Sprintf("%q is not a time (HH:MM)", hhmm), Err: err}
 	}
-	m, h := t.Minute(), t.Hour()
+	r := schedule.Repeat{Every: every, Hour: h, Minute: m, Weekday: -1}
 	switch every {
-	case "daily":
-		return fmt.Sprintf("%d %d * * *", m, h), nil
-	case "weekdays":
-		return fmt.Sprintf("%d %d * * 1-5", m, h), nil
-	case "weekly":
-		if n, err := strconv.Atoi(weekday); err == nil && n >= 0 && n <= 6 {
-			return fmt.Sprintf("%d %d * * %d", m, h, n), nil
+	case schedule.EveryWeek:
+		if n, err := strconv.Atoi(weekday); err == nil {
+			r.Weekday = n
 		}
-	case "monthly":
-		if n, err := strconv.Atoi(day); err == nil && n >= 1 && n <= 28 {
-			return fmt.Sprintf("%d %d %d * *", m, h, n), nil
+	case schedule.EveryMonth:
+		if n, err := strconv.Atoi(day); err == nil {
+			r.Day = n
 		}
 	}
-	return "", &core.FieldError{Field: "every", Code: core.CodeInvalid, Message: "choose how often"}
+	c, err := r.Cron()
+	switch {
+	case errors.Is(err, schedule.ErrRepeatWeekday):
+		return "", &core.FieldError{Field: "weekday", Code: core.CodeInvalid, Message: "choose a day of the week", Err: err}
+	case errors.Is(err, schedule.ErrRepeatDay):
+		return "", &core.FieldError{Field: "day", Code: core.CodeInvalid, Message: err.Error(), Err: err}
+	case err != nil:
+		return "", &core.FieldError{Field: "every", Code: core.CodeInvalid, Message: "choose how often", Err: err}
+	}
+	return c, nil
 }
 
 // saveDraft copies the draft's files into a folder of the saved

@@ -1,0 +1,122 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/account"
+	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// KeepAliveState is what keeps an OAuth account's sign-in alive, as the
+// console's schedules page shows it: when the refresh token was last used,
+// when the provider lets it die unused, and whether a daily automatic test
+// send (the guide's advice) is scheduled.
+type KeepAliveState struct {
+	Account string
+	Kind    AuthKind
+	SignIn  SignInState
+	// LastUse is the sign-in or the last refresh, whichever is later
+	// (zero: nobody signed in).
+	LastUse time.Time
+	// Expires is when the sign-in dies if not used before (the provider's
+	// idle limit). TestingExpires is Google's 7-day end for an app still
+	// in "Testing", zero once past or for Microsoft.
+	Expires, TestingExpires time.Time
+	// DailyTest is the account's keep-alive schedule that sends a test
+	// message; nil when there is none.
+	DailyTest *ScheduleInfo
+}
+
+// KeepAliveStates returns the keep-alive state of every OAuth account, by
+// name, from the token store and the schedules alone (no network).
+func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error) {
+	accts, err := s.accounts().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.schedules().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []*KeepAliveState
+	for _, a := range accts {
+		if a.Auth != account.AuthXOAuth2 {
+			continue
+		}
+		info, err := s.accountInfo(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		st := &KeepAliveState{Account: a.Name, Kind: info.Kind, SignIn: *info.SignIn}
+		if age, err := s.tokenAge(a.Name); err == nil && !age.Obtained.IsZero() {
+			st.LastUse = age.Obtained
+			if age.LastRefreshed.After(st.LastUse) {
+				st.LastUse = age.LastRefreshed
+			}
+			st.Expires, st.TestingExpires = keepalive.Expiry(age)
+			if !st.TestingExpires.After(now) {
+				st.TestingExpires = time.Time{}
+			}
+		}
+		if sc := dailyTestOf(all, a.Name); sc != nil {
+			st.DailyTest = s.scheduleInfo(sc)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// dailyTestOf is the account's keep-alive schedule that sends a test
+// message, if any.
+func dailyTestOf(all []*schedule.Schedule, acct string) *schedule.Schedule {
+	for _, sc := range all {
+		if sc.Kind == schedule.KindKeepAlive && sc.Target == acct && sc.SendTest {
+			return sc
+		}
+	}
+	return nil
+}
+
+// DailyTestSend returns the account's automatic test send schedule (a
+// keep-alive with a test message), or nil when it has none.
+func (s *Service) DailyTestSend(ctx context.Context, acct string) (*ScheduleInfo, error) {
+	if _, err := s.account(ctx, acct); err != nil {
+		return nil, err
+	}
+	all, err := s.schedules().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sc := dailyTestOf(all, acct); sc != nil {
+		return s.scheduleInfo(sc), nil
+	}
+	return nil, nil
+}
+
+// DailyTestSendAt is the time of day of the automatic test send: in
+// working hours, so a sign-in it finds needed is seen the same day.
+var DailyTestSendAt = schedule.Repeat{Every: schedule.EveryDay, Hour: 9}
+
+// AddDailyTestSend is the guide's advice in one step: a keep-alive of the
+// account that refreshes its sign-in and sends it a test message daily
+// (run once at start-up when serve was down). When the account has one
+// already, it is returned with created false and nothing changes.
+func (s *Service) AddDailyTestSend(ctx context.Context, acct string) (info *ScheduleInfo, created bool, err error) {
+	if info, err = s.DailyTestSend(ctx, acct); err != nil || info != nil {
+		return info, false, err
+	}
+	cron, err := DailyTestSendAt.Cron()
+	if err != nil {
+		return nil, false, err
+	}
+	name := "keepalive-" + acct
+	if _, err := s.schedules().Get(ctx, name); err == nil {
+		name += "-test" // a keep-alive without the test message has the plain name
+	}
+	info, err = s.AddSchedule(ctx, ScheduleInput{Name: name, Kind: schedule.KindKeepAlive, Target: acct, SendTest: true,
+		Cron: cron, Missed: schedule.MissedRunOnce})
+	return info, err == nil, err
+}
