@@ -71,6 +71,9 @@
 //	svc.ReportPage(ctx, id, delivery.ReportQuery{States, Search, After, Limit})   // paged, filtered
 //	svc.Report(ctx, id, fn)              // every row, streamed (JSON export: exact)
 //	svc.ReportCSV(ctx, id, w)            // the CSV export, formulas made text (csvsafe)
+//	Progress.Cause / delivery.Summary.Cause   // why it stopped short (delivery.Cause…), stored where the run stops;
+//	core.PauseCause(status, cause, reason)    // also reads the English reason of deliveries stopped before causes were kept
+//	DeliveryCheck.Preflight.Problems / Notes  // each with Code (delivery.Code…), Value, Got, Want for a face's own words
 //	svc.Preview(ctx, in)                 // the .eml one row would get
 //
 // Local problems (list, template, attachments, encoding, account settings)
@@ -87,10 +90,30 @@
 //	svc.KeepAlive(ctx, account, sendTest, handler) / svc.CheckTokenLifetimes(ctx, alert, now)
 //	svc.RunJob(ctx, job, events)                        // any of the above, logged, alerting on failure
 //	svc.CheckAlert(ctx, alertConfig)
+//	svc.EditSchedule(ctx, name, in)                     // a new time counts from now: no made-up or "missed" runs
+//	svc.AddDailyTestSend(ctx, account) / DailyTestSend  // the guide's daily automatic test send; once per account
+//	svc.KeepAliveStates(ctx)                            // each OAuth account: last refresh, expiry, its daily test send
+//	svc.AlertSettings(ctx) / SetAlertSettings(ctx, c)   // the home's alert destination: schedules without
+//	                                                    // their own, serve / schedule run without --notify-*
+//	svc.ServeRunning()                                  // does a scheduler hold this home's serve lock (never takes it)
+//	schedule.Repeat{Every, Hour, Minute, Weekday, Day}.Cron() / schedule.RepeatOf(cron)   // form ⇄ cron line
 //
 // # Suppression
 //
 //	svc.Suppress(ctx, addr, reason) / Unsuppress / Suppressed(ctx, fn) / ImportSuppressions(ctx, path, reason, list)
+//	svc.SuppressionPage(ctx, core.SuppressionQuery{Search, After, Before, Limit})  // by address, keyset-paged; Total, Offset, Next, Prev
+//	svc.SuppressionCount(ctx)
+//	svc.SuppressionsCSV(ctx, w)          // the whole list as CSV, formulas made text (csvsafe); the face adds a BOM
+//
+// # Sandbox (bluemoon sandbox; outside core, calling it as a person would)
+//
+//	rehearsal.Prepare(dir)                          // marks a sandbox home; a real home is ErrNotSandbox
+//	r, err := rehearsal.Start(ctx, svc, maxInbox)   // stand-ins at last run's ports; accounts google,
+//	                                                // microsoft, relay made through svc when missing
+//	r.Inbox.List(offset, limit) / r.Inbox.Get(id) / r.Inbox.Empty()   // what the stand-ins accepted,
+//	                                                // decoded with message.Decode / DecodeHeader
+//	rehearsal.Reset(dir)                            // removes a sandbox home, never another
+//	web.Options{Sandbox: true, Inbox: r.Inbox}      // the banner on every page; /inbox
 //
 // # Errors
 //
