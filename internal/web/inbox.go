@@ -131,11 +131,7 @@ func (s *Server) inboxHTML(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(m.Decoded.HTML))
+	writeMailHTML(w, m.Decoded.HTML)
 }
 
 // inboxAttachment downloads attachment n (1-based) under its own name;

@@ -78,11 +78,7 @@ func (s *Server) previewHTML(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(res.Decoded.HTML))
+	writeMailHTML(w, res.Decoded.HTML)
 }
 
 // previewEML downloads one row's message as an .eml file.
