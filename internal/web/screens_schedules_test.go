@@ -15,7 +15,8 @@ import (
 // monthly delivery (one run, one failed), a cron line, a one-off, the
 // daily test send of the OAuth account, the home's alert settings — and
 // lists the screens: the list, the form (new, and an edit refused for a
-// bad time), the alert settings.
+// bad time), the alert settings; the saved deliveries (the list, run
+// now's question, a delete refused because schedules run it).
 func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 	t.Helper()
 	ctx := t.Context()
@@ -70,5 +71,11 @@ func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 		}},
 		{name: "schedule-alerts", path: "/schedules/alerts"},
 		{name: "account-daily-test", path: "/accounts/relay"},
+		{name: "saved-deliveries", path: "/deliveries/saved"},
+		{name: "saved-run", path: "/deliveries/saved/monthly-news/run"},
+		{name: "saved-remove-refused", path: "/deliveries/saved", setup: func(b *browser) {
+			evalJS[bool](b, `window.confirm = function () { return true }, true`)
+			b.submit("#saved-weekly-offers .saved-remove")
+		}},
 	}
 }
