@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 			t.Fatal(err)
 		}
 	}
-	return []screen{
+	screens := []screen{
 		{name: "schedules", path: "/schedules"},
 		{name: "schedule-new", path: "/schedules/new?run=monthly-news"},
 		{name: "schedule-edit-refused", path: "/schedules/weekly-offers/edit", setup: func(b *browser) {
@@ -78,4 +79,13 @@ func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 			b.submit("#saved-weekly-offers .saved-remove")
 		}},
 	}
+	if runtime.GOOS == "linux" {
+		// The set-up written into a temporary folder, never the user's own.
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		screens = append(screens, screen{name: "schedules-install-written", path: "/schedules", setup: func(b *browser) {
+			evalJS[bool](b, `window.confirm = function () { return true }, document.querySelector('#runner details').open = true, true`)
+			b.submit("#install-write")
+		}})
+	}
+	return screens
 }
