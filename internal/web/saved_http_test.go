@@ -3,11 +3,14 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -85,5 +88,44 @@ func TestSavedDeliveriesOverHTTP(t *testing.T) {
 	}
 	if code, _, _ = s.post("/deliveries/saved/news/remove", nil, nil); code != http.StatusOK {
 		t.Fatalf("remove after the schedule went: %d", code)
+	}
+}
+
+// Deleting a delivery saved from the console removes the copies of its
+// files the console made; one saved from the command line keeps the
+// user's own files.
+func TestSavedDeliveryRemoveTakesTheConsolesFiles(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	dir := filepath.Join(c.home, "console", "saved", "from-console")
+	for name, body := range map[string]string{"list/list.csv": "email,name\na@example.jp,A\n", "body.txt": "{{.name}} 様\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.svc.SaveDelivery(t.Context(), &saved.Delivery{Name: "from-console", Account: "relay", Recipients: filepath.Join(dir, "list", "list.csv"),
+		Subject: "お知らせ", Text: filepath.Join(dir, "body.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	saveNews(t, c.svc, "from-cli", "relay", 1)
+	cli, err := c.svc.SavedDelivery(t.Context(), "from-cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.session()
+	for _, n := range []string{"from-console", "from-cli"} {
+		if code, _, _ := s.post("/deliveries/saved/"+n+"/remove", nil, nil); code != http.StatusOK {
+			t.Fatalf("remove %s: %d", n, code)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the console's copies outlived the saved delivery: %v", err)
+	}
+	if _, err := os.Stat(cli.Recipients); err != nil {
+		t.Errorf("the user's own list went: %v", err)
 	}
 }
