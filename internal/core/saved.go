@@ -59,8 +59,19 @@ func (s *Service) SavedDelivery(ctx context.Context, name string) (*saved.Delive
 	return d, savedNotFound(name, err)
 }
 
-// RemoveSavedDelivery removes a saved delivery.
+// RemoveSavedDelivery removes a saved delivery. One that schedules run
+// is kept: an *InUseError names them.
 func (s *Service) RemoveSavedDelivery(ctx context.Context, name string) error {
+	if _, err := s.SavedDelivery(ctx, name); err != nil {
+		return err
+	}
+	by, err := s.SavedUsers(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(by) > 0 {
+		return &InUseError{Kind: KindSavedDelivery, Name: name, By: by}
+	}
 	return savedNotFound(name, s.saved().Remove(ctx, name))
 }
 

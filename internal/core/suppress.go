@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
@@ -87,20 +86,7 @@ func (s *Service) ImportSuppressions(ctx context.Context, path, reason string, l
 		return nil
 	}
 	if plainList(path) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fieldErr("file", "unreadable", "%w", fileerr.Explain(err))
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for n := 1; sc.Scan(); n++ {
-			if a := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff")); a != "" && !strings.HasPrefix(a, "#") {
-				if err := addOne(n, a); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if err := sc.Err(); err != nil {
+		if err := eachPlainLine(path, addOne); err != nil {
 			return nil, err
 		}
 		return res, add.Close()

@@ -22,6 +22,7 @@ const inboxPage = 50
 
 func (s *Server) inboxRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inbox", s.inboxList)
+	mux.HandleFunc("GET /inbox/status", s.inboxStatus)
 	mux.HandleFunc("GET /inbox/{id}", s.inboxMessage)
 	mux.HandleFunc("GET /inbox/{id}/eml", s.inboxEML)
 	mux.HandleFunc("GET /inbox/{id}/html", s.inboxHTML)
@@ -43,7 +44,8 @@ type inboxListPage struct {
 	Total, Page int
 	Pages       int
 	Max         int
-	From, To    int // the rows shown, 1-based
+	From, To    int    // the rows shown, 1-based
+	Newest      string // the newest message's id, for the page's poll
 }
 
 func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +66,10 @@ func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
 	if len(msgs) > 0 {
 		p.From, p.To = (page-1)*inboxPage+1, (page-1)*inboxPage+len(msgs)
 	}
+	if _, p.Newest, err = box.Newer(""); err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
 	if n := r.URL.Query().Get("emptied"); n != "" {
 		if k, err := strconv.Atoi(n); err == nil {
 			v.Flash = append(v.Flash, flash{Kind: "ok", Text: v.T("inbox.emptied", k)})
@@ -71,6 +77,32 @@ func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Data = p
 	s.render(w, http.StatusOK, "inbox", v)
+}
+
+// inboxStatus is what an open Inbox page polls (inbox.js): how many
+// messages arrived after the newest it shows, said in the page's words.
+func (s *Server) inboxStatus(w http.ResponseWriter, r *http.Request) {
+	box, ok := s.inbox(w, r)
+	if !ok {
+		return
+	}
+	v := s.newView(r, "inbox", nil)
+	n, newest, err := box.Newer(r.URL.Query().Get("since"))
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	st := struct {
+		New     int    `json:"new"`
+		Newest  string `json:"newest"`
+		Arrived string `json:"arrived,omitempty"` // said once the list shows them
+		Show    string `json:"show,omitempty"`    // the link to them, when it cannot
+	}{New: n, Newest: newest}
+	if n > 0 {
+		st.Arrived, st.Show = v.T("inbox.live.arrived", n), v.T("inbox.live.show", n)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, st)
 }
 
 // message is one stored message, or a not-found page.

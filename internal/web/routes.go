@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 	s.credfileRoutes(mux)
 	s.testSendRoutes(mux)
 	s.deliveryRoutes(mux)
+	s.savedRoutes(mux)
 	s.scheduleRoutes(mux)
 
 	s.suppressionRoutes(mux)

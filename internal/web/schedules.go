@@ -33,6 +33,7 @@ func (s *Server) scheduleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /schedules/alerts", s.alertSettingsSave)
 	mux.HandleFunc("POST /schedules/serve", s.serveHere)
 	mux.HandleFunc("POST /schedules/serve/stop", s.serveHereStop)
+	mux.HandleFunc("POST /schedules/install", s.scheduleInstall)
 }
 
 // schedulesPage is the list page.
@@ -41,6 +42,7 @@ type schedulesPage struct {
 	KeepAlive []*core.KeepAliveState
 	Alert     alert.Config
 	Serve     serveState
+	Installed *installShown // after the set-up was written (?installed=1)
 }
 
 // scheduleRow is one schedule said in words, in the user's language.
@@ -68,6 +70,9 @@ func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState(v)}
+	if r.URL.Query().Get("installed") != "" {
+		p.Installed = s.installShown()
+	}
 	for _, sc := range list {
 		p.Schedules = append(p.Schedules, s.scheduleRow(v, sc))
 	}

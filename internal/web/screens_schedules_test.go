@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // monthly delivery (one run, one failed), a cron line, a one-off, the
 // daily test send of the OAuth account, the home's alert settings — and
 // lists the screens: the list, the form (new, and an edit refused for a
-// bad time), the alert settings.
+// bad time), the alert settings; the saved deliveries (the list, run
+// now's question, a delete refused because schedules run it).
 func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 	t.Helper()
 	ctx := t.Context()
@@ -61,7 +63,7 @@ func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 			t.Fatal(err)
 		}
 	}
-	return []screen{
+	screens := []screen{
 		{name: "schedules", path: "/schedules"},
 		{name: "schedule-new", path: "/schedules/new?run=monthly-news"},
 		{name: "schedule-edit-refused", path: "/schedules/weekly-offers/edit", setup: func(b *browser) {
@@ -70,5 +72,20 @@ func scheduleScreens(t *testing.T, c *console, ms *standIn) []screen {
 		}},
 		{name: "schedule-alerts", path: "/schedules/alerts"},
 		{name: "account-daily-test", path: "/accounts/relay"},
+		{name: "saved-deliveries", path: "/deliveries/saved"},
+		{name: "saved-run", path: "/deliveries/saved/monthly-news/run"},
+		{name: "saved-remove-refused", path: "/deliveries/saved", setup: func(b *browser) {
+			evalJS[bool](b, `window.confirm = function () { return true }, true`)
+			b.submit("#saved-weekly-offers .saved-remove")
+		}},
 	}
+	if runtime.GOOS == "linux" {
+		// The set-up written into a temporary folder, never the user's own.
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+		screens = append(screens, screen{name: "schedules-install-written", path: "/schedules", setup: func(b *browser) {
+			evalJS[bool](b, `window.confirm = function () { return true }, document.querySelector('#runner details').open = true, true`)
+			b.submit("#install-write")
+		}})
+	}
+	return screens
 }

@@ -12,7 +12,8 @@ import (
 // suppressionScreens seeds the do-not-mail list (130 addresses, Japanese
 // reasons, one long address), an import waiting for its sheet and column
 // (an Excel list with a bad row), and lists the screens: the list, a
-// search, a refused address, the import's review and its result.
+// search, a refused address, the import's review (a table, and a plain
+// list without a header row) and its result.
 func suppressionScreens(t *testing.T, c *console, ms *standIn) []screen {
 	t.Helper()
 	ctx := t.Context()
@@ -33,7 +34,10 @@ func suppressionScreens(t *testing.T, c *console, ms *standIn) []screen {
 		t.Fatalf("seeding an import: at %s", at)
 	}
 	s.post(at+"/options", map[string]string{"sheet": "配信停止"}, nil)
+	_, _, plainAt := s.post("/suppression/import", nil, map[string]map[string][]byte{"list": {"不達アドレス.txt": []byte(
+		"bounce01@example.co.jp\nbounce02@example.co.jp\n# 11 月の不達\nbounce03@example.co.jp\n山田 太郎\na.very.long.address.of.the.sales.department.kansai.branch@subsidiary.example.co.jp\n")}})
 	return []screen{
+		{name: "suppression-import-plain", path: plainAt},
 		{name: "suppression", path: "/suppression"},
 		{name: "suppression-search", path: "/suppression?q=kaiin01"},
 		{name: "suppression-refused", path: "/suppression", setup: func(b *browser) {

@@ -52,6 +52,7 @@ type Server struct {
 	// here runs the schedules in this console when asked (no serve runs);
 	// baseCtx outlives requests, for it.
 	here    hereServe
+	install installResult // the last "write the set-up" of the schedules page
 	baseCtx context.Context
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.

@@ -28,6 +28,7 @@ func (s *Server) suppressionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /suppression/import/{draft}", s.suppressImportReview)
 	mux.HandleFunc("POST /suppression/import/{draft}/options", s.suppressImportOptions)
 	mux.HandleFunc("POST /suppression/import/{draft}", s.suppressImportRun)
+	mux.HandleFunc("GET /suppression/import/{draft}/result", s.suppressImportResultPage)
 	mux.HandleFunc("POST /suppression/import/{draft}/cancel", s.suppressImportCancel)
 }
 

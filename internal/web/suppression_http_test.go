@@ -162,9 +162,9 @@ func TestSuppressionImportHTTP(t *testing.T) {
 		t.Fatal("the column chosen is not used")
 	}
 	s.post(at+"/options", map[string]string{"email_column": "email", "encoding": "shift_jis"}, nil)
-	code, page, _ = s.post(at, map[string]string{"reason": "10 月の不達"}, nil)
-	if code != http.StatusOK {
-		t.Fatalf("import: %d\n%s", code, page)
+	code, page, done := s.post(at, map[string]string{"reason": "10 月の不達"}, nil)
+	if code != http.StatusOK || done != at+"/result" {
+		t.Fatalf("import: %d at %s\n%s", code, done, page)
 	}
 	for _, want := range []string{`id="result-added">3<`, `id="result-already">1<`, `id="result-rejected">1<`,
 		`<td class="num" data-label="行">4</td><td data-label="問題">「not-an-address」はメールアドレスの形式ではありません</td>`} {
@@ -172,15 +172,27 @@ func TestSuppressionImportHTTP(t *testing.T) {
 			t.Errorf("the result lacks %q\n%s", want, page)
 		}
 	}
-	if _, err := os.Stat(filepath.Dir(filepath.Dir(kept))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Dir(kept)); !os.IsNotExist(err) {
 		t.Errorf("the upload was not removed after the import: %v", err)
+	}
+	// A reload shows the result again; so does the review's address.
+	for _, p := range []string{done, at} {
+		if code, again := s.get(p); code != http.StatusOK || !strings.Contains(again, `id="result-added">3<`) || !strings.Contains(again, "not-an-address") {
+			t.Errorf("%s after the import: %d\n%s", p, code, again)
+		}
 	}
 	_, page = s.get("/suppression?q=member002")
 	if !strings.Contains(page, "10 月の不達") {
 		t.Error("the reason was not kept")
 	}
-	if code, page, _ = s.post(at, nil, nil); code != http.StatusNotFound || !strings.Contains(page, "この取り込みは終了しています") {
-		t.Fatalf("a second import of the same upload: %d", code)
+	// Sent again (the browser's resend): not imported twice, the result shown.
+	if code, page, at2 := s.post(at, nil, nil); code != http.StatusOK || at2 != done || !strings.Contains(page, `id="result-added">3<`) {
+		t.Fatalf("a second import of the same upload: %d at %s", code, at2)
+	}
+	// Cancelled, it is over.
+	s.post(at+"/cancel", nil, nil)
+	if code, page := s.get(done); code != http.StatusNotFound || !strings.Contains(page, "この取り込みは終了しています") {
+		t.Fatalf("after cancel: %d", code)
 	}
 	// A delivery draft's address is not an import, nor the other way round.
 	if code, _ := s.get("/drafts/" + m[1] + "/list"); code != http.StatusNotFound {
@@ -225,5 +237,44 @@ func TestSuppressionExportHTTP(t *testing.T) {
 	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(raw, "\ufeff"))).ReadAll()
 	if err != nil || len(recs) != 3 || recs[1][0] != "a@example.com" || recs[1][1] != "配信停止" || recs[2][1] != "'@SUM(1+1)" {
 		t.Fatalf("export: %v %q", err, recs)
+	}
+}
+
+// A file of one address per line has no header row: the review says so
+// and counts every line, instead of naming a column after the first
+// address; the import takes them all, a single address included.
+func TestSuppressionImportPlainList(t *testing.T) {
+	c := startConsole(t)
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	plain := "first@example.jp\nsecond@example.jp\n# 10 月の不達\n\nnot-an-address\nthird@example.jp\n"
+	code, page, at := s.post("/suppression/import", nil, map[string]map[string][]byte{"list": {"停止.txt": []byte(plain)}})
+	if code != http.StatusOK || !strings.HasPrefix(at, "/suppression/import/") {
+		t.Fatalf("upload: %d %s\n%s", code, at, page)
+	}
+	for _, want := range []string{"見出し行がありません", `id="plain-addresses">メールアドレス 3 件<`, "メールアドレスでない行 1 行",
+		"<li><code>first@example.jp</code></li>", `<td class="num" data-label="行">5</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the review lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `<code class="col col-email">first@example.jp</code>`) || strings.Contains(page, "disabled>") {
+		t.Errorf("the first address is taken for a column, or the import is not offered:\n%s", page)
+	}
+	code, page, _ = s.post(at, map[string]string{"reason": "手作業"}, nil)
+	if code != http.StatusOK || !strings.Contains(page, `id="result-added">3<`) || !strings.Contains(page, `id="result-rejected">1<`) {
+		t.Fatalf("import: %d\n%s", code, page)
+	}
+	if n, _ := c.svc.SuppressionCount(t.Context()); n != 3 {
+		t.Fatalf("%d suppressed", n)
+	}
+
+	// One address alone: a table would have a header and no rows.
+	code, page, at = s.post("/suppression/import", nil, map[string]map[string][]byte{"list": {"one.txt": []byte("only@example.jp\n")}})
+	if code != http.StatusOK || !strings.Contains(page, `id="plain-addresses">メールアドレス 1 件<`) {
+		t.Fatalf("one address: %d at %s\n%s", code, at, page)
+	}
+	if _, page, _ = s.post(at, nil, nil); !strings.Contains(page, `id="result-added">1<`) {
+		t.Fatalf("one address imported:\n%s", page)
 	}
 }

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
@@ -13,8 +16,11 @@ import (
 // Adding a list file to the suppression list: upload, then see what the
 // file holds and choose its sheet and address column (the wizard's list
 // step, readList), give a reason, import. The file is kept as a draft of
-// its own kind under the console's upload folder until then, and removed
-// once imported or given up.
+// its own kind under the console's upload folder until then. Once imported
+// the file goes and the result stays beside the draft (swept with it), so
+// the result page survives a reload; given up, all of it goes. A file of
+// one address per line has no header row: it is shown as a list of
+// addresses, not as a table whose first address names the column.
 
 // maxRejectedShown bounds the rejected rows a result lists; the count is
 // always whole.
@@ -22,19 +28,54 @@ const maxRejectedShown = 1000
 
 // suppressImportView is the import page: the file read, then the result.
 type suppressImportView struct {
-	Draft   *draft
-	List    *listView
-	Reason  string
-	Problem *problem
-	Result  *suppressImportResult
+	Draft     *draft
+	List      *listView
+	Plain     *core.PlainList // a file of one address per line (List is then not used)
+	PlainRows []listProblem   // its lines that are not addresses
+	Reason    string
+	Problem   *problem
+	Result    *suppressImportResult
 }
 
 type suppressImportResult struct {
-	Added, Already, Rejected int
-	Rows                     []listProblem // the first maxRejectedShown rejected rows
+	Added    int           `json:"added"`
+	Already  int           `json:"already"`
+	Rejected int           `json:"rejected"`
+	Rows     []listProblem `json:"rows,omitempty"` // the first maxRejectedShown rejected rows
 }
 
 func suppressImportURL(dr *draft) string { return "/suppression/import/" + url.PathEscape(dr.ID) }
+
+// resultPath is where a finished import keeps its result.
+func (d *drafts) resultPath(dr *draft) string {
+	return filepath.Join(d.dir(dr.ID), "import-result.json")
+}
+
+// importResult is the stored result of a finished import (nil: not run).
+func (d *drafts) importResult(dr *draft) *suppressImportResult {
+	raw, err := os.ReadFile(d.resultPath(dr))
+	if err != nil {
+		return nil
+	}
+	var res suppressImportResult
+	if json.Unmarshal(raw, &res) != nil {
+		return nil
+	}
+	return &res
+}
+
+// plainOf reads the uploaded file as a plain address list, or nil.
+func (s *Server) plainOf(r *http.Request, dr *draft, iv *suppressImportView) error {
+	p, err := s.svc.InspectPlainList(r.Context(), s.drafts.listPath(dr))
+	if err != nil || p == nil {
+		return err
+	}
+	iv.Plain = p
+	for _, rj := range p.Rejected {
+		iv.PlainRows = append(iv.PlainRows, rejectedProblem(rj))
+	}
+	return nil
+}
 
 func (s *Server) suppressUpload(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "suppression", nil)
@@ -58,12 +99,21 @@ func (s *Server) suppressUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.readList(r, dr); err != nil {
-		s.drafts.remove(dr.ID)
 		var ie *internalErr
 		if errors.As(err, &ie) {
+			s.drafts.remove(dr.ID)
 			s.fail(w, r, v, ie.err)
 			return
 		}
+		// A plain list of one address is no table (a header, no rows),
+		// but it is a list of addresses.
+		if dr.ListName != "" {
+			if p, perr := s.svc.InspectPlainList(r.Context(), s.drafts.listPath(dr)); perr == nil && p != nil {
+				http.Redirect(w, r, suppressImportURL(dr), http.StatusSeeOther)
+				return
+			}
+		}
+		s.drafts.remove(dr.ID)
 		failed(err)
 		return
 	}
@@ -105,7 +155,31 @@ func (s *Server) suppressImportReview(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderSuppressImport(w, r, http.StatusOK, &suppressImportView{Draft: dr, List: s.drafts.summary(dr)})
+	if s.drafts.importResult(dr) != nil {
+		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+		return
+	}
+	iv := &suppressImportView{Draft: dr, List: s.drafts.summary(dr)}
+	if err := s.plainOf(r, dr, iv); err != nil {
+		s.fail(w, r, s.newView(r, "suppression", nil), err)
+		return
+	}
+	s.renderSuppressImport(w, r, http.StatusOK, iv)
+}
+
+// suppressImportResultPage shows a finished import's result, as often as
+// it is reloaded.
+func (s *Server) suppressImportResultPage(w http.ResponseWriter, r *http.Request) {
+	dr, ok := s.suppressImportOf(w, r)
+	if !ok {
+		return
+	}
+	res := s.drafts.importResult(dr)
+	if res == nil {
+		http.Redirect(w, r, suppressImportURL(dr), http.StatusSeeOther)
+		return
+	}
+	s.renderSuppressImport(w, r, http.StatusOK, &suppressImportView{Draft: dr, Result: res})
 }
 
 // suppressImportOptions reads the file again with the sheet, column or encoding
@@ -113,6 +187,10 @@ func (s *Server) suppressImportReview(w http.ResponseWriter, r *http.Request) {
 func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 	dr, ok := s.suppressImportOf(w, r)
 	if !ok {
+		return
+	}
+	if s.drafts.importResult(dr) != nil {
+		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
 		return
 	}
 	if err := s.readList(r, dr); err != nil {
@@ -137,10 +215,18 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if s.drafts.importResult(dr) != nil { // sent twice: it ran once
+		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+		return
+	}
 	reason := strings.TrimSpace(r.FormValue("reason"))
 	iv := &suppressImportView{Draft: dr, List: s.drafts.summary(dr), Reason: reason}
 	v := s.newView(r, "suppression", nil)
-	if dr.EmailColumn == "" {
+	if err := s.plainOf(r, dr, iv); err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	if iv.Plain == nil && dr.EmailColumn == "" {
 		iv.Problem = &problem{Field: "email_column", Message: v.T("suppress.import.nocolumn")}
 		s.renderSuppressImport(w, r, http.StatusUnprocessableEntity, iv)
 		return
@@ -158,12 +244,25 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 		s.renderSuppressImport(w, r, http.StatusUnprocessableEntity, iv)
 		return
 	}
-	s.drafts.remove(dr.ID)
-	iv.Result = &suppressImportResult{Added: res.Added, Already: res.Already, Rejected: len(res.Rejected)}
+	result := &suppressImportResult{Added: res.Added, Already: res.Already, Rejected: len(res.Rejected)}
 	for _, rj := range res.Rejected[:min(len(res.Rejected), maxRejectedShown)] {
-		iv.Result.Rows = append(iv.Result.Rows, rejectedProblem(rj))
+		result.Rows = append(result.Rows, rejectedProblem(rj))
 	}
-	s.renderSuppressImport(w, r, http.StatusOK, iv)
+	// The file goes now; the result stays for the page after the
+	// redirect, and its reloads.
+	os.RemoveAll(s.drafts.listDir(dr.ID))
+	os.Remove(s.drafts.summaryPath(dr))
+	raw, err := json.Marshal(result)
+	if err == nil {
+		err = os.WriteFile(s.drafts.resultPath(dr), raw, 0o600)
+	}
+	if err != nil {
+		s.drafts.remove(dr.ID)
+		s.logf("console: keeping an import's result: %v", err)
+		s.renderSuppressImport(w, r, http.StatusOK, &suppressImportView{Draft: dr, Result: result})
+		return
+	}
+	http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
 }
 
 // rejectedProblem is a rejected row as the list step words a bad row.

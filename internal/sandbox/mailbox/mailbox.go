@@ -136,6 +136,18 @@ func (s *Store) Count() (int, error) {
 	return len(ids), err
 }
 
+// Newer is how many messages arrived after message id ("" counts them
+// all) and the newest one's id: what an open Inbox page polls for, without
+// reading any message.
+func (s *Store) Newer(id string) (int, string, error) {
+	ids, err := s.ids()
+	if err != nil || len(ids) == 0 {
+		return 0, "", err
+	}
+	n, _ := slices.BinarySearchFunc(ids, id, func(a, b string) int { return strings.Compare(b, a) }) // ids are newest first
+	return n, ids[0], nil
+}
+
 // Summary is one line of the Inbox.
 type Summary struct {
 	ID       string

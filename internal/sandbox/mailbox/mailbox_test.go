@@ -97,3 +97,31 @@ func TestOldestDroppedBeyondMaxAndUndecodableKept(t *testing.T) {
 		t.Fatalf("an undecodable message: %+v", page[0])
 	}
 }
+
+// Newer counts what arrived after a message the page showed, by arrival.
+func TestNewerCountsArrivalsAfterAMessage(t *testing.T) {
+	s, err := Open(t.TempDir(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, newest, err := s.Newer(""); n != 0 || newest != "" || err != nil {
+		t.Fatalf("empty: %d %q %v", n, newest, err)
+	}
+	base := time.Now()
+	var ids []string
+	for i := range 4 {
+		id, err := s.Deliver(Envelope{Server: "relay-smtp", At: base.Add(time.Duration(i) * time.Second)}, []byte("Subject: x\r\n\r\nx\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, c := range []struct {
+		since string
+		want  int
+	}{{"", 4}, {ids[0], 3}, {ids[2], 1}, {ids[3], 0}} {
+		if n, newest, err := s.Newer(c.since); n != c.want || newest != ids[3] || err != nil {
+			t.Errorf("since %q: %d (want %d), newest %q, %v", c.since, n, c.want, newest, err)
+		}
+	}
+}

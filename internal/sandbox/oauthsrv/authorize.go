@@ -12,27 +12,33 @@ import (
 )
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>{{.Title}}</title></head><body>
-<h1>{{.Title}}</h1>
-<p>The application <b>{{.ClientID}}</b> asks for: {{.Scope}}</p>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.Title}}</title></head><body>
+<h1>{{.W.Title}}</h1>
+<p>{{printf .W.Asks .ClientID}} {{.Scope}}</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="req" value="{{.ID}}">
-<label>Account <input type="email" name="email" value="{{.Email}}"></label>
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Cancel</button>
+<label>{{.W.Account}} <input type="email" name="email" value="{{.Email}}"></label>
+<button type="submit" name="decision" value="allow">{{.W.Allow}}</button>
+<button type="submit" name="decision" value="deny">{{.W.Cancel}}</button>
 </form></body></html>`))
 
+// consentData is what the consent page shows.
+type consentData struct {
+	W                                  *words
+	ClientID, Scope, Action, ID, Email string
+}
+
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Sign-in error</title></head><body>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.ErrorTitle}}</title></head><body>
 <h1>{{.Code}}</h1><p>{{.Text}}</p></body></html>`))
 
 // pageError is an authorize-time problem the server shows in the browser
 // instead of redirecting (unknown client, unregistered redirect URI), as
 // real servers do so as not to send anything to an unverified address.
-func (s *Server) pageError(w http.ResponseWriter, status int, code, text string) {
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, code, text string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	errorPage.Execute(w, map[string]string{"Code": code, "Text": text})
+	errorPage.Execute(w, map[string]any{"W": wordsFor(r), "Code": code, "Text": text})
 }
 
 // redirectMatches applies the loopback rule of both providers: scheme, host
@@ -69,19 +75,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
 	if q.Get("client_id") != s.opts.ClientID {
 		if s.opts.Flavor == provider.Microsoft {
-			s.pageError(w, 400, "unauthorized_client", fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory.", q.Get("client_id")))
+			s.pageError(w, r, 400, "unauthorized_client", fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory.", q.Get("client_id")))
 		} else {
-			s.pageError(w, 401, "Error 401: invalid_client", "The OAuth client was not found.")
+			s.pageError(w, r, 401, "Error 401: invalid_client", "The OAuth client was not found.")
 		}
 		return
 	}
 	if e, bad := s.tenantError(tenant); bad {
-		s.pageError(w, e.status, e.code, fmt.Sprintf("AADSTS%d: %s", e.aad, e.desc))
+		s.pageError(w, r, e.status, e.code, fmt.Sprintf("AADSTS%d: %s", e.aad, e.desc))
 		return
 	}
 	redirect := q.Get("redirect_uri")
 	if !s.redirectMatches(redirect) {
-		s.pageError(w, 400, "redirect_uri_mismatch", fmt.Sprintf("The redirect URI '%s' does not match the ones registered (%s).", redirect, s.opts.RedirectURI))
+		s.pageError(w, r, 400, "redirect_uri_mismatch", fmt.Sprintf("The redirect URI '%s' does not match the ones registered (%s).", redirect, s.opts.RedirectURI))
 		return
 	}
 	fail := func(code, desc string) {
@@ -133,15 +139,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.pending[req.id] = req
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	consentPage.Execute(w, map[string]string{
-		"Title": "Sign in and allow access", "ClientID": req.clientID, "Scope": scope,
-		"Action": "/consent", "ID": req.id, "Email": email,
-	})
+	consentPage.Execute(w, consentData{W: wordsFor(r), ClientID: req.clientID, Scope: scope, Action: "/consent", ID: req.id, Email: email})
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.pageError(w, 400, "invalid_request", err.Error())
+		s.pageError(w, r, 400, "invalid_request", err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -150,7 +153,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	email := s.opts.Email
 	s.mu.Unlock()
 	if req == nil {
-		s.pageError(w, 400, "invalid_request", "This sign-in page has expired; start again from the application.")
+		s.pageError(w, r, 400, "invalid_request", wordsFor(r).Expired)
 		return
 	}
 	if e := strings.TrimSpace(r.PostForm.Get("email")); e != "" {
@@ -191,24 +194,28 @@ func (s *Server) redirectWithCode(w http.ResponseWriter, r *http.Request, req *a
 }
 
 var deviceLoginPage = template.Must(template.New("device").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Enter code</title></head><body>
-<h1>Enter code</h1><p>{{.Message}}</p>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.DeviceTitle}}</title></head><body>
+<h1>{{.W.DeviceTitle}}</h1><p>{{.Message}}</p>
 <form method="post" action="/devicelogin">
-<label>Code <input type="text" name="user_code" value="{{.Code}}"></label>
-<label>Account <input type="email" name="email" value="{{.Email}}"></label>
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Cancel</button>
+<label>{{.W.Code}} <input type="text" name="user_code" value="{{.Code}}"></label>
+<label>{{.W.Account}} <input type="email" name="email" value="{{.Email}}"></label>
+<button type="submit" name="decision" value="allow">{{.W.Allow}}</button>
+<button type="submit" name="decision" value="deny">{{.W.Cancel}}</button>
 </form></body></html>`))
+
+var deviceDonePage = template.Must(template.New("device-done").Parse(`<!doctype html>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.DeviceTitle}}</title></head><body><p>{{.Text}}</p></body></html>`))
 
 // handleDeviceLogin is Microsoft's https://microsoft.com/devicelogin: the
 // user types the code shown by the app and approves or declines.
 func (s *Server) handleDeviceLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	wd := wordsFor(r)
 	s.mu.Lock()
 	email := s.opts.Email
 	s.mu.Unlock()
 	if r.Method == http.MethodGet {
-		deviceLoginPage.Execute(w, map[string]string{"Code": r.URL.Query().Get("otc"), "Email": email})
+		deviceLoginPage.Execute(w, map[string]any{"W": wd, "Code": r.URL.Query().Get("otc"), "Email": email})
 		return
 	}
 	r.ParseForm()
@@ -232,14 +239,14 @@ func (s *Server) handleDeviceLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if d == nil {
-		deviceLoginPage.Execute(w, map[string]string{"Message": "That code is not valid or has expired.", "Email": email})
+		deviceLoginPage.Execute(w, map[string]any{"W": wd, "Message": wd.BadCode, "Email": email})
 		return
 	}
+	text := wd.DeviceSignedIn
 	if d.status == "denied" {
-		fmt.Fprint(w, "<!doctype html><p>You declined to sign in to the application on your device.</p>")
-		return
+		text = wd.DeviceDeclined
 	}
-	fmt.Fprint(w, "<!doctype html><p>You have signed in to the application on your device. You may now close this window.</p>")
+	deviceDonePage.Execute(w, map[string]any{"W": wd, "Text": text})
 }
 
 func hasScope(scope, want string) bool {

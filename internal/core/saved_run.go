@@ -1,0 +1,89 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// A saved delivery started by a person who watches it (the console's
+// "run now"): the same send line `bluemoon run` uses, but in the
+// background of this process, so the face can show its live page.
+
+// InUseError: a saved delivery cannot go while schedules run it; a
+// schedule left pointing at nothing would fail at its next run, when
+// nobody is there to fix it. Exit code 2.
+type InUseError struct {
+	Kind string   // KindSavedDelivery
+	Name string   // the saved delivery
+	By   []string // the schedules that run it, by name
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("saved delivery %s is run by schedule %s: remove or change the schedule first", e.Name, strings.Join(e.By, ", "))
+}
+func (e *InUseError) ExitCode() int { return exitcode.Usage }
+
+// SavedInput is the send a saved delivery stands for, as `bluemoon run`
+// would send it; a delivery without its own --name is named after it.
+func (s *Service) SavedInput(ctx context.Context, name string) (SendInput, error) {
+	d, err := s.SavedDelivery(ctx, name)
+	if err != nil {
+		return SendInput{}, err
+	}
+	in, err := ParseSendArgs(d.Args()[1:])
+	if err != nil {
+		return SendInput{}, err
+	}
+	if in.Name == "" {
+		in.Name = d.Name
+	}
+	return in, nil
+}
+
+// CheckSaved is CheckDelivery of a saved delivery: what a person reads
+// (recipients ready, rows left out) before running it by hand.
+func (s *Service) CheckSaved(ctx context.Context, name string) (*DeliveryCheck, error) {
+	in, err := s.SavedInput(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.CheckDelivery(ctx, in)
+}
+
+// StartSaved runs a saved delivery now in the background of this
+// process, as StartDelivery does (its checks before it returns, a busy
+// account a *BusyError), and logs it as a job would be.
+func (s *Service) StartSaved(ctx context.Context, name string) (*SendResult, error) {
+	in, err := s.SavedInput(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.StartDelivery(ctx, in)
+	if err != nil {
+		s.log.Error("delivery did not start", "delivery", name, "err", err)
+		return res, err
+	}
+	s.log.Info("started by hand", "delivery", name, "id", res.DeliveryID)
+	return res, nil
+}
+
+// SavedUsers are the schedules that run saved delivery name.
+func (s *Service) SavedUsers(ctx context.Context, name string) ([]string, error) {
+	list, err := s.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var by []string
+	for _, sc := range list {
+		if sc.Kind == schedule.KindDelivery && sc.Target == name {
+			by = append(by, sc.Name)
+		}
+	}
+	slices.Sort(by)
+	return by, nil
+}
