@@ -83,6 +83,8 @@
 // # Saved deliveries, schedules, keep-alive, alerts
 //
 //	svc.SaveDelivery(ctx, d) / SavedDeliveries / SavedDelivery / RemoveSavedDelivery
+//	svc.StartSaved(ctx, name) / CheckSaved / SavedInput   // a saved delivery run by hand in the background (the console's run now)
+//	svc.SavedUsers(ctx, name)            // the schedules that run it; RemoveSavedDelivery refuses (*InUseError) while any do
 //	svc.RunSaved(ctx, name, preflight, alert, events)   // `bluemoon run`: same checks as send, alerts
 //	svc.AddSchedule / Schedules / Schedule / PauseSchedule / RemoveSchedule / RunSchedule
 //	svc.Serve(ctx, core.ServeOptions{Once, Runner})     // the scheduler loop
@@ -103,6 +105,7 @@
 //	svc.Suppress(ctx, addr, reason) / Unsuppress / Suppressed(ctx, fn) / ImportSuppressions(ctx, path, reason, list)
 //	svc.SuppressionPage(ctx, core.SuppressionQuery{Search, After, Before, Limit})  // by address, keyset-paged; Total, Offset, Next, Prev
 //	svc.SuppressionCount(ctx)
+//	svc.InspectPlainList(ctx, path)      // a do-not-mail file of one address per line (no header row); nil for a table
 //	svc.SuppressionsCSV(ctx, w)          // the whole list as CSV, formulas made text (csvsafe); the face adds a BOM
 //
 // # Sandbox (bluemoon sandbox; outside core, calling it as a person would)
@@ -112,6 +115,7 @@
 //	                                                // microsoft, relay made through svc when missing
 //	r.Inbox.List(offset, limit) / r.Inbox.Get(id) / r.Inbox.Empty()   // what the stand-ins accepted,
 //	                                                // decoded with message.Decode / DecodeHeader
+//	r.Inbox.Newer(id)                               // how many arrived after a message (the Inbox page's poll)
 //	rehearsal.Reset(dir)                            // removes a sandbox home, never another
 //	web.Options{Sandbox: true, Inbox: r.Inbox}      // the banner on every page; /inbox
 //
@@ -124,6 +128,8 @@
 //     Exit 2.
 //   - *NotFoundError (errors.Is(err, ErrNotFound)): the account, credentials,
 //     delivery, saved delivery or schedule does not exist. Exit 2.
+//   - *InUseError: a saved delivery that schedules run cannot be removed;
+//     By names them. Exit 2.
 //   - *BusyError: the account is sending another delivery (exit 5; the new
 //     one is left ready), the delivery runs in another process, a sign-in of
 //     the account is already waiting, another scheduler runs (exit 2).
