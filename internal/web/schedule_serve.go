@@ -29,6 +29,10 @@ type hereServe struct {
 func (h *hereServe) running() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return h.runningLocked()
+}
+
+func (h *hereServe) runningLocked() bool {
 	if h.done == nil {
 		return false
 	}
@@ -38,6 +42,18 @@ func (h *hereServe) running() bool {
 	default:
 		return true
 	}
+}
+
+// begin records a new run unless one is under way; two presses of the
+// button at once start one scheduler, whose cancel stays reachable.
+func (h *hereServe) begin(cancel context.CancelFunc, done chan struct{}) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.runningLocked() {
+		return false
+	}
+	h.cancel, h.done, h.err, h.started = cancel, done, nil, time.Now()
+	return true
 }
 
 // stop ends the console's scheduler (its jobs finish or pause as serve's
@@ -102,9 +118,11 @@ func (s *Server) serveHere(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(s.baseCtx)
 	done := make(chan struct{})
-	s.here.mu.Lock()
-	s.here.cancel, s.here.done, s.here.err, s.here.started = cancel, done, nil, time.Now()
-	s.here.mu.Unlock()
+	if !s.here.begin(cancel, done) {
+		cancel()
+		http.Redirect(w, r, "/schedules?serving=1", http.StatusSeeOther)
+		return
+	}
 	go func() {
 		defer close(done)
 		err := s.svc.Serve(ctx, core.ServeOptions{})
