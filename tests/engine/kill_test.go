@@ -150,7 +150,9 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 	}
 	before := perRecipient(srv)
 	if len(before) >= kr.rows {
-		t.Skipf("killed too late: all %d received", kr.rows)
+		// Every message arrived before the kill; the journal may still
+		// hold some as sending, and the checks below hold all the same.
+		t.Logf("killed late: all %d received", kr.rows)
 	}
 
 	// What the dead run left: rows sending are the unknown ones to be.
