@@ -43,6 +43,11 @@ type Store struct {
 	dir string
 	max int
 	mu  sync.Mutex // serialises deliveries' pruning
+	// held is the folder's messages, oldest first, read from the folder
+	// once and then kept by prune and Empty, so a delivery does not read
+	// the whole folder to learn what to prune (nil: not read yet). Only
+	// this process writes the folder.
+	held []string
 }
 
 // Open makes (0700) and opens the mailbox folder dir, keeping at most max
@@ -96,7 +101,7 @@ func (s *Store) Deliver(env Envelope, raw []byte) (string, error) {
 		os.Remove(tmp)
 		return "", err
 	}
-	s.prune()
+	s.prune(id)
 	return id, nil
 }
 
@@ -117,16 +122,24 @@ func (s *Store) ids() ([]string, error) {
 	return ids, nil
 }
 
-// prune drops the oldest messages beyond max.
-func (s *Store) prune() {
+// prune records the message just stored and drops the oldest beyond max.
+func (s *Store) prune(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids, err := s.ids()
-	if err != nil || len(ids) <= s.max {
-		return
+	if s.held == nil {
+		ids, err := s.ids() // newest first, this one among them
+		if err != nil {
+			return
+		}
+		slices.Reverse(ids)
+		s.held = ids
+	} else {
+		i, _ := slices.BinarySearch(s.held, id)
+		s.held = slices.Insert(s.held, i, id)
 	}
-	for _, id := range ids[s.max:] {
-		os.Remove(filepath.Join(s.dir, id+ext))
+	for len(s.held) > s.max {
+		os.Remove(filepath.Join(s.dir, s.held[0]+ext))
+		s.held = s.held[1:]
 	}
 }
 
@@ -272,5 +285,6 @@ func (s *Store) Empty() (int, error) {
 		}
 		n++
 	}
+	s.held = nil
 	return n, errors.Join(errs...)
 }
