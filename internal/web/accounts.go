@@ -127,10 +127,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if err != nil {
 		p := v.explain(err)
-		page.Problem = &p
-		if p.Field != "" {
-			v.Errors[p.Field] = p.Message
-		}
+		page.Problem = v.flagField(&p)
 	}
 	if f.IsNew {
 		v.Title = v.T("account.new.title")

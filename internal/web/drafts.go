@@ -280,3 +280,17 @@ func (d *drafts) sent() []*draft {
 
 // savedDir is the folder of the files of a delivery saved from the console.
 func (d *drafts) savedDir(name string) string { return filepath.Join(d.root, "saved", name) }
+
+// readKept reads a JSON file a step keeps beside its draft; nil when it is
+// missing or damaged, which sends the person back through that step.
+func readKept[T any](path string) *T {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var v T
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	return &v
+}

@@ -88,10 +88,7 @@ func (s *Server) renderOAuth(w http.ResponseWriter, r *http.Request, status int,
 	}
 	if err != nil {
 		pr := v.explain(err)
-		p.Problem = &pr
-		if pr.Field != "" {
-			v.Errors[pr.Field] = pr.Message
-		}
+		p.Problem = v.flagField(&pr)
 	}
 	v.Flash = s.flashFromQuery(r, v)
 	v.Title = v.T("oauth.title")

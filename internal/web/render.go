@@ -173,3 +173,12 @@ func groupDigits(n int) string {
 	}
 	return b.String()
 }
+
+// flagField marks the input a problem names, so the page shows the message
+// beside that input as well as in its summary, and returns the problem.
+func (v *view) flagField(p *problem) *problem {
+	if p != nil && p.Field != "" {
+		v.Errors[p.Field] = p.Message
+	}
+	return p
+}

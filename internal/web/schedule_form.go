@@ -122,10 +122,7 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 	}
 	if err != nil {
 		pr := scheduleProblem(v, err)
-		p.Problem = &pr
-		if pr.Field != "" {
-			v.Errors[pr.Field] = pr.Message
-		}
+		p.Problem = v.flagField(&pr)
 	}
 	if f.IsNew {
 		v.Title = v.T("schedule.new.title")

@@ -219,10 +219,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	p := &alertsPage{Alert: ac, Accounts: accts}
 	if err != nil {
 		pr := scheduleProblem(v, err)
-		p.Problem = &pr
-		if pr.Field != "" {
-			v.Errors[pr.Field] = pr.Message
-		}
+		p.Problem = v.flagField(&pr)
 	}
 	v.Title = v.T("alert.title")
 	v.Data = p

@@ -53,15 +53,7 @@ func (d *drafts) resultPath(dr *draft) string {
 
 // importResult is the stored result of a finished import (nil: not run).
 func (d *drafts) importResult(dr *draft) *suppressImportResult {
-	raw, err := os.ReadFile(d.resultPath(dr))
-	if err != nil {
-		return nil
-	}
-	var res suppressImportResult
-	if json.Unmarshal(raw, &res) != nil {
-		return nil
-	}
-	return &res
+	return readKept[suppressImportResult](d.resultPath(dr))
 }
 
 // plainOf reads the uploaded file as a plain address list, or nil.
@@ -144,9 +136,7 @@ func (s *Server) suppressImportOf(w http.ResponseWriter, r *http.Request) (*draf
 func (s *Server) renderSuppressImport(w http.ResponseWriter, r *http.Request, status int, iv *suppressImportView) {
 	v := s.newView(r, "suppression", iv)
 	v.Title = v.T("suppress.import.title")
-	if iv.Problem != nil {
-		v.Errors[iv.Problem.Field] = iv.Problem.Message
-	}
+	v.flagField(iv.Problem)
 	s.render(w, status, "suppression_import", v)
 }
 

@@ -40,9 +40,7 @@ func (s *Server) renderTestSend(w http.ResponseWriter, r *http.Request, status i
 	if p.To == "" {
 		p.To = info.From
 	}
-	if p.Problem != nil && p.Problem.Field != "" {
-		v.Errors[p.Problem.Field] = p.Problem.Message
-	}
+	v.flagField(p.Problem)
 	v.Title = v.T("test.title", info.Name)
 	v.Data = p
 	s.render(w, status, "testsend", v)

@@ -192,17 +192,7 @@ func problemOf(re *recipients.RowError) listProblem {
 
 func (d *drafts) summaryPath(dr *draft) string { return filepath.Join(d.dir(dr.ID), "summary.json") }
 
-func (d *drafts) summary(dr *draft) *listView {
-	b, err := os.ReadFile(d.summaryPath(dr))
-	if err != nil {
-		return nil
-	}
-	var lv listView
-	if json.Unmarshal(b, &lv) != nil {
-		return nil
-	}
-	return &lv
-}
+func (d *drafts) summary(dr *draft) *listView { return readKept[listView](d.summaryPath(dr)) }
 
 func (d *drafts) setSummary(dr *draft, lv *listView) error {
 	b, err := json.Marshal(lv)

@@ -54,10 +54,7 @@ func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, dr *draft
 	}
 	if err != nil {
 		pr := s.messageProblem(v, err)
-		p.Problem = &pr
-		if pr.Field != "" {
-			v.Errors[pr.Field] = pr.Message
-		}
+		p.Problem = v.flagField(&pr)
 	}
 	p.Data = mp
 	s.render(w, status, "wizard_message", v)

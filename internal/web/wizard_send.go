@@ -63,9 +63,7 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 	if cp.Name == "" {
 		cp.Name = savedNameOf(dr)
 	}
-	if cp.SendProblem != nil && cp.SendProblem.Field != "" {
-		v.Errors[cp.SendProblem.Field] = cp.SendProblem.Message
-	}
+	v.flagField(cp.SendProblem)
 	p.Data = cp
 	s.render(w, status, "wizard_check", v)
 }
