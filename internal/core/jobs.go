@@ -91,7 +91,7 @@ func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, 
 	if j.Alert.IsZero() {
 		j.Alert = d.Alert
 	}
-	in, err := ParseSendArgs(d.Args()[1:])
+	in, err := savedSend(d)
 	if err != nil {
 		return d.Account, err
 	}

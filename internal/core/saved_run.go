@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -35,6 +36,12 @@ func (s *Service) SavedInput(ctx context.Context, name string) (SendInput, error
 	if err != nil {
 		return SendInput{}, err
 	}
+	return savedSend(d)
+}
+
+// savedSend is the send d stands for, by hand or by a schedule alike, so
+// both runs carry the same name in the deliveries list.
+func savedSend(d *saved.Delivery) (SendInput, error) {
 	in, err := ParseSendArgs(d.Args()[1:])
 	if err != nil {
 		return SendInput{}, err
