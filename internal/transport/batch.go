@@ -170,6 +170,15 @@ func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string
 	return code, text, refused, netErr
 }
 
+// commandReplies is how many replies writeCommands's commands get.
+func commandReplies(m *Envelope, reset bool) int {
+	n := 1 + len(m.To)
+	if reset {
+		n++
+	}
+	return n
+}
+
 func writeCommands(w *bufio.Writer, m *Envelope, reset bool) {
 	if reset {
 		w.WriteString("RSET\r\n")
@@ -212,6 +221,13 @@ func (c *Conn) batchBDAT(msgs []Envelope, out []Result, idx []int) {
 	}
 	if werr == nil {
 		werr = w.Flush()
+	}
+	if werr == nil {
+		n := 0
+		for k, i := range idx {
+			n += commandReplies(&msgs[i], k > 0 || firstReset) + 1 // + BDAT
+		}
+		c.lim.expect(n)
 	}
 	if werr != nil {
 		c.broken = true
@@ -268,7 +284,9 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 		c.notSent(msgs, out, idx)
 		return
 	}
-	pending := -1 // the message whose content was written, its final reply unread
+	c.lim.expect(commandReplies(&msgs[idx[0]], reset) + 1) // + DATA
+	// pending: the message whose content was written, its final reply unread.
+	pending := -1
 	for k, i := range idx {
 		if pending >= 0 {
 			if !c.readDataReply(addr, &out[idx[pending]]) {
@@ -330,6 +348,7 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 				out[idx[pending]].Err = uncertainError(addr, c.why(err))
 				return
 			}
+			c.lim.expect(1)
 			c.readDataReply(addr, &out[idx[pending]])
 			c.needReset = true
 			return
@@ -352,6 +371,14 @@ func (c *Conn) batchDATA(msgs []Envelope, out []Result, idx []int) {
 			c.notSent(msgs, out, idx[k+1:])
 			return
 		}
+		n := 0
+		if pending >= 0 {
+			n++ // the content's
+		}
+		if !last {
+			n += commandReplies(&msgs[idx[k+1]], reset) + 1 // + DATA
+		}
+		c.lim.expect(n)
 	}
 	if pending >= 0 {
 		c.readDataReply(addr, &out[idx[pending]])

@@ -35,9 +35,10 @@ func (r Reply) String() string {
 // It is not safe for concurrent use: run one Conn per worker.
 type Conn struct {
 	cfg  Config
-	c    *smtp.Client // go-smtp's client: sign-in, and sending without PIPELINING
-	raw  net.Conn     // the TCP connection
-	conn net.Conn     // what carries SMTP: raw or TLS over it
+	c    *smtp.Client  // go-smtp's client: sign-in, and sending without PIPELINING
+	raw  net.Conn      // the TCP connection
+	conn net.Conn      // what carries SMTP: raw or TLS over it
+	lim  *replyLimiter // conn's replies
 	// tp carries the transactions when the server offers PIPELINING (go-smtp's
 	// client waits for each reply); nil otherwise.
 	tp     *textproto.Conn

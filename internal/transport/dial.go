@@ -118,8 +118,9 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 		c.Close()
 		return nil, err
 	}
-	conn = &Conn{cfg: cfg, c: c, raw: raw, conn: smtpConn}
+	conn = &Conn{cfg: cfg, c: c, raw: raw, conn: smtpConn, lim: smtpConn}
 	if ok, _ := c.Extension("PIPELINING"); ok && !cfg.NoPipelining {
+		watchLowWater(smtpConn, raw)
 		// go-smtp has read the 235 and nothing else is pending: the
 		// session can change hands here.
 		conn.tp = textproto.NewConn(smtpConn)

@@ -53,7 +53,9 @@ type replyLimiter struct {
 	bytes    int  // bytes of the current reply so far
 	more     bool // the current line is a continuation ("250-")
 	replies  int  // complete replies read: 0 until the greeting ends
+	reads    int  // Read calls: each a system call or more (see wakeup)
 	exceeded error
+	wake     wakeup
 }
 
 func limitReplies(c net.Conn) *replyLimiter { return &replyLimiter{Conn: c} }
@@ -62,7 +64,12 @@ func (c *replyLimiter) Read(p []byte) (int, error) {
 	if c.exceeded != nil {
 		return 0, c.exceeded
 	}
+	watching := c.wake.rc != nil && c.beforeRead()
 	n, err := c.Conn.Read(p)
+	if watching {
+		c.wake.timer.Stop()
+	}
+	c.reads++
 	if e := c.scan(p[:n]); e != nil {
 		c.exceeded = e
 		return 0, e
@@ -102,6 +109,7 @@ func (c *replyLimiter) scan(b []byte) error {
 		}
 		c.lineLen = 0
 		if !c.more {
+			c.wake.replyDone(c.bytes)
 			c.replies++
 			c.lines, c.bytes = 0, 0
 			continue

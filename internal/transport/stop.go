@@ -35,6 +35,7 @@ func (c *Conn) Stop(deadline time.Time) {
 	if s.stopping.Swap(true) {
 		return
 	}
+	c.lim.wake.stop()
 	s.timer = time.AfterFunc(time.Until(deadline), func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
