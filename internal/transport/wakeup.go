@@ -17,9 +17,9 @@ import (
 // bytes have arrived, or the connection ended.
 //
 // The mark never asks for more than is surely coming, or the reader would
-// sleep until the deadline: the reply under way needs a byte, each other
-// one still missing at least as many as the shortest reply this server
-// has sent. A reply shorter than any before (junk, or a terse refusal)
+// sleep until the deadline: each reply still missing is at least as long
+// as the shortest this server has sent (less what has come of the one
+// under way). A reply shorter than any before (junk, or a terse refusal)
 // could still leave the mark unmet, and a slow server keeps the reader
 // waiting on it, so a watchdog drops the mark to one byte when the reader
 // has slept wakeupPatience: it wakes for what has come, and the next read
@@ -89,7 +89,7 @@ func (l *replyLimiter) beforeRead() bool {
 	defer w.mu.Unlock()
 	mark := 1
 	if !w.off {
-		mark = lowWaterMark(w.target-l.replies, w.minLen)
+		mark = lowWaterMark(w.target-l.replies, l.bytes, w.minLen)
 	}
 	w.setMark(mark)
 	if w.mark > 1 {
@@ -100,13 +100,13 @@ func (l *replyLimiter) beforeRead() bool {
 }
 
 // lowWaterMark is the bytes surely coming while remaining replies are
-// missing (the first of them perhaps partly read), none shorter than
-// minLen, capped at maxMark.
-func lowWaterMark(remaining, minLen int) int {
-	if remaining <= 1 || minLen <= 1 {
+// missing, none shorter than minLen, partial bytes of the first already
+// read; capped at maxMark, and at least a byte.
+func lowWaterMark(remaining, partial, minLen int) int {
+	if remaining <= 0 || minLen <= 1 {
 		return 1
 	}
-	return min(1+(remaining-1)*minLen, maxMark)
+	return max(1, min(remaining*minLen-partial, maxMark))
 }
 
 // replyDone records the length of a reply just read whole.

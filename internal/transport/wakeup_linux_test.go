@@ -214,15 +214,17 @@ func TestStopReadsRepliesThatArriveInTheGrace(t *testing.T) {
 }
 
 func TestLowWaterMark(t *testing.T) {
-	for _, c := range []struct{ remaining, minLen, want int }{
-		{0, 14, 1},  // nothing due
-		{1, 14, 1},  // the last reply: any byte may end it
-		{2, 0, 1},   // no reply seen yet: nothing known
-		{3, 14, 29}, // a byte for the one under way, 14 each for two more
-		{63, 14, maxMark},
+	for _, c := range []struct{ remaining, partial, minLen, want int }{
+		{0, 0, 14, 1},        // nothing due
+		{1, 0, 14, 14},       // one reply: at least the shortest
+		{1, 10, 14, 4},       // ... of which 10 bytes came
+		{1, 20, 14, 1},       // longer than the shortest: any byte may end it
+		{2, 0, 0, 1},         // no reply seen yet: nothing known
+		{3, 5, 14, 37},       // 42 for three, 5 came
+		{63, 0, 14, maxMark}, // capped
 	} {
-		if got := lowWaterMark(c.remaining, c.minLen); got != c.want {
-			t.Errorf("lowWaterMark(%d, %d) = %d, want %d", c.remaining, c.minLen, got, c.want)
+		if got := lowWaterMark(c.remaining, c.partial, c.minLen); got != c.want {
+			t.Errorf("lowWaterMark(%d, %d, %d) = %d, want %d", c.remaining, c.partial, c.minLen, got, c.want)
 		}
 	}
 }
