@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// A pipelined batch of 16 messages gets about 64 replies, and many servers
-// (go-smtp's, Dovecot's) send each one in a segment of its own the moment
+// A pipelined batch of 16 messages gets about 64 replies, and some servers
+// (go-smtp's among them) send each one in a segment of its own the moment
 // it is ready. Read as they came, they cost the sender ~28 reads and ~15
 // wake-ups a batch, each a system call: on a virtual machine, where a
 // system call is dear, that was a third of a message's CPU. wakeup keeps

@@ -13,7 +13,7 @@ import (
 )
 
 // tricklingServer is a PIPELINING + CHUNKING server that writes every reply
-// on its own, a millisecond apart, as go-smtp and Dovecot do (but slower,
+// on its own, a millisecond apart, as go-smtp's server does (but slower,
 // so that each one surely arrives alone). reply gives the reply to a
 // command of batch n (batches as the test sends them, by sizes); hold,
 // when not nil, is waited on before the replies of the messages at
