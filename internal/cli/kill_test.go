@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,34 +17,8 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// bluemoonBinary builds the real command once per test run.
-func bluemoonBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bluemoon-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bluemoon")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/bluemoon-mail/bluemoon/cmd/bluemoon").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // TestKillMidDeliveryThenResume kills a real bluemoon process (SIGKILL)
 // in the middle of a delivery, at several points — while the server holds
@@ -55,10 +27,7 @@ func bluemoonBinary(t *testing.T) string {
 // the server received: every recipient exactly once, except those listed
 // as unknown, which got it at most once; none skipped.
 func TestKillMidDeliveryThenResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := bluemoonBinary(t)
+	bin := testbin.Path(t)
 	cases := []struct {
 		name string
 		at   int64

@@ -1,66 +1,30 @@
 package web_test
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// bluemoonBinary builds the real command once per test run.
-func bluemoonBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bluemoon-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bluemoon")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/bluemoon-mail/bluemoon/cmd/bluemoon").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // A real `bluemoon serve` process beside the console on one home: the
 // console says it runs and will not start a second scheduler; a schedule
 // made in the console is run by that process (its job in a child process
 // of its own), and the result shows on the console's page.
 func TestConsoleBesideARealServeProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := bluemoonBinary(t)
+	bin := testbin.Path(t)
 	c := startConsole(t)
 	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
 	addRelay(t, c, ms, "relay", 0)
 	saveNews(t, c.svc, "news", "relay", 2)
 	s := c.session()
 
-	var out lockedBuffer
+	var out testbin.Buffer
 	cmd := exec.Command(bin, "--home", c.home, "serve", "--poll", "200ms")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -112,22 +76,4 @@ func TestConsoleBesideARealServeProcess(t *testing.T) {
 	if !strings.Contains(page, "Nothing runs these schedules now") {
 		t.Fatalf("after serve stopped:\n%s", page)
 	}
-}
-
-// lockedBuffer collects a process's output while the test may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -24,38 +24,13 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildOut  []byte
-)
-
-// binary builds cmd/bluemoon into a temporary folder, once.
+// binary returns the bluemoon command under test, built once.
 func binary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bluemoon-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bluemoon")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/bluemoon-mail/bluemoon/cmd/bluemoon")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
-	}
-	return binPath
+	return testbin.Path(t)
 }
 
 type result struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 // saveNews writes a three-row list and a body template and saves them as
@@ -139,7 +140,7 @@ func TestRunWaitsForTheAccount(t *testing.T) {
 	}
 	cmd := exec.Command(binary(t), "--home", h.home, "run", "news", "--unattended")
 	cmd.Env, _ = env(t)
-	errb := &lockedBuffer{}
+	errb := &testbin.Buffer{}
 	cmd.Stdout, cmd.Stderr = errb, errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

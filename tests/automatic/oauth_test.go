@@ -22,6 +22,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 const mailbox = "sales@contoso.example"
@@ -96,7 +97,7 @@ func loginBinary(t *testing.T, home, acct string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errb := &lockedBuffer{}
+	errb := &testbin.Buffer{}
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

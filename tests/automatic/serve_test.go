@@ -1,36 +1,19 @@
 package automatic
 
 import (
-	"bytes"
 	"os/exec"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 type served struct {
 	cmd  *exec.Cmd
-	errb *lockedBuffer
+	errb *testbin.Buffer
 	done chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startServe starts `bluemoon serve` with a short poll so new schedules are
@@ -42,7 +25,7 @@ func startServe(t *testing.T, home string, args ...string) *served {
 	}
 	cmd := exec.Command(binary(t), append([]string{"--home", home, "serve", "--poll", "200ms"}, args...)...)
 	cmd.Env, _ = env(t)
-	s := &served{cmd: cmd, errb: &lockedBuffer{}, done: make(chan error, 1)}
+	s := &served{cmd: cmd, errb: &testbin.Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.errb, s.errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

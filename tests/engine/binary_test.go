@@ -6,54 +6,18 @@ package engine
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
-// binEnv names a ready-made binary to test or measure instead of building
-// one (scripts/bench compares two builds with it).
-const binEnv = "BLUEMOON_TEST_BIN"
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary returns the bluemoon command under test, built once.
+// binary returns the bluemoon command under test (testbin.Env names
+// another build).
 func binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv(binEnv); p != "" {
-		return p
-	}
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bluemoon-engine-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bluemoon")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/bluemoon-mail/bluemoon/cmd/bluemoon").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return testbin.Path(t)
 }
 
 // result is what one run of the binary printed and returned.
