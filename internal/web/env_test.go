@@ -29,8 +29,16 @@ func startConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveConsole(t, ctx, cancel, svc, home, web.Options{})
+}
+
+// serveConsole serves a console over svc (opened on home) until the test
+// ends: then ctx is cancelled, svc closed, and also run.
+func serveConsole(t *testing.T, ctx context.Context, cancel context.CancelFunc, svc *core.Service, home string, opts web.Options, also ...func()) *console {
+	t.Helper()
 	logs := &strings.Builder{}
-	srv, err := web.New(svc, web.Options{Logf: func(f string, a ...any) { logs.WriteString(f + "\n") }})
+	opts.Logf = func(f string, a ...any) { logs.WriteString(f + "\n") }
+	srv, err := web.New(svc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +47,14 @@ func startConsole(t *testing.T) *console {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; svc.Close() })
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		svc.Close()
+		for _, f := range also {
+			f()
+		}
+	})
 	return &console{t: t, svc: svc, srv: srv, home: home, logs: logs}
 }
 

@@ -36,18 +36,7 @@ func startSandbox(t *testing.T) (*console, *rehearsal.Rehearsal) {
 		svc.Close()
 		t.Fatal(err)
 	}
-	logs := &strings.Builder{}
-	srv, err := web.New(svc, web.Options{Sandbox: true, Inbox: r.Inbox, Logf: func(f string, a ...any) { logs.WriteString(f + "\n") }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; svc.Close(); r.Close() })
-	return &console{t: t, svc: svc, srv: srv, home: home, logs: logs}, r
+	return serveConsole(t, ctx, cancel, svc, home, web.Options{Sandbox: true, Inbox: r.Inbox}, func() { r.Close() }), r
 }
 
 // sandboxSubject is a Japanese subject the sandbox's tests deliver.
