@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -196,13 +195,8 @@ func TestBrowserCredentialFileSignInAndTestSendJapanese(t *testing.T) {
 
 	// Sign in: the stand-in's consent page opens in a new tab.
 	b.goTo(c, "/accounts/info/oauth")
-	newTab := chromedp.WaitNewTarget(b.ctx, func(i *target.Info) bool { return i.Type == "page" })
-	b.do(chromedp.Click("#signin-button"))
-	id := <-newTab
-	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
-	defer cancel()
-	tb := &browser{t: t, ctx: tab}
-	tb.do(chromedp.WaitVisible(`button[value=allow]`), chromedp.Click(`button[value=allow]`))
+	closeTab := b.allowInNewTab()
+	defer closeTab()
 	b.waitText("#signin-status", "info@contoso.example としてサインインしました")
 	b.waitText("main", "info@contoso.example としてサインイン済み")
 

@@ -11,6 +11,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -61,6 +62,17 @@ func startStandIn(t *testing.T, kind provider.Kind, from string) *standIn {
 }
 
 // open logs the browser in with a fresh one-time URL and waits for the page.
+// allowInNewTab presses the page's sign-in button and, on the stand-in's
+// consent page it opens in a new tab, allows; close closes that tab.
+func (b *browser) allowInNewTab() (close func()) {
+	newTab := chromedp.WaitNewTarget(b.ctx, func(i *target.Info) bool { return i.Type == "page" })
+	b.do(chromedp.Click("#signin-button"))
+	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(<-newTab))
+	tb := &browser{t: b.t, ctx: tab}
+	tb.do(chromedp.WaitVisible(`button[value=allow]`), chromedp.Click(`button[value=allow]`))
+	return cancel
+}
+
 func (b *browser) open(c *console) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(c.srv.LoginURL()), chromedp.WaitVisible("main h1"))

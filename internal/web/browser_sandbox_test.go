@@ -7,7 +7,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/rehearsal"
@@ -39,17 +38,11 @@ func TestBrowserSandboxRehearsalShowsDeliveredMailInTheInboxJapanese(t *testing.
 	// The sign-in is rehearsed: the stand-in's consent page, a button.
 	b.goTo(c, "/accounts/"+rehearsal.MicrosoftAccount+"/oauth")
 	b.bannerShown("oauth")
-	newTab := chromedp.WaitNewTarget(b.ctx, func(i *target.Info) bool { return i.Type == "page" })
-	b.do(chromedp.Click("#signin-button"))
-	id := <-newTab
-	tab, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
-	defer cancel()
-	tb := &browser{t: t, ctx: tab}
-	tb.do(chromedp.WaitVisible(`button[value=allow]`), chromedp.Click(`button[value=allow]`))
+	closeTab := b.allowInNewTab()
 	b.waitText("#signin-status", "info@contoso.example としてサインインしました")
 	// Back to the console's tab, as the person would (a hidden tab's
 	// progress is not polled).
-	cancel()
+	closeTab()
 	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.BringToFront, cdp.Empty{})
 		return err
