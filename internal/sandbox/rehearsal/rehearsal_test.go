@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,16 +55,7 @@ func TestRestartKeepsHomePortsAccountsAndSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The Microsoft account signs in through the stand-in's consent page.
-	sig, err := svc.StartSignIn(ctx, MicrosoftAccount, core.SignInOptions{Mode: core.SignInLink})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&oauthsrv.Browser{}).SignIn(ctx, sig.Prompt.URL); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sig.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
+	signIn(t, ctx, svc, MicrosoftAccount)
 	r.Close()
 	svc.Close()
 
@@ -72,7 +64,7 @@ func TestRestartKeepsHomePortsAccountsAndSignIn(t *testing.T) {
 	if len(r.Made) != 0 {
 		t.Errorf("a restart made %v again", r.Made)
 	}
-	if got := []int{r.Google.SMTP.Port(), r.Microsoft.SMTP.Port(), r.Relay.Port(), r.Google.Ports().OAuth, r.Microsoft.Ports().API}; !equal(got, ports) {
+	if got := []int{r.Google.SMTP.Port(), r.Microsoft.SMTP.Port(), r.Relay.Port(), r.Google.Ports().OAuth, r.Microsoft.Ports().API}; !slices.Equal(got, ports) {
 		t.Errorf("ports after a restart: %v, before %v", got, ports)
 	}
 	page, total, err := r.Inbox.List(0, 10)
@@ -129,18 +121,6 @@ func TestRefusesAHomeThatIsNotASandbox(t *testing.T) {
 	}
 }
 
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Accounts sending through the mail API stand-ins (Gmail API, Graph
 // sendMail) deliver into the same mailbox, marked with the API.
 func TestMailAPIsDeliverIntoTheMailbox(t *testing.T) {
@@ -151,16 +131,7 @@ func TestMailAPIsDeliverIntoTheMailbox(t *testing.T) {
 		if _, err := svc.EditAccount(ctx, c.account, core.AccountInput{Via: core.Ptr(c.via)}); err != nil {
 			t.Fatal(err)
 		}
-		sig, err := svc.StartSignIn(ctx, c.account, core.SignInOptions{Mode: core.SignInLink})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := (&oauthsrv.Browser{}).SignIn(ctx, sig.Prompt.URL); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sig.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+		signIn(t, ctx, svc, c.account)
 		if _, err := svc.TestSend(ctx, core.TestSendInput{Account: c.account, To: "member@example.net", Subject: "API " + c.via}); err != nil {
 			t.Fatalf("%s: %v", c.via, err)
 		}
@@ -168,5 +139,21 @@ func TestMailAPIsDeliverIntoTheMailbox(t *testing.T) {
 		if err != nil || len(page) != 1 || page[0].Envelope.Server != c.via || page[0].Subject != "API "+c.via {
 			t.Fatalf("%s: the mailbox's newest is %+v (%v)", c.via, page, err)
 		}
+	}
+}
+
+// signIn signs account in through the stand-in's consent page, as the
+// person's browser would.
+func signIn(t *testing.T, ctx context.Context, svc *core.Service, account string) {
+	t.Helper()
+	sig, err := svc.StartSignIn(ctx, account, core.SignInOptions{Mode: core.SignInLink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&oauthsrv.Browser{}).SignIn(ctx, sig.Prompt.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sig.Wait(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
