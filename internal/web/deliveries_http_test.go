@@ -211,30 +211,38 @@ func TestDeliveryStepsOverHTTP(t *testing.T) {
 // offers the sign-in (詳細設定) as the next step.
 func TestPausedForSignInSaysWhatToDo(t *testing.T) {
 	c := startConsole(t)
-	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
-	addRelay(t, c, ms, "relay", 0)
-	in := core.SendInput{Account: "relay", List: core.ListInput{Path: writeList(t, 3)}, Message: core.MessageInput{Subject: "s", Text: "t"}}
-	res, err := c.svc.Send(t.Context(), in, core.SendEvents{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// What the engine stores when a token is refused mid-delivery.
-	db, err := store.Open(context.Background(), c.home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', reason = 'sign-in needed: the refresh token was refused (AADSTS700082)' WHERE id = ?`, res.DeliveryID); err != nil {
-		t.Fatal(err)
-	}
+	id := pausedDelivery(t, c, `status = 'paused', reason = 'sign-in needed: the refresh token was refused (AADSTS700082)'`)
 	s := c.session()
 	s.hc.Transport = langTransport{"ja"}
-	_, page := s.get(fmt.Sprintf("/deliveries/%d", res.DeliveryID))
+	_, page := s.get(fmt.Sprintf("/deliveries/%d", id))
 	for _, want := range []string{"再サインインが必要です", "詳細設定でもう一度サインイン", `href="/accounts/relay/oauth"`, "AADSTS700082"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+}
+
+// pausedDelivery sends 3 messages through a new relay account, then sets
+// the delivery's row (set: an SQL SET list) as a run that paused leaves it.
+func pausedDelivery(t *testing.T, c *console, set string) int64 {
+	t.Helper()
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	res, err := c.svc.Send(t.Context(), core.SendInput{Account: "relay", List: core.ListInput{Path: writeList(t, 3)},
+		Message: core.MessageInput{Subject: "s", Text: "t"}}, core.SendEvents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE deliveries SET `+set+` WHERE id = ?`, res.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	return res.DeliveryID
 }
 
 type langTransport struct{ lang string }
