@@ -30,7 +30,7 @@ func Check(a TokenAge, now time.Time) []Warning {
 	if a.Obtained.IsZero() {
 		return nil
 	}
-	lastUse := a.lastUse()
+	lastUse := a.LastUse()
 	var ws []Warning
 	idle := func(limit time.Duration, who string) {
 		exp := lastUse.Add(limit)
@@ -64,7 +64,7 @@ func Expiry(a TokenAge) (idle, testing time.Time) {
 	if a.Obtained.IsZero() {
 		return time.Time{}, time.Time{}
 	}
-	lastUse := a.lastUse()
+	lastUse := a.LastUse()
 	switch a.Provider {
 	case provider.Microsoft:
 		return lastUse.Add(MicrosoftIdle), time.Time{}
@@ -74,9 +74,9 @@ func Expiry(a TokenAge) (idle, testing time.Time) {
 	return time.Time{}, time.Time{}
 }
 
-// lastUse is when the refresh token was last used: the last refresh, or
+// LastUse is when the refresh token was last used: the last refresh, or
 // the sign-in.
-func (a TokenAge) lastUse() time.Time {
+func (a TokenAge) LastUse() time.Time {
 	if a.LastRefreshed.IsZero() || a.LastRefreshed.Before(a.Obtained) {
 		return a.Obtained
 	}
