@@ -129,17 +129,7 @@ func (s *Service) accountInfo(ctx context.Context, a *account.Account) (*Account
 	case account.AuthPlain, account.AuthLogin:
 		info.Kind = AuthPassword
 	case account.AuthXOAuth2:
-		info.Kind = AuthGenericOAuth
-		if cs, err := s.credentials(); err == nil {
-			if cr, err := cs.Get(ctx, a.Credentials); err == nil {
-				switch cr.Provider {
-				case provider.Google:
-					info.Kind = AuthGoogle
-				case provider.Microsoft:
-					info.Kind = AuthMicrosoft
-				}
-			}
-		}
+		info.Kind = s.oauthKind(ctx, a)
 		st := s.signInState(ctx, a, false)
 		info.SignIn = &st
 	}
@@ -151,6 +141,22 @@ func (s *Service) accountInfo(ctx context.Context, a *account.Account) (*Account
 		info.LastTestSend = &h[0]
 	}
 	return info, nil
+}
+
+// oauthKind is the AuthKind of OAuth account a: its credentials' provider,
+// AuthGenericOAuth when they name none or cannot be read.
+func (s *Service) oauthKind(ctx context.Context, a *account.Account) AuthKind {
+	if cs, err := s.credentials(); err == nil {
+		if cr, err := cs.Get(ctx, a.Credentials); err == nil {
+			switch cr.Provider {
+			case provider.Google:
+				return AuthGoogle
+			case provider.Microsoft:
+				return AuthMicrosoft
+			}
+		}
+	}
+	return AuthGenericOAuth
 }
 
 // SignInStates returns the sign-in state of every OAuth account (auth
@@ -272,11 +278,20 @@ func (s *Service) signInState(ctx context.Context, a *account.Account, check boo
 
 // tokenAgeOf is what the lifetime checks need of a stored token.
 func tokenAgeOf(t *oauth.Token) keepalive.TokenAge {
-	last := t.LastRefreshed
-	if t.RefreshTokenAt.After(last) {
-		last = t.RefreshTokenAt
+	return newTokenAge(t.Provider, t.ObtainedAt, t.LastRefreshed, t.RefreshTokenAt)
+}
+
+// tokenAge is tokenAgeOf of the token st was read from, so a caller that
+// has the state need not read the token store again.
+func (st *SignInState) tokenAge() keepalive.TokenAge {
+	return newTokenAge(st.Provider, st.SignedInAt, st.LastRefreshed, st.RefreshTokenAt)
+}
+
+func newTokenAge(p provider.Kind, obtained, refreshed, rotated time.Time) keepalive.TokenAge {
+	if rotated.After(refreshed) {
+		refreshed = rotated
 	}
-	return keepalive.TokenAge{Provider: t.Provider, Obtained: t.ObtainedAt, LastRefreshed: last}
+	return keepalive.TokenAge{Provider: p, Obtained: obtained, LastRefreshed: refreshed}
 }
 
 // RoundDays says a duration in days when it is two days or more.

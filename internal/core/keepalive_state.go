@@ -46,16 +46,10 @@ func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error
 		if a.Auth != account.AuthXOAuth2 {
 			continue
 		}
-		info, err := s.accountInfo(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		st := &KeepAliveState{Account: a.Name, Kind: info.Kind, SignIn: *info.SignIn}
-		if age, err := s.tokenAge(a.Name); err == nil && !age.Obtained.IsZero() {
-			st.LastUse = age.Obtained
-			if age.LastRefreshed.After(st.LastUse) {
-				st.LastUse = age.LastRefreshed
-			}
+		// The sign-in state holds what the token store says: read once.
+		st := &KeepAliveState{Account: a.Name, Kind: s.oauthKind(ctx, a), SignIn: s.signInState(ctx, a, false)}
+		if age := st.SignIn.tokenAge(); !age.Obtained.IsZero() {
+			st.LastUse = age.LastUse()
 			st.Expires, st.TestingExpires = keepalive.Expiry(age)
 			if !st.TestingExpires.After(now) {
 				st.TestingExpires = time.Time{}

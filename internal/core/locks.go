@@ -27,13 +27,21 @@ import (
 // delivery is told exactly that, before it touches any row.
 
 func (s *Service) tryLock(name string) (*flock.Flock, bool, error) {
-	dir := filepath.Join(s.home, "locks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("lock folder: %w", err)
+	fl, err := s.lockFile(name)
+	if err != nil {
+		return nil, false, err
 	}
-	fl := flock.New(filepath.Join(dir, name))
 	ok, err := fl.TryLock()
 	return fl, ok, err
+}
+
+// lockFile is the lock file name under <home>/locks, not yet locked.
+func (s *Service) lockFile(name string) (*flock.Flock, error) {
+	dir := filepath.Join(s.home, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lock folder: %w", err)
+	}
+	return flock.New(filepath.Join(dir, name)), nil
 }
 
 func deliveryLockName(id int64) string { return fmt.Sprintf("delivery-%d.lock", id) }
@@ -110,11 +118,10 @@ const serveLockName = "serve.lock"
 // or another. It never takes the lock for itself: it holds it shared for an
 // instant, which a scheduler starting at that instant waits out.
 func (s *Service) ServeRunning() (bool, error) {
-	dir := filepath.Join(s.home, "locks")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, fmt.Errorf("lock folder: %w", err)
+	fl, err := s.lockFile(serveLockName)
+	if err != nil {
+		return false, err
 	}
-	fl := flock.New(filepath.Join(dir, serveLockName))
 	ok, err := fl.TryRLock()
 	if err != nil {
 		return false, err

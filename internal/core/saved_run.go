@@ -81,7 +81,7 @@ func (s *Service) StartSaved(ctx context.Context, name string) (*SendResult, err
 
 // SavedUsers are the schedules that run saved delivery name.
 func (s *Service) SavedUsers(ctx context.Context, name string) ([]string, error) {
-	list, err := s.Schedules(ctx)
+	list, err := s.schedules().List(ctx) // the names alone: no next run to work out
 	if err != nil {
 		return nil, err
 	}

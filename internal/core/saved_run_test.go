@@ -3,14 +3,11 @@ package core
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
-	"github.com/bluemoon-mail/bluemoon/internal/provider"
-	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -21,13 +18,7 @@ func TestStartSavedAndRemoveInUse(t *testing.T) {
 	srv := startSMTP(t, nil)
 	svc := newService(t, Options{})
 	ctx := context.Background()
-	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
-	in := newsInput(t, "news", 3)
-	body := filepath.Join(t.TempDir(), "body.txt")
-	writeFile(t, body, "Hello {{.name}}\n")
-	if err := svc.SaveDelivery(ctx, &saved.Delivery{Name: "monthly", Account: "news", Recipients: in.List.Path, Subject: "News", Text: body}); err != nil {
-		t.Fatal(err)
-	}
+	saveMonthly(t, svc, srv)
 	c, err := svc.CheckSaved(ctx, "monthly")
 	if err != nil || c.Preflight.Ready != 3 || srv.Count() != 0 {
 		t.Fatalf("check: %v %+v, server %d", err, c, srv.Count())

@@ -13,10 +13,26 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
 )
+
+// saveMonthly stores saved delivery "monthly" of three recipients through
+// relay account "news" on srv, with sendArgs.
+func saveMonthly(t *testing.T, svc *Service, srv *smtptest.Server, sendArgs ...string) *saved.Delivery {
+	t.Helper()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	in := newsInput(t, "news", 3)
+	body := filepath.Join(t.TempDir(), "body.txt")
+	writeFile(t, body, "Hello {{.name}}\n")
+	d := &saved.Delivery{Name: "monthly", Account: "news", Recipients: in.List.Path, Subject: "News", Text: body, SendArgs: sendArgs}
+	if err := svc.SaveDelivery(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 // A saved delivery is send's command line: what it stores is what send
 // would have been given, flags after "--" included.
@@ -24,18 +40,10 @@ func TestSavedDeliveryRunsAsSendWould(t *testing.T) {
 	srv := startSMTP(t, nil)
 	svc := newService(t, Options{})
 	ctx := context.Background()
-	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
-	in := newsInput(t, "news", 3)
-	body := filepath.Join(t.TempDir(), "body.txt")
-	writeFile(t, body, "Hello {{.name}}\n")
-	d := &saved.Delivery{Name: "monthly", Account: "news", Recipients: in.List.Path, Subject: "News", Text: body,
-		SendArgs: []string{"--name", "monthly news", "--daily-wait", "1h", "--no-chunking"}}
-	if err := svc.SaveDelivery(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	d := saveMonthly(t, svc, srv, "--name", "monthly news", "--daily-wait", "1h", "--no-chunking")
 	got, err := ParseSendArgs(d.Args()[1:])
-	if err != nil || got.Name != "monthly news" || got.DailyWait != time.Hour || !got.NoChunking || got.List.Path != in.List.Path ||
-		got.Message.TextFile != body || got.List.EmailColumn != "email" || got.Message.Charset != "utf-8" {
+	if err != nil || got.Name != "monthly news" || got.DailyWait != time.Hour || !got.NoChunking || got.List.Path != d.Recipients ||
+		got.Message.TextFile != d.Text || got.List.EmailColumn != "email" || got.Message.Charset != "utf-8" {
 		t.Fatalf("parsed %+v %v", got, err)
 	}
 	bad := *d

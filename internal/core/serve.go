@@ -54,9 +54,10 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 		}
 		return &BusyError{Kind: KindServe, Name: s.home, Message: fmt.Sprintf("another 'bluemoon serve' is running for %s", s.home)}
 	}
-	// Without destinations of its own, serve alerts where the home's alert
-	// settings say (AlertSettings); its jobs read them at each run.
-	opt.Alert = s.alertOr(ctx, opt.Alert)
+	// Jobs get opt.Alert as given and read the home's alert settings at
+	// each run when it is empty (JobRunner, or the child's RunSchedule), so
+	// settings changed in the console reach a scheduler already running.
+	// Missed-run alerts, sent by the scheduler itself, keep those read now.
 	runner := opt.Runner
 	if runner == nil {
 		runner = JobRunner{Service: s, Alert: opt.Alert}
@@ -70,7 +71,7 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 			}
 			return d.Account, nil
 		},
-		Log: s.log, Notifier: s.notifier(), DefaultAlert: opt.Alert, Grace: opt.Grace, Poll: opt.Poll,
+		Log: s.log, Notifier: s.notifier(), DefaultAlert: s.alertOr(ctx, opt.Alert), Grace: opt.Grace, Poll: opt.Poll,
 	}
 	if opt.Once {
 		_, err := sch.Tick(ctx, s.now())
@@ -89,10 +90,11 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 }
 
 // watchTokenLifetimes runs CheckTokenLifetimes now and every day until ctx
-// ends.
+// ends, alerting to notify or, when it is empty, to the home's alert
+// settings of that day.
 func (s *Service) watchTokenLifetimes(ctx context.Context, notify alert.Config) {
 	for {
-		s.CheckTokenLifetimes(ctx, notify, s.now())
+		s.CheckTokenLifetimes(ctx, s.alertOr(ctx, notify), s.now())
 		select {
 		case <-ctx.Done():
 			return

@@ -27,30 +27,19 @@ type Warning struct {
 // counts use), so the idle check measures from the last refresh; Google's
 // 7-day Testing limit counts from the sign-in and is not reset by use.
 func Check(a TokenAge, now time.Time) []Warning {
-	if a.Obtained.IsZero() {
-		return nil
-	}
-	lastUse := a.lastUse()
+	idle, testing := Expiry(a)
 	var ws []Warning
-	idle := func(limit time.Duration, who string) {
-		exp := lastUse.Add(limit)
-		if now.After(exp.Add(-WarnAheadIdle)) {
-			ws = append(ws, Warning{Expires: exp, Message: fmt.Sprintf(
-				"%s refresh tokens expire after %d days unused: this one was last used %s and expires %s unless it is used before then (keep-alive does that)",
-				who, int(limit.Hours()/24), lastUse.UTC().Format("2006-01-02"), exp.UTC().Format("2006-01-02 15:04 MST"))})
-		}
+	if !testing.IsZero() && now.After(testing.Add(-WarnAheadTesting)) && now.Before(testing) {
+		ws = append(ws, Warning{Expires: testing, Message: fmt.Sprintf(
+			"if the Google OAuth app is still in \"Testing\" (Google Cloud console › OAuth consent screen), this sign-in ends %s, 7 days after it was made; publish the app as Internal (Workspace) or In production to lift the limit",
+			testing.UTC().Format("2006-01-02 15:04 MST"))})
 	}
-	switch a.Provider {
-	case provider.Microsoft:
-		idle(MicrosoftIdle, "Microsoft")
-	case provider.Google:
-		exp := a.Obtained.Add(GoogleTesting)
-		if now.After(exp.Add(-WarnAheadTesting)) && now.Before(exp) {
-			ws = append(ws, Warning{Expires: exp, Message: fmt.Sprintf(
-				"if the Google OAuth app is still in \"Testing\" (Google Cloud console › OAuth consent screen), this sign-in ends %s, 7 days after it was made; publish the app as Internal (Workspace) or In production to lift the limit",
-				exp.UTC().Format("2006-01-02 15:04 MST"))})
-		}
-		idle(GoogleIdle, "Google")
+	if !idle.IsZero() && now.After(idle.Add(-WarnAheadIdle)) {
+		who := map[provider.Kind]string{provider.Microsoft: "Microsoft", provider.Google: "Google"}[a.Provider]
+		lastUse := a.LastUse()
+		ws = append(ws, Warning{Expires: idle, Message: fmt.Sprintf(
+			"%s refresh tokens expire after %d days unused: this one was last used %s and expires %s unless it is used before then (keep-alive does that)",
+			who, int(idle.Sub(lastUse).Hours()/24), lastUse.UTC().Format("2006-01-02"), idle.UTC().Format("2006-01-02 15:04 MST"))})
 	}
 	return ws
 }
@@ -64,7 +53,7 @@ func Expiry(a TokenAge) (idle, testing time.Time) {
 	if a.Obtained.IsZero() {
 		return time.Time{}, time.Time{}
 	}
-	lastUse := a.lastUse()
+	lastUse := a.LastUse()
 	switch a.Provider {
 	case provider.Microsoft:
 		return lastUse.Add(MicrosoftIdle), time.Time{}
@@ -74,9 +63,9 @@ func Expiry(a TokenAge) (idle, testing time.Time) {
 	return time.Time{}, time.Time{}
 }
 
-// lastUse is when the refresh token was last used: the last refresh, or
+// LastUse is when the refresh token was last used: the last refresh, or
 // the sign-in.
-func (a TokenAge) lastUse() time.Time {
+func (a TokenAge) LastUse() time.Time {
 	if a.LastRefreshed.IsZero() || a.LastRefreshed.Before(a.Obtained) {
 		return a.Obtained
 	}
