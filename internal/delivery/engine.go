@@ -146,7 +146,6 @@ type stopReason struct {
 	status      string
 	cause       string // Cause…
 	reason      string
-	signIn      bool
 	resumeAfter time.Time
 }
 
@@ -413,7 +412,7 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	db := r.e.DB
 	out := &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
-		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.signIn, r.stop.resumeAfter
+		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
 	}
 	now := time.Now().UnixMilli()
 	if out.Status == StatusCancelled {

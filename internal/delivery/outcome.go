@@ -80,7 +80,7 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 		}
 		switch {
 		case needsSignIn(err):
-			r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, signIn: true, reason: "sign-in needed: " + err.Error()})
+			r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, reason: "sign-in needed: " + err.Error()})
 			return nil, err
 		case isAuthFailure(err) && !refresh && !settingsProblem(err):
 			refresh = true
@@ -112,7 +112,7 @@ func (r *run) haltAuth(err error, refreshed bool) {
 	if refreshed {
 		reason = "the server refused the sign-in (even with a refreshed token): "
 	}
-	r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, signIn: true, reason: reason + err.Error()})
+	r.halt(stopReason{status: StatusPaused, cause: CauseSignIn, reason: reason + err.Error()})
 }
 
 func isTemporary(err error) bool {
