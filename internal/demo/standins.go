@@ -95,7 +95,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		po.ClientID = "demo-" + string(kind) + "-client"
 	}
 	var o *oauthsrv.Server
-	err := atPort(po.Ports.OAuth, func(addr string) (err error) {
+	err := AtPort(po.Ports.OAuth, func(addr string) (err error) {
 		o, err = oauthsrv.New(oauthsrv.Options{Flavor: kind, ClientID: po.ClientID, Email: from,
 			AutoApprove: po.AutoApprove, Addr: addr, StateFile: po.OAuthState})
 		return err
@@ -116,7 +116,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		}
 	}
 	var s *smtpsrv.Server
-	err = atPort(po.Ports.SMTP, func(addr string) (err error) {
+	err = AtPort(po.Ports.SMTP, func(addr string) (err error) {
 		s, err = smtpsrv.Start(smtpsrv.Options{
 			Flavor: flavor, Security: sec, Addr: addr, Deliver: deliverSMTP,
 			CheckToken: func(user, token string) error {
@@ -140,7 +140,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		return nil, err
 	}
 	var a *apisrv.Server
-	err = atPort(po.Ports.API, func(addr string) (err error) {
+	err = AtPort(po.Ports.API, func(addr string) (err error) {
 		a, err = apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken, Addr: addr, Deliver: deliverAPI})
 		return err
 	})
@@ -152,9 +152,9 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 	return &Provider{Kind: kind, OAuth: o, SMTP: s, API: a, From: from}, nil
 }
 
-// atPort starts a server at 127.0.0.1:port, or at a free port when port
+// AtPort starts a server at 127.0.0.1:port, or at a free port when port
 // is 0 or no longer free.
-func atPort(port int, start func(addr string) error) error {
+func AtPort(port int, start func(addr string) error) error {
 	if port != 0 {
 		if err := start(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			return nil
