@@ -126,10 +126,9 @@ func Start(ctx context.Context, svc *core.Service, maxInbox int) (r *Rehearsal, 
 	home := svc.Home()
 	dir := filepath.Join(home, stateDir)
 	r = &Rehearsal{Home: home}
-	if _, err := os.Stat(r.statePath()); err != nil {
+	if err := r.load(); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w (Prepare marks a sandbox home first)", home, ErrNotSandbox)
-	}
-	if err := r.load(); err != nil {
+	} else if err != nil {
 		return nil, err
 	}
 	if r.Inbox, err = mailbox.Open(filepath.Join(dir, "inbox"), maxInbox); err != nil {
