@@ -76,20 +76,12 @@ type ProviderOptions struct {
 	Deliver func(server string, m smtpsrv.Message) error
 }
 
-// Mailbox is the address each stand-in provider's sender signs in as.
-func Mailbox(kind provider.Kind) string {
-	if kind == provider.Google {
-		return "news@example.jp"
-	}
-	return "info@contoso.example"
-}
-
 // StartProvider runs one stand-in provider's servers on 127.0.0.1.
 func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
-	from := Mailbox(kind)
-	flavor, sec := smtpsrv.Microsoft, smtpsrv.StartTLS
+	// from is the address the provider's sender signs in as.
+	from, flavor, sec, fl := "info@contoso.example", smtpsrv.Microsoft, smtpsrv.StartTLS, apisrv.Graph
 	if kind == provider.Google {
-		flavor, sec = smtpsrv.Gmail, smtpsrv.ImplicitTLS
+		from, flavor, sec, fl = "news@example.jp", smtpsrv.Gmail, smtpsrv.ImplicitTLS, apisrv.Gmail
 	}
 	if po.ClientID == "" {
 		po.ClientID = "demo-" + string(kind) + "-client"
@@ -105,10 +97,6 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 	}
 	var deliverSMTP func(smtpsrv.Message) error
 	var deliverAPI func(apisrv.Message) error
-	fl := apisrv.Graph
-	if kind == provider.Google {
-		fl = apisrv.Gmail
-	}
 	if po.Deliver != nil {
 		deliverSMTP = func(m smtpsrv.Message) error { return po.Deliver(string(kind)+"-smtp", m) }
 		deliverAPI = func(m apisrv.Message) error {
