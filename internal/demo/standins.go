@@ -76,26 +76,18 @@ type ProviderOptions struct {
 	Deliver func(server string, m smtpsrv.Message) error
 }
 
-// Mailbox is the address each stand-in provider's sender signs in as.
-func Mailbox(kind provider.Kind) string {
-	if kind == provider.Google {
-		return "news@example.jp"
-	}
-	return "info@contoso.example"
-}
-
 // StartProvider runs one stand-in provider's servers on 127.0.0.1.
 func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
-	from := Mailbox(kind)
-	flavor, sec := smtpsrv.Microsoft, smtpsrv.StartTLS
+	// from is the address the provider's sender signs in as.
+	from, flavor, sec, fl := "info@contoso.example", smtpsrv.Microsoft, smtpsrv.StartTLS, apisrv.Graph
 	if kind == provider.Google {
-		flavor, sec = smtpsrv.Gmail, smtpsrv.ImplicitTLS
+		from, flavor, sec, fl = "news@example.jp", smtpsrv.Gmail, smtpsrv.ImplicitTLS, apisrv.Gmail
 	}
 	if po.ClientID == "" {
 		po.ClientID = "demo-" + string(kind) + "-client"
 	}
 	var o *oauthsrv.Server
-	err := atPort(po.Ports.OAuth, func(addr string) (err error) {
+	err := AtPort(po.Ports.OAuth, func(addr string) (err error) {
 		o, err = oauthsrv.New(oauthsrv.Options{Flavor: kind, ClientID: po.ClientID, Email: from,
 			AutoApprove: po.AutoApprove, Addr: addr, StateFile: po.OAuthState})
 		return err
@@ -105,10 +97,6 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 	}
 	var deliverSMTP func(smtpsrv.Message) error
 	var deliverAPI func(apisrv.Message) error
-	fl := apisrv.Graph
-	if kind == provider.Google {
-		fl = apisrv.Gmail
-	}
 	if po.Deliver != nil {
 		deliverSMTP = func(m smtpsrv.Message) error { return po.Deliver(string(kind)+"-smtp", m) }
 		deliverAPI = func(m apisrv.Message) error {
@@ -116,7 +104,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		}
 	}
 	var s *smtpsrv.Server
-	err = atPort(po.Ports.SMTP, func(addr string) (err error) {
+	err = AtPort(po.Ports.SMTP, func(addr string) (err error) {
 		s, err = smtpsrv.Start(smtpsrv.Options{
 			Flavor: flavor, Security: sec, Addr: addr, Deliver: deliverSMTP,
 			CheckToken: func(user, token string) error {
@@ -140,7 +128,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		return nil, err
 	}
 	var a *apisrv.Server
-	err = atPort(po.Ports.API, func(addr string) (err error) {
+	err = AtPort(po.Ports.API, func(addr string) (err error) {
 		a, err = apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken, Addr: addr, Deliver: deliverAPI})
 		return err
 	})
@@ -152,9 +140,9 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 	return &Provider{Kind: kind, OAuth: o, SMTP: s, API: a, From: from}, nil
 }
 
-// atPort starts a server at 127.0.0.1:port, or at a free port when port
+// AtPort starts a server at 127.0.0.1:port, or at a free port when port
 // is 0 or no longer free.
-func atPort(port int, start func(addr string) error) error {
+func AtPort(port int, start func(addr string) error) error {
 	if port != 0 {
 		if err := start(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			return nil

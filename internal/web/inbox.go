@@ -101,11 +101,10 @@ func (s *Server) inboxStatus(w http.ResponseWriter, r *http.Request) {
 	if n > 0 {
 		st.Arrived, st.Show = v.T("inbox.live.arrived", n), v.T("inbox.live.show", n)
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, st)
 }
 
-// message is one stored message, or a not-found page.
+// inboxGet is the message the path names, or a not-found page.
 func (s *Server) inboxGet(w http.ResponseWriter, r *http.Request) (*mailbox.Message, bool) {
 	box, ok := s.inbox(w, r)
 	if !ok {

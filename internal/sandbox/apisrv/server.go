@@ -77,6 +77,7 @@ type Options struct {
 	Addr string
 	// Deliver, when set, is given each accepted message; an error answers
 	// 503 so the sender retries (the sandbox's mailbox could not store it).
+	// The message is then Deliver's to keep: Messages does not hold it too.
 	Deliver func(Message) error
 }
 
@@ -158,7 +159,8 @@ func (s *Server) Close() error { return s.srv.Close() }
 // SetFault makes every request get f until SetFault(None).
 func (s *Server) SetFault(f Fault) { s.mu.Lock(); s.fault = f; s.mu.Unlock() }
 
-// Messages returns a copy of the accepted messages, oldest first.
+// Messages returns a copy of the accepted messages, oldest first (none
+// with Discard or Deliver).
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -233,15 +235,11 @@ func (s *Server) deliver(user string, to []string, data []byte, upload string) b
 
 // accept records a message, calls OnAccept and reports its number.
 func (s *Server) accept(user string, to []string, data []byte, upload string) int64 {
-	m := Message{User: user, To: to, Upload: upload, At: time.Now()}
-	if !s.opts.Discard {
-		m.Data = data
+	if !s.opts.Discard && s.opts.Deliver == nil {
+		s.mu.Lock()
+		s.messages = append(s.messages, Message{User: user, To: to, Data: data, Upload: upload, At: time.Now()})
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	if !s.opts.Discard {
-		s.messages = append(s.messages, m)
-	}
-	s.mu.Unlock()
 	n := s.accepted.Add(1)
 	if s.opts.OnAccept != nil {
 		s.opts.OnAccept(n)

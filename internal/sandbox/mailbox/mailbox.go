@@ -42,11 +42,12 @@ type Envelope struct {
 type Store struct {
 	dir string
 	max int
-	mu  sync.Mutex // serialises deliveries' pruning
+	mu  sync.Mutex // guards held
 	// held is the folder's messages, oldest first, read from the folder
-	// once and then kept by prune and Empty, so a delivery does not read
-	// the whole folder to learn what to prune (nil: not read yet). Only
-	// this process writes the folder.
+	// once and then kept by prune and Empty, so neither a delivery (to
+	// learn what to prune) nor an open Inbox page's poll every 2 s reads
+	// the whole folder (nil: not read yet). Only this process writes the
+	// folder.
 	held []string
 }
 
@@ -105,19 +106,35 @@ func (s *Store) Deliver(env Envelope, raw []byte) (string, error) {
 	return id, nil
 }
 
-// ids lists the stored messages, newest first.
-func (s *Store) ids() ([]string, error) {
+// load reads the folder's message ids into held unless already there;
+// s.mu must be held.
+func (s *Store) load() error {
+	if s.held != nil {
+		return nil
+	}
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var ids []string
+	ids := []string{}
 	for _, e := range ents {
 		if id, ok := strings.CutSuffix(e.Name(), ext); ok && idPattern.MatchString(id) && e.Type().IsRegular() {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
+	s.held = ids
+	return nil
+}
+
+// ids lists the stored messages, newest first.
+func (s *Store) ids() ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	ids := slices.Clone(s.held)
 	slices.Reverse(ids)
 	return ids, nil
 }
@@ -127,12 +144,9 @@ func (s *Store) prune(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held == nil {
-		ids, err := s.ids() // newest first, this one among them
-		if err != nil {
+		if s.load() != nil { // this one among them
 			return
 		}
-		slices.Reverse(ids)
-		s.held = ids
 	} else {
 		i, _ := slices.BinarySearch(s.held, id)
 		s.held = slices.Insert(s.held, i, id)
@@ -145,20 +159,26 @@ func (s *Store) prune(id string) {
 
 // Count is how many messages the mailbox holds.
 func (s *Store) Count() (int, error) {
-	ids, err := s.ids()
-	return len(ids), err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.load()
+	return len(s.held), err
 }
 
 // Newer is how many messages arrived after message id ("" counts them
 // all) and the newest one's id: what an open Inbox page polls for, without
 // reading any message.
 func (s *Store) Newer(id string) (int, string, error) {
-	ids, err := s.ids()
-	if err != nil || len(ids) == 0 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.load(); err != nil || len(s.held) == 0 {
 		return 0, "", err
 	}
-	n, _ := slices.BinarySearchFunc(ids, id, func(a, b string) int { return strings.Compare(b, a) }) // ids are newest first
-	return n, ids[0], nil
+	i, found := slices.BinarySearch(s.held, id) // held is oldest first
+	if found {
+		i++
+	}
+	return len(s.held) - i, s.held[len(s.held)-1], nil
 }
 
 // Summary is one line of the Inbox.
@@ -272,19 +292,21 @@ func (s *Store) Get(id string) (*Message, error) {
 func (s *Store) Empty() (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids, err := s.ids()
-	if err != nil {
+	if err := s.load(); err != nil {
 		return 0, err
 	}
 	n := 0
 	var errs []error
-	for _, id := range ids {
+	for _, id := range s.held {
 		if err := os.Remove(filepath.Join(s.dir, id+ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 			continue
 		}
 		n++
 	}
-	s.held = nil
+	s.held = []string{}
+	if errs != nil {
+		s.held = nil // what is left is read again
+	}
 	return n, errors.Join(errs...)
 }

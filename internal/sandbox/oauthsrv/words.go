@@ -41,9 +41,7 @@ var pageMatcher = language.NewMatcher([]language.Tag{language.English, language.
 // wordsFor is the page language the browser prefers.
 func wordsFor(r *http.Request) *words {
 	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if len(tags) == 0 {
-		return wordsEN
-	}
+	// No tags (or none matching) is English, the matcher's first.
 	if _, idx, conf := pageMatcher.Match(tags...); conf != language.No && idx == 1 {
 		return wordsJA
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/demo"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -103,7 +102,7 @@ func (r *Rehearsal) ensureCredentials(ctx context.Context, svc *core.Service, p 
 // stand-in listens now; anything else the person changed is theirs.
 func (r *Rehearsal) ensureAccount(ctx context.Context, svc *core.Service, name string, in core.AccountInput) error {
 	a, err := svc.Account(ctx, name)
-	if errors.Is(err, account.ErrNotFound) || errors.Is(err, core.ErrNotFound) {
+	if errors.Is(err, core.ErrNotFound) {
 		if _, err := svc.AddAccount(ctx, name, in); err != nil {
 			return fmt.Errorf("add the sandbox account %s: %w", name, err)
 		}

@@ -126,10 +126,9 @@ func Start(ctx context.Context, svc *core.Service, maxInbox int) (r *Rehearsal, 
 	home := svc.Home()
 	dir := filepath.Join(home, stateDir)
 	r = &Rehearsal{Home: home}
-	if _, err := os.Stat(r.statePath()); err != nil {
+	if err := r.load(); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w (Prepare marks a sandbox home first)", home, ErrNotSandbox)
-	}
-	if err := r.load(); err != nil {
+	} else if err != nil {
 		return nil, err
 	}
 	if r.Inbox, err = mailbox.Open(filepath.Join(dir, "inbox"), maxInbox); err != nil {
@@ -168,18 +167,14 @@ func Start(ctx context.Context, svc *core.Service, maxInbox int) (r *Rehearsal, 
 	return r, r.save()
 }
 
-func startRelay(port int, deliver func(string, smtpsrv.Message) error) (*smtpsrv.Server, error) {
-	opts := smtpsrv.Options{Flavor: smtpsrv.Microsoft, Security: smtpsrv.StartTLS,
-		Passwords: map[string]string{RelayFrom: relayPassword}, Mechanisms: []string{"PLAIN", "LOGIN"},
-		Deliver: func(m smtpsrv.Message) error { return deliver("relay-smtp", m) }}
-	if port != 0 {
-		opts.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-		if s, err := smtpsrv.Start(opts); err == nil {
-			return s, nil
-		}
-	}
-	opts.Addr = ""
-	return smtpsrv.Start(opts)
+func startRelay(port int, deliver func(string, smtpsrv.Message) error) (s *smtpsrv.Server, err error) {
+	err = demo.AtPort(port, func(addr string) (err error) {
+		s, err = smtpsrv.Start(smtpsrv.Options{Flavor: smtpsrv.Microsoft, Security: smtpsrv.StartTLS, Addr: addr,
+			Passwords: map[string]string{RelayFrom: relayPassword}, Mechanisms: []string{"PLAIN", "LOGIN"},
+			Deliver: func(m smtpsrv.Message) error { return deliver("relay-smtp", m) }})
+		return err
+	})
+	return s, err
 }
 
 func (r *Rehearsal) statePath() string { return filepath.Join(r.Home, stateDir, "state.json") }

@@ -66,7 +66,9 @@ type Options struct {
 	Addr string
 	// Deliver, when set, is given each accepted message before the reply;
 	// an error refuses it with 451 so the sender keeps it and retries (the
-	// sandbox's mailbox could not store it).
+	// sandbox's mailbox could not store it). The message is then Deliver's
+	// to keep: Messages does not hold it too, so a long sandbox session
+	// does not carry every body it ever accepted in memory.
 	Deliver func(Message) error
 }
 
@@ -252,7 +254,8 @@ func (s *Server) unknown(rcpt string) bool {
 	return false
 }
 
-// Messages returns a copy of the accepted messages, oldest first.
+// Messages returns a copy of the accepted messages, oldest first (none
+// with Discard or Deliver).
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()

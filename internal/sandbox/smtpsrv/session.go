@@ -231,7 +231,7 @@ func (x *session) Data(r io.Reader) error {
 	}
 	s.mu.Lock()
 	s.accepted++
-	if !s.opts.Discard {
+	if !s.opts.Discard && s.opts.Deliver == nil {
 		s.messages = append(s.messages, m)
 	}
 	s.mu.Unlock()
