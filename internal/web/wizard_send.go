@@ -95,13 +95,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "deliveries", nil)
 	res, err := s.svc.StartDelivery(r.Context(), s.sendInput(dr, strings.TrimSpace(r.FormValue("name"))))
 	if err != nil {
-		pr := v.explain(err)
-		var sc *core.SignInCheckError
-		if errors.As(err, &sc) {
-			pr = v.explain(sc.Err)
-			pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
-			pr.SignIn = pr.SignIn || isSignIn(sc.Err)
-		}
+		pr := v.sendProblem(err)
 		var busy *core.BusyError
 		if errors.As(err, &busy) && busy.DeliveryID != 0 {
 			// The delivery is stored and ready: its page says how to go on.
@@ -129,6 +123,19 @@ func (s *Server) markSent(dr *draft, id int64) {
 	if err := s.drafts.save(dr); err != nil {
 		s.logf("console: draft %s: %v", dr.ID, err)
 	}
+}
+
+// sendProblem words a refused start of a delivery (the wizard's or a saved
+// one's): a failed sign-in to the server is said as such, before its cause.
+func (v *view) sendProblem(err error) problem {
+	var sc *core.SignInCheckError
+	if !errors.As(err, &sc) {
+		return v.explain(err)
+	}
+	pr := v.explain(sc.Err)
+	pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
+	pr.SignIn = pr.SignIn || isSignIn(sc.Err)
+	return pr
 }
 
 func isSignIn(err error) bool {
