@@ -69,7 +69,7 @@ func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, v, err)
 		return
 	}
-	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState(v)}
+	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState()}
 	if r.URL.Query().Get("installed") != "" {
 		p.Installed = s.installShown()
 	}
