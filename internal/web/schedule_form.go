@@ -146,9 +146,6 @@ func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error)
 	}
 	if f.Preflight != "" && in.Kind == schedule.KindDelivery {
 		d, err := time.ParseDuration(f.Preflight)
-		if f.Preflight == "0" {
-			d, err = 0, nil
-		}
 		if err != nil || d < 0 {
 			return f, in, &core.FieldError{Field: "preflight", Code: core.CodeInvalid, Message: "choose how long ahead to check"}
 		}
