@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -242,11 +241,7 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 	// redirect, and its reloads.
 	os.RemoveAll(s.drafts.listDir(dr.ID))
 	os.Remove(s.drafts.summaryPath(dr))
-	raw, err := json.Marshal(result)
-	if err == nil {
-		err = os.WriteFile(s.drafts.resultPath(dr), raw, 0o600)
-	}
-	if err != nil {
+	if err := writeKept(s.drafts.resultPath(dr), result); err != nil {
 		s.drafts.remove(dr.ID)
 		s.logf("console: keeping an import's result: %v", err)
 		s.renderSuppressImport(w, r, http.StatusOK, &suppressImportView{Draft: dr, Result: result})
