@@ -55,6 +55,16 @@ func (d *drafts) importResult(dr *draft) *suppressImportResult {
 	return readKept[suppressImportResult](d.resultPath(dr))
 }
 
+// importedAlready sends a request for an import that ran (the form sent
+// twice, the back button) to its result: it runs once.
+func (s *Server) importedAlready(w http.ResponseWriter, r *http.Request, dr *draft) bool {
+	if s.drafts.importResult(dr) == nil {
+		return false
+	}
+	http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	return true
+}
+
 // plainOf reads the uploaded file as a plain address list, or nil.
 func (s *Server) plainOf(r *http.Request, dr *draft, iv *suppressImportView) error {
 	p, err := s.svc.InspectPlainList(r.Context(), s.drafts.listPath(dr))
@@ -144,8 +154,7 @@ func (s *Server) suppressImportReview(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil {
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	iv := &suppressImportView{Draft: dr, List: s.drafts.summary(dr)}
@@ -178,8 +187,7 @@ func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil {
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	if err := s.readList(r, dr); err != nil {
@@ -204,8 +212,7 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil { // sent twice: it ran once
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	reason := strings.TrimSpace(r.FormValue("reason"))
