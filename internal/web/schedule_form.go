@@ -121,7 +121,7 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 		p.Preflights = append(p.Preflights, preflightChoice{Value: c, D: d})
 	}
 	if err != nil {
-		pr := scheduleProblem(v, err)
+		pr := v.explainIn(err, "schedule.error")
 		p.Problem = v.flagField(&pr)
 	}
 	if f.IsNew {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -218,7 +217,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	}
 	p := &alertsPage{Alert: ac, Accounts: accts}
 	if err != nil {
-		pr := scheduleProblem(v, err)
+		pr := v.explainIn(err, "schedule.error")
 		p.Problem = v.flagField(&pr)
 	}
 	v.Title = v.T("alert.title")
@@ -244,16 +243,3 @@ func alertForm(r *http.Request) alert.Config {
 // MaskCommand is an alert command fit to show in passing: a webhook's
 // secret (in its address) masked. The form that edits it shows it whole.
 func (v *view) MaskCommand(cmd string) string { return redact.Command(cmd) }
-
-// scheduleProblem is an error of the schedule or alert forms in words:
-// "schedule.error.<field>.<code>" when the catalogue has it.
-func scheduleProblem(v *view, err error) problem {
-	pr := v.explain(err)
-	var fe *core.FieldError
-	if errors.As(err, &fe) {
-		if k := "schedule.error." + fe.Field + "." + fe.Code; v.Has(k) {
-			pr.Message = v.T(k)
-		}
-	}
-	return pr
-}

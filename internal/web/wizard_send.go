@@ -209,13 +209,9 @@ func checkForm(r *http.Request) *checkPage {
 
 func (s *Server) refuseCheck(w http.ResponseWriter, r *http.Request, dr *draft, cp *checkPage, err error) {
 	v := s.newView(r, "deliveries", nil)
-	pr := v.explain(err)
+	pr := v.explainIn(err, "wizard.save.error")
 	if pr.Field == "" {
 		pr.Field = "name"
-	}
-	var fe *core.FieldError
-	if errors.As(err, &fe) && v.Has("wizard.save.error."+fe.Field+"."+fe.Code) {
-		pr.Message = v.T("wizard.save.error." + fe.Field + "." + fe.Code)
 	}
 	cp.SendProblem = &pr
 	s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, cp)
