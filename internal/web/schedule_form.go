@@ -137,11 +137,12 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 // readScheduleForm reads the form, and the schedule it asks for.
 func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error) {
 	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
+	ac := alertForm(r)
 	f := scheduleForm{Name: g("name"), Kind: g("kind"), Target: g("run"), SendTest: r.FormValue("send_test") != "", When: g("when"),
 		At: g("at"), repeatForm: readRepeatForm(r), Cron: g("cron"), TZ: g("tz"),
-		Missed: g("missed"), Preflight: g("preflight"), NotifyCmd: g("notify_cmd"), NotifyEmail: g("notify_email"), NotifyAccount: g("notify_account")}
+		Missed: g("missed"), Preflight: g("preflight"), NotifyCmd: ac.Command, NotifyEmail: ac.Email, NotifyAccount: ac.EmailAccount}
 	in := core.ScheduleInput{Name: f.Name, Kind: schedule.KindDelivery, Target: f.Target, SendTest: f.SendTest, TZ: f.TZ,
-		Missed: schedule.Missed(f.Missed), Alert: alert.Config{Command: f.NotifyCmd, Email: f.NotifyEmail, EmailAccount: f.NotifyAccount}}
+		Missed: schedule.Missed(f.Missed), Alert: ac}
 	if f.Kind == string(schedule.KindKeepAlive) {
 		in.Kind = schedule.KindKeepAlive
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
@@ -237,7 +238,8 @@ func (s *Server) alertSettingsSave(w http.ResponseWriter, r *http.Request) {
 // alertForm reads an alert destination from a form (the home's settings
 // and a schedule's own use the same fields).
 func alertForm(r *http.Request) alert.Config {
-	return alert.Config{Command: r.FormValue("notify_cmd"), Email: r.FormValue("notify_email"), EmailAccount: r.FormValue("notify_account")}
+	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
+	return alert.Config{Command: g("notify_cmd"), Email: g("notify_email"), EmailAccount: g("notify_account")}
 }
 
 // MaskCommand is an alert command fit to show in passing: a webhook's
