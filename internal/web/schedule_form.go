@@ -28,8 +28,8 @@ type scheduleForm struct {
 	When               string // once, repeat, cron
 	At, Cron           string
 	repeatForm
-	TZ, Missed, Preflight                 string
-	NotifyCmd, NotifyEmail, NotifyAccount string
+	TZ, Missed, Preflight string
+	Alert                 alert.Config // the schedule's own destination (zero: the home's)
 }
 
 // scheduleFormPage is what the form template sees.
@@ -75,8 +75,7 @@ func (s *Server) scheduleEdit(w http.ResponseWriter, r *http.Request) {
 // simple repeats wrote comes back as that repeat.
 func formOf(sc *core.ScheduleInfo) scheduleForm {
 	f := scheduleForm{Name: sc.Name, Kind: string(sc.Kind), Target: sc.Target, SendTest: sc.SendTest, TZ: sc.TZ,
-		Missed: string(sc.Missed), Preflight: durationChoice(sc.Preflight), repeatForm: defaultRepeat,
-		NotifyCmd: sc.Alert.Command, NotifyEmail: sc.Alert.Email, NotifyAccount: sc.Alert.EmailAccount}
+		Missed: string(sc.Missed), Preflight: durationChoice(sc.Preflight), repeatForm: defaultRepeat, Alert: sc.Alert}
 	switch rp, ok := schedule.RepeatOf(sc.Cron); {
 	case sc.Cron == "":
 		f.When, f.At = "once", sc.At.In(sc.Location).Format("2006-01-02T15:04")
@@ -137,12 +136,11 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 // readScheduleForm reads the form, and the schedule it asks for.
 func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error) {
 	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
-	ac := alertForm(r)
 	f := scheduleForm{Name: g("name"), Kind: g("kind"), Target: g("run"), SendTest: r.FormValue("send_test") != "", When: g("when"),
 		At: g("at"), repeatForm: readRepeatForm(r), Cron: g("cron"), TZ: g("tz"),
-		Missed: g("missed"), Preflight: g("preflight"), NotifyCmd: ac.Command, NotifyEmail: ac.Email, NotifyAccount: ac.EmailAccount}
+		Missed: g("missed"), Preflight: g("preflight"), Alert: alertForm(r)}
 	in := core.ScheduleInput{Name: f.Name, Kind: schedule.KindDelivery, Target: f.Target, SendTest: f.SendTest, TZ: f.TZ,
-		Missed: schedule.Missed(f.Missed), Alert: ac}
+		Missed: schedule.Missed(f.Missed), Alert: f.Alert}
 	if f.Kind == string(schedule.KindKeepAlive) {
 		in.Kind = schedule.KindKeepAlive
 	}
