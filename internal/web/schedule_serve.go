@@ -121,7 +121,9 @@ func (s *Server) serveHere(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/schedules?serve_busy=1", http.StatusSeeOther)
 		return
 	}
-	ctx, cancel := context.WithCancel(s.baseCtx)
+	// Not the request's context: the scheduler outlives the request, and
+	// here.stop (the button, or Serve returning) ends it.
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	if !s.here.begin(cancel, done) {
 		cancel()
