@@ -281,6 +281,16 @@ func (d *drafts) sent() []*draft {
 // savedDir is the folder of the files of a delivery saved from the console.
 func (d *drafts) savedDir(name string) string { return filepath.Join(d.root, "saved", name) }
 
+// writeKept writes v as a JSON file a step keeps beside its draft, for
+// readKept.
+func writeKept(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
 // readKept reads a JSON file a step keeps beside its draft; nil when it is
 // missing or damaged, which sends the person back through that step.
 func readKept[T any](path string) *T {

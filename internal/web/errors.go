@@ -86,3 +86,17 @@ func (v *view) explain(err error) problem {
 	}
 	return p
 }
+
+// explainIn is explain for a form whose catalogue words some of its
+// fields' mistakes itself, as "<prefix>.<field>.<code>"; the rest are
+// said as everywhere else.
+func (v *view) explainIn(err error, prefix string) problem {
+	p := v.explain(err)
+	var fe *core.FieldError
+	if errors.As(err, &fe) {
+		if k := prefix + "." + fe.Field + "." + fe.Code; v.Has(k) {
+			p.Message = v.T(k)
+		}
+	}
+	return p
+}

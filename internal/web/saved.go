@@ -128,13 +128,7 @@ func (s *Server) savedRun(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, v, err)
 			return
 		}
-		pr := v.explain(err)
-		var sc *core.SignInCheckError
-		if errors.As(err, &sc) {
-			pr = v.explain(sc.Err)
-			pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
-			pr.SignIn = pr.SignIn || isSignIn(sc.Err)
-		}
+		pr := v.sendProblem(err)
 		s.renderSavedRun(w, r, http.StatusUnprocessableEntity, &pr)
 		return
 	}

@@ -22,13 +22,14 @@ import (
 
 // scheduleForm is the form as typed (kept on a refusal).
 type scheduleForm struct {
-	IsNew                                 bool
-	Name, Kind, Target                    string
-	SendTest                              bool
-	When                                  string // once, repeat, cron
-	At, Every, Time, Weekday, Day, Cron   string
-	TZ, Missed, Preflight                 string
-	NotifyCmd, NotifyEmail, NotifyAccount string
+	IsNew              bool
+	Name, Kind, Target string
+	SendTest           bool
+	When               string // once, repeat, cron
+	At, Cron           string
+	repeatForm
+	TZ, Missed, Preflight string
+	Alert                 alert.Config // the schedule's own destination (zero: the home's)
 }
 
 // scheduleFormPage is what the form template sees.
@@ -57,7 +58,7 @@ var zoneChoices = []string{"Local", "Asia/Tokyo", "UTC", "America/New_York", "Eu
 
 func (s *Server) scheduleNew(w http.ResponseWriter, r *http.Request) {
 	f := scheduleForm{IsNew: true, Kind: string(schedule.KindDelivery), Target: r.URL.Query().Get("run"), When: "repeat",
-		Every: schedule.EveryDay, Time: "09:00", Weekday: "1", Day: "1", TZ: "Local", Missed: string(schedule.MissedSkip), Preflight: "24h"}
+		repeatForm: defaultRepeat, TZ: "Local", Missed: string(schedule.MissedSkip), Preflight: "24h"}
 	s.renderScheduleForm(w, r, http.StatusOK, f, nil)
 }
 
@@ -74,8 +75,7 @@ func (s *Server) scheduleEdit(w http.ResponseWriter, r *http.Request) {
 // simple repeats wrote comes back as that repeat.
 func formOf(sc *core.ScheduleInfo) scheduleForm {
 	f := scheduleForm{Name: sc.Name, Kind: string(sc.Kind), Target: sc.Target, SendTest: sc.SendTest, TZ: sc.TZ,
-		Missed: string(sc.Missed), Preflight: durationChoice(sc.Preflight), Every: schedule.EveryDay, Time: "09:00", Weekday: "1", Day: "1",
-		NotifyCmd: sc.Alert.Command, NotifyEmail: sc.Alert.Email, NotifyAccount: sc.Alert.EmailAccount}
+		Missed: string(sc.Missed), Preflight: durationChoice(sc.Preflight), repeatForm: defaultRepeat, Alert: sc.Alert}
 	switch rp, ok := schedule.RepeatOf(sc.Cron); {
 	case sc.Cron == "":
 		f.When, f.At = "once", sc.At.In(sc.Location).Format("2006-01-02T15:04")
@@ -121,7 +121,7 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 		p.Preflights = append(p.Preflights, preflightChoice{Value: c, D: d})
 	}
 	if err != nil {
-		pr := scheduleProblem(v, err)
+		pr := v.explainIn(err, "schedule.error")
 		p.Problem = v.flagField(&pr)
 	}
 	if f.IsNew {
@@ -137,18 +137,15 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error) {
 	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
 	f := scheduleForm{Name: g("name"), Kind: g("kind"), Target: g("run"), SendTest: r.FormValue("send_test") != "", When: g("when"),
-		At: g("at"), Every: g("every"), Time: g("time"), Weekday: g("weekday"), Day: g("day"), Cron: g("cron"), TZ: g("tz"),
-		Missed: g("missed"), Preflight: g("preflight"), NotifyCmd: g("notify_cmd"), NotifyEmail: g("notify_email"), NotifyAccount: g("notify_account")}
+		At: g("at"), repeatForm: readRepeatForm(r), Cron: g("cron"), TZ: g("tz"),
+		Missed: g("missed"), Preflight: g("preflight"), Alert: alertForm(r)}
 	in := core.ScheduleInput{Name: f.Name, Kind: schedule.KindDelivery, Target: f.Target, SendTest: f.SendTest, TZ: f.TZ,
-		Missed: schedule.Missed(f.Missed), Alert: alert.Config{Command: f.NotifyCmd, Email: f.NotifyEmail, EmailAccount: f.NotifyAccount}}
+		Missed: schedule.Missed(f.Missed), Alert: f.Alert}
 	if f.Kind == string(schedule.KindKeepAlive) {
 		in.Kind = schedule.KindKeepAlive
 	}
 	if f.Preflight != "" && in.Kind == schedule.KindDelivery {
 		d, err := time.ParseDuration(f.Preflight)
-		if f.Preflight == "0" {
-			d, err = 0, nil
-		}
 		if err != nil || d < 0 {
 			return f, in, &core.FieldError{Field: "preflight", Code: core.CodeInvalid, Message: "choose how long ahead to check"}
 		}
@@ -167,7 +164,7 @@ func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error)
 		in.Cron = f.Cron
 	default:
 		f.When = "repeat"
-		c, err := cronOf(f.Every, f.Time, f.Weekday, f.Day)
+		c, err := f.cron()
 		if err != nil {
 			return f, in, err
 		}

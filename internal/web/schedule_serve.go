@@ -79,18 +79,23 @@ type serveState struct {
 	Install    string // how to run them permanently on this system
 }
 
-func (s *Server) serveState(v *view) serveState {
-	st := serveState{Here: s.here.running()}
-	if st.Here {
-		s.here.mu.Lock()
-		st.Since = s.here.started
-		s.here.mu.Unlock()
+// state is whether the scheduler runs, since when, and why the last one
+// ended, read under one lock so that all three tell of the same run.
+func (h *hereServe) state() (running bool, since time.Time, ended error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.runningLocked(), h.started, h.err
+}
+
+func (s *Server) serveState() serveState {
+	var st serveState
+	here, since, ended := s.here.state()
+	if here {
+		st.Here, st.Since = true, since
 	} else {
-		s.here.mu.Lock()
-		if s.here.err != nil {
-			st.Ended = s.here.err.Error()
+		if ended != nil {
+			st.Ended = ended.Error()
 		}
-		s.here.mu.Unlock()
 		on, err := s.svc.ServeRunning()
 		if err != nil {
 			st.ProbeError = err.Error()
@@ -116,7 +121,9 @@ func (s *Server) serveHere(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/schedules?serve_busy=1", http.StatusSeeOther)
 		return
 	}
-	ctx, cancel := context.WithCancel(s.baseCtx)
+	// Not the request's context: the scheduler outlives the request, and
+	// here.stop (the button, or Serve returning) ends it.
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	if !s.here.begin(cancel, done) {
 		cancel()

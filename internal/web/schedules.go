@@ -1,9 +1,9 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
@@ -69,7 +69,7 @@ func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, v, err)
 		return
 	}
-	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState(v)}
+	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState()}
 	if r.URL.Query().Get("installed") != "" {
 		p.Installed = s.installShown()
 	}
@@ -218,7 +218,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	}
 	p := &alertsPage{Alert: ac, Accounts: accts}
 	if err != nil {
-		pr := scheduleProblem(v, err)
+		pr := v.explainIn(err, "schedule.error")
 		p.Problem = v.flagField(&pr)
 	}
 	v.Title = v.T("alert.title")
@@ -238,22 +238,10 @@ func (s *Server) alertSettingsSave(w http.ResponseWriter, r *http.Request) {
 // alertForm reads an alert destination from a form (the home's settings
 // and a schedule's own use the same fields).
 func alertForm(r *http.Request) alert.Config {
-	return alert.Config{Command: r.FormValue("notify_cmd"), Email: r.FormValue("notify_email"), EmailAccount: r.FormValue("notify_account")}
+	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
+	return alert.Config{Command: g("notify_cmd"), Email: g("notify_email"), EmailAccount: g("notify_account")}
 }
 
 // MaskCommand is an alert command fit to show in passing: a webhook's
 // secret (in its address) masked. The form that edits it shows it whole.
 func (v *view) MaskCommand(cmd string) string { return redact.Command(cmd) }
-
-// scheduleProblem is an error of the schedule or alert forms in words:
-// "schedule.error.<field>.<code>" when the catalogue has it.
-func scheduleProblem(v *view, err error) problem {
-	pr := v.explain(err)
-	var fe *core.FieldError
-	if errors.As(err, &fe) {
-		if k := "schedule.error." + fe.Field + "." + fe.Code; v.Has(k) {
-			pr.Message = v.T(k)
-		}
-	}
-	return pr
-}

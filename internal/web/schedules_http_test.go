@@ -89,13 +89,17 @@ func TestSchedulesOverHTTP(t *testing.T) {
 		t.Fatalf("edit form: %d\n%s", code, page)
 	}
 	code, page, _ = s.post("/schedules/weekly-news/edit", map[string]string{"run": "news", "when": "repeat", "every": "monthly", "day": "15", "time": "07:05",
-		"tz": "Local", "missed": "run-once", "preflight": "24h"}, nil)
+		"tz": "Local", "missed": "run-once", "preflight": "24h", "notify_cmd": " logger weekly "}, nil)
 	if code != http.StatusOK || !strings.Contains(page, "Schedule weekly-news saved") || !strings.Contains(page, "Monthly on day 15 at 07:05") {
 		t.Fatalf("edit: %d\n%s", code, page)
 	}
 	sc, _ = c.svc.Schedule(t.Context(), "weekly-news")
 	if sc.Cron != "5 7 15 * *" || sc.Next.Day() != 15 || sc.Next.Hour() != 7 || time.Since(sc.LastDue) > time.Minute || !strings.Contains(page, sc.Next.Local().Format("2 Jan 2006 15:04")) {
 		t.Fatalf("edited %+v next %v", sc.Schedule, sc.Next)
+	}
+	// The schedule's own alert destination is kept, and comes back in the form.
+	if code, page = s.get("/schedules/weekly-news/edit"); sc.Alert.Command != "logger weekly" || !strings.Contains(page, `name="notify_cmd" value="logger weekly"`) {
+		t.Fatalf("the schedule's alert: %q, form %d\n%s", sc.Alert.Command, code, page)
 	}
 
 	code, page, _ = s.post("/schedules/weekly-news/pause", nil, nil)

@@ -49,11 +49,9 @@ type Server struct {
 	stash   stash   // multi-step forms' state
 	signIns signIns // sign-ins started here, by account
 	drafts  *drafts // new deliveries being prepared, and their uploads
-	// here runs the schedules in this console when asked (no serve runs);
-	// baseCtx outlives requests, for it.
+	// here runs the schedules in this console when asked (no serve runs).
 	here    hereServe
 	install installResult // the last "write the set-up" of the schedules page
-	baseCtx context.Context
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.
 	launchSecret string
@@ -76,7 +74,7 @@ func New(svc *core.Service, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return &Server{svc: svc, opts: opts, sess: newSessions(), cats: cats, pages: pages, launchSecret: randomToken(32),
-		drafts: newDrafts(svc.Home()), baseCtx: context.Background()}, nil
+		drafts: newDrafts(svc.Home())}, nil
 }
 
 // ErrNotLoopback: the console refuses to listen anywhere a neighbour could reach.

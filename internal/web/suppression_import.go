@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -54,6 +53,16 @@ func (d *drafts) resultPath(dr *draft) string {
 // importResult is the stored result of a finished import (nil: not run).
 func (d *drafts) importResult(dr *draft) *suppressImportResult {
 	return readKept[suppressImportResult](d.resultPath(dr))
+}
+
+// importedAlready sends a request for an import that ran (the form sent
+// twice, the back button) to its result: it runs once.
+func (s *Server) importedAlready(w http.ResponseWriter, r *http.Request, dr *draft) bool {
+	if s.drafts.importResult(dr) == nil {
+		return false
+	}
+	http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	return true
 }
 
 // plainOf reads the uploaded file as a plain address list, or nil.
@@ -145,8 +154,7 @@ func (s *Server) suppressImportReview(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil {
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	iv := &suppressImportView{Draft: dr, List: s.drafts.summary(dr)}
@@ -179,8 +187,7 @@ func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil {
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	if err := s.readList(r, dr); err != nil {
@@ -205,8 +212,7 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.drafts.importResult(dr) != nil { // sent twice: it ran once
-		http.Redirect(w, r, suppressImportURL(dr)+"/result", http.StatusSeeOther)
+	if s.importedAlready(w, r, dr) {
 		return
 	}
 	reason := strings.TrimSpace(r.FormValue("reason"))
@@ -242,11 +248,7 @@ func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
 	// redirect, and its reloads.
 	os.RemoveAll(s.drafts.listDir(dr.ID))
 	os.Remove(s.drafts.summaryPath(dr))
-	raw, err := json.Marshal(result)
-	if err == nil {
-		err = os.WriteFile(s.drafts.resultPath(dr), raw, 0o600)
-	}
-	if err != nil {
+	if err := writeKept(s.drafts.resultPath(dr), result); err != nil {
 		s.drafts.remove(dr.ID)
 		s.logf("console: keeping an import's result: %v", err)
 		s.renderSuppressImport(w, r, http.StatusOK, &suppressImportView{Draft: dr, Result: result})

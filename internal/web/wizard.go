@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -194,13 +193,7 @@ func (d *drafts) summaryPath(dr *draft) string { return filepath.Join(d.dir(dr.I
 
 func (d *drafts) summary(dr *draft) *listView { return readKept[listView](d.summaryPath(dr)) }
 
-func (d *drafts) setSummary(dr *draft, lv *listView) error {
-	b, err := json.Marshal(lv)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(d.summaryPath(dr), b, 0o600)
-}
+func (d *drafts) setSummary(dr *draft, lv *listView) error { return writeKept(d.summaryPath(dr), lv) }
 
 func (s *Server) listInput(dr *draft) core.ListInput {
 	return core.ListInput{Path: s.drafts.listPath(dr), Encoding: dr.Encoding, Sheet: dr.Sheet, EmailColumn: dr.EmailColumn}

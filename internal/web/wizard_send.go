@@ -22,10 +22,11 @@ import (
 type checkPage struct {
 	Check *core.DeliveryCheck
 	// What was typed in the save and schedule forms, kept on a refusal.
-	Name, When, At, Every, Time, Weekday, Day string
-	Replace                                   bool
-	Done                                      *scheduleDone // after saving or scheduling
-	SendProblem                               *problem      // a refused send, beside its button
+	Name, When, At string
+	repeatForm
+	Replace     bool
+	Done        *scheduleDone // after saving or scheduling
+	SendProblem *problem      // a refused send, beside its button
 }
 
 // scheduleDone says what was saved or scheduled.
@@ -44,7 +45,7 @@ func (s *Server) checkStep(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderCheck(w, r, dr, http.StatusOK, &checkPage{When: "once", Every: "daily", Time: "09:00", Weekday: "1", Day: "1"})
+	s.renderCheck(w, r, dr, http.StatusOK, &checkPage{When: "once", repeatForm: defaultRepeat})
 }
 
 func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, status int, cp *checkPage) {
@@ -95,13 +96,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "deliveries", nil)
 	res, err := s.svc.StartDelivery(r.Context(), s.sendInput(dr, strings.TrimSpace(r.FormValue("name"))))
 	if err != nil {
-		pr := v.explain(err)
-		var sc *core.SignInCheckError
-		if errors.As(err, &sc) {
-			pr = v.explain(sc.Err)
-			pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
-			pr.SignIn = pr.SignIn || isSignIn(sc.Err)
-		}
+		pr := v.sendProblem(err)
 		var busy *core.BusyError
 		if errors.As(err, &busy) && busy.DeliveryID != 0 {
 			// The delivery is stored and ready: its page says how to go on.
@@ -109,7 +104,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(busy.DeliveryID, 10)+"?busy=1", http.StatusSeeOther)
 			return
 		}
-		s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, &checkPage{When: "once", Every: "daily", Time: "09:00", Weekday: "1", Day: "1", SendProblem: &pr})
+		s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, &checkPage{When: "once", repeatForm: defaultRepeat, SendProblem: &pr})
 		return
 	}
 	s.logf("console: delivery %d started (%d recipients)", res.DeliveryID, res.Preflight.Ready)
@@ -129,6 +124,19 @@ func (s *Server) markSent(dr *draft, id int64) {
 	if err := s.drafts.save(dr); err != nil {
 		s.logf("console: draft %s: %v", dr.ID, err)
 	}
+}
+
+// sendProblem words a refused start of a delivery (the wizard's or a saved
+// one's): a failed sign-in to the server is said as such, before its cause.
+func (v *view) sendProblem(err error) problem {
+	var sc *core.SignInCheckError
+	if !errors.As(err, &sc) {
+		return v.explain(err)
+	}
+	pr := v.explain(sc.Err)
+	pr.Message = v.T("wizard.send.signin_failed", sc.Server) + " " + pr.Message
+	pr.SignIn = pr.SignIn || isSignIn(sc.Err)
+	return pr
 }
 
 func isSignIn(err error) bool {
@@ -167,7 +175,7 @@ func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
 		}
 		in.At = strings.Replace(cp.At, "T", " ", 1)
 	} else {
-		c, err := cronOf(cp.Every, cp.Time, cp.Weekday, cp.Day)
+		c, err := cp.cron()
 		if err != nil {
 			s.refuseCheck(w, r, dr, cp, err)
 			return
@@ -196,39 +204,48 @@ func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
 
 func checkForm(r *http.Request) *checkPage {
 	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
-	return &checkPage{Name: g("name"), When: g("when"), At: g("at"), Every: g("every"), Time: g("time"), Weekday: g("weekday"), Day: g("day"),
-		Replace: r.FormValue("replace") != ""}
+	return &checkPage{Name: g("name"), When: g("when"), At: g("at"), repeatForm: readRepeatForm(r), Replace: r.FormValue("replace") != ""}
 }
 
 func (s *Server) refuseCheck(w http.ResponseWriter, r *http.Request, dr *draft, cp *checkPage, err error) {
 	v := s.newView(r, "deliveries", nil)
-	pr := v.explain(err)
+	pr := v.explainIn(err, "wizard.save.error")
 	if pr.Field == "" {
 		pr.Field = "name"
-	}
-	var fe *core.FieldError
-	if errors.As(err, &fe) && v.Has("wizard.save.error."+fe.Field+"."+fe.Code) {
-		pr.Message = v.T("wizard.save.error." + fe.Field + "." + fe.Code)
 	}
 	cp.SendProblem = &pr
 	s.renderCheck(w, r, dr, http.StatusUnprocessableEntity, cp)
 }
 
-// cronOf is the cron line of a repeat chosen in a form (the wizard's
-// and the schedules page's), its mistakes named by field.
-func cronOf(every, hhmm, weekday, day string) (string, error) {
-	h, m, err := schedule.ParseClock(hhmm)
+// repeatForm is a simple repeat as the wizard's and the schedules page's
+// forms offer it, as typed.
+type repeatForm struct {
+	Every, Time, Weekday, Day string
+}
+
+// defaultRepeat is the repeat a form proposes: daily at 09:00 (weekly on
+// Monday, monthly on the 1st when the person picks those).
+var defaultRepeat = repeatForm{Every: schedule.EveryDay, Time: "09:00", Weekday: "1", Day: "1"}
+
+func readRepeatForm(r *http.Request) repeatForm {
+	g := func(k string) string { return strings.TrimSpace(r.FormValue(k)) }
+	return repeatForm{Every: g("every"), Time: g("time"), Weekday: g("weekday"), Day: g("day")}
+}
+
+// cron is the repeat's cron line, its mistakes named by field.
+func (f repeatForm) cron() (string, error) {
+	h, m, err := schedule.ParseClock(f.Time)
 	if err != nil {
-		return "", &core.FieldError{Field: "time", Code: core.CodeInvalid, Message: fmt.Sprintf("%q is not a time (HH:MM)", hhmm), Err: err}
+		return "", &core.FieldError{Field: "time", Code: core.CodeInvalid, Message: fmt.Sprintf("%q is not a time (HH:MM)", f.Time), Err: err}
 	}
-	r := schedule.Repeat{Every: every, Hour: h, Minute: m, Weekday: -1}
-	switch every {
+	r := schedule.Repeat{Every: f.Every, Hour: h, Minute: m, Weekday: -1}
+	switch f.Every {
 	case schedule.EveryWeek:
-		if n, err := strconv.Atoi(weekday); err == nil {
+		if n, err := strconv.Atoi(f.Weekday); err == nil {
 			r.Weekday = n
 		}
 	case schedule.EveryMonth:
-		if n, err := strconv.Atoi(day); err == nil {
+		if n, err := strconv.Atoi(f.Day); err == nil {
 			r.Day = n
 		}
 	}
