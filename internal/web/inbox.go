@@ -128,8 +128,7 @@ func (s *Server) inboxMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m.Decoded != nil && m.Decoded.HTML != "" {
-		h := w.Header() // the HTML body's frame, from this console only
-		h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+		allowMailFrame(w)
 	}
 	v := s.newView(r, "inbox", m)
 	v.Title = v.T("inbox.message.title")

@@ -137,6 +137,13 @@ func securityHeaders(h http.Header, nonce string) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// allowMailFrame lets the page being answered frame a message's HTML body
+// from this console (writeMailHTML), and nothing else.
+func allowMailFrame(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+}
+
 // writeMailHTML answers with a message's HTML body for an iframe of the
 // console's page. The body is someone else's markup: the sandbox CSP gives
 // it an opaque origin, runs none of its script and loads nothing from

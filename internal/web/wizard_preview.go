@@ -47,9 +47,7 @@ func (s *Server) previewStep(w http.ResponseWriter, r *http.Request) {
 	if p.List != nil && len(p.List.Sample) > 0 {
 		pp.First = p.List.Sample[0].Number
 	}
-	// The HTML body is shown in a frame of our own (previewHTML).
-	h := w.Header()
-	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+	allowMailFrame(w) // the HTML body is shown in a frame (previewHTML)
 	res, err := s.svc.Preview(r.Context(), s.previewInput(dr, pp.Row))
 	status := http.StatusOK
 	if err != nil {
