@@ -269,3 +269,26 @@ func TestDailyTestSendOnceAndKeepAliveState(t *testing.T) {
 		t.Fatalf("work: %+v", w)
 	}
 }
+
+// An edited keep-alive keeps its account and runs with no preflight,
+// whatever the form sent: a face cannot turn it into another account's.
+func TestEditKeepAliveKeepsItsAccount(t *testing.T) {
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	for _, n := range []string{"work", "other"} {
+		if err := svc.accounts().Put(ctx, &account.Account{Name: n, From: n + "@example.com", SMTPHost: "h", SMTPPort: 587,
+			Security: account.SecurityStartTLS, Auth: account.AuthXOAuth2, Credentials: "corp"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.AddSchedule(ctx, ScheduleInput{Name: "ka", Kind: schedule.KindKeepAlive, Target: "work", Cron: "@daily", Missed: schedule.MissedSkip}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := svc.EditSchedule(ctx, "ka", ScheduleInput{Target: "other", Cron: "0 7 * * *", Missed: schedule.MissedSkip, Preflight: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Target != "work" || info.Preflight != 0 || info.Cron != "0 7 * * *" {
+		t.Fatalf("edited keep-alive: target %q, preflight %v, cron %q", info.Target, info.Preflight, info.Cron)
+	}
+}

@@ -56,14 +56,18 @@ func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleI
 }
 
 // EditSchedule changes what schedule name runs and when (in's Name and
-// Kind are ignored: a schedule keeps both). A new time starts counting
-// from now, so no run of the old timing is made up or called missed.
+// Kind are ignored: a schedule keeps both, and a keep-alive its account,
+// with no preflight). A new time starts counting from now, so no run of
+// the old timing is made up or called missed.
 func (s *Service) EditSchedule(ctx context.Context, name string, in ScheduleInput) (*ScheduleInfo, error) {
 	old, err := s.schedules().Get(ctx, name)
 	if err != nil {
 		return nil, scheduleNotFound(name, err)
 	}
 	in.Name, in.Kind = old.Name, old.Kind
+	if old.Kind == schedule.KindKeepAlive {
+		in.Target, in.Preflight = old.Target, 0
+	}
 	sc, err := s.scheduleOf(ctx, &in)
 	if err != nil {
 		return nil, err

@@ -200,7 +200,7 @@ func (s *Server) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	// What a schedule is stays: its name, kind and (for a keep-alive) account.
 	f.Name, f.Kind = old.Name, string(old.Kind)
 	if old.Kind == schedule.KindKeepAlive {
-		f.Target, in.Target, in.Preflight = old.Target, old.Target, 0
+		f.Target = old.Target // as the form shows it again; core keeps it
 	}
 	if err == nil {
 		_, err = s.svc.EditSchedule(r.Context(), name, in)
