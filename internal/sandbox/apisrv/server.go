@@ -99,7 +99,7 @@ type Server struct {
 
 	requests atomic.Int64
 	accepted atomic.Int64
-	open     atomic.Int64
+	conns    atomic.Int64 // connections open, idle ones included
 
 	mu       sync.Mutex
 	messages []Message
@@ -132,19 +132,22 @@ func Start(opts Options) (*Server, error) {
 		mux.HandleFunc("POST /gmail/v1/users/me/messages/send", s.gmailSend)
 		mux.HandleFunc("POST /upload/gmail/v1/users/me/messages/send", s.gmailUpload)
 	}
-	s.srv = &http.Server{Handler: s.count(mux), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: s.track}
 	go s.srv.Serve(ln)
 	return s, nil
 }
 
-// count tracks the requests being served, so a test can wait for the
-// ones a killed client left behind.
-func (s *Server) count(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.open.Add(1)
-		defer s.open.Add(-1)
-		h.ServeHTTP(w, r)
-	})
+// track counts open connections, so a test can wait for the requests a
+// killed client left behind. Counting handlers would not do: a request
+// still in the socket's buffer has no handler yet, and its message
+// would arrive after the test took stock.
+func (s *Server) track(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Add(-1)
+	}
 }
 
 // URL is the base address to give as the credential's api_endpoint.
@@ -184,10 +187,12 @@ func (s *Server) Refused() map[int]int {
 	return out
 }
 
-// WaitIdle waits until no request is being served, at most timeout.
+// WaitIdle waits, at most timeout, until every connection has closed:
+// once a client is dead, that is when all it wrote has been read and
+// answered. (A live client's idle keep-alive connection keeps it waiting.)
 func (s *Server) WaitIdle(timeout time.Duration) bool {
 	end := time.Now().Add(timeout)
-	for s.open.Load() > 0 {
+	for s.conns.Load() > 0 {
 		if time.Now().After(end) {
 			return false
 		}
