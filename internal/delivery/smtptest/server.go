@@ -52,6 +52,10 @@ type Server struct {
 	// Arrivals makes the server note when each MAIL command arrives (see
 	// MailCommandsSince); plain text only.
 	Arrivals bool
+	// GroupReplies holds the server's replies until it waits for input,
+	// as Postfix's smtpd does: a pipelined group is answered in one
+	// segment rather than one per reply.
+	GroupReplies bool
 
 	srv      *smtp.Server
 	mu       sync.Mutex
@@ -74,6 +78,9 @@ func Start(configure func(*Server)) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	if s.GroupReplies {
+		l = groupListener{l}
+	}
 	if s.TLS {
 		cert, ca, err := selfSigned()
 		if err != nil {
