@@ -36,8 +36,16 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, FileName)
 	// WAL lets a report or `deliveries list` read while a delivery writes;
 	// busy_timeout makes a second process wait for the lock instead of failing.
+	// A new database gets 8 KiB pages: a delivery's journal writes a few
+	// pages a transaction whatever their size, and each costs system calls
+	// (two to append it to the WAL, more to checkpoint and read it back),
+	// so 8 KiB pages cut them by a third for the same bytes; an existing
+	// database keeps its page size (the pragma is then a no-op). The size
+	// must be set before WAL mode writes the first page: the driver runs
+	// the _pragma list in alphabetical order, so WAL mode is asked with its
+	// own key, which the driver applies after the list.
 	dsn := "file:" + filepath.ToSlash(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"?_pragma=busy_timeout(10000)&_pragma=page_size(8192)&_pragma=foreign_keys(1)&_journal_mode=WAL&_pragma=synchronous(NORMAL)"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

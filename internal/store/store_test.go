@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,4 +60,44 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	if _, err := Open(ctx, dir); err == nil {
 		t.Fatal("a database from a newer bluemoon was opened without complaint")
 	}
+}
+
+// A new data home's database has 8 KiB pages, in WAL mode; one made with
+// 4 KiB pages (by an earlier bluemoon) opens as it is and keeps them.
+func TestPageSizeAndJournalMode(t *testing.T) {
+	ctx := context.Background()
+	check := func(dir string, wantPage int) {
+		t.Helper()
+		db, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var page int
+		var mode string
+		if err := db.QueryRow(`PRAGMA page_size`).Scan(&page); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if page != wantPage || mode != "wal" {
+			t.Errorf("page size %d, journal mode %s; want %d, wal", page, mode, wantPage)
+		}
+		if _, err := db.Exec(`INSERT INTO suppressions(addr_key, addr, added_at) VALUES ('a@example.com', 'a@example.com', 0)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(t.TempDir(), 8192)
+
+	old := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(old, FileName))+"?_pragma=page_size(4096)&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE earlier(x)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	check(old, 4096)
 }
