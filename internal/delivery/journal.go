@@ -273,6 +273,9 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 				l.minutes[j.at/60000]++
 			} else {
 				other = append(other, j.id, j.state, j.reply, j.attempts, j.nextTry, j.at, j.via)
+				if j.state == stateDeferred {
+					l.deferred++
+				}
 			}
 		}
 	}
@@ -327,6 +330,13 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 		}
 		if n != int64(len(args)) {
 			return false, fmt.Errorf("claimed %d rows, expected %d", n, len(args))
+		}
+		for _, c := range serve {
+			for _, j := range c.jobs {
+				if j.from == stateDeferred {
+					l.deferred--
+				}
+			}
 		}
 	}
 	clear(args)

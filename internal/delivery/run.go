@@ -33,9 +33,16 @@ type ledger struct {
 	th   *Throttle
 	st   statements
 
-	page     []*job // read, not yet let through the throttle
-	cursor   int64  // id of the last pending row read
-	rescan   bool   // rows were put back pending behind the cursor
+	page   []*job // read, not yet let through the throttle
+	cursor int64  // id of the last pending row read
+	rescan bool   // rows were put back pending behind the cursor
+	// deferred counts the delivery's deferred rows as the transaction
+	// under way leaves them (the ledger is their only writer). The queries
+	// for them can use no index on state, so each reads every row of the
+	// delivery, more pages than the cache holds: with none deferred, they
+	// are not asked (the end of a run asked them at every commit while the
+	// last windows were out).
+	deferred int
 	waitTill time.Time
 	finished bool        // nothing is left to hand out
 	pause    *stopReason // why the run pauses once the windows out are back
@@ -72,6 +79,9 @@ func (r *run) ledger(ctx context.Context, th *Throttle) error {
 	l := &ledger{r: r, th: th, minutes: map[int64]int{}}
 	now := time.Now()
 	l.lastBeat, l.lastPoll, l.lastSync, l.lastLog = now, now, now, now
+	r.mu.Lock()
+	l.deferred = r.counts.Deferred
+	r.mu.Unlock()
 	if err := l.open(ctx); err != nil {
 		l.fail(err)
 	}
@@ -193,7 +203,7 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 		l.cursor = l.page[len(l.page)-1].id
 		return true
 	}
-	if err == nil {
+	if err == nil && l.deferred > 0 {
 		l.page, err = l.readJobs(ctx, l.st.selDue, stateDeferred, r.id, r.o.Clock.Now().UnixMilli())
 	}
 	if err != nil {
@@ -202,6 +212,10 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	}
 	if len(l.page) > 0 || l.flying+l.handing > 0 {
 		return len(l.page) > 0 // the windows out may bring rows back
+	}
+	if l.deferred == 0 {
+		l.finished = true
+		return false
 	}
 	var next sql.NullInt64
 	if err := l.st.nextTry.QueryRowContext(ctx, r.id).Scan(&next); err != nil {

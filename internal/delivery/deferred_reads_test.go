@@ -1,0 +1,98 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// countingConnector opens the database through base and counts the
+// queries run with a statement whose text contains match.
+type countingConnector struct {
+	base  driver.Driver
+	dsn   string
+	match string
+	n     *atomic.Int64
+}
+
+func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.base.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{conn, c}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.base }
+
+type countingConn struct {
+	driver.Conn
+	c countingConnector
+}
+
+func (cc countingConn) Prepare(query string) (driver.Stmt, error) {
+	st, err := cc.Conn.Prepare(query)
+	if err != nil || !strings.Contains(query, cc.c.match) {
+		return st, err
+	}
+	return countingStmt{st, cc.c.n}, nil
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.Query(args)
+}
+
+// The queries for deferred rows read every row of the delivery (no index
+// on state): a run that defers nothing must not ask them, not even at its
+// end while the last windows are out (it did at every commit then, a
+// whole-database read each on a large list). A run that starts with rows
+// deferred (by the run before it) still sends them.
+func TestDeferredRowsAskedForOnlyWhenThereAreSome(t *testing.T) {
+	db := openDB(t)
+	var n atomic.Int64
+	counted := sql.OpenDB(countingConnector{base: db.Driver(), n: &n, match: "state = 'deferred'",
+		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"})
+	defer counted.Close()
+	srv := startServer(t, nil)
+	ctx := context.Background()
+	pf, out, err := Deliver(ctx, counted, plan(writeList(t, "l.csv", listOf(1100))), dialer(srv), fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Counts.Sent != 1100 {
+		t.Fatalf("outcome %+v", out)
+	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
+	if q := n.Load(); q != 0 {
+		t.Errorf("%d queries for deferred rows in a run that deferred none", q)
+	}
+
+	pf, err = Prepare(ctx, counted, plan(writeList(t, "m.csv", listOf(30))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'deferred', attempts = 1, next_try = 0
+		WHERE delivery_id = ? AND row % 3 = 0`, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{DB: counted, Dial: dialer(srv), Opts: fastOpts()}
+	if out, err = e.Run(ctx, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Counts.Sent != 30 || out.Counts.Deferred != 0 {
+		t.Errorf("run that started with rows deferred: %+v", out)
+	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
+	if n.Load() == 0 {
+		t.Errorf("no query for the deferred rows")
+	}
+}
