@@ -54,10 +54,15 @@ type Reader struct {
 	header    []string
 	emailIdx  int
 	row       int
-	Encoding  string   // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
-	Comma     rune     // the separator of a CSV or TSV list (0 for .xlsx)
-	Sheet     string   // the sheet read, for an .xlsx workbook
-	Sheets    []string // the workbook's sheets
+	// nextLine is the line of a CSV where the next row starts unless blank
+	// lines come first: encoding/csv skips those without a word, but a
+	// spreadsheet shows each as a row, and the rows after it are numbered
+	// past it.
+	nextLine int
+	Encoding string   // the encoding read: "utf-8", "shift_jis", or "xlsx" for a workbook (its text is Unicode)
+	Comma    rune     // the separator of a CSV or TSV list (0 for .xlsx)
+	Sheet    string   // the sheet read, for an .xlsx workbook
+	Sheets   []string // the workbook's sheets
 }
 
 // Open opens path and reads its header row.
@@ -142,6 +147,7 @@ func Open(path string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("recipients %s: header row: %w", path, err)
 	}
 	r.row = 1
+	r.nextLine = r.endLine(head) + 1
 	if err := r.setHeader(path, head, opts); err != nil {
 		f.Close()
 		var ne *noEmailColumnError
@@ -253,7 +259,7 @@ func (r *Reader) Next() (Row, error) {
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
-		r.row++
+		r.row += 1 + r.blankLinesBefore(rec, err)
 		var long *RowTooLongError
 		if errors.As(err, &long) {
 			long.Row = r.row
@@ -365,6 +371,39 @@ func (r *Reader) read() ([]string, error) {
 	}
 	r.guard.start = r.csv.InputOffset()
 	return rec, err
+}
+
+// blankLinesBefore counts the blank lines encoding/csv skipped before the
+// row just read (rec, or the error reading it), and notes where the row
+// ended.
+func (r *Reader) blankLinesBefore(rec []string, err error) int {
+	if r.x != nil {
+		return 0 // a workbook's empty rows come as rows
+	}
+	start, end := 0, 0
+	var pe *csv.ParseError
+	switch {
+	case err == nil && len(rec) > 0:
+		start, _ = r.csv.FieldPos(0)
+		end = r.endLine(rec)
+	case errors.As(err, &pe):
+		start, end = pe.StartLine, pe.Line
+	default:
+		return 0 // the reading stops here
+	}
+	blank := max(start-r.nextLine, 0)
+	r.nextLine = end + 1
+	return blank
+}
+
+// endLine is the line where the row just read ends: its last cell may hold
+// line breaks (a quoted cell; encoding/csv gives each as "\n").
+func (r *Reader) endLine(rec []string) int {
+	if r.x != nil || len(rec) == 0 {
+		return 0
+	}
+	line, _ := r.csv.FieldPos(len(rec) - 1)
+	return line + strings.Count(rec[len(rec)-1], "\n")
 }
 
 func normaliseEncoding(e string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,6 +120,50 @@ func TestCheckAddress(t *testing.T) {
 	for _, bad := range []string{"", "a", "a@b", "a@b.", "A <a@b.com>", "a@b.com, c@d.com", "a@@b.com", "a@.b.com", "佐藤@example.org", "a@例え.jp"} {
 		if err := CheckAddress(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// Rows keep the numbers a spreadsheet shows for the file: a blank line is a
+// row there (encoding/csv skips it without a word), a quoted cell with line
+// breaks is one row however many lines it takes, and a line of spaces is a
+// row too. A person told "row 6" must find that row in Excel.
+func TestRowNumbersCountBlankLinesAsSpreadsheetsDo(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n"} {
+		src := strings.Join([]string{
+			"email,note",
+			"a@example.com,one", // row 2
+			"",                  // row 3
+			"",                  // row 4
+			"bad-1,two",         // row 5
+			`c@example.com,"three` + eol + `lines` + eol + `long"`, // row 6 (three lines)
+			"bad-2,four", // row 7
+			"   ",        // row 8
+			"",           // row 9
+			"bad-3,five", // row 10
+		}, eol) + eol
+		r, err := Open(writeFile(t, "l.csv", []byte(src)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			var re *RowError
+			if errors.As(err, &re) {
+				got = append(got, re.Row)
+			} else if err != nil {
+				t.Fatal(err)
+			} else if row.Email == "c@example.com" {
+				got = append(got, -row.Number)
+			}
+		}
+		r.Close()
+		if want := []int{5, -6, 7, 10}; !slices.Equal(got, want) {
+			t.Errorf("line ends %q: rows %v, want %v (negative: the good row with the multi-line cell)", eol, got, want)
 		}
 	}
 }

@@ -138,9 +138,8 @@ func openXLSX(path string, opts Options) (*Reader, error) {
 
 // next returns the cells of the next row of the sheet, as many as width
 // when the row's last cells are empty (Excel leaves them out), or io.EOF.
-// An empty row comes back as one empty cell, as encoding/csv gives a blank
-// line, so the reader skips it and the numbers of the rows after it stay
-// Excel's.
+// An empty row comes back as one empty cell, which the reader skips
+// while counting it, so the numbers of the rows after it stay Excel's.
 func (x *xlsxSource) next(width int) ([]string, error) {
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
