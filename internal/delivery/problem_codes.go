@@ -21,7 +21,8 @@ const (
 	CodeFieldMissing  = "field_missing"  // Field is missing for this row
 	CodeAttachMissing = "attach_missing" // the file Value names is not there
 	CodeAttachLarge   = "attach_large"   // the file Value is Got bytes, the limit Want
-	CodeTooLarge      = "too_large"      // the message is Got bytes, the limit Want
+	CodeTooLarge      = "too_large"      // the message is Got bytes (0: over, by how much unknown), the limit Want
+	CodeTooSlow       = "too_slow"       // filling in the row's message passed the time limit
 	// CodeFallbackPrefix + the part ("subject", "text", "html"), Notes
 	// only: the message goes as UTF-8, not ISO-2022-JP, because that part
 	// has Value, a character ISO-2022-JP lacks. (Field stays empty: the
@@ -34,6 +35,7 @@ func coded(p Problem, err error) Problem {
 	var ae *recipients.AddressError
 	var cc *recipients.CellCountError
 	var at *merge.AttachError
+	var te *merge.TemplateError
 	switch {
 	case errors.As(err, &ae):
 		p.Code, p.Value = CodeAddressPrefix+ae.Code, ae.Addr
@@ -49,6 +51,10 @@ func coded(p Problem, err error) Problem {
 		p.Code, p.Value = CodeAttachMissing, at.Name
 	case errors.As(err, &at) && at.Code == merge.AttachTooLarge:
 		p.Code, p.Value, p.Got, p.Want = CodeAttachLarge, at.Name, at.Size, at.Limit
+	case errors.As(err, &te) && te.Kind == merge.KindTooLarge:
+		p.Code, p.Got, p.Want = CodeTooLarge, int64(te.Size), int64(te.Limit)
+	case errors.As(err, &te) && te.Kind == merge.KindTooSlow:
+		p.Code = CodeTooSlow
 	}
 	return p
 }

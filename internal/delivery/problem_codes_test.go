@@ -24,6 +24,10 @@ func TestProblemCodes(t *testing.T) {
 		{&merge.FieldError{Field: "file", Err: &merge.AttachError{Name: "a.pdf", Code: merge.AttachNotFound}}, Problem{Code: CodeAttachMissing, Value: "a.pdf"}},
 		{fmt.Errorf("row: %w", &merge.AttachError{Name: "b.pdf", Code: merge.AttachTooLarge, Size: 30 << 20, Limit: 25 << 20}),
 			Problem{Code: CodeAttachLarge, Value: "b.pdf", Got: 30 << 20, Want: 25 << 20}},
+		{&merge.TemplateError{Part: "text body", Kind: merge.KindTooLarge, Limit: 25 << 20}, Problem{Code: CodeTooLarge, Want: 25 << 20}},
+		{&merge.TemplateError{Part: "message", Kind: merge.KindTooLarge, Size: 26 << 20, Limit: 25 << 20}, Problem{Code: CodeTooLarge, Got: 26 << 20, Want: 25 << 20}},
+		{&merge.TemplateError{Part: "text body", Kind: merge.KindTooSlow}, Problem{Code: CodeTooSlow}},
+		{&merge.TemplateError{Part: "text body", Kind: merge.KindRender}, Problem{}},
 		{fmt.Errorf("something else"), Problem{}},
 	} {
 		if got := coded(Problem{}, c.err); got != c.want {

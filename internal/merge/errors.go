@@ -36,6 +36,9 @@ type TemplateError struct {
 	Kind   ErrorKind
 	Detail string // English: what exactly (the function name, the token…)
 	Err    error  // the template engine's own error, for logs
+	// Size and Limit, for KindTooLarge: the message's bytes (0 when
+	// rendering stopped at the limit, its size unknown) and the limit.
+	Size, Limit int
 }
 
 func (e *TemplateError) Error() string {
@@ -111,7 +114,7 @@ func templateErr(part string, err error) error {
 	var le *limitError
 	switch {
 	case errors.As(err, &le) && errors.Is(le, ErrTooLarge):
-		e.Kind, e.Detail = KindTooLarge, le.words
+		e.Kind, e.Detail, e.Limit = KindTooLarge, le.words, le.limit
 		return e
 	case errors.As(err, &le):
 		e.Kind, e.Detail = KindTooSlow, le.words

@@ -42,12 +42,13 @@ func (b *cappedBuffer) WriteString(s string) (int, error) {
 }
 
 func (b *cappedBuffer) full() error {
-	return &limitError{err: ErrTooLarge, words: fmt.Sprintf("it stopped at the message size limit of %d bytes", b.limit)}
+	return &limitError{err: ErrTooLarge, limit: b.limit, words: fmt.Sprintf("it stopped at the message size limit of %d bytes", b.limit)}
 }
 
 // limitError is ErrTooLarge or ErrTooSlow with the limit in words.
 type limitError struct {
 	err   error
+	limit int // bytes, for ErrTooLarge
 	words string
 }
 

@@ -487,7 +487,7 @@ func (r *Renderer) Render(fields []string, c *Content) error {
 		}
 	}
 	if size > t.maxBytes {
-		return &TemplateError{Part: "message", Kind: KindTooLarge,
+		return &TemplateError{Part: "message", Kind: KindTooLarge, Size: size, Limit: t.maxBytes,
 			Detail: fmt.Sprintf("its text and files come to %d bytes, over the limit of %d", size, t.maxBytes)}
 	}
 	return nil

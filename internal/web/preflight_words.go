@@ -24,8 +24,12 @@ func (v *view) PreflightText(p delivery.Problem) string {
 		return v.T("check.problem."+p.Code, p.Value)
 	case p.Code == delivery.CodeAttachLarge:
 		return v.T("check.problem."+p.Code, p.Value, v.Size(p.Got), v.Size(p.Want))
+	case p.Code == delivery.CodeTooLarge && p.Got == 0:
+		return v.T("check.problem.too_large_over", v.Size(p.Want))
 	case p.Code == delivery.CodeTooLarge:
 		return v.T("check.problem."+p.Code, v.Size(p.Got), v.Size(p.Want))
+	case p.Code == delivery.CodeTooSlow:
+		return v.T("check.problem.too_slow")
 	case strings.HasPrefix(p.Code, delivery.CodeFallbackPrefix):
 		part := strings.TrimPrefix(p.Code, delivery.CodeFallbackPrefix)
 		if k := "check.part." + part; v.Has(k) {
