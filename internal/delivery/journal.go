@@ -22,6 +22,15 @@ type commit struct {
 	flying bool // the ledger's: a window was handed out, its outcomes are not back
 }
 
+// The deferred rows due, and the earliest retry: both go through the
+// partial index on deferred rows (migration 0080), so they cost the
+// deferred rows, not a read of the whole delivery.
+const (
+	selDueSQL = `SELECT id, email, fields, attempts FROM delivery_recipients
+		WHERE delivery_id = ? AND state = 'deferred' AND next_try <= ? ORDER BY next_try, id LIMIT 512`
+	nextTrySQL = `SELECT MIN(next_try) FROM delivery_recipients WHERE delivery_id = ? AND state = 'deferred'`
+)
+
 // statements are the ledger's, prepared once on its connection.
 type statements struct {
 	selPending, selDue, nextTry *sql.Stmt
@@ -44,9 +53,8 @@ func (l *ledger) open(ctx context.Context) error {
 		// (delivery_id, email_key) index, so each page costs its own rows only.
 		{&l.st.selPending, `SELECT id, email, fields, attempts FROM delivery_recipients
 			WHERE id > ? AND +delivery_id = ? AND state = 'pending' ORDER BY id LIMIT 512`},
-		{&l.st.selDue, `SELECT id, email, fields, attempts FROM delivery_recipients
-			WHERE delivery_id = ? AND state = 'deferred' AND next_try <= ? ORDER BY next_try, id LIMIT 512`},
-		{&l.st.nextTry, `SELECT MIN(next_try) FROM delivery_recipients WHERE delivery_id = ? AND state = 'deferred'`},
+		{&l.st.selDue, selDueSQL},
+		{&l.st.nextTry, nextTrySQL},
 		{&l.st.begin, `BEGIN IMMEDIATE`},
 		{&l.st.commit, `COMMIT`},
 		{&l.st.sendLog, `INSERT INTO send_log(account, minute, count) VALUES (?, ?, ?)
