@@ -37,11 +37,10 @@ type ledger struct {
 	cursor int64  // id of the last pending row read
 	rescan bool   // rows were put back pending behind the cursor
 	// deferred counts the delivery's deferred rows as the transaction
-	// under way leaves them (the ledger is their only writer). The queries
-	// for them can use no index on state, so each reads every row of the
-	// delivery, more pages than the cache holds: with none deferred, they
-	// are not asked (the end of a run asked them at every commit while the
-	// last windows were out).
+	// under way leaves them (the ledger is their only writer): with none
+	// deferred, the queries for them are not asked at all (the end of a
+	// run asked them at every commit while the last windows were out, and
+	// before their index each read the whole delivery).
 	deferred int
 	waitTill time.Time
 	finished bool        // nothing is left to hand out
