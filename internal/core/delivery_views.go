@@ -131,7 +131,14 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 			return p, nil
 		}
 	}
-	// Run by another process: the outcomes of the last minute say how fast.
+	// Run by another process: the rate it stamped with its heartbeat, else
+	// the outcomes of the last minute say how fast.
+	left := c.Pending + c.Deferred + c.Sending
+	if d.Rate > 0 {
+		p.Rate = d.Rate
+		p.ETA = time.Duration(float64(left) / p.Rate * float64(time.Second))
+		return p, nil
+	}
 	now := s.now()
 	since := now.Add(-rateWindow)
 	window := rateWindow
@@ -144,7 +151,6 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 	}
 	if window > 0 && n > 0 {
 		p.Rate = float64(n) / window.Seconds()
-		left := c.Pending + c.Deferred + c.Sending
 		p.ETA = time.Duration(float64(left) / p.Rate * float64(time.Second))
 	}
 	return p, nil

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -23,9 +24,14 @@ type Summary struct {
 	Duplicates  int       `json:"duplicates"`
 	NoChunking  bool      `json:"no_chunking,omitempty"` // sent with DATA, never BDAT (send --no-chunking)
 	Counts      Counts    `json:"counts"`
-	CreatedAt   time.Time `json:"created_at"`
-	StartedAt   time.Time `json:"started_at,omitzero"`
-	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	// Rate is messages a second since the run began, as the process
+	// running the delivery last stamped it (0 when not running).
+	Rate       float64   `json:"rate,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+
+	stamped string // the running process's stampedProgress, JSON
 }
 
 func msTime(ms int64) time.Time {
@@ -58,8 +64,7 @@ func Get(ctx context.Context, db *sql.DB, id int64) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Counts, err = countStates(ctx, db, id)
-	return s, err
+	return s, fillCounts(ctx, db, s)
 }
 
 // ErrNotFound is matched (errors.Is) by the error for a delivery ID that
@@ -77,13 +82,13 @@ func noDelivery(id int64) error {
 }
 
 const summarySQL = `SELECT id, name, account, status, cause, reason, resume_after, source, COALESCE(json_extract(template_json, '$.subject'), ''),
-	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at, heartbeat FROM deliveries`
+	total, duplicates, COALESCE(json_extract(options_json, '$.no_chunking'), 0), created_at, started_at, finished_at, heartbeat, progress FROM deliveries`
 
 func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	var s Summary
 	var resume, created, started, finished, heartbeat int64
 	if err := row.Scan(&s.ID, &s.Name, &s.Account, &s.Status, &s.Cause, &s.Reason, &resume, &s.Source, &s.Subject,
-		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished, &heartbeat); err != nil {
+		&s.Rows, &s.Duplicates, &s.NoChunking, &created, &started, &finished, &heartbeat, &s.stamped); err != nil {
 		return nil, err
 	}
 	s.ResumeAfter, s.CreatedAt, s.StartedAt, s.FinishedAt = msTime(resume), msTime(created), msTime(started), msTime(finished)
@@ -93,7 +98,30 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 			s.Reason = interruptedReason
 		}
 	}
+	if s.Status != StatusRunning {
+		s.stamped = "" // only a live run's own figures are trusted
+	}
 	return &s, nil
+}
+
+// stampedProgress is what a running delivery's process stamps with its
+// heartbeat, for other processes to show.
+type stampedProgress struct {
+	Counts Counts  `json:"counts"`
+	Rate   float64 `json:"rate"`
+}
+
+// fillCounts gives s its counts: a live run's, as its process last stamped
+// them (a second old at most), else counted from the rows.
+func fillCounts(ctx context.Context, db *sql.DB, s *Summary) error {
+	var sp stampedProgress
+	if s.stamped != "" && json.Unmarshal([]byte(s.stamped), &sp) == nil {
+		s.Counts, s.Rate = sp.Counts, sp.Rate
+		return nil
+	}
+	var err error
+	s.Counts, err = countStates(ctx, db, s.ID)
+	return err
 }
 
 // interrupted reports whether a delivery stored as running, last stamped
@@ -127,7 +155,7 @@ func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
 		return nil, err
 	}
 	for _, s := range out {
-		if s.Counts, err = countStates(ctx, db, s.ID); err != nil {
+		if err := fillCounts(ctx, db, s); err != nil {
 			return nil, err
 		}
 	}

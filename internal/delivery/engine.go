@@ -271,7 +271,7 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?,
+	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
 		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, now, now, id); err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func (l *ledger) open(ctx context.Context) error {
 		{&l.st.commit, `COMMIT`},
 		{&l.st.sendLog, `INSERT INTO send_log(account, minute, count) VALUES (?, ?, ?)
 			ON CONFLICT(account, minute) DO UPDATE SET count = count + excluded.count`},
-		{&l.st.heartbeat, `UPDATE deliveries SET heartbeat = ? WHERE id = ?`},
+		{&l.st.heartbeat, `UPDATE deliveries SET heartbeat = ?, progress = ? WHERE id = ?`},
 		{&l.st.control, `SELECT control FROM deliveries WHERE id = ?`},
 	} {
 		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
@@ -359,7 +359,7 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 		l.lastLog = now
 	}
 	if now.Sub(l.lastBeat) >= heartbeatEvery {
-		if _, err := l.st.heartbeat.ExecContext(ctx, now.UnixMilli(), r.id); err != nil {
+		if err := l.beat(ctx, now); err != nil {
 			return false, err
 		}
 		l.lastBeat = now

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -268,7 +269,7 @@ func (l *ledger) tick(ctx context.Context, wait *time.Timer) {
 		l.commitPending(ctx, wait)
 	}
 	if l.failed == nil && now.Sub(l.lastBeat) >= heartbeatEvery {
-		if _, err := l.st.heartbeat.ExecContext(ctx, now.UnixMilli(), r.id); err != nil {
+		if err := l.beat(ctx, now); err != nil {
 			l.fail(err)
 		}
 		l.lastBeat = now
@@ -280,6 +281,18 @@ func (l *ledger) tick(ctx context.Context, wait *time.Timer) {
 		l.lastProgress = now
 		r.o.Progress(r.progress())
 	}
+}
+
+// beat stamps the heartbeat, and with it the counts and rate, so that
+// another process shows the progress without counting every row.
+func (l *ledger) beat(ctx context.Context, now time.Time) error {
+	p := l.r.progress()
+	stamp, err := json.Marshal(stampedProgress{Counts: p.Counts, Rate: p.Rate})
+	if err != nil {
+		return err
+	}
+	_, err = l.st.heartbeat.ExecContext(ctx, now.UnixMilli(), string(stamp), l.r.id)
+	return err
 }
 
 // poll reads the control flag another process sets with 'deliveries
