@@ -80,8 +80,12 @@ func TestDeferredRowsAskedForOnlyWhenThereAreSome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As a run before this one leaves it: some rows deferred, paused.
 	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'deferred', attempts = 1, next_try = 0
 		WHERE delivery_id = ? AND row % 3 = 0`, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', started_at = 1 WHERE id = ?`, pf.DeliveryID); err != nil {
 		t.Fatal(err)
 	}
 	e := &Engine{DB: counted, Dial: dialer(srv), Opts: fastOpts()}

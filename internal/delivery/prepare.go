@@ -233,8 +233,11 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	if plan.DryRun {
 		return pf, nil
 	}
-	res, err = db.ExecContext(ctx, `UPDATE deliveries SET status = 'ready', total = ?, duplicates = ? WHERE id = ? AND status = 'preparing'`,
-		pf.Rows, pf.Duplicates, id)
+	// The rows' states as stored, so that the first run need not count
+	// every row again (every problem row is stored as skipped).
+	stamp, _ := json.Marshal(stampedProgress{Counts: Counts{Pending: pf.Ready, Suppressed: pf.Suppressed, Skipped: pf.ProblemCount}})
+	res, err = db.ExecContext(ctx, `UPDATE deliveries SET status = 'ready', total = ?, duplicates = ?, progress = ? WHERE id = ? AND status = 'preparing'`,
+		pf.Rows, pf.Duplicates, string(stamp), id)
 	if err != nil {
 		return nil, err
 	}
