@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
 // countingConnector opens the database through base and counts the
@@ -51,6 +53,17 @@ func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
 	return s.Stmt.Query(args)
 }
 
+// countingDB is a second handle on db's file that counts the queries whose
+// text contains match.
+func countingDB(t *testing.T, db *store.DB, match string) (*sql.DB, *atomic.Int64) {
+	t.Helper()
+	n := new(atomic.Int64)
+	h := sql.OpenDB(countingConnector{base: db.Driver(), n: n, match: match,
+		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_journal_mode=WAL&_pragma=synchronous(NORMAL)"})
+	t.Cleanup(func() { h.Close() })
+	return h, n
+}
+
 // The queries for deferred rows read every row of the delivery (no index
 // on state): a run that defers nothing must not ask them, not even at its
 // end while the last windows are out (it did at every commit then, a
@@ -58,10 +71,7 @@ func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
 // deferred (by the run before it) still sends them.
 func TestDeferredRowsAskedForOnlyWhenThereAreSome(t *testing.T) {
 	db := openDB(t)
-	var n atomic.Int64
-	counted := sql.OpenDB(countingConnector{base: db.Driver(), n: &n, match: "state = 'deferred'",
-		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"})
-	defer counted.Close()
+	counted, n := countingDB(t, db, "state = 'deferred'")
 	srv := startServer(t, nil)
 	ctx := context.Background()
 	pf, out, err := Deliver(ctx, counted, plan(writeList(t, "l.csv", listOf(1100))), dialer(srv), fastOpts())

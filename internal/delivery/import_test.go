@@ -2,11 +2,9 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
@@ -91,10 +89,7 @@ func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 		t.Fatalf("stored counts %q: %v", stamp, err)
 	}
 	countsMatchJournal(t, db.DB, pf.DeliveryID, sp.Counts)
-	var counted atomic.Int64
-	other := sql.OpenDB(countingConnector{base: db.Driver(), n: &counted, match: "GROUP BY state",
-		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_journal_mode=WAL"})
-	defer other.Close()
+	other, counted := countingDB(t, db, "GROUP BY state")
 	e := &Engine{DB: other, Dial: dialer(startServer(t, nil)), Opts: fastOpts()}
 	out, err := e.Run(ctx, pf.DeliveryID)
 	if err != nil {

@@ -2,8 +2,6 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,10 +15,7 @@ import (
 // what it shows then is exact.
 func TestProgressOfARunningDeliveryIsReadFromItsStamp(t *testing.T) {
 	db := openDB(t)
-	var counted atomic.Int64
-	other := sql.OpenDB(countingConnector{base: db.Driver(), n: &counted, match: "GROUP BY state",
-		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_journal_mode=WAL"})
-	defer other.Close()
+	other, counted := countingDB(t, db, "GROUP BY state")
 	old := heartbeatEvery
 	heartbeatEvery = 50 * time.Millisecond
 	defer func() { heartbeatEvery = old }()
