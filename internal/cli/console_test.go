@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 func TestConsoleServesLoopbackOncePerHome(t *testing.T) {
 	home := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testbin.Buffer
 	done := make(chan int, 1)
 	go func() {
 		app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, IsTerminal: func() bool { return false }}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 // startSandbox runs `bluemoon --home DIR sandbox --no-browser [args]` until
@@ -17,7 +19,7 @@ import (
 func startSandboxCLI(t *testing.T, dir string, args ...string) (url string, stderr func() string, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testbin.Buffer
 	done := make(chan int, 1)
 	go func() {
 		app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, IsTerminal: func() bool { return false }}

@@ -28,6 +28,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 // oauthFixture is a data home with one OAuth account whose credentials
@@ -73,21 +74,9 @@ func newOAuthFixture(t *testing.T, flavor provider.Kind, from string, confirm bo
 type cliRun struct {
 	lines  chan string
 	stdout *bytes.Buffer
-	stderr *syncBuffer
+	stderr *testbin.Buffer
 	done   chan int
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func startCLI(t *testing.T, home string, args ...string) *cliRun {
 	t.Helper()
@@ -97,7 +86,7 @@ func startCLI(t *testing.T, home string, args ...string) *cliRun {
 func startCLIWithStdin(t *testing.T, home string, stdin io.Reader, args ...string) *cliRun {
 	t.Helper()
 	pr, pw := io.Pipe()
-	r := &cliRun{lines: make(chan string, 16), stdout: &bytes.Buffer{}, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	r := &cliRun{lines: make(chan string, 16), stdout: &bytes.Buffer{}, stderr: &testbin.Buffer{}, done: make(chan int, 1)}
 	app := &App{Stdin: stdin, Stdout: pw, Stderr: r.stderr, IsTerminal: func() bool { return false }}
 	go func() {
 		code := Run(context.Background(), app, append([]string{"--home", home}, args...))
@@ -381,8 +370,8 @@ func TestTwoProcessesRefreshAtOnce(t *testing.T) {
 }
 
 // newTestApp is an App whose terminal-ness and stdin the test chooses.
-func newTestApp(home, stdin string, terminal bool) (*App, *syncBuffer) {
-	errb := &syncBuffer{}
+func newTestApp(home, stdin string, terminal bool) (*App, *testbin.Buffer) {
+	errb := &testbin.Buffer{}
 	return &App{HomeFlag: home, Stdin: strings.NewReader(stdin), Stdout: errb, Stderr: errb,
 		IsTerminal: func() bool { return terminal }}, errb
 }

@@ -1,13 +1,11 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 // oauthService is a Service with account "work" (from) signing in with
@@ -230,7 +229,7 @@ func TestSignInOfAnAccountWithoutOAuth(t *testing.T) {
 // told to the face, but does not end the sign-in: the person's own
 // redirect still completes it.
 func TestSignInOutlivesAWrongStateRequest(t *testing.T) {
-	var logged syncBuf
+	var logged testbin.Buffer
 	srv, err := oauthsrv.New(oauthsrv.Options{Flavor: provider.Google, Email: "news@example.org"})
 	if err != nil {
 		t.Fatal(err)
@@ -280,22 +279,4 @@ func TestSignInOutlivesAWrongStateRequest(t *testing.T) {
 	if res, err := poll(t, sig); err != nil || res.Identity != "news@example.org" {
 		t.Fatalf("the real redirect after a forged one: %+v %v", res, err)
 	}
-}
-
-// syncBuf is a bytes.Buffer safe for the listener's goroutine.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 )
 
 type fakeRunner struct {
@@ -46,24 +46,7 @@ type rig struct {
 	clock  *fakeClock
 	runner *fakeRunner
 	sched  *Scheduler
-	log    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log    *testbin.Buffer
 }
 
 func newRig(t *testing.T, start time.Time) *rig {
@@ -73,7 +56,7 @@ func newRig(t *testing.T, start time.Time) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &rig{st: &Store{DB: db.DB}, clock: newFakeClock(start), runner: newFakeRunner(), log: &syncBuffer{}}
+	r := &rig{st: &Store{DB: db.DB}, clock: newFakeClock(start), runner: newFakeRunner(), log: &testbin.Buffer{}}
 	r.sched = &Scheduler{
 		Store: r.st, Clock: r.clock, Runner: r.runner, Log: slog.New(slog.NewTextHandler(r.log, nil)),
 		AccountOf: func(_ context.Context, s *Schedule) (string, error) { return "acct-of-" + s.Target, nil },
