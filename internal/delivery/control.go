@@ -98,24 +98,33 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 			s.Reason = interruptedReason
 		}
 	}
-	if s.Status != StatusRunning {
-		s.stamped = "" // only a live run's own figures are trusted
+	// The stamp is the rows' counts when Prepare left it on a delivery
+	// never run, or a second old at most from a live run; otherwise the
+	// rows changed since.
+	if !(s.Status == StatusRunning || s.Status == StatusReady && started == 0) {
+		s.stamped = ""
 	}
 	return &s, nil
 }
 
-// stampedProgress is what a running delivery's process stamps with its
-// heartbeat, for other processes to show.
+// stampedProgress is what Prepare stamps on a delivery it leaves ready,
+// and a running delivery's process with its heartbeat, for the first run
+// and other processes to use instead of counting every row.
 type stampedProgress struct {
 	Counts Counts  `json:"counts"`
 	Rate   float64 `json:"rate"`
 }
 
-// fillCounts gives s its counts: a live run's, as its process last stamped
-// them (a second old at most), else counted from the rows.
-func fillCounts(ctx context.Context, db *sql.DB, s *Summary) error {
+// readStamp reads a stamp; false for none (or a damaged one).
+func readStamp(stamp string) (stampedProgress, bool) {
 	var sp stampedProgress
-	if s.stamped != "" && json.Unmarshal([]byte(s.stamped), &sp) == nil {
+	return sp, stamp != "" && json.Unmarshal([]byte(stamp), &sp) == nil
+}
+
+// fillCounts gives s its counts: the stamped ones when they can be trusted
+// (see scanSummary), else counted from the rows.
+func fillCounts(ctx context.Context, db *sql.DB, s *Summary) error {
+	if sp, ok := readStamp(s.stamped); ok {
 		s.Counts, s.Rate = sp.Counts, sp.Rate
 		return nil
 	}

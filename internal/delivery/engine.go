@@ -355,8 +355,8 @@ func (r *run) load(ctx context.Context) error {
 	// A delivery never run has its rows as Prepare stored them, and their
 	// counts with them: counting every row again cost a send ~4 % of its
 	// CPU. Once a run began, only the rows say what happened.
-	var sp stampedProgress
-	if status == StatusReady && started == 0 && stamp != "" && json.Unmarshal([]byte(stamp), &sp) == nil {
+	// (A live run's stamp would not do: it may be a second old.)
+	if sp, ok := readStamp(stamp); ok && status == StatusReady && started == 0 {
 		r.counts = sp.Counts
 		return nil
 	}
