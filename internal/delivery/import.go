@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -20,8 +19,8 @@ type rowWriter struct {
 	id  int64
 	tx  *sql.Tx
 
-	one, many, manyRet *sql.Stmt
-	sup                *sql.Stmt
+	one, many, pending, manyRet *sql.Stmt
+	sup                         *sql.Stmt
 
 	buf   []importRow
 	arena []byte // the buffered rows' fields
@@ -54,7 +53,21 @@ const rowsPerTx = 5000
 // when rows are slow to come, e.g. large per-recipient attachments.
 const commitEvery = time.Minute
 
-const insertCols = `INSERT OR IGNORE INTO delivery_recipients(delivery_id, row, email, email_key, fields, state, reply, updated_at) VALUES `
+const insertCols = `INSERT OR IGNORE INTO delivery_recipients(delivery_id, row, email, email_key, fields, state, reply, updated_at) `
+
+// insertMany stores n rows of 6 values (row, email, key, fields, state,
+// reply); the delivery and the time are bound once, as ?1 and ?2, not once
+// a row: each value bound costs the driver a lookup, and a string one a
+// C allocation and a copy.
+func insertMany(n int) string {
+	return insertCols + `SELECT ?1, column1, column2, column3, column4, column5, column6, ?2 FROM (VALUES ` + placeholders(n, 6) + `)`
+}
+
+// insertPending stores n rows to send, the common chunk: 4 values a row
+// (row, email, key, fields), the state and the empty reply written in.
+func insertPending(n int) string {
+	return insertCols + `SELECT ?1, column1, column2, column3, column4, 'pending', '', ?2 FROM (VALUES ` + placeholders(n, 4) + `)`
+}
 
 func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error) {
 	// Statements run without ctx's cancellation (the caller checks it
@@ -76,16 +89,16 @@ func (w *rowWriter) begin() error {
 		return err
 	}
 	w.tx = tx
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", insertChunk), ", ")
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
 	}{
-		{&w.one, insertCols + "(?, ?, ?, ?, ?, ?, ?, ?)"},
-		{&w.many, insertCols + values},
+		{&w.one, insertCols + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+		{&w.many, insertMany(insertChunk)},
+		{&w.pending, insertPending(insertChunk)},
 		// Which rows a chunk with suppressed addresses stored: a repeat
 		// dropped is not counted as suppressed.
-		{&w.manyRet, insertCols + values + ` RETURNING CASE state WHEN 'pending' THEN 0 WHEN 'suppressed' THEN 1 ELSE 2 END`},
+		{&w.manyRet, insertMany(insertChunk) + ` RETURNING CASE state WHEN 'pending' THEN 0 WHEN 'suppressed' THEN 1 ELSE 2 END`},
 		{&w.sup, `SELECT 1 FROM suppressions WHERE addr_key = ?`},
 	} {
 		if *p.st, err = tx.PrepareContext(w.ctx, p.sql); err != nil {
@@ -162,39 +175,41 @@ func (w *rowWriter) flush(now int64) error {
 	defer func() {
 		w.buf, w.arena = w.buf[:0], w.arena[:0]
 	}()
-	keyed, suppressed := 0, 0
-	args := w.args[:0]
-	for i := range rows {
-		r := &rows[i]
-		var key any
-		var fields []byte
-		if r.keyed {
-			keyed++
-			key, fields = r.key, w.arena[r.fields[0]:r.fields[1]]
-			if r.state == stateSuppressed {
-				suppressed++
-			}
-		}
-		args = append(args, w.id, r.row, r.email, key, fields, r.state, r.reply, now)
-	}
-	w.args = args[:0]
 	if len(rows) < insertChunk {
 		// The list's last few rows, or a pause in them long enough to commit.
-		for i := range rows {
-			res, err := w.one.ExecContext(w.ctx, args[8*i:8*i+8]...)
-			if err != nil {
-				return fmt.Errorf("store row %d: %w", rows[i].row, err)
-			}
-			if n, _ := res.RowsAffected(); rows[i].keyed {
-				w.count(rows[i].state == stateSuppressed, n == 1)
-			}
-		}
-		w.n += len(rows)
-		return nil
+		return w.flushOneByOne(now)
 	}
+	keyed, suppressed, pending := 0, 0, 0
+	for i := range rows {
+		if rows[i].keyed {
+			keyed++
+		}
+		switch rows[i].state {
+		case stateSuppressed:
+			suppressed++
+		case statePending:
+			pending++
+		}
+	}
+	allPending := pending == len(rows)
+	args := append(w.args[:0], w.id, now)
+	for i := range rows {
+		r := &rows[i]
+		key, fields := w.keyAndFields(r)
+		if allPending {
+			args = append(args, r.row, r.email, key, fields)
+		} else {
+			args = append(args, r.row, r.email, key, fields, r.state, r.reply)
+		}
+	}
+	w.args = args[:0]
 	first, last := rows[0].row, rows[len(rows)-1].row
 	if suppressed == 0 {
-		res, err := w.many.ExecContext(w.ctx, args...)
+		st := w.many
+		if allPending {
+			st = w.pending
+		}
+		res, err := st.ExecContext(w.ctx, args...)
 		if err != nil {
 			return fmt.Errorf("store rows %d to %d: %w", first, last, err)
 		}
@@ -232,6 +247,33 @@ func (w *rowWriter) flush(now int64) error {
 	w.duplicates += keyed - stored[0] - stored[1]
 	w.n += len(rows)
 	return nil
+}
+
+// flushOneByOne inserts the buffered rows a statement each, counting
+// each keyed row from what its statement changed.
+func (w *rowWriter) flushOneByOne(now int64) error {
+	for i := range w.buf {
+		r := &w.buf[i]
+		key, fields := w.keyAndFields(r)
+		res, err := w.one.ExecContext(w.ctx, w.id, r.row, r.email, key, fields, r.state, r.reply, now)
+		if err != nil {
+			return fmt.Errorf("store row %d: %w", r.row, err)
+		}
+		if n, _ := res.RowsAffected(); r.keyed {
+			w.count(r.state == stateSuppressed, n == 1)
+		}
+	}
+	w.n += len(w.buf)
+	return nil
+}
+
+// keyAndFields are r's key and fields as bound: NULL for a skipped row,
+// which never counts as a repeat and is never sent.
+func (w *rowWriter) keyAndFields(r *importRow) (key any, fields []byte) {
+	if !r.keyed {
+		return nil, nil
+	}
+	return r.key, w.arena[r.fields[0]:r.fields[1]]
 }
 
 // count counts one keyed row: stored as ready or suppressed, or dropped.

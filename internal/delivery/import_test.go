@@ -13,7 +13,8 @@ import (
 // Rows go to the database insertChunk at a time: the counts, the report's
 // order and what is sent must be those of the list row by row, whether a
 // chunk holds repeats (of rows in it or in an earlier one), suppressed
-// addresses, rows with problems, or all of them.
+// addresses, rows with problems, or all of them. Rows 320–383 are a chunk
+// of rows to send and repeats only, which has a statement of its own.
 func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
@@ -28,7 +29,7 @@ func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 	var want []string // expected state of each stored row, in list order
 	seen := map[string]bool{}
 	ready, dups, suppressed, problems := 0, 0, 0, 0
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 400; i++ {
 		addr := fmt.Sprintf("u%d@example.com", i)
 		switch {
 		case i%97 == 5:
@@ -62,7 +63,7 @@ func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pf.Rows != 300 || pf.Ready != ready || pf.Duplicates != dups || pf.Suppressed != suppressed || pf.ProblemCount != problems {
+	if pf.Rows != 400 || pf.Ready != ready || pf.Duplicates != dups || pf.Suppressed != suppressed || pf.ProblemCount != problems {
 		t.Fatalf("preflight %+v; want ready %d, duplicates %d, suppressed %d, problems %d", pf, ready, dups, suppressed, problems)
 	}
 	if got := statesOf(t, db, pf.DeliveryID); !equal(got, want) {
