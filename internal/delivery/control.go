@@ -99,9 +99,13 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 		}
 	}
 	// The stamp is the rows' counts when Prepare left it on a delivery
-	// never run, or a second old at most from a live run; otherwise the
-	// rows changed since.
-	if !(s.Status == StatusRunning || s.Status == StatusReady && started == 0) {
+	// never run, a second old at most from a live run, or exact from a run
+	// that ended done or cancelled (see finalStamp); otherwise the rows
+	// changed since.
+	sp, ok := readStamp(s.stamped)
+	trusted := ok && (s.Status == StatusRunning || s.Status == StatusReady && started == 0 ||
+		sp.Final && (s.Status == StatusDone || s.Status == StatusCancelled))
+	if !trusted {
 		s.stamped = ""
 	}
 	return &s, nil
@@ -113,6 +117,7 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 type stampedProgress struct {
 	Counts Counts  `json:"counts"`
 	Rate   float64 `json:"rate"`
+	Final  bool    `json:"final,omitempty"` // written as the run ended (finalStamp)
 }
 
 // readStamp reads a stamp; false for none (or a damaged one).
@@ -313,7 +318,7 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		}
 		rec.Resent = true
 		// A finished delivery with unknown rows opens again for them.
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0, progress = '' WHERE id = ? AND status = 'done'`, id); err != nil {
 			return nil, err
 		}
 	}

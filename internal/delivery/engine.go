@@ -455,14 +455,34 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	if out.Status != StatusPaused {
 		finished = now
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ? WHERE id = ?`,
-		out.Status, out.Cause, out.Reason, resume, finished, r.id); err != nil {
+	stamp, err := finalStamp(out)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ?, progress = ? WHERE id = ?`,
+		out.Status, out.Cause, out.Reason, resume, finished, stamp, r.id); err != nil {
 		return nil, err
 	}
 	if r.o.Progress != nil {
 		r.o.Progress(r.progress())
 	}
 	return out, nil
+}
+
+// finalStamp is what finish stamps on the delivery: the counts of a run
+// that ended done or cancelled, which are exact (the ledger kept them
+// through every change, or they were counted), so that listing finished
+// deliveries does not count every row of each again; nothing for a
+// paused one, whose rows a later run, resend or reopen changes. A done
+// delivery's rows change only after its status does (Recover and
+// ReopenFailed make it paused, and clear the stamp with it), and a
+// cancelled one's never.
+func finalStamp(out *Outcome) (string, error) {
+	if out.Status != StatusDone && out.Status != StatusCancelled {
+		return "", nil
+	}
+	b, err := json.Marshal(stampedProgress{Counts: out.Counts, Final: true})
+	return string(b), err
 }
 
 func (r *run) progress() Progress {

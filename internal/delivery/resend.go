@@ -36,7 +36,7 @@ func ReopenFailed(ctx context.Context, db *sql.DB, id int64) (int, error) {
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0, progress = '' WHERE id = ? AND status = 'done'`, id); err != nil {
 			return 0, err
 		}
 	}

@@ -2,8 +2,12 @@ package delivery
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 )
@@ -65,8 +69,76 @@ func TestProgressOfARunningDeliveryIsReadFromItsStamp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counted.Load() == before || s.Counts != out.Counts || s.Counts.Sent != 120 || s.Rate != 0 {
-		t.Errorf("after the run: counts %+v (counted: %v), rate %.1f; want the run's %+v, counted from the rows",
-			s.Counts, counted.Load() > before, s.Rate, out.Counts)
+	if counted.Load() != before || s.Status != StatusDone || s.Counts != out.Counts || s.Counts.Sent != 120 || s.Rate != 0 {
+		t.Errorf("after the run: %s, counts %+v (counted: %v), rate %.1f; want done, the run's %+v from its final stamp",
+			s.Status, s.Counts, counted.Load() > before, s.Rate, out.Counts)
+	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, s.Counts)
+}
+
+// A delivery that ended done or cancelled is listed from the counts its
+// run stamped as it ended, not by counting every row of every finished
+// delivery at each listing; once its rows change again (failed ones put
+// back by ReopenFailed, unknown ones by Recover) it is counted again, and
+// its next end stamps anew.
+func TestFinishedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
+	db := openDB(t)
+	other, counted := countingDB(t, db, "GROUP BY state")
+	refuse := atomic.Bool{}
+	refuse.Store(true)
+	srv := startServer(t, func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			if refuse.Load() && strings.HasPrefix(rcpt, "user1") {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+			}
+			return nil
+		}
+	})
+	ctx := context.Background()
+	pf, out, err := Deliver(ctx, db.DB, plan(writeList(t, "l.csv", listOf(40))), dialer(srv), fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Counts.Failed == 0 || out.Counts.Sent == 0 {
+		t.Fatalf("first run: %+v; want done with some refused", out)
+	}
+	listed := func(when string) *Summary {
+		t.Helper()
+		all, err := List(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			if s.ID == pf.DeliveryID {
+				countsMatchJournal(t, db.DB, s.ID, s.Counts)
+				return s
+			}
+		}
+		t.Fatalf("%s: delivery %d not listed", when, pf.DeliveryID)
+		return nil
+	}
+	before := counted.Load()
+	if s := listed("done"); counted.Load() != before || s.Counts != out.Counts {
+		t.Errorf("done: listed %+v, counted %d time(s); want the run's %+v, counted 0 times", s.Counts, counted.Load()-before, out.Counts)
+	}
+
+	n, err := ReopenFailed(ctx, db.DB, pf.DeliveryID)
+	if err != nil || n != out.Counts.Failed {
+		t.Fatalf("reopen: %d, %v; want %d", n, err, out.Counts.Failed)
+	}
+	before = counted.Load()
+	if s := listed("reopened"); counted.Load() == before || s.Status != StatusPaused || s.Counts.Pending != n || s.Counts.Failed != 0 {
+		t.Errorf("reopened: %s %+v, counted: %v; want paused with %d pending, counted from the rows", s.Status, s.Counts, counted.Load() > before, n)
+	}
+
+	refuse.Store(false)
+	e := &Engine{DB: db.DB, Dial: dialer(srv), Opts: fastOpts()}
+	out2, err := e.Run(ctx, pf.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = counted.Load()
+	if s := listed("done again"); counted.Load() != before || s.Status != StatusDone || s.Counts != out2.Counts || s.Counts.Sent != 40 {
+		t.Errorf("done again: %s %+v, counted: %v; want done with 40 sent, from the new stamp", s.Status, s.Counts, counted.Load() > before)
 	}
 }
