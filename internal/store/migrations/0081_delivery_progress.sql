@@ -3,6 +3,7 @@
 -- running process with its heartbeat ('' when none yet this run). Another
 -- process showing the progress (the console, polling every second) reads
 -- them instead of counting every row's state, which takes ~0.65 s a
--- million rows. Trusted only while the delivery has never run, or runs
--- with a fresh heartbeat.
+-- million rows. Trusted only while the delivery has never run, runs with
+-- a fresh heartbeat, or ended done or cancelled with the final counts its
+-- run stamped (delivery.finalStamp).
 ALTER TABLE deliveries ADD COLUMN progress TEXT NOT NULL DEFAULT '';
