@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
@@ -72,4 +73,23 @@ func TestDailyWaitZeroPausesAtOnce(t *testing.T) {
 	if r.Code != 5 || srv.Count() != 0 || !strings.Contains(r.Stdout, "limit of 2 messages per 24 hours") {
 		t.Fatalf("exit %d, server got %d; want 5 and 0\n%s\n%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
 	}
+}
+
+// reportStates is delivery 1's report: each recipient's state.
+func reportStates(t *testing.T, home string) map[string]string {
+	t.Helper()
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string]string{}
+	err = delivery.Report(context.Background(), db.DB, 1, func(o delivery.Outcomes) error {
+		out[o.Email] = o.State
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -7,11 +7,9 @@ package demo
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
-	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/loopback"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/apisrv"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
@@ -87,7 +85,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		po.ClientID = "demo-" + string(kind) + "-client"
 	}
 	var o *oauthsrv.Server
-	err := AtPort(po.Ports.OAuth, func(addr string) (err error) {
+	err := loopback.AtPort(po.Ports.OAuth, func(addr string) (err error) {
 		o, err = oauthsrv.New(oauthsrv.Options{Flavor: kind, ClientID: po.ClientID, Email: from,
 			AutoApprove: po.AutoApprove, Addr: addr, StateFile: po.OAuthState})
 		return err
@@ -104,7 +102,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		}
 	}
 	var s *smtpsrv.Server
-	err = AtPort(po.Ports.SMTP, func(addr string) (err error) {
+	err = loopback.AtPort(po.Ports.SMTP, func(addr string) (err error) {
 		s, err = smtpsrv.Start(smtpsrv.Options{
 			Flavor: flavor, Security: sec, Addr: addr, Deliver: deliverSMTP,
 			CheckToken: func(user, token string) error {
@@ -128,7 +126,7 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 		return nil, err
 	}
 	var a *apisrv.Server
-	err = AtPort(po.Ports.API, func(addr string) (err error) {
+	err = loopback.AtPort(po.Ports.API, func(addr string) (err error) {
 		a, err = apisrv.Start(apisrv.Options{Flavor: fl, CheckToken: o.ValidateAccessToken, Addr: addr, Deliver: deliverAPI})
 		return err
 	})
@@ -140,26 +138,9 @@ func StartProvider(kind provider.Kind, po ProviderOptions) (*Provider, error) {
 	return &Provider{Kind: kind, OAuth: o, SMTP: s, API: a, From: from}, nil
 }
 
-// AtPort starts a server at 127.0.0.1:port, or at a free port when port
-// is 0 or no longer free.
-func AtPort(port int, start func(addr string) error) error {
-	if port != 0 {
-		if err := start(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
-			return nil
-		}
-	}
-	return start("127.0.0.1:0")
-}
-
 // Ports are where p's servers listen now.
 func (p *Provider) Ports() Ports {
-	return Ports{OAuth: portOf(p.OAuth.URL()), SMTP: p.SMTP.Port(), API: portOf(p.API.URL())}
-}
-
-func portOf(u string) int {
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "http://"))
-	n, _ := strconv.Atoi(port)
-	return n
+	return Ports{OAuth: p.OAuth.Port(), SMTP: p.SMTP.Port(), API: p.API.Port()}
 }
 
 // Close stops the provider's servers.

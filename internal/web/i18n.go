@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/language"
+
+	"github.com/bluemoon-mail/bluemoon/internal/acceptlang"
 )
 
 // Every word the console shows comes from a catalogue, one per language
@@ -17,7 +19,9 @@ import (
 
 var supported = []language.Tag{language.English, language.Japanese}
 
-var langMatcher = language.NewMatcher(supported)
+// browserLangs gives English, supported[0], to a browser that prefers
+// neither language.
+var browserLangs = acceptlang.New(supported...)
 
 // catalog is one language's messages.
 type catalog struct {
@@ -97,14 +101,6 @@ func pickLang(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "ja" || c.Value == "en") {
 		return c.Value
 	}
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if len(tags) == 0 {
-		return "en"
-	}
-	_, idx, conf := langMatcher.Match(tags...)
-	if conf == language.No {
-		return "en"
-	}
-	base, _ := supported[idx].Base()
+	base, _ := browserLangs.Choose(r.Header.Get("Accept-Language")).Base()
 	return strings.ToLower(base.String())
 }

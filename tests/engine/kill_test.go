@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -27,17 +29,19 @@ type killRun struct {
 	conns, per  int   // the account's connections and messages per connection (0: its presets)
 	rows        int   // recipients
 	atReceived  int64 // kill once the server has received this many messages…
-	inData      bool  // …from inside the server, while it holds that message unanswered
+	inData      bool  // …from inside the server, while it holds that message unanswered,
+	inRcpt      bool  // …or at that message's RCPT (refused 451 once the client is dead)
 	afterMillis int   // or this long after the first message arrived (slow server)
 }
 
 // The crash promise, proven on the real binary: a `bluemoon send` killed
 // with SIGKILL at random moments — from outside at any point, or while
-// the server holds a message it has not answered; against a fast server
-// and one that answers each message after a while; in plain text and TLS —
-// leaves at most connections × window (16) recipients unknown, loses none
-// (every other one is received exactly once after `deliveries resume`),
-// and `--resend-unknown` sends exactly the unknown ones again.
+// the server holds a message it has not answered, or its RCPT; against a
+// fast server and one that answers each message after a while; in plain
+// text and TLS — leaves at most connections × window (16) recipients
+// unknown, loses none (every other one is received exactly once after
+// `deliveries resume`), and `--resend-unknown` sends exactly the unknown
+// ones again, after which every recipient is sent.
 func TestKill9KeepsTheCrashBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary many times")
@@ -57,9 +61,13 @@ func TestKill9KeepsTheCrashBound(t *testing.T) {
 		runs = append(runs, killRun{slow: true, conns: 2, rows: 160, afterMillis: 50 + rng.IntN(900), inData: i == 0, atReceived: 3 + rng.Int64N(20)})
 	}
 	runs = append(runs, killRun{slow: true, tls: true, conns: 2, rows: 160, afterMillis: 100 + rng.IntN(600)})
+	// Fast, plain, killed at a recipient's RCPT: the presets, and 3
+	// connections reconnecting every 40 messages.
+	runs = append(runs, killRun{rows: 1500, atReceived: 20 + rng.Int64N(1200), inRcpt: true},
+		killRun{conns: 3, per: 40, rows: 300, atReceived: 5 + rng.Int64N(250), inRcpt: true})
 	maxUnknown, total := 0, 0
 	for i, kr := range runs {
-		t.Run(fmt.Sprintf("%d_slow=%v_tls=%v_at=%d_indata=%v_after=%dms", i, kr.slow, kr.tls, kr.atReceived, kr.inData, kr.afterMillis), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d_slow=%v_tls=%v_at=%d_indata=%v_inrcpt=%v_after=%dms", i, kr.slow, kr.tls, kr.atReceived, kr.inData, kr.inRcpt, kr.afterMillis), func(t *testing.T) {
 			n := killOnce(t, bin, kr, i == 0)
 			maxUnknown = max(maxUnknown, n)
 			total += n
@@ -71,6 +79,7 @@ func TestKill9KeepsTheCrashBound(t *testing.T) {
 func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 	home, dir := t.TempDir(), t.TempDir()
 	var child atomic.Pointer[os.Process]
+	var rcpts atomic.Int64
 	kill := func() {
 		if p := child.Load(); p != nil {
 			p.Kill()
@@ -86,6 +95,14 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 				kill()
 				time.Sleep(30 * time.Millisecond) // answer only once the client is dead
 			}
+		}
+		s.RcptReply = func(string) error {
+			if kr.inRcpt && rcpts.Add(1) == kr.atReceived {
+				kill()
+				time.Sleep(30 * time.Millisecond)
+				return &smtp.SMTPError{Code: 451, Message: "too late"}
+			}
+			return nil
 		}
 	})
 	if err != nil {
@@ -130,7 +147,7 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 		t.Fatal(err)
 	}
 	child.Store(cmd.Process)
-	if !kr.inData {
+	if !kr.inData && !kr.inRcpt {
 		deadline := time.Now().Add(60 * time.Second)
 		for srv.Count() < max(1, kr.atReceived) && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
@@ -179,6 +196,9 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 	if want := map[bool]int{true: 3, false: 0}[sending > 0]; r.Code != want {
 		t.Fatalf("resume: exit %d, want %d\n%s\n%s", r.Code, want, r.Stdout, r.Stderr)
 	}
+	if says := strings.Contains(r.Stderr, "are unknown"); says != (sending > 0) {
+		t.Errorf("resume says some are unknown: %v, with %d left sending\n%s", says, sending, r.Stderr)
+	}
 	after := perRecipient(srv)
 	states := reportStates(t, home)
 	if len(states) != kr.rows {
@@ -206,7 +226,7 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 	if len(unknown) != sending {
 		t.Errorf("%d unknown after resume, %d were left sending", len(unknown), sending)
 	}
-	if kr.inData && len(unknown) == 0 {
+	if (kr.inData || kr.inRcpt) && len(unknown) == 0 {
 		t.Errorf("killed while the server held a message, yet nothing is unknown")
 	}
 
@@ -233,6 +253,11 @@ func killOnce(t *testing.T, bin string, kr killRun, checkInterrupted bool) int {
 		}
 		if doubled > bound {
 			t.Errorf("%d recipients got the message twice, over the bound of %d", doubled, bound)
+		}
+		for addr, st := range reportStates(t, home) {
+			if st != "sent" {
+				t.Errorf("%s: %s after --resend-unknown", addr, st)
+			}
 		}
 	}
 	t.Logf("killed with %d received; %d unknown (%d of them received), %d doubled by --resend-unknown (bound %d)",

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/loopback"
 )
 
 // Flavor picks which API the server plays.
@@ -116,11 +118,7 @@ func Start(opts Options) (*Server, error) {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = time.Second
 	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := loopback.Listen(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("apisrv: %w", err)
 	}
@@ -152,6 +150,9 @@ func (s *Server) track(_ net.Conn, st http.ConnState) {
 
 // URL is the base address to give as the credential's api_endpoint.
 func (s *Server) URL() string { return s.url }
+
+// Port is the listening port.
+func (s *Server) Port() int { return loopback.Port(s.ln) }
 
 // Flavor says which API the server plays.
 func (s *Server) Flavor() Flavor { return s.opts.Flavor }

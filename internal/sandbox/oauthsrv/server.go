@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/loopback"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -139,11 +140,7 @@ func New(opts Options) (*Server, error) {
 	if opts.RedirectURI == "" {
 		opts.RedirectURI = provider.DefaultRedirectURI
 	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := loopback.Listen(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("oauthsrv: %w", err)
 	}
@@ -164,6 +161,9 @@ func New(opts Options) (*Server, error) {
 
 // URL is the server's base address, http://127.0.0.1:PORT.
 func (s *Server) URL() string { return s.url }
+
+// Port is the listening port.
+func (s *Server) Port() int { return loopback.Port(s.ln) }
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"golang.org/x/text/language"
+
+	"github.com/bluemoon-mail/bluemoon/internal/acceptlang"
 )
 
 // The stand-in's pages speak the browser's language, as Google's and
@@ -36,13 +38,12 @@ var wordsJA = &words{
 	DeviceDeclined: "お使いのデバイスでのアプリケーションへのサインインを拒否しました。",
 }
 
-var pageMatcher = language.NewMatcher([]language.Tag{language.English, language.Japanese})
+// pageLangs defaults to English, as the real providers' pages do.
+var pageLangs = acceptlang.New(language.English, language.Japanese)
 
 // wordsFor is the page language the browser prefers.
 func wordsFor(r *http.Request) *words {
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	// No tags (or none matching) is English, the matcher's first.
-	if _, idx, conf := pageMatcher.Match(tags...); conf != language.No && idx == 1 {
+	if pageLangs.Choose(r.Header.Get("Accept-Language")) == language.Japanese {
 		return wordsJA
 	}
 	return wordsEN

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/demo"
+	"github.com/bluemoon-mail/bluemoon/internal/loopback"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/smtpsrv"
@@ -168,7 +169,7 @@ func Start(ctx context.Context, svc *core.Service, maxInbox int) (r *Rehearsal, 
 }
 
 func startRelay(port int, deliver func(string, smtpsrv.Message) error) (s *smtpsrv.Server, err error) {
-	err = demo.AtPort(port, func(addr string) (err error) {
+	err = loopback.AtPort(port, func(addr string) (err error) {
 		s, err = smtpsrv.Start(smtpsrv.Options{Flavor: smtpsrv.Microsoft, Security: smtpsrv.StartTLS, Addr: addr,
 			Passwords: map[string]string{RelayFrom: relayPassword}, Mechanisms: []string{"PLAIN", "LOGIN"},
 			Deliver: func(m smtpsrv.Message) error { return deliver("relay-smtp", m) }})

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/bluemoon-mail/bluemoon/internal/loopback"
 )
 
 // Flavor picks whose replies the server imitates.
@@ -143,11 +144,7 @@ func Start(opts Options) (*Server, error) {
 	case NoTLS:
 		srv.AllowInsecureAuth = true
 	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := loopback.Listen(opts.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +186,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Host() string { return "127.0.0.1" }
 
 // Port is the listening port.
-func (s *Server) Port() int {
-	_, p, _ := net.SplitHostPort(s.Addr())
-	n, _ := strconv.Atoi(p)
-	return n
-}
+func (s *Server) Port() int { return loopback.Port(s.ln) }
 
 // Close stops the server and drops its connections.
 func (s *Server) Close() error { return s.srv.Close() }
