@@ -170,3 +170,61 @@ func TestInboxPagesNewestFirst(t *testing.T) {
 		t.Fatalf("the second page:\n%s", page)
 	}
 }
+
+// One message's file damaged on disk — cut short, or overwritten — is that
+// message's trouble alone: the list shows every other message and a line
+// saying, in the page's language, which one could not be read; its page
+// says so with the file and the cause instead of failing, and the log
+// has the cause.
+func TestInboxShowsADamagedFileAmongTheRest(t *testing.T) {
+	c, r := startSandbox(t)
+	deliverToSandbox(t, c, 4)
+	list, _, err := r.Inbox.List(0, 10)
+	if err != nil || len(list) != 4 {
+		t.Fatalf("the inbox: %d, %v", len(list), err)
+	}
+	cut, over := list[1].ID, list[2].ID
+	if err := os.Truncate(filepath.Join(r.Inbox.Dir(), cut+".msg"), 25); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Inbox.Dir(), over+".msg"), []byte("\x00\x00\x00\x00 not an envelope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c0 := range []struct{ lang, row, title, cause string }{
+		{"en", "(could not be read: message %s)", "This message could not be read", "Cause"},
+		{"ja", "（読み込めません：メッセージ %s）", "このメッセージを読み込めませんでした", "原因"},
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{c0.lang}
+		code, page := s.get("/inbox")
+		if code != http.StatusOK {
+			t.Fatalf("%s: the inbox with a damaged file: %d\n%s", c0.lang, code, page)
+		}
+		for _, want := range []string{list[0].Subject, list[3].Subject, fmt.Sprintf(c0.row, cut), fmt.Sprintf(c0.row, over), `href="/inbox/` + cut + `"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the list lacks %q", c0.lang, want)
+			}
+		}
+		code, page = s.get("/inbox/" + cut)
+		if code != http.StatusOK {
+			t.Fatalf("%s: the damaged message's page: %d\n%s", c0.lang, code, page)
+		}
+		for _, want := range []string{c0.title, cut, filepath.Join(r.Inbox.Dir(), cut+".msg"), c0.cause, "ends inside its envelope line"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the damaged message's page lacks %q", c0.lang, want)
+			}
+		}
+		if _, page = s.get("/inbox/" + over); !strings.Contains(page, "not the JSON") {
+			t.Errorf("%s: the overwritten message's page lacks its cause", c0.lang)
+		}
+		if code, _ := s.get("/inbox/" + cut + "/eml"); code != http.StatusNotFound {
+			t.Errorf("%s: the damaged message's .eml: %d", c0.lang, code)
+		}
+		if code, page := s.get("/inbox/" + list[0].ID); code != http.StatusOK || !strings.Contains(page, "いつもご利用いただきありがとうございます。") {
+			t.Errorf("%s: a good message beside damaged ones: %d", c0.lang, code)
+		}
+	}
+	if logs := c.logs.String(); !strings.Contains(logs, cut+".msg") || !strings.Contains(logs, "ends inside its envelope line") || !strings.Contains(logs, "not the JSON") {
+		t.Errorf("the log does not say which file is damaged and why:\n%s", logs)
+	}
+}
