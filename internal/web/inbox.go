@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
 )
 
@@ -145,6 +146,7 @@ func (s *Server) inboxGet(w http.ResponseWriter, r *http.Request, page bool) (*m
 // could not be read.
 type inboxMessagePage struct {
 	M       *mailbox.Message
+	Source  *message.Source // M's raw source, readable on the page; the .eml is M.Raw exactly
 	Damaged *mailbox.DamagedError
 }
 
@@ -156,7 +158,7 @@ func (s *Server) inboxMessage(w http.ResponseWriter, r *http.Request) {
 	if m.Decoded != nil && m.Decoded.HTML != "" {
 		allowMailFrame(w)
 	}
-	v := s.newView(r, "inbox", &inboxMessagePage{M: m})
+	v := s.newView(r, "inbox", &inboxMessagePage{M: m, Source: message.ReadableSource(m.Raw)})
 	v.Title = v.T("inbox.message.title")
 	if m.Decoded != nil && m.Decoded.Subject != "" {
 		v.Title = m.Decoded.Subject

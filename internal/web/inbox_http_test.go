@@ -228,3 +228,56 @@ func TestInboxShowsADamagedFileAmongTheRest(t *testing.T) {
 		t.Errorf("the log does not say which file is damaged and why:\n%s", logs)
 	}
 }
+
+// A message sent in ISO-2022-JP reaches the Inbox with its JIS escapes
+// (ESC $ B … ESC ( B); the page's view of its source reads as Japanese,
+// with no ESC byte and a note that the body was converted, while the
+// .eml download is byte for byte what the stand-in received.
+func TestInboxSourceOfAnISO2022JPMessageReadsAsJapanese(t *testing.T) {
+	c, r := startSandbox(t)
+	deliverToSandbox(t, c, 1)
+	list, _, err := r.Inbox.List(0, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the inbox: %v", err)
+	}
+	id := list[0].ID
+	stored, err := os.ReadFile(filepath.Join(r.Inbox.Dir(), id+".msg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, received, _ := strings.Cut(string(stored), "\n") // after the envelope line
+	if !strings.Contains(received, "\x1b$B") || !strings.Contains(received, "charset=ISO-2022-JP") {
+		t.Fatalf("the stand-in did not receive ISO-2022-JP:\n%.600q", received)
+	}
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	code, page := s.get("/inbox/" + id)
+	if code != http.StatusOK {
+		t.Fatalf("the message page: %d", code)
+	}
+	if strings.Contains(page, "\x1b") {
+		t.Error("the message page carries ESC bytes")
+	}
+	_, src, _ := strings.Cut(page, `id="msg-source">`)
+	src, _, _ = strings.Cut(src, "</pre>")
+	for _, want := range []string{"Name 1 様\n\nいつもご利用いただきありがとうございます。", "HTML 本文です。", "Subject: =?ISO-2022-JP?B?", "Content-Transfer-Encoding: 7bit"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the source on the page lacks %q:\n%s", want, src)
+		}
+	}
+	if strings.Contains(src, "$B") || strings.Contains(src, `class="esc"`) {
+		t.Errorf("the source on the page shows JIS escapes:\n%s", src)
+	}
+	if !strings.Contains(page, "ISO-2022-JP で書かれた本文は、読めるように Unicode に変換して表示しています。") {
+		t.Error("the page does not say the source's body was converted")
+	}
+	resp, err := s.hc.Get(c.srv.BaseURL() + "/inbox/" + id + "/eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eml, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(eml) != received {
+		t.Errorf("the .eml download (%d bytes) is not what was received (%d bytes)", len(eml), len(received))
+	}
+}
