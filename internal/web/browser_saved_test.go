@@ -47,7 +47,7 @@ func TestBrowserSavedDeliveriesJapanese(t *testing.T) {
 	b.goTo(c, "/deliveries/saved")
 	b.submit("#saved-monthly-news .saved-run")
 	b.waitText("main#main h1", "monthly-news を今すぐ実行")
-	b.waitText("#saved-ready", "3 件に送信")
+	b.waitText("#check-ready", "3 件に送信") // the check's rows are the wizard's (check-rows)
 	b.submit("#saved-run-now")
 	var id int64
 	if _, err := fmt.Sscanf(evalJS[string](b, `location.pathname`), "/deliveries/%d", &id); err != nil {

@@ -2,13 +2,14 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"strings"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 	"github.com/bluemoon-mail/bluemoon/internal/web"
 )
 
@@ -18,7 +19,7 @@ type console struct {
 	svc  *core.Service
 	srv  *web.Server
 	home string
-	logs *strings.Builder
+	logs *testbin.Buffer // what the console logged, a line each
 }
 
 func startConsole(t *testing.T) *console {
@@ -36,8 +37,8 @@ func startConsole(t *testing.T) *console {
 // ends: then ctx is cancelled, svc closed, and also run.
 func serveConsole(t *testing.T, ctx context.Context, cancel context.CancelFunc, svc *core.Service, home string, opts web.Options, also ...func()) *console {
 	t.Helper()
-	logs := &strings.Builder{}
-	opts.Logf = func(f string, a ...any) { logs.WriteString(f + "\n") }
+	logs := &testbin.Buffer{}
+	opts.Logf = func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }
 	srv, err := web.New(svc, opts)
 	if err != nil {
 		t.Fatal(err)

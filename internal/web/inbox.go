@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/mailbox"
 )
 
@@ -62,6 +63,11 @@ func (s *Server) inboxList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, v, err)
 		return
 	}
+	for _, m := range msgs {
+		if m.Damaged != nil {
+			s.logf("console: %v", m.Damaged)
+		}
+	}
 	p := &inboxListPage{Messages: msgs, Total: total, Page: page, Pages: max(1, (total+inboxPage-1)/inboxPage), Max: box.Max()}
 	if len(msgs) > 0 {
 		p.From, p.To = (page-1)*inboxPage+1, (page-1)*inboxPage+len(msgs)
@@ -104,33 +110,55 @@ func (s *Server) inboxStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// inboxGet is the message the path names, or a not-found page.
-func (s *Server) inboxGet(w http.ResponseWriter, r *http.Request) (*mailbox.Message, bool) {
+// inboxGet is the message the path names, or a not-found page. A message
+// whose file cannot be read is logged; the message page (page) says so,
+// and the rest of its addresses are not found, there being no message
+// to take a body, file or source from.
+func (s *Server) inboxGet(w http.ResponseWriter, r *http.Request, page bool) (*mailbox.Message, bool) {
 	box, ok := s.inbox(w, r)
 	if !ok {
 		return nil, false
 	}
 	m, err := box.Get(r.PathValue("id"))
-	if errors.Is(err, mailbox.ErrNotFound) {
+	var damaged *mailbox.DamagedError
+	switch {
+	case errors.Is(err, mailbox.ErrNotFound):
 		s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
 		return nil, false
-	}
-	if err != nil {
+	case errors.As(err, &damaged):
+		s.logf("console: %v", damaged)
+		if !page {
+			s.renderStatus(w, r, http.StatusNotFound, "notfound", nil)
+			return nil, false
+		}
+		v := s.newView(r, "inbox", &inboxMessagePage{Damaged: damaged})
+		v.Title = v.T("inbox.damaged.title")
+		s.render(w, http.StatusOK, "inbox_message", v)
+		return nil, false
+	case err != nil:
 		s.fail(w, r, s.newView(r, "inbox", nil), err)
 		return nil, false
 	}
 	return m, true
 }
 
+// inboxMessagePage is a message's page: the message, or why its file
+// could not be read.
+type inboxMessagePage struct {
+	M       *mailbox.Message
+	Source  *message.Source // M's raw source, readable on the page; the .eml is M.Raw exactly
+	Damaged *mailbox.DamagedError
+}
+
 func (s *Server) inboxMessage(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.inboxGet(w, r)
+	m, ok := s.inboxGet(w, r, true)
 	if !ok {
 		return
 	}
 	if m.Decoded != nil && m.Decoded.HTML != "" {
 		allowMailFrame(w)
 	}
-	v := s.newView(r, "inbox", m)
+	v := s.newView(r, "inbox", &inboxMessagePage{M: m, Source: message.ReadableSource(m.Raw)})
 	v.Title = v.T("inbox.message.title")
 	if m.Decoded != nil && m.Decoded.Subject != "" {
 		v.Title = m.Decoded.Subject
@@ -140,7 +168,7 @@ func (s *Server) inboxMessage(w http.ResponseWriter, r *http.Request) {
 
 // inboxEML downloads the message exactly as the stand-in received it.
 func (s *Server) inboxEML(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.inboxGet(w, r)
+	m, ok := s.inboxGet(w, r, false)
 	if !ok {
 		return
 	}
@@ -153,7 +181,7 @@ func (s *Server) inboxEML(w http.ResponseWriter, r *http.Request) {
 // sender's markup, in a frame that may run nothing and reach nothing (the
 // same rule as the wizard's preview).
 func (s *Server) inboxHTML(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.inboxGet(w, r)
+	m, ok := s.inboxGet(w, r, false)
 	if !ok {
 		return
 	}
@@ -167,7 +195,7 @@ func (s *Server) inboxHTML(w http.ResponseWriter, r *http.Request) {
 // inboxAttachment downloads attachment n (1-based) under its own name;
 // always as a download of opaque bytes, never shown in the console.
 func (s *Server) inboxAttachment(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.inboxGet(w, r)
+	m, ok := s.inboxGet(w, r, false)
 	if !ok {
 		return
 	}

@@ -170,3 +170,114 @@ func TestInboxPagesNewestFirst(t *testing.T) {
 		t.Fatalf("the second page:\n%s", page)
 	}
 }
+
+// One message's file damaged on disk — cut short, or overwritten — is that
+// message's trouble alone: the list shows every other message and a line
+// saying, in the page's language, which one could not be read; its page
+// says so with the file and the cause instead of failing, and the log
+// has the cause.
+func TestInboxShowsADamagedFileAmongTheRest(t *testing.T) {
+	c, r := startSandbox(t)
+	deliverToSandbox(t, c, 4)
+	list, _, err := r.Inbox.List(0, 10)
+	if err != nil || len(list) != 4 {
+		t.Fatalf("the inbox: %d, %v", len(list), err)
+	}
+	cut, over := list[1].ID, list[2].ID
+	if err := os.Truncate(filepath.Join(r.Inbox.Dir(), cut+".msg"), 25); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Inbox.Dir(), over+".msg"), []byte("\x00\x00\x00\x00 not an envelope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c0 := range []struct{ lang, row, title, cause string }{
+		{"en", "(could not be read: message %s)", "This message could not be read", "Cause"},
+		{"ja", "（読み込めません：メッセージ %s）", "このメッセージを読み込めませんでした", "原因"},
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{c0.lang}
+		code, page := s.get("/inbox")
+		if code != http.StatusOK {
+			t.Fatalf("%s: the inbox with a damaged file: %d\n%s", c0.lang, code, page)
+		}
+		for _, want := range []string{list[0].Subject, list[3].Subject, fmt.Sprintf(c0.row, cut), fmt.Sprintf(c0.row, over), `href="/inbox/` + cut + `"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the list lacks %q", c0.lang, want)
+			}
+		}
+		code, page = s.get("/inbox/" + cut)
+		if code != http.StatusOK {
+			t.Fatalf("%s: the damaged message's page: %d\n%s", c0.lang, code, page)
+		}
+		for _, want := range []string{c0.title, cut, filepath.Join(r.Inbox.Dir(), cut+".msg"), c0.cause, "ends inside its envelope line"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the damaged message's page lacks %q", c0.lang, want)
+			}
+		}
+		if _, page = s.get("/inbox/" + over); !strings.Contains(page, "not the JSON") {
+			t.Errorf("%s: the overwritten message's page lacks its cause", c0.lang)
+		}
+		if code, _ := s.get("/inbox/" + cut + "/eml"); code != http.StatusNotFound {
+			t.Errorf("%s: the damaged message's .eml: %d", c0.lang, code)
+		}
+		if code, page := s.get("/inbox/" + list[0].ID); code != http.StatusOK || !strings.Contains(page, "いつもご利用いただきありがとうございます。") {
+			t.Errorf("%s: a good message beside damaged ones: %d", c0.lang, code)
+		}
+	}
+	if logs := c.logs.String(); !strings.Contains(logs, cut+".msg") || !strings.Contains(logs, "ends inside its envelope line") || !strings.Contains(logs, "not the JSON") {
+		t.Errorf("the log does not say which file is damaged and why:\n%s", logs)
+	}
+}
+
+// A message sent in ISO-2022-JP reaches the Inbox with its JIS escapes
+// (ESC $ B … ESC ( B); the page's view of its source reads as Japanese,
+// with no ESC byte and a note that the body was converted, while the
+// .eml download is byte for byte what the stand-in received.
+func TestInboxSourceOfAnISO2022JPMessageReadsAsJapanese(t *testing.T) {
+	c, r := startSandbox(t)
+	deliverToSandbox(t, c, 1)
+	list, _, err := r.Inbox.List(0, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the inbox: %v", err)
+	}
+	id := list[0].ID
+	stored, err := os.ReadFile(filepath.Join(r.Inbox.Dir(), id+".msg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, received, _ := strings.Cut(string(stored), "\n") // after the envelope line
+	if !strings.Contains(received, "\x1b$B") || !strings.Contains(received, "charset=ISO-2022-JP") {
+		t.Fatalf("the stand-in did not receive ISO-2022-JP:\n%.600q", received)
+	}
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	code, page := s.get("/inbox/" + id)
+	if code != http.StatusOK {
+		t.Fatalf("the message page: %d", code)
+	}
+	if strings.Contains(page, "\x1b") {
+		t.Error("the message page carries ESC bytes")
+	}
+	_, src, _ := strings.Cut(page, `id="msg-source">`)
+	src, _, _ = strings.Cut(src, "</pre>")
+	for _, want := range []string{"Name 1 様\n\nいつもご利用いただきありがとうございます。", "HTML 本文です。", "Subject: =?ISO-2022-JP?B?", "Content-Transfer-Encoding: 7bit"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the source on the page lacks %q:\n%s", want, src)
+		}
+	}
+	if strings.Contains(src, "$B") || strings.Contains(src, `class="esc"`) {
+		t.Errorf("the source on the page shows JIS escapes:\n%s", src)
+	}
+	if !strings.Contains(page, "ISO-2022-JP で書かれた本文は、読めるように Unicode に変換して表示しています。") {
+		t.Error("the page does not say the source's body was converted")
+	}
+	resp, err := s.hc.Get(c.srv.BaseURL() + "/inbox/" + id + "/eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eml, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(eml) != received {
+		t.Errorf("the .eml download (%d bytes) is not what was received (%d bytes)", len(eml), len(received))
+	}
+}

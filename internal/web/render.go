@@ -61,6 +61,7 @@ var funcs = template.FuncMap{
 	"queryEscape": url.QueryEscape,
 	"add":         func(a, b int) int { return a + b },
 	"list":        func(xs ...string) []string { return xs },
+	"join":        strings.Join,
 	"num":         groupDigits,
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)

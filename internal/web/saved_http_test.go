@@ -129,3 +129,65 @@ func TestSavedDeliveryRemoveTakesTheConsolesFiles(t *testing.T) {
 		t.Errorf("the user's own list went: %v", err)
 	}
 }
+
+// The wizard's check step and a saved delivery's run page show a
+// delivery's check with the same rows, drawn by one template: for the same
+// list, message and account they are the same markup, word for word, with
+// the rows left out listed alike.
+func TestCheckRowsAreTheSameOnTheWizardAndTheSavedRunPage(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	if _, err := c.svc.Suppress(t.Context(), "member003@example.jp", "test"); err != nil {
+		t.Fatal(err)
+	}
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"名簿.csv": sjisList(t, 5, map[int]string{4: "not-an-address"})}})
+	base := strings.TrimSuffix(at, "/list")
+	s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様", "text": "本文です。", "charset": "utf-8", "action": "next"}, nil)
+	code, wizard := s.get(base + "/check")
+	if code != http.StatusOK {
+		t.Fatalf("the check step: %d\n%s", code, wizard)
+	}
+	if code, page, _ := s.post(base+"/save", map[string]string{"name": "rows"}, nil); code != http.StatusOK {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	code, run := s.get("/deliveries/saved/rows/run")
+	if code != http.StatusOK {
+		t.Fatalf("the run page: %d\n%s", code, run)
+	}
+	// row is the <tr> whose header is label; problems the list of rows
+	// left out.
+	row := func(page, label string) string {
+		i := strings.Index(page, `<th scope="row">`+label+`</th>`)
+		if i < 0 {
+			return ""
+		}
+		i = strings.LastIndex(page[:i], "<tr>")
+		j := strings.Index(page[i:], "</tr>")
+		return page[i : i+j+len("</tr>")]
+	}
+	problems := func(page string) string {
+		i := strings.Index(page, "<details><summary>問題のある行")
+		if i < 0 {
+			return ""
+		}
+		j := strings.Index(page[i:], "</details>")
+		return page[i : i+j]
+	}
+	for _, label := range []string{"宛先", "完了の見込み", "問題のある行", "配信停止リスト（送信しない）"} {
+		w, r := row(wizard, label), row(run, label)
+		if w == "" || w != r {
+			t.Errorf("the row %s differs:\nwizard:   %s\nsaved run: %s", label, w, r)
+		}
+	}
+	if w, r := problems(wizard), problems(run); !strings.Contains(w, "not-an-address") || w != r {
+		t.Errorf("the rows left out differ:\nwizard:   %s\nsaved run: %s", w, r)
+	}
+	for _, want := range []string{"3 件に送信", "1 行を除外"} {
+		if !strings.Contains(row(run, "宛先")+row(run, "問題のある行"), want) {
+			t.Errorf("the run page's rows lack %q", want)
+		}
+	}
+}

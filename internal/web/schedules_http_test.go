@@ -13,6 +13,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
 	"github.com/bluemoon-mail/bluemoon/internal/web"
 )
 
@@ -284,7 +285,7 @@ func TestConsoleSchedulerStopsWithTheConsole(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ctx) }()
-	c := &console{t: t, svc: svc, srv: srv, home: home, logs: &strings.Builder{}}
+	c := &console{t: t, svc: svc, srv: srv, home: home, logs: &testbin.Buffer{}}
 	s := c.session()
 	s.post("/schedules/serve", nil, nil)
 	if on, _ := svc.ServeRunning(); !on {

@@ -41,6 +41,18 @@ func TestEveryScreenOfTheSandbox(t *testing.T) {
 	for _, lang := range []string{"ja", "en"} {
 		drawScreens(t, c, lang, dir, screens)
 	}
+	// A message whose file was cut short: its line and its page, which
+	// name the file by its whole path.
+	if err := os.Truncate(filepath.Join(r.Inbox.Dir(), list[0].ID+".msg"), 25); err != nil {
+		t.Fatal(err)
+	}
+	damaged := []screen{
+		{name: "sandbox-inbox-damaged", path: "/inbox"},
+		{name: "sandbox-inbox-message-damaged", path: "/inbox/" + list[0].ID},
+	}
+	for _, lang := range []string{"ja", "en"} {
+		drawScreens(t, c, lang, dir, damaged)
+	}
 }
 
 // drawScreens opens each screen in lang at both widths, checks it and

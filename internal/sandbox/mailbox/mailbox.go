@@ -12,12 +12,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -190,10 +192,52 @@ type Summary struct {
 	Subject  string
 	Size     int
 	Problem  string // why the message could not be decoded ("" when it could)
+	// Damaged is set when the file itself could not be read back; then
+	// only ID, Envelope.At (from the file's name) and Size are known.
+	Damaged *DamagedError
+}
+
+// DamagedError is a stored message whose file cannot be read back: cut
+// short, overwritten or unreadable, as opposed to a message that reads
+// but does not decode (Problem). It is one message's trouble, so List
+// carries it on that message's line instead of failing for the rest.
+type DamagedError struct {
+	ID   string
+	File string    // the file's path
+	At   time.Time // when it arrived, from its name: the envelope is what may be lost
+	Err  error     // why
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("sandbox inbox: message %s (%s) cannot be read: %v", e.ID, e.File, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// damaged is id's DamagedError for cause.
+func (s *Store) damaged(id string, cause error) *DamagedError {
+	e := &DamagedError{ID: id, File: filepath.Join(s.dir, id+ext), Err: cause}
+	if n, err := strconv.ParseUint(id[:16], 16, 64); err == nil {
+		e.At = time.Unix(0, int64(n))
+	}
+	return e
+}
+
+// errNoEnvelope is a file that ends before its envelope line does, as a
+// file cut short (or emptied) does.
+var errNoEnvelope = errors.New("the file ends inside its envelope line")
+
+// readEnvelope parses a file's first line, with what went wrong in words.
+func readEnvelope(line []byte, env *Envelope) error {
+	if err := json.Unmarshal(line, env); err != nil {
+		return fmt.Errorf("its envelope line is not the JSON this writes: %w", err)
+	}
+	return nil
 }
 
 // List returns up to limit messages, newest first, after skipping offset,
-// and how many there are in all.
+// and how many there are in all. A message whose file cannot be read is
+// on the list with Damaged set.
 func (s *Store) List(offset, limit int) ([]Summary, int, error) {
 	ids, err := s.ids()
 	if err != nil {
@@ -210,36 +254,46 @@ func (s *Store) List(offset, limit int) ([]Summary, int, error) {
 		if errors.Is(err, ErrNotFound) {
 			continue // emptied or pruned meanwhile
 		}
-		if err != nil {
-			return nil, 0, err
-		}
 		out = append(out, *sum)
 	}
 	return out, total, nil
 }
 
 // summary reads only the envelope and the message's header: a list page
-// must not decode fifty messages' attachments.
+// must not decode fifty messages' attachments. Its only error is
+// ErrNotFound; a file that cannot be read is a Summary with Damaged.
 func (s *Store) summary(id string) (*Summary, error) {
+	sum := &Summary{ID: id}
+	bad := func(err error) (*Summary, error) {
+		sum.Damaged = s.damaged(id, err)
+		sum.Envelope = Envelope{At: sum.Damaged.At}
+		return sum, nil
+	}
 	f, err := os.Open(filepath.Join(s.dir, id+ext))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return bad(err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return bad(err)
 	}
+	sum.Size = int(fi.Size())
 	br := bufio.NewReader(f)
 	head, err := br.ReadBytes('\n')
-	sum := &Summary{ID: id}
-	if err != nil || json.Unmarshal(head, &sum.Envelope) != nil {
-		return nil, fmt.Errorf("sandbox inbox: %s is damaged", id)
+	if errors.Is(err, io.EOF) {
+		return bad(errNoEnvelope)
 	}
-	sum.Size = int(fi.Size()) - len(head)
+	if err != nil {
+		return bad(err)
+	}
+	if err := readEnvelope(head, &sum.Envelope); err != nil {
+		return bad(err)
+	}
+	sum.Size -= len(head)
 	m, err := mail.ReadMessage(br)
 	if err != nil {
 		sum.Problem = "not a mail message: " + err.Error()
@@ -263,7 +317,8 @@ type Message struct {
 // ErrNotFound: no message by that id (never stored, pruned or emptied).
 var ErrNotFound = errors.New("no such message in the sandbox inbox")
 
-// Get reads message id back, decoded.
+// Get reads message id back, decoded. A file that cannot be read back is
+// a *DamagedError.
 func (s *Store) Get(id string) (*Message, error) {
 	if !idPattern.MatchString(id) {
 		return nil, ErrNotFound
@@ -273,12 +328,15 @@ func (s *Store) Get(id string) (*Message, error) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.damaged(id, err)
 	}
 	head, raw, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return nil, s.damaged(id, errNoEnvelope)
+	}
 	m := &Message{ID: id, Raw: raw}
-	if !ok || json.Unmarshal(head, &m.Envelope) != nil {
-		return nil, fmt.Errorf("sandbox inbox: %s is damaged", id)
+	if err := readEnvelope(head, &m.Envelope); err != nil {
+		return nil, s.damaged(id, err)
 	}
 	if d, err := message.Decode(raw); err != nil {
 		m.Problem = err.Error()

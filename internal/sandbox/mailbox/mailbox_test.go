@@ -125,3 +125,65 @@ func TestNewerCountsArrivalsAfterAMessage(t *testing.T) {
 		}
 	}
 }
+
+// One file cut short or overwritten on disk is that message's trouble
+// alone: the list still has every other message, and the damaged one's
+// line and Get name the file and say why.
+func TestDamagedFileIsListedAndTheRestStillRead(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 4 {
+		id, err := s.Deliver(Envelope{Server: "relay-smtp", To: []string{"m@example.net"}, At: base.Add(time.Duration(i) * time.Minute)}, []byte(jaMessage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// ids[1] cut short inside its envelope line, ids[2] overwritten with
+	// what is not an envelope at all.
+	cut := filepath.Join(dir, ids[1]+ext)
+	if err := os.Truncate(cut, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ids[2]+ext), []byte("\x00\x00garbage\nFrom: x\r\n\r\nx"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = Open(dir, 0) // a restart reads the folder afresh
+	page, total, err := s.List(0, 10)
+	if err != nil || total != 4 || len(page) != 4 {
+		t.Fatalf("list: %d of %d, %v", len(page), total, err)
+	}
+	for i, sum := range page {
+		id := ids[3-i]
+		if sum.ID != id {
+			t.Fatalf("line %d is %s, want %s", i, sum.ID, id)
+		}
+		broken := id == ids[1] || id == ids[2]
+		if !broken {
+			if sum.Damaged != nil || sum.Subject != "ご利用明細" {
+				t.Errorf("a good message's line: %+v", sum)
+			}
+			continue
+		}
+		d := sum.Damaged
+		if d == nil || d.ID != id || d.File != filepath.Join(dir, id+ext) || d.Err == nil || !d.At.Equal(base.Add(time.Duration(3-i)*time.Minute)) || !sum.Envelope.At.Equal(d.At) {
+			t.Errorf("a damaged message's line: %+v %+v", sum, d)
+		}
+		m, err := s.Get(id)
+		var de *DamagedError
+		if m != nil || !errors.As(err, &de) || de.ID != id || !strings.Contains(err.Error(), id) {
+			t.Errorf("Get of a damaged message: %+v, %v", m, err)
+		}
+	}
+	if d := page[2].Damaged; d == nil || !errors.Is(d.Err, errNoEnvelope) {
+		t.Errorf("the file cut short: %v", d)
+	}
+	if m, err := s.Get(ids[0]); err != nil || m.Decoded == nil {
+		t.Errorf("a good message beside damaged ones: %v", err)
+	}
+}
