@@ -98,6 +98,8 @@
 //	svc.AlertSettings(ctx) / SetAlertSettings(ctx, c)   // the home's alert destination: schedules without
 //	                                                    // their own, serve / schedule run without --notify-*
 //	svc.ServeRunning()                                  // does a scheduler hold this home's serve lock (never takes it)
+//	svc.StartServe(ctx, opt) / StopServe() / ServeStatus()   // Serve in the background of this process until stopped
+//	                                                    // or Close (the console's "run them here"); never a second one
 //	schedule.Repeat{Every, Hour, Minute, Weekday, Day}.Cron() / schedule.RepeatOf(cron)   // form ⇄ cron line
 //
 // # Suppression
