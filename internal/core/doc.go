@@ -95,6 +95,7 @@
 //	svc.EditSchedule(ctx, name, in)                     // a new time counts from now: no made-up or "missed" runs
 //	svc.AddDailyTestSend(ctx, account) / DailyTestSend  // the guide's daily automatic test send; once per account
 //	svc.KeepAliveStates(ctx)                            // each OAuth account: last refresh, expiry, its daily test send
+//	svc.ScheduleOverview(ctx)                           // Schedules and KeepAliveStates from one reading (a schedules page)
 //	svc.AlertSettings(ctx) / SetAlertSettings(ctx, c)   // the home's alert destination: schedules without
 //	                                                    // their own, serve / schedule run without --notify-*
 //	svc.ServeRunning()                                  // does a scheduler hold this home's serve lock (never takes it)
