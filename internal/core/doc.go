@@ -24,6 +24,7 @@
 //	svc.EditAccount(ctx, name, core.AccountInput{PerMinute: core.Ptr(10)})  // nil fields unchanged
 //	svc.Accounts(ctx) / svc.Account(ctx, name)   // *AccountInfo: settings, Kind (password, google,
 //	                                             // microsoft, generic, none), SignIn state, LastTestSend
+//	svc.AccountDetail(ctx, name)                 // Account and its DailyTestSend from one reading (an account's page)
 //	svc.RemoveAccount(ctx, name)
 //
 // AccountInput.Via is how messages leave: smtp, graph (Microsoft

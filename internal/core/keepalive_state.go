@@ -124,6 +124,11 @@ func (s *Service) DailyTestSend(ctx context.Context, acct string) (*ScheduleInfo
 	if _, err := s.account(ctx, acct); err != nil {
 		return nil, err
 	}
+	return s.dailyTestSend(ctx, acct)
+}
+
+// dailyTestSend is DailyTestSend of an account the caller has read.
+func (s *Service) dailyTestSend(ctx context.Context, acct string) (*ScheduleInfo, error) {
 	all, err := s.schedules().List(ctx)
 	if err != nil {
 		return nil, err
