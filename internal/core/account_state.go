@@ -118,6 +118,34 @@ func (s *Service) Account(ctx context.Context, name string) (*AccountInfo, error
 	return s.accountInfo(ctx, a)
 }
 
+// AccountDetail is one account as its own page shows it: its state and
+// its daily automatic test send.
+type AccountDetail struct {
+	*AccountInfo
+	// DailyTest is the account's automatic test send (DailyTestSend);
+	// nil when there is none.
+	DailyTest *ScheduleInfo
+}
+
+// AccountDetail is Account and DailyTestSend from one reading of the
+// account (and of its stored sign-in): the page tells of one version of
+// it, at the cost of one.
+func (s *Service) AccountDetail(ctx context.Context, name string) (*AccountDetail, error) {
+	a, err := s.account(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.accountInfo(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	daily, err := s.dailyTestSend(ctx, a.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &AccountDetail{AccountInfo: info, DailyTest: daily}, nil
+}
+
 func (s *Service) accountInfo(ctx context.Context, a *account.Account) (*AccountInfo, error) {
 	info := &AccountInfo{Account: a, Kind: AuthNone}
 	sec, err := s.secrets()

@@ -24,6 +24,7 @@
 //	svc.EditAccount(ctx, name, core.AccountInput{PerMinute: core.Ptr(10)})  // nil fields unchanged
 //	svc.Accounts(ctx) / svc.Account(ctx, name)   // *AccountInfo: settings, Kind (password, google,
 //	                                             // microsoft, generic, none), SignIn state, LastTestSend
+//	svc.AccountDetail(ctx, name)                 // Account and its DailyTestSend from one reading (an account's page)
 //	svc.RemoveAccount(ctx, name)
 //
 // AccountInput.Via is how messages leave: smtp, graph (Microsoft
@@ -95,9 +96,12 @@
 //	svc.EditSchedule(ctx, name, in)                     // a new time counts from now: no made-up or "missed" runs
 //	svc.AddDailyTestSend(ctx, account) / DailyTestSend  // the guide's daily automatic test send; once per account
 //	svc.KeepAliveStates(ctx)                            // each OAuth account: last refresh, expiry, its daily test send
+//	svc.ScheduleOverview(ctx)                           // Schedules and KeepAliveStates from one reading (a schedules page)
 //	svc.AlertSettings(ctx) / SetAlertSettings(ctx, c)   // the home's alert destination: schedules without
 //	                                                    // their own, serve / schedule run without --notify-*
 //	svc.ServeRunning()                                  // does a scheduler hold this home's serve lock (never takes it)
+//	svc.StartServe(ctx, opt) / StopServe() / ServeStatus()   // Serve in the background of this process until stopped
+//	                                                    // or Close (the console's "run them here"); never a second one
 //	schedule.Repeat{Every, Hour, Minute, Weekday, Day}.Cron() / schedule.RepeatOf(cron)   // form ⇄ cron line
 //
 // # Suppression

@@ -32,11 +32,52 @@ type KeepAliveState struct {
 // KeepAliveStates returns the keep-alive state of every OAuth account, by
 // name, from the token store and the schedules alone (no network).
 func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error) {
-	accts, err := s.accounts().List(ctx)
+	all, err := s.schedules().List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.schedules().List(ctx)
+	return s.keepAliveStates(ctx, func(acct string) *ScheduleInfo {
+		if sc := dailyTestOf(all, acct); sc != nil {
+			return s.scheduleInfo(sc)
+		}
+		return nil
+	})
+}
+
+// ScheduleOverview is the schedules page of a face: every schedule and
+// every OAuth account's keep-alive state.
+type ScheduleOverview struct {
+	Schedules []*ScheduleInfo
+	// KeepAlive's DailyTest are entries of Schedules.
+	KeepAlive []*KeepAliveState
+}
+
+// ScheduleOverview returns Schedules and KeepAliveStates from one reading
+// of the schedules: the page shows each schedule once, as it was at one
+// moment, and a home with many schedules is read once.
+func (s *Service) ScheduleOverview(ctx context.Context) (*ScheduleOverview, error) {
+	list, err := s.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ka, err := s.keepAliveStates(ctx, func(acct string) *ScheduleInfo {
+		for _, sc := range list {
+			if isDailyTest(sc.Schedule, acct) {
+				return sc
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ScheduleOverview{Schedules: list, KeepAlive: ka}, nil
+}
+
+// keepAliveStates is KeepAliveStates with each account's daily test send
+// found by dailyTest (nil: none).
+func (s *Service) keepAliveStates(ctx context.Context, dailyTest func(acct string) *ScheduleInfo) ([]*KeepAliveState, error) {
+	accts, err := s.accounts().List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +96,7 @@ func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error
 				st.TestingExpires = time.Time{}
 			}
 		}
-		if sc := dailyTestOf(all, a.Name); sc != nil {
-			st.DailyTest = s.scheduleInfo(sc)
-		}
+		st.DailyTest = dailyTest(a.Name)
 		out = append(out, st)
 	}
 	return out, nil
@@ -67,11 +106,16 @@ func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error
 // message, if any.
 func dailyTestOf(all []*schedule.Schedule, acct string) *schedule.Schedule {
 	for _, sc := range all {
-		if sc.Kind == schedule.KindKeepAlive && sc.Target == acct && sc.SendTest {
+		if isDailyTest(sc, acct) {
 			return sc
 		}
 	}
 	return nil
+}
+
+// isDailyTest: sc is a keep-alive of acct that sends a test message.
+func isDailyTest(sc *schedule.Schedule, acct string) bool {
+	return sc.Kind == schedule.KindKeepAlive && sc.Target == acct && sc.SendTest
 }
 
 // DailyTestSend returns the account's automatic test send schedule (a
@@ -80,6 +124,11 @@ func (s *Service) DailyTestSend(ctx context.Context, acct string) (*ScheduleInfo
 	if _, err := s.account(ctx, acct); err != nil {
 		return nil, err
 	}
+	return s.dailyTestSend(ctx, acct)
+}
+
+// dailyTestSend is DailyTestSend of an account the caller has read.
+func (s *Service) dailyTestSend(ctx context.Context, acct string) (*ScheduleInfo, error) {
 	all, err := s.schedules().List(ctx)
 	if err != nil {
 		return nil, err

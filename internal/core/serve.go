@@ -40,6 +40,13 @@ type ServeOptions struct {
 // scheduler per home: a second is a *BusyError (with Once it just
 // returns, leaving the work to the first).
 func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
+	return s.serve(ctx, opt, func() {})
+}
+
+// serve is Serve, calling locked once it holds the home's serve lock (not
+// with opt.Once): StartServe waits for that, or for the end, before it
+// says whether this process runs the schedules.
+func (s *Service) serve(ctx context.Context, opt ServeOptions, locked func()) error {
 	if err := s.CheckAlert(ctx, opt.Alert); err != nil {
 		return err
 	}
@@ -82,6 +89,7 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 		return err
 	}
 	defer unlock()
+	locked()
 	s.log.Info("serve started", "home", s.home, "pid", os.Getpid())
 	go s.watchTokenLifetimes(ctx, opt.Alert)
 	err = sch.Serve(ctx)

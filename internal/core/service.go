@@ -61,6 +61,8 @@ type Service struct {
 	mu      sync.Mutex
 	signIns map[string]*SignIn // by account
 	runs    map[int64]*bgRun   // by delivery ID
+
+	served bgServe // the scheduler StartServe runs in this process
 }
 
 // Open opens the data home's database (creating and migrating it as

@@ -36,26 +36,16 @@ func (s *Server) accountList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) accountShow(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "accounts", nil)
-	info, err := s.svc.Account(r.Context(), r.PathValue("name"))
+	// The account with its daily test send, read once.
+	d, err := s.svc.AccountDetail(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, v, err)
 		return
 	}
-	daily, err := s.svc.DailyTestSend(r.Context(), info.Name)
-	if err != nil {
-		s.fail(w, r, v, err)
-		return
-	}
-	v.Title = info.Name
-	v.Data = &accountPage{AccountInfo: info, DailyTest: daily}
+	v.Title = d.Name
+	v.Data = d
 	v.Flash = append(s.flashFromQuery(r, v), scheduleFlash(r, v)...)
 	s.render(w, http.StatusOK, "account", v)
-}
-
-// accountPage is an account with its daily automatic test send (nil: none).
-type accountPage struct {
-	*core.AccountInfo
-	DailyTest *core.ScheduleInfo
 }
 
 // formPage is what the account form template sees.

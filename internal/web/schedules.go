@@ -54,12 +54,8 @@ type scheduleRow struct {
 func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "schedules", nil)
 	ctx := r.Context()
-	list, err := s.svc.Schedules(ctx)
-	if err != nil {
-		s.fail(w, r, v, err)
-		return
-	}
-	ka, err := s.svc.KeepAliveStates(ctx)
+	// One reading of the schedules for the list and the keep-alives.
+	ov, err := s.svc.ScheduleOverview(ctx)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return
@@ -69,11 +65,11 @@ func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, v, err)
 		return
 	}
-	p := &schedulesPage{KeepAlive: ka, Alert: ac, Serve: s.serveState()}
+	p := &schedulesPage{KeepAlive: ov.KeepAlive, Alert: ac, Serve: s.serveState()}
 	if r.URL.Query().Get("installed") != "" {
 		p.Installed = s.installShown()
 	}
-	for _, sc := range list {
+	for _, sc := range ov.Schedules {
 		p.Schedules = append(p.Schedules, s.scheduleRow(v, sc))
 	}
 	v.Title = v.T("schedule.title")

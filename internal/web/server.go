@@ -46,11 +46,9 @@ type Server struct {
 	sess    *sessions
 	cats    catalogs
 	pages   map[string]*template.Template
-	stash   stash   // multi-step forms' state
-	signIns signIns // sign-ins started here, by account
-	drafts  *drafts // new deliveries being prepared, and their uploads
-	// here runs the schedules in this console when asked (no serve runs).
-	here    hereServe
+	stash   stash         // multi-step forms' state
+	signIns signIns       // sign-ins started here, by account
+	drafts  *drafts       // new deliveries being prepared, and their uploads
 	install installResult // the last "write the set-up" of the schedules page
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.
@@ -119,8 +117,8 @@ func (s *Server) LaunchSecret() string { return s.launchSecret }
 
 // Serve answers requests until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
-	// Schedules run by this console stop with it.
-	defer s.here.stop()
+	// Schedules run by this console (svc.StartServe) stop with it.
+	defer s.svc.StopServe()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	select {
