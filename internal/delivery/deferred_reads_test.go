@@ -3,65 +3,17 @@ package delivery
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/store"
+	"github.com/bluemoon-mail/bluemoon/internal/store/storetest"
 )
-
-// countingConnector opens the database through base and counts the
-// queries run with a statement whose text contains match.
-type countingConnector struct {
-	base  driver.Driver
-	dsn   string
-	match string
-	n     *atomic.Int64
-}
-
-func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.base.Open(c.dsn)
-	if err != nil {
-		return nil, err
-	}
-	return countingConn{conn, c}, nil
-}
-
-func (c countingConnector) Driver() driver.Driver { return c.base }
-
-type countingConn struct {
-	driver.Conn
-	c countingConnector
-}
-
-func (cc countingConn) Prepare(query string) (driver.Stmt, error) {
-	st, err := cc.Conn.Prepare(query)
-	if err != nil || !strings.Contains(query, cc.c.match) {
-		return st, err
-	}
-	return countingStmt{st, cc.c.n}, nil
-}
-
-type countingStmt struct {
-	driver.Stmt
-	n *atomic.Int64
-}
-
-func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	s.n.Add(1)
-	return s.Stmt.Query(args)
-}
 
 // countingDB is a second handle on db's file that counts the queries whose
 // text contains match.
 func countingDB(t *testing.T, db *store.DB, match string) (*sql.DB, *atomic.Int64) {
-	t.Helper()
-	n := new(atomic.Int64)
-	h := sql.OpenDB(countingConnector{base: db.Driver(), n: n, match: match,
-		dsn: "file:" + db.Path + "?_pragma=busy_timeout(10000)&_journal_mode=WAL&_pragma=synchronous(NORMAL)"})
-	t.Cleanup(func() { h.Close() })
-	return h, n
+	return storetest.CountingHandle(t, db, match)
 }
 
 // The queries for deferred rows read every row of the delivery (no index

@@ -28,6 +28,7 @@ const FileName = "bluemoon.db"
 type DB struct {
 	*sql.DB
 	Path string
+	DSN  string // what Open opened: a second handle on the file uses it
 }
 
 // Open opens (creating if needed) the database in dir and applies every
@@ -50,7 +51,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{DB: sqldb, Path: path}
+	db := &DB{DB: sqldb, Path: path, DSN: dsn}
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

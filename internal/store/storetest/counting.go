@@ -1,0 +1,69 @@
+// Package storetest holds helpers for tests that need to see what a
+// database handle is asked.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/store"
+)
+
+// CountingHandle is a second handle on db's file that counts the queries
+// run with a statement whose text contains match; it closes when the test
+// ends. What a page or a run costs in reads ("once per request", "no
+// count of every row") is not otherwise visible from outside.
+func CountingHandle(t testing.TB, db *store.DB, match string) (*sql.DB, *atomic.Int64) {
+	t.Helper()
+	n := new(atomic.Int64)
+	h := sql.OpenDB(countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: n})
+	t.Cleanup(func() { h.Close() })
+	return h, n
+}
+
+// countingConnector opens the database through base; its connections
+// offer only Prepare, so every query goes through a statement it can
+// count.
+type countingConnector struct {
+	base  driver.Driver
+	dsn   string
+	match string
+	n     *atomic.Int64
+}
+
+func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.base.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{conn, c}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.base }
+
+type countingConn struct {
+	driver.Conn
+	c countingConnector
+}
+
+func (cc countingConn) Prepare(query string) (driver.Stmt, error) {
+	st, err := cc.Conn.Prepare(query)
+	if err != nil || !strings.Contains(query, cc.c.match) {
+		return st, err
+	}
+	return countingStmt{st, cc.c.n}, nil
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.Query(args)
+}
