@@ -262,3 +262,30 @@ func benchConns() int {
 	}
 	return 3
 }
+
+// BenchmarkListFinished: listing 5 finished deliveries of 20,000
+// recipients each (what `deliveries list` and the console's list do at
+// every look), which reads each one's final stamp rather than counting
+// its rows.
+func BenchmarkListFinished(b *testing.B) {
+	list := writeBigList(b, 20_000)
+	db := openDB(b)
+	var got atomic.Int64
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) { return nullMailer{&got}, nil }
+	for range 5 {
+		pf, err := Prepare(context.Background(), db.DB, benchPlan(list))
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := &Engine{DB: db.DB, Dial: dial, Opts: Options{Limits: provider.Limits{Connections: 3, PerConnection: 10000}}}
+		if out, err := e.Run(context.Background(), pf.DeliveryID); err != nil || out.Status != StatusDone {
+			b.Fatal(err, out)
+		}
+	}
+	for b.Loop() {
+		all, err := List(context.Background(), db.DB)
+		if err != nil || len(all) != 5 || all[0].Counts.Sent != 20_000 {
+			b.Fatal(err, len(all))
+		}
+	}
+}
