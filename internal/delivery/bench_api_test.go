@@ -58,8 +58,8 @@ func startAPISink(b *testing.B, via account.Via) *sink {
 
 type benchTokens struct{}
 
-func (benchTokens) AccessToken(context.Context) (string, error) { return "bench", nil }
-func (benchTokens) Refresh(context.Context) (string, error)     { return "bench", nil }
+func (benchTokens) AccessToken(context.Context) (string, error)            { return "bench", nil }
+func (benchTokens) RefreshRefused(context.Context, string) (string, error) { return "bench", nil }
 
 // viaSink starts the sink for via and returns the engine's dialer to it.
 func viaSink(b *testing.B, via account.Via) (*sink, Dialer) {

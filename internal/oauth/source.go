@@ -122,12 +122,20 @@ func (s *Source) AccessToken(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// Refresh gets a new access token even if the current one looks valid,
-// for when the server refused it. Callers that failed with the same token
-// at the same time share one refresh.
+// Refresh gets a new access token even if the current one looks valid
+// (the one held now is taken as refused).
 func (s *Source) Refresh(ctx context.Context) (string, error) {
-	stale := ""
-	if t := s.cached(); t != nil {
+	return s.RefreshRefused(ctx, "")
+}
+
+// RefreshRefused gets a new access token after a server refused the token
+// refused ("": the one held now). Callers refused the same token share one
+// refresh: one that asks after another already replaced it gets the newer
+// token without asking the server again (reading "the one held now" at
+// that point would take the new token for the refused one).
+func (s *Source) RefreshRefused(ctx context.Context, refused string) (string, error) {
+	stale := refused
+	if t := s.cached(); stale == "" && t != nil {
 		stale, _, _ = s.access(t)
 	}
 	t, err := s.refresh(ctx, true, stale)

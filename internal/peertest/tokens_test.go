@@ -103,7 +103,7 @@ func (s *rawTokens) AccessToken(ctx context.Context) (string, error) {
 	return s.tok.AccessToken, nil
 }
 
-func (s *rawTokens) Refresh(ctx context.Context) (string, error) {
+func (s *rawTokens) RefreshRefused(ctx context.Context, _ string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Refreshs++
@@ -123,7 +123,7 @@ type fixedTokens struct {
 }
 
 func (f *fixedTokens) AccessToken(context.Context) (string, error) { return f.token, nil }
-func (f *fixedTokens) Refresh(context.Context) (string, error) {
+func (f *fixedTokens) RefreshRefused(context.Context, string) (string, error) {
 	f.Refreshs++
 	return f.token, nil
 }

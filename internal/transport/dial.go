@@ -36,7 +36,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if err == nil || cfg.Auth != account.AuthXOAuth2 || !worthRefreshing(err) {
 		return c, err
 	}
-	token, rerr := cfg.Tokens.Refresh(ctx)
+	token, rerr := cfg.Tokens.RefreshRefused(ctx, token)
 	if rerr != nil {
 		return nil, fmt.Errorf("%w; refreshing the token also failed: %w", err, rerr)
 	}

@@ -42,8 +42,10 @@ type TokenSource interface {
 	// AccessToken returns a token valid for at least a safety margin,
 	// refreshing it first if needed.
 	AccessToken(ctx context.Context) (string, error)
-	// Refresh forces a new token after the server refused the current one.
-	Refresh(ctx context.Context) (string, error)
+	// RefreshRefused gets a new token after the server refused refused
+	// ("": the current one); if another connection already replaced it,
+	// the newer one.
+	RefreshRefused(ctx context.Context, refused string) (string, error)
 }
 
 // Config says how to reach and authenticate to one SMTP server.

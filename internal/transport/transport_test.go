@@ -38,7 +38,7 @@ func (t *tokens) AccessToken(context.Context) (string, error) {
 	return t.current, nil
 }
 
-func (t *tokens) Refresh(context.Context) (string, error) {
+func (t *tokens) RefreshRefused(context.Context, string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.refreshes++

@@ -338,7 +338,7 @@ func (c *Client) SendOne(ctx context.Context, from string, to []string, msg []by
 	if err == nil || !errors.As(err, &e) || !e.AuthFailure() || e.settings || e.Status == 0 {
 		return r, err
 	}
-	if _, rerr := c.tokens.Refresh(ctx); rerr != nil {
+	if _, rerr := c.tokens.RefreshRefused(ctx, ""); rerr != nil {
 		return transport.Reply{}, fmt.Errorf("%w; refreshing the token also failed: %w", err, rerr)
 	}
 	return c.Send(ctx, from, to, msg)

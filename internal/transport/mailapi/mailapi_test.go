@@ -342,5 +342,5 @@ func TestEndpointMustBeHTTPSOffLoopback(t *testing.T) {
 
 type nopTokens struct{}
 
-func (nopTokens) AccessToken(context.Context) (string, error) { return "t", nil }
-func (nopTokens) Refresh(context.Context) (string, error)     { return "t", nil }
+func (nopTokens) AccessToken(context.Context) (string, error)            { return "t", nil }
+func (nopTokens) RefreshRefused(context.Context, string) (string, error) { return "t", nil }
