@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,7 +134,8 @@ func TestSavedDeliveryRemoveTakesTheConsolesFiles(t *testing.T) {
 // The wizard's check step and a saved delivery's run page show a
 // delivery's check with the same rows, drawn by one template: for the same
 // list, message and account they are the same markup, word for word, with
-// the rows left out listed alike.
+// the rows left out listed alike, and the messages that go as UTF-8
+// instead of ISO-2022-JP named alike.
 func TestCheckRowsAreTheSameOnTheWizardAndTheSavedRunPage(t *testing.T) {
 	c := startConsole(t)
 	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
@@ -143,9 +145,18 @@ func TestCheckRowsAreTheSameOnTheWizardAndTheSavedRunPage(t *testing.T) {
 	}
 	s := c.session()
 	s.hc.Transport = langTransport{"ja"}
-	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"名簿.csv": sjisList(t, 5, map[int]string{4: "not-an-address"})}})
+	// Row 5's name has 髙, which ISO-2022-JP lacks; row 7 repeats row 2's
+	// address.
+	list := "氏名,email,会員番号\r\n" +
+		"会員 2 号,member002@example.jp,1002\r\n" +
+		"会員 3 号,member003@example.jp,1003\r\n" +
+		"会員 4 号,not-an-address,1004\r\n" +
+		"髙橋 5 号,member005@example.jp,1005\r\n" +
+		"会員 6 号,member006@example.jp,1006\r\n" +
+		"会員 7 号,member002@example.jp,1007\r\n"
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"名簿.csv": []byte(list)}})
 	base := strings.TrimSuffix(at, "/list")
-	s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様", "text": "本文です。", "charset": "utf-8", "action": "next"}, nil)
+	s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様", "text": "本文です。", "charset": "iso-2022-jp", "action": "next"}, nil)
 	code, wizard := s.get(base + "/check")
 	if code != http.StatusOK {
 		t.Fatalf("the check step: %d\n%s", code, wizard)
@@ -176,7 +187,20 @@ func TestCheckRowsAreTheSameOnTheWizardAndTheSavedRunPage(t *testing.T) {
 		j := strings.Index(page[i:], "</details>")
 		return page[i : i+j]
 	}
-	for _, label := range []string{"宛先", "完了の見込み", "問題のある行", "配信停止リスト（送信しない）"} {
+	// fallbacks is the note on the messages that go as UTF-8, with their
+	// rows.
+	fallbacks := func(page string) string {
+		i := strings.Index(page, `id="check-fallbacks"`)
+		if i < 0 {
+			return ""
+		}
+		j := strings.Index(page[i:], "</details>")
+		if j < 0 {
+			return ""
+		}
+		return page[i : i+j]
+	}
+	for _, label := range []string{"宛先", "完了の見込み", "問題のある行", "配信停止リスト（送信しない）", "重複（1 通だけ送信）", "最大のメッセージ"} {
 		w, r := row(wizard, label), row(run, label)
 		if w == "" || w != r {
 			t.Errorf("the row %s differs:\nwizard:   %s\nsaved run: %s", label, w, r)
@@ -185,9 +209,26 @@ func TestCheckRowsAreTheSameOnTheWizardAndTheSavedRunPage(t *testing.T) {
 	if w, r := problems(wizard), problems(run); !strings.Contains(w, "not-an-address") || w != r {
 		t.Errorf("the rows left out differ:\nwizard:   %s\nsaved run: %s", w, r)
 	}
+	if w, r := fallbacks(wizard), fallbacks(run); w == "" || w != r {
+		t.Errorf("the note on the messages sent as UTF-8 differs:\nwizard:   %s\nsaved run: %s", w, r)
+	}
 	for _, want := range []string{"3 件に送信", "1 行を除外"} {
 		if !strings.Contains(row(run, "宛先")+row(run, "問題のある行"), want) {
 			t.Errorf("the run page's rows lack %q", want)
 		}
 	}
+	if r := row(run, "重複（1 通だけ送信）"); !strings.Contains(r, "<td>1</td>") {
+		t.Errorf("the run page's duplicates row does not say 1: %s", r)
+	}
+	if r := row(run, "最大のメッセージ"); !largestSize.MatchString(r) {
+		t.Errorf("the run page's largest message row has no size: %s", r)
+	}
+	for _, want := range []string{"1 通は ISO-2022-JP ではなく UTF-8 で送ります", "5 行目:", "件名に ISO-2022-JP にない文字「髙」がある"} {
+		if !strings.Contains(fallbacks(run), want) {
+			t.Errorf("the run page's note on the messages sent as UTF-8 lacks %q:\n%s", want, fallbacks(run))
+		}
+	}
 }
+
+// largestSize is a message's size as the check's row says it, in Japanese.
+var largestSize = regexp.MustCompile(`<td>[0-9][0-9.,]* (バイト|KB|MB)</td>`)
