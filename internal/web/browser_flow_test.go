@@ -89,7 +89,13 @@ func (b *browser) submit(sel string) {
 	b.do(chromedp.Evaluate[chromedp.Void](`window.__before = true`), chromedp.Click(sel))
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if evalJS[bool](b, `window.__before !== true && document.readyState === 'complete'`) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		arrived, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__before !== true && document.readyState === 'complete'`))
+		cancel()
+		// An error is the old page going away under the question
+		// ("Inspected target navigated or closed", seen under load): the
+		// navigation is under way, ask again.
+		if err == nil && arrived {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
