@@ -32,16 +32,11 @@ type KeepAliveState struct {
 // KeepAliveStates returns the keep-alive state of every OAuth account, by
 // name, from the token store and the schedules alone (no network).
 func (s *Service) KeepAliveStates(ctx context.Context) ([]*KeepAliveState, error) {
-	all, err := s.schedules().List(ctx)
+	list, err := s.Schedules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.keepAliveStates(ctx, func(acct string) *ScheduleInfo {
-		if sc := dailyTestOf(all, acct); sc != nil {
-			return s.scheduleInfo(sc)
-		}
-		return nil
-	})
+	return s.keepAliveStates(ctx, list)
 }
 
 // ScheduleOverview is the schedules page of a face: every schedule and
@@ -60,23 +55,16 @@ func (s *Service) ScheduleOverview(ctx context.Context) (*ScheduleOverview, erro
 	if err != nil {
 		return nil, err
 	}
-	ka, err := s.keepAliveStates(ctx, func(acct string) *ScheduleInfo {
-		for _, sc := range list {
-			if isDailyTest(sc.Schedule, acct) {
-				return sc
-			}
-		}
-		return nil
-	})
+	ka, err := s.keepAliveStates(ctx, list)
 	if err != nil {
 		return nil, err
 	}
 	return &ScheduleOverview{Schedules: list, KeepAlive: ka}, nil
 }
 
-// keepAliveStates is KeepAliveStates with each account's daily test send
-// found by dailyTest (nil: none).
-func (s *Service) keepAliveStates(ctx context.Context, dailyTest func(acct string) *ScheduleInfo) ([]*KeepAliveState, error) {
+// keepAliveStates is KeepAliveStates with the daily test sends taken
+// from list, the home's schedules.
+func (s *Service) keepAliveStates(ctx context.Context, list []*ScheduleInfo) ([]*KeepAliveState, error) {
 	accts, err := s.accounts().List(ctx)
 	if err != nil {
 		return nil, err
@@ -96,26 +84,21 @@ func (s *Service) keepAliveStates(ctx context.Context, dailyTest func(acct strin
 				st.TestingExpires = time.Time{}
 			}
 		}
-		st.DailyTest = dailyTest(a.Name)
+		st.DailyTest = dailyTestIn(list, a.Name)
 		out = append(out, st)
 	}
 	return out, nil
 }
 
-// dailyTestOf is the account's keep-alive schedule that sends a test
-// message, if any.
-func dailyTestOf(all []*schedule.Schedule, acct string) *schedule.Schedule {
-	for _, sc := range all {
-		if isDailyTest(sc, acct) {
+// dailyTestIn is the account's keep-alive schedule in list that sends a
+// test message; nil when there is none.
+func dailyTestIn(list []*ScheduleInfo, acct string) *ScheduleInfo {
+	for _, sc := range list {
+		if sc.Kind == schedule.KindKeepAlive && sc.Target == acct && sc.SendTest {
 			return sc
 		}
 	}
 	return nil
-}
-
-// isDailyTest: sc is a keep-alive of acct that sends a test message.
-func isDailyTest(sc *schedule.Schedule, acct string) bool {
-	return sc.Kind == schedule.KindKeepAlive && sc.Target == acct && sc.SendTest
 }
 
 // DailyTestSend returns the account's automatic test send schedule (a
@@ -129,14 +112,11 @@ func (s *Service) DailyTestSend(ctx context.Context, acct string) (*ScheduleInfo
 
 // dailyTestSend is DailyTestSend of an account the caller has read.
 func (s *Service) dailyTestSend(ctx context.Context, acct string) (*ScheduleInfo, error) {
-	all, err := s.schedules().List(ctx)
+	list, err := s.Schedules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if sc := dailyTestOf(all, acct); sc != nil {
-		return s.scheduleInfo(sc), nil
-	}
-	return nil, nil
+	return dailyTestIn(list, acct), nil
 }
 
 // DailyTestSendAt is the time of day of the automatic test send: in

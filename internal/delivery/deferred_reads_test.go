@@ -2,19 +2,10 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
-	"sync/atomic"
 	"testing"
 
-	"github.com/bluemoon-mail/bluemoon/internal/store"
 	"github.com/bluemoon-mail/bluemoon/internal/store/storetest"
 )
-
-// countingDB is a second handle on db's file that counts the queries whose
-// text contains match.
-func countingDB(t *testing.T, db *store.DB, match string) (*sql.DB, *atomic.Int64) {
-	return storetest.CountingHandle(t, db, match)
-}
 
 // The queries for deferred rows read every row of the delivery (no index
 // on state): a run that defers nothing must not ask them, not even at its
@@ -23,7 +14,7 @@ func countingDB(t *testing.T, db *store.DB, match string) (*sql.DB, *atomic.Int6
 // deferred (by the run before it) still sends them.
 func TestDeferredRowsAskedForOnlyWhenThereAreSome(t *testing.T) {
 	db := openDB(t)
-	counted, n := countingDB(t, db, "state = 'deferred'")
+	counted, n := storetest.CountingHandle(t, db, "state = 'deferred'")
 	srv := startServer(t, nil)
 	ctx := context.Background()
 	pf, out, err := Deliver(ctx, counted, plan(writeList(t, "l.csv", listOf(1100))), dialer(srv), fastOpts())

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
+	"github.com/bluemoon-mail/bluemoon/internal/store/storetest"
 )
 
 // Rows go to the database insertChunk at a time: the counts, the report's
@@ -90,7 +91,7 @@ func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 		t.Fatalf("stored counts %q: %v", stamp, err)
 	}
 	countsMatchJournal(t, db.DB, pf.DeliveryID, sp.Counts)
-	other, counted := countingDB(t, db, "GROUP BY state")
+	other, counted := storetest.CountingHandle(t, db, "GROUP BY state")
 	e := &Engine{DB: other, Dial: dialer(startServer(t, nil)), Opts: fastOpts()}
 	out, err := e.Run(ctx, pf.DeliveryID)
 	if err != nil {

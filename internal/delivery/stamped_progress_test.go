@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/store/storetest"
 )
 
 // Another process showing a running delivery (the console polls every
@@ -19,7 +20,7 @@ import (
 // what it shows then is exact.
 func TestProgressOfARunningDeliveryIsReadFromItsStamp(t *testing.T) {
 	db := openDB(t)
-	other, counted := countingDB(t, db, "GROUP BY state")
+	other, counted := storetest.CountingHandle(t, db, "GROUP BY state")
 	old := heartbeatEvery
 	heartbeatEvery = 50 * time.Millisecond
 	defer func() { heartbeatEvery = old }()
@@ -83,7 +84,7 @@ func TestProgressOfARunningDeliveryIsReadFromItsStamp(t *testing.T) {
 // its next end stamps anew.
 func TestFinishedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
 	db := openDB(t)
-	other, counted := countingDB(t, db, "GROUP BY state")
+	other, counted := storetest.CountingHandle(t, db, "GROUP BY state")
 	refuse := atomic.Bool{}
 	refuse.Store(true)
 	srv := startServer(t, func(s *smtptest.Server) {
