@@ -22,7 +22,7 @@ func apiDialer(cfg transport.Config) Dialer {
 		}
 		get := cfg.Tokens.AccessToken
 		if refresh {
-			get = func(ctx context.Context) (string, error) { return cfg.Tokens.RefreshRefused(ctx, "") }
+			get = c.RefreshRefused
 		}
 		if _, err := get(ctx); err != nil {
 			return nil, err

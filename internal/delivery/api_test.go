@@ -195,3 +195,32 @@ func TestAPIAccountProblemsPause(t *testing.T) {
 		wantStoredCause(t, db.DB, out.ID, CauseSignIn)
 	})
 }
+
+// A token the service stops taking mid-way (expired by its clock while it
+// still looks valid here) is refused to every session at once. Each opens
+// again asking for a refresh; they were refused the same token, so the
+// account's token is refreshed once, not once a session, and every
+// message goes.
+func TestAPISessionsRefusedTogetherRefreshOnce(t *testing.T) {
+	a := startAPI(t, account.ViaGraph, apisrv.Options{})
+	if _, err := a.Tokens.AccessToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.Auth.ExpireAccessTokens()
+	before := a.Auth.RefreshCount()
+	db := openDB(t)
+	o := apiOpts(account.ViaGraph)
+	if o.Limits.Connections < 2 {
+		t.Fatalf("the Graph preset has %d connections; the test needs several", o.Limits.Connections)
+	}
+	_, out, err := Deliver(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(40))), TransportDialer(a.Config), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Counts.Sent != 40 || a.API.Accepted() != 40 {
+		t.Fatalf("status %s reason %q counts %+v, accepted %d", out.Status, out.Reason, out.Counts, a.API.Accepted())
+	}
+	if n := a.Auth.RefreshCount() - before; n != 1 {
+		t.Fatalf("%d refreshes for %d sessions refused the same token, want 1", n, o.Limits.Connections)
+	}
+}

@@ -54,6 +54,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	notUntil time.Time // no request before this (the service's Retry-After)
+	refused  string    // the access token the service last refused
 
 	requests atomic.Int64
 }
@@ -197,6 +198,11 @@ func (c *Client) Send(ctx context.Context, from string, to []string, msg []byte)
 		return transport.Reply{}, networkError(name, rerr, true)
 	}
 	e := c.api.refusal(resp, body, retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+	if e.AuthFailure() && !e.settings {
+		c.mu.Lock()
+		c.refused = tok
+		c.mu.Unlock()
+	}
 	if e.throttled && !e.daily {
 		// Every worker of the account backs off, not only this one: at
 		// least a second when the service did not say how long.
@@ -329,6 +335,18 @@ func oneLine(s string) string {
 	return s
 }
 
+// RefreshRefused gets a new access token after the service refused one.
+// The sessions of a delivery share the client, and each refused session
+// asks for a refresh: naming the token refused, rather than the one held
+// at the time of asking, makes them share one refresh (one that asks after
+// another refreshed gets the new token), as SMTP connections do.
+func (c *Client) RefreshRefused(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	refused := c.refused
+	c.mu.Unlock()
+	return c.tokens.RefreshRefused(ctx, refused)
+}
+
 // SendOne is Send for a single message outside a delivery (test send,
 // keep-alive): when the API refuses the token it forces one refresh and
 // tries once more, as transport.Dial does for SMTP.
@@ -338,7 +356,7 @@ func (c *Client) SendOne(ctx context.Context, from string, to []string, msg []by
 	if err == nil || !errors.As(err, &e) || !e.AuthFailure() || e.settings || e.Status == 0 {
 		return r, err
 	}
-	if _, rerr := c.tokens.RefreshRefused(ctx, ""); rerr != nil {
+	if _, rerr := c.RefreshRefused(ctx); rerr != nil {
 		return transport.Reply{}, fmt.Errorf("%w; refreshing the token also failed: %w", err, rerr)
 	}
 	return c.Send(ctx, from, to, msg)

@@ -284,6 +284,45 @@ func TestSendOneRefreshesOnce(t *testing.T) {
 	}
 }
 
+// The sessions of a delivery share the client; each one the service
+// refused asks for a refresh when it opens again. They were refused the
+// same token, so one refresh serves them all, however late the others ask
+// (asking "refresh the token held now", a late one would replace the
+// token just fetched).
+func TestSessionsRefusedTheSameTokenShareOneRefresh(t *testing.T) {
+	e := newEnv(t, account.ViaGraph, apisrv.Options{})
+	if _, err := send(e, "to@example.net", mime(t, "to@example.net", 0)); err != nil {
+		t.Fatal(err)
+	}
+	e.auth.ExpireAccessTokens()
+	const sessions = 4
+	for i := 0; i < sessions; i++ {
+		_, err := send(e, "to@example.net", mime(t, "to@example.net", 0))
+		if ae := apiErr(t, err); !ae.AuthFailure() || ae.Status != 401 {
+			t.Fatalf("session %d with the expired token: %v", i, err)
+		}
+	}
+	before := e.auth.RefreshCount()
+	var first string
+	for i := 0; i < sessions; i++ {
+		tok, err := e.client.RefreshRefused(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = tok
+		} else if tok != first {
+			t.Errorf("session %d got another token than the first", i)
+		}
+	}
+	if n := e.auth.RefreshCount() - before; n != 1 {
+		t.Fatalf("%d refreshes for %d sessions refused the same token, want 1", n, sessions)
+	}
+	if _, err := send(e, "to@example.net", mime(t, "to@example.net", 0)); err != nil {
+		t.Fatalf("after the refresh: %v", err)
+	}
+}
+
 // A connection that breaks after the request was written leaves the
 // message uncertain; one refused before anything was written, not sent.
 func TestBrokenConnections(t *testing.T) {
