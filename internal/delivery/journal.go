@@ -194,8 +194,12 @@ func (l *ledger) commitOnce(ctx context.Context, wait *time.Timer) {
 	}
 	for _, c := range serve {
 		if !granted && len(c.jobs) > 0 {
+			for _, j := range c.jobs {
+				if j.from == statePending {
+					l.putBack(j.id)
+				}
+			}
 			c.jobs = c.jobs[:0] // not claimed: still pending or deferred in the database
-			l.rescan = true
 		}
 		for _, j := range c.jobs {
 			r.counts.add(j.from, -1)
@@ -295,8 +299,8 @@ func (l *ledger) write(ctx context.Context, recorded, serve []*commit, wait *tim
 	}
 	for _, c := range recorded {
 		for _, j := range c.done {
-			if j.state == j.from {
-				l.rescan = true // put back, behind the cursor
+			if j.state == statePending && j.from == statePending {
+				l.putBack(j.id)
 			}
 		}
 	}

@@ -36,7 +36,12 @@ type ledger struct {
 
 	page   []*job // read, not yet let through the throttle
 	cursor int64  // id of the last pending row read
-	rescan bool   // rows were put back pending behind the cursor
+	// rescan says rows were put back pending behind the cursor, the first
+	// of them after rescanAfter: the pass that reads them again starts
+	// there, not at the delivery's first row (a whole pass over a large
+	// delivery read every row sent, for the few put back).
+	rescan      bool
+	rescanAfter int64
 	// deferred counts the delivery's deferred rows as the transaction
 	// under way leaves them (the ledger is their only writer): with none
 	// deferred, the queries for them are not asked at all (the end of a
@@ -179,6 +184,15 @@ func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
 	return j
 }
 
+// putBack notes that the row id, handed out, is pending again behind the
+// cursor.
+func (l *ledger) putBack(id int64) {
+	if !l.rescan || id-1 < l.rescanAfter {
+		l.rescanAfter = id - 1
+	}
+	l.rescan = true
+}
+
 // readPage reads the next page of pending rows, else the deferred rows
 // now due; it reports false when there is none to read now (l.finished
 // when there will be none at all).
@@ -195,9 +209,9 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
 	if err == nil && len(l.page) == 0 && l.rescan {
 		// Rows put back behind the cursor (never written, or refused
-		// before the message was taken): read from the start again.
-		l.rescan, l.cursor = false, 0
-		l.page, err = l.readJobs(ctx, l.st.selPending, statePending, 0, r.id)
+		// before the message was taken): read from the first of them.
+		l.rescan, l.cursor = false, l.rescanAfter
+		l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
 	}
 	if err == nil && len(l.page) > 0 {
 		l.cursor = l.page[len(l.page)-1].id

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -25,6 +26,31 @@ func CountingHandle(t testing.TB, db *store.DB, match string) (*sql.DB, *atomic.
 	return h, n
 }
 
+// Args is what the queries a RecordingHandle matched were asked with, in
+// order.
+type Args struct {
+	mu   sync.Mutex
+	args [][]driver.Value
+}
+
+// All returns a copy of the arguments recorded so far, one slice a query.
+func (a *Args) All() [][]driver.Value {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([][]driver.Value(nil), a.args...)
+}
+
+// RecordingHandle is CountingHandle that also keeps each matched query's
+// arguments: where a scan started, say, which the rows it returns do not
+// tell.
+func RecordingHandle(t testing.TB, db *store.DB, match string) (*sql.DB, *Args) {
+	t.Helper()
+	rec := new(Args)
+	h := sql.OpenDB(countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: new(atomic.Int64), rec: rec})
+	t.Cleanup(func() { h.Close() })
+	return h, rec
+}
+
 // countingConnector opens the database through base; its connections
 // offer only Prepare, so every query goes through a statement it can
 // count.
@@ -33,6 +59,7 @@ type countingConnector struct {
 	dsn   string
 	match string
 	n     *atomic.Int64
+	rec   *Args // nil: count only
 }
 
 func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -55,15 +82,21 @@ func (cc countingConn) Prepare(query string) (driver.Stmt, error) {
 	if err != nil || !strings.Contains(query, cc.c.match) {
 		return st, err
 	}
-	return countingStmt{st, cc.c.n}, nil
+	return countingStmt{st, cc.c.n, cc.c.rec}, nil
 }
 
 type countingStmt struct {
 	driver.Stmt
-	n *atomic.Int64
+	n   *atomic.Int64
+	rec *Args
 }
 
 func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
 	s.n.Add(1)
+	if s.rec != nil {
+		s.rec.mu.Lock()
+		s.rec.args = append(s.rec.args, append([]driver.Value(nil), args...))
+		s.rec.mu.Unlock()
+	}
 	return s.Stmt.Query(args)
 }
