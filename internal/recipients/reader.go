@@ -268,7 +268,7 @@ func (r *Reader) Next() (Row, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
-				return Row{Number: r.row}, &RowError{Row: r.row, Err: pe.Err}
+				return Row{Number: r.row}, &RowError{Row: r.row, Err: quoteInWords(pe.Err)}
 			}
 			return Row{Number: r.row}, &RowError{Row: r.row, Err: err}
 		}
@@ -348,6 +348,30 @@ func (e *noEmailColumnError) Error() string {
 
 // ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
 var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
+
+// QuoteError is encoding/csv's complaint about a double quote out of
+// place, in words with how to write the cell: a list typed by hand or
+// written by a script that does not quote has `=HYPERLINK("…")` or
+// `"Yamada" Taro` in a cell. Unwrap gives encoding/csv's error.
+type QuoteError struct{ Err error }
+
+func (e *QuoteError) Error() string {
+	if errors.Is(e.Err, csv.ErrBareQuote) {
+		return `has a double quote (") inside a cell that does not start with one: put the whole cell in double quotes ` +
+			`and double each quote inside it, as Excel saves it: "=HYPERLINK(""https://example.com"")"`
+	}
+	return `has a cell that starts with a double quote (") and has more text after its closing quote, or whose quote ` +
+		`is never closed: put the whole cell in double quotes and double each quote inside it: """Yamada"" Taro"`
+}
+func (e *QuoteError) Unwrap() error { return e.Err }
+
+// quoteInWords gives encoding/csv's quote errors their sentence.
+func quoteInWords(err error) error {
+	if errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) {
+		return &QuoteError{Err: err}
+	}
+	return err
+}
 
 // CellCountError: a row has more or fewer cells than the header.
 type CellCountError struct{ Got, Want int }

@@ -167,3 +167,34 @@ func TestRowNumbersCountBlankLinesAsSpreadsheetsDo(t *testing.T) {
 		}
 	}
 }
+
+// A quote out of place (typed by hand, or a list made by a script that
+// does not quote) is said in words with how to write the cell, not as
+// encoding/csv's `bare " in non-quoted-field`; the rows around it are read.
+func TestMisplacedQuotesSaidInWords(t *testing.T) {
+	src := "email,name\n" +
+		"a@example.com,ok\n" + // row 2
+		`b@example.com,=HYPERLINK("http://x")` + "\n" + // row 3: a quote inside an unquoted cell
+		`c@example.com,"Yamada" Taro` + "\n" + // row 4: text after a quoted cell's closing quote
+		"d@example.com,fine\n" + // row 5
+		`e@example.com,"never closed` + "\n" // row 6: a quote opened and never closed
+	r, err := Open(writeFile(t, "l.csv", []byte(src)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, errs := readAll(t, r)
+	if len(rows) != 2 || rows[0][0] != "a@example.com" || rows[1][0] != "d@example.com" {
+		t.Errorf("rows %q, want rows 2 and 5", rows)
+	}
+	if len(errs) != 3 {
+		t.Fatalf("errors %q, want rows 3, 4 and 6", errs)
+	}
+	for i, want := range []string{"row 3: ", "row 4: ", "row 6: "} {
+		e := errs[i]
+		if !strings.HasPrefix(e, want) || strings.Contains(e, "non-quoted-field") || strings.Contains(e, "quoted-field") ||
+			!strings.Contains(e, `double quotes`) || !strings.Contains(e, `""`) {
+			t.Errorf("error %d = %q, want %q and how to write the cell", i, e, want)
+		}
+	}
+}
