@@ -279,3 +279,63 @@ func TestGenericProviderFromIssuerShowsWhoSignedIn(t *testing.T) {
 		t.Errorf("mismatched issuer: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
+
+// A file a command writes where the user says (preview --out,
+// credentials create --out) never replaces one of the data home's
+// secrets: an --out that named the database (or the admin signing key, or
+// a token) replaced it with the message, and every account, delivery and
+// sign-in of the home was gone. A folder given as --out is called one.
+func TestOutputFilesNeverReplaceTheDataHome(t *testing.T) {
+	home, dir := newHome(t), t.TempDir()
+	list := writeTemp(t, dir, "l.csv", "email,name\na@example.jp,山田\n")
+	body := writeTemp(t, dir, "b.txt", "{{.name}} 様\n")
+	mustRun(t, home, "suppress", "add", "kept@example.jp") // the database holds something
+	preview := func(out string) result {
+		return runCLI(t, home, "", "preview", "--from", "me@example.jp", "--recipients", list, "--subject", "S", "--text", body, "--out", out)
+	}
+	db := filepath.Join(home, "bluemoon.db")
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{db, db + "-wal", filepath.Join(home, "admin-signing.key"), filepath.Join(home, "secrets", "x.eml")} {
+		r := preview(out)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "--out "+out) || !strings.Contains(r.Stderr, "data folder") {
+			t.Errorf("preview --out %s: exit %d\n%s%s", out, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	// Through a symbolic link to the home too.
+	if runtime.GOOS != "windows" {
+		link := filepath.Join(dir, "link")
+		if err := os.Symlink(home, link); err != nil {
+			t.Fatal(err)
+		}
+		if r := preview(filepath.Join(link, "bluemoon.db")); r.Code != 2 {
+			t.Errorf("preview --out through a link to the home: exit %d\n%s", r.Code, r.Stderr)
+		}
+	}
+	after, err := os.ReadFile(db)
+	if err != nil || len(after) != len(before) {
+		t.Fatalf("the database changed: %d bytes, was %d (%v)", len(after), len(before), err)
+	}
+	if l := mustRun(t, home, "suppress", "list").Stdout; !strings.Contains(l, "kept@example.jp") {
+		t.Fatalf("suppression list after the refusals:\n%s", l)
+	}
+	if _, err := os.Stat(filepath.Join(home, "admin-signing.key")); err == nil {
+		t.Error("an admin signing key was written into the home")
+	}
+	r := runCLI(t, home, "", "credentials", "create", "--provider", "microsoft", "--client-id", "cid", "--force", "--out", db)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "data folder") {
+		t.Errorf("credentials create --out the database: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if r := preview(dir); r.Code != 2 || !strings.Contains(r.Stderr, "is a folder") {
+		t.Errorf("preview --out a folder: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// Anywhere else is fine, and a file there is replaced.
+	out := filepath.Join(dir, "row2.eml")
+	for range 2 {
+		if r := preview(out); r.Code != 0 {
+			t.Fatalf("preview --out %s: exit %d\n%s", out, r.Code, r.Stderr)
+		}
+	}
+}
