@@ -85,6 +85,13 @@ func Open(path string, opts Options) (*Reader, error) {
 	}
 	forced := enc != ""
 	if !forced {
+		// Finding the encoding reads the whole file, then the rows read it
+		// again: a pipe is read once, so it must name its encoding.
+		if _, err := f.Seek(0, io.SeekCurrent); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("recipients %s: a pipe can be read only once, and finding the encoding reads the whole list "+
+				"before its rows: add --encoding utf-8 or --encoding shift_jis", path)
+		}
 		enc, err = detectEncoding(f)
 		if err != nil {
 			f.Close()

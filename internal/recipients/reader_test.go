@@ -2,9 +2,11 @@ package recipients
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -196,5 +198,41 @@ func TestMisplacedQuotesSaidInWords(t *testing.T) {
 			!strings.Contains(e, `double quotes`) || !strings.Contains(e, `""`) {
 			t.Errorf("error %d = %q, want %q and how to write the cell", i, e, want)
 		}
+	}
+}
+
+// A pipe (--recipients <(command)) can be read once: finding its encoding
+// would read it all before the rows, so without --encoding it is refused
+// at once, saying to add the flag, not with "seek …: illegal seek"; with
+// --encoding it is read.
+func TestPipeNeedsTheEncodingNamed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("opens a pipe through /dev/fd")
+	}
+	pipe := func(content string) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		go func() {
+			w.WriteString(content)
+			w.Close()
+		}()
+		return fmt.Sprintf("/dev/fd/%d", r.Fd())
+	}
+	const list = "email,name\na@example.com,山田\n"
+	_, err := Open(pipe(list), Options{})
+	if err == nil || strings.Contains(err.Error(), "seek") || !strings.Contains(err.Error(), "--encoding utf-8") {
+		t.Fatalf("a pipe without --encoding: %v", err)
+	}
+	r, err := Open(pipe(list), Options{Encoding: "utf-8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, errs := readAll(t, r)
+	if len(errs) > 0 || len(rows) != 1 || rows[0][1] != "山田" {
+		t.Fatalf("rows %q errs %q", rows, errs)
 	}
 }
