@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -336,6 +337,37 @@ func TestOutputFilesNeverReplaceTheDataHome(t *testing.T) {
 	for range 2 {
 		if r := preview(out); r.Code != 0 {
 			t.Fatalf("preview --out %s: exit %d\n%s", out, r.Code, r.Stderr)
+		}
+	}
+}
+
+// A row whose message cannot be put together (here: the file its
+// attachment column names has a line break in its name, which would go
+// into a header) is that row's problem in preview as in send: named with
+// its row, exit 2 — not a bare error with exit 1.
+func TestPreviewNamesTheRowWhoseMessageCannotBeBuilt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no line breaks in Windows file names")
+	}
+	home, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a\nBcc: x@example.com.pdf"), []byte("%PDF-1.4"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list := writeTemp(t, dir, "l.csv", "email,name,file\na@example.jp,A,\"a\nBcc: x@example.com.pdf\"\n")
+	body := writeTemp(t, dir, "b.txt", "{{.name}}\n")
+	args := []string{"--recipients", list, "--subject", "S", "--text", body, "--attach-column", "file"}
+	pf := runCLI(t, home, "", append([]string{"preview", "--from", "me@example.jp", "--out", filepath.Join(dir, "r.eml")}, args...)...)
+	if pf.Code != 2 || !strings.HasPrefix(pf.Stderr, "bluemoon: row 2: attachment ") || !strings.Contains(pf.Stderr, "line break") {
+		t.Errorf("preview: exit %d\n%s", pf.Code, pf.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.eml")); err == nil {
+		t.Error("the message was written")
+	}
+	// A wrong --from is the flag's mistake, not the row's.
+	for _, from := range []string{"bad", "Me <me@example.jp>"} {
+		r := runCLI(t, home, "", "preview", "--from", from, "--recipients", list, "--subject", "S", "--text", body, "--out", filepath.Join(dir, "r.eml"))
+		if r.Code != 2 || !strings.Contains(r.Stderr, "--from "+strconv.Quote(from)) || strings.Contains(r.Stderr, "row 2") {
+			t.Errorf("preview --from %q: exit %d\n%s", from, r.Code, r.Stderr)
 		}
 	}
 }
