@@ -83,6 +83,11 @@ func Open(path string, opts Options) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
 	}
+	if isOldXLS(f) {
+		f.Close()
+		return nil, fmt.Errorf("recipients %s: this is an old Excel workbook (.xls), which bluemoon does not read: "+
+			"open it in Excel and save it as .xlsx (Excel Workbook) or as CSV, then give that file", path)
+	}
 	forced := enc != ""
 	if !forced {
 		// Finding the encoding reads the whole file, then the rows read it
@@ -355,6 +360,18 @@ func (e *noEmailColumnError) Error() string {
 
 // ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
 var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
+
+// isOldXLS reports whether f (a plain file; a pipe is not looked at)
+// starts with the signature of a compound file, the format of Excel's old
+// .xls workbooks, whatever the file's name.
+func isOldXLS(f *os.File) bool {
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	var sig [8]byte
+	n, _ := f.ReadAt(sig[:], 0)
+	return n == len(sig) && string(sig[:]) == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+}
 
 // QuoteError is encoding/csv's complaint about a double quote out of
 // place, in words with how to write the cell: a list typed by hand or
