@@ -274,6 +274,12 @@ func TestBinaryMergeFieldsRefusedForTheRow(t *testing.T) {
 	if err := tp.NewRenderer().Render([]string{"a@example.com", "Bob\tSmith\r\n", "\x00\xff"}, &c); err != nil {
 		t.Errorf("tab and line breaks, and binary in an unused column: %v", err)
 	}
+	// A column printed as {{index . "note"}} is as used as {{.note}}.
+	tp = compile(t, Spec{Subject: "Hi", Text: `Dear {{index . "note"}}`})
+	var fe *FieldError
+	if err := tp.NewRenderer().Render([]string{"a@example.com", "Bob", "x\x00"}, &c); !errors.As(err, &fe) || fe.Field != "note" {
+		t.Errorf("NUL in a column read with index: %v", err)
+	}
 }
 
 // Template mistakes are named by part, line and field, in words.
@@ -293,6 +299,12 @@ func TestTemplateErrorsInWords(t *testing.T) {
 		{Spec{Subject: "Hi {{name}}", Text: "x"}, "subject", 1, "", KindUnknownFunction, "a merge field is written with a dot: {{.name}}"},
 		{Spec{Subject: "Hi {{.name}", Text: "x"}, "subject", 1, "", KindSyntax, "is a } missing?"},
 		{Spec{Subject: "Hi", Text: "x\n{{.name"}, "text body", 2, "", KindSyntax, "does not parse"},
+		// A column named the way the docs give for names with spaces: a
+		// typo was printed empty in every message, never refused.
+		{Spec{Subject: `Hi {{index . "company name"}}`, Text: "x"}, "subject", 1, "company name", KindUnknownField,
+			`subject, line 1: {{index . "company name"}} is not a column of the list`},
+		{Spec{Subject: "Hi", HTML: "<p>\n{{with .name}}{{end}}{{index . \"nmae\" | html}}</p>"}, "HTML body", 2, "nmae", KindUnknownField,
+			`{{.nmae}} is not a column`},
 	}
 	for _, c := range cases {
 		c.spec.From = "a@example.com"
