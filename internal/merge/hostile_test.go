@@ -305,6 +305,8 @@ func TestTemplateErrorsInWords(t *testing.T) {
 			`subject, line 1: {{index . "company name"}} is not a column of the list`},
 		{Spec{Subject: "Hi", HTML: "<p>\n{{with .name}}{{end}}{{index . \"nmae\" | html}}</p>"}, "HTML body", 2, "nmae", KindUnknownField,
 			`{{.nmae}} is not a column`},
+		// Refused once, not as a problem of every row.
+		{Spec{Subject: "Hi", Text: "a\n{{template \"footer\"}}"}, "text body", 2, "", KindSyntax, `{{template "footer"}} names no template`},
 	}
 	for _, c := range cases {
 		c.spec.From = "a@example.com"

@@ -152,6 +152,10 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 			if hasLoops(tree.Root) {
 				t.ticked = true
 			}
+			if name, pos, ok := undefinedTemplate(tree.Root, trees); ok {
+				return nil, &TemplateError{Part: partName(p.name), Line: lineOf(p.src, int(pos)), Kind: KindSyntax,
+					Detail: fmt.Sprintf("{{template %q}} names no template defined here (with {{define %q}}…{{end}})", name, name)}
+			}
 		}
 	}
 	if len(unknown) > 0 {
@@ -379,6 +383,19 @@ func collectFields(n parse.Node, used, direct map[string]bool, uses map[string]p
 		collectFields(n.List, used, nil, uses)
 		collectFields(n.ElseList, used, nil, uses)
 	}
+}
+
+// undefinedTemplate finds a {{template "name"}} under n that names none
+// of the templates defined: it would fail on every row.
+func undefinedTemplate(n parse.Node, defined map[string]*parse.Tree) (name string, pos parse.Pos, found bool) {
+	walk(n, func(n parse.Node) {
+		if tn, ok := n.(*parse.TemplateNode); ok && !found {
+			if d, ok := defined[tn.Name]; !ok || d == nil || d.Root == nil {
+				name, pos, found = tn.Name, tn.Pos, true
+			}
+		}
+	})
+	return name, pos, found
 }
 
 // indexedColumn is the column a command {{index . "name"}} reads, with
