@@ -93,3 +93,18 @@ func reportStates(t *testing.T, home string) map[string]string {
 	}
 	return out
 }
+
+// 'report --csv --json' is a mistake (exit 2, saying so), not a CSV that a
+// script asking for JSON then fails to parse.
+func TestReportRefusesCSVAndJSONTogether(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	mustRun(t, home, "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body)
+	r := runCLI(t, home, "", "deliveries", "report", "1", "--csv", "--json")
+	if r.Code != 2 || r.Stdout != "" || !strings.Contains(r.Stderr, "--csv or --json, not both") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
+}
