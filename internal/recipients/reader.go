@@ -83,10 +83,9 @@ func Open(path string, opts Options) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
 	}
-	if isOldXLS(f) {
+	if err := notAList(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("recipients %s: this is an old Excel workbook (.xls), which bluemoon does not read: "+
-			"open it in Excel and save it as .xlsx (Excel Workbook) or as CSV, then give that file", path)
+		return nil, fmt.Errorf("recipients %s: %w", path, err)
 	}
 	forced := enc != ""
 	if !forced {
@@ -361,16 +360,25 @@ func (e *noEmailColumnError) Error() string {
 // ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
 var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
 
-// isOldXLS reports whether f (a plain file; a pipe is not looked at)
-// starts with the signature of a compound file, the format of Excel's old
-// .xls workbooks, whatever the file's name.
-func isOldXLS(f *os.File) bool {
+// notAList says what f (a plain file; a pipe is not looked at) is when
+// its first bytes show a format bluemoon does not read as a list, whatever
+// the file's name: an old Excel .xls workbook (a compound file), or UTF-16
+// text (Excel's "Unicode Text", with its byte order mark).
+func notAList(f *os.File) error {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false
+		return nil
 	}
 	var sig [8]byte
 	n, _ := f.ReadAt(sig[:], 0)
-	return n == len(sig) && string(sig[:]) == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+	switch head := string(sig[:n]); {
+	case head == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+		return errors.New("this is an old Excel workbook (.xls), which bluemoon does not read: " +
+			"open it in Excel and save it as .xlsx (Excel Workbook) or as CSV, then give that file")
+	case strings.HasPrefix(head, "\xff\xfe"), strings.HasPrefix(head, "\xfe\xff"):
+		return errors.New("the file is UTF-16 text (what Excel saves as \"Unicode Text\"), which bluemoon does not read: " +
+			"save it as \"CSV UTF-8 (Comma delimited)\" or as .xlsx, then give that file")
+	}
+	return nil
 }
 
 // QuoteError is encoding/csv's complaint about a double quote out of

@@ -236,3 +236,23 @@ func TestPipeNeedsTheEncodingNamed(t *testing.T) {
 		t.Fatalf("rows %q errs %q", rows, errs)
 	}
 }
+
+// A list saved by Excel as "Unicode Text" is UTF-16: it is named as such
+// with what to do, not called "neither UTF-8 nor Shift_JIS … name its
+// encoding with --encoding" (which takes neither form of UTF-16).
+func TestUTF16ListIsNamed(t *testing.T) {
+	le := []byte{0xff, 0xfe}
+	be := []byte{0xfe, 0xff}
+	for _, r := range "email\tname\r\nu@example.com\t山田\r\n" {
+		le = append(le, byte(r), byte(r>>8))
+		be = append(be, byte(r>>8), byte(r))
+	}
+	for name, data := range map[string][]byte{"le.txt": le, "be.csv": be} {
+		for _, enc := range []string{"", "utf-8", "shift_jis"} {
+			_, err := Open(writeFile(t, name, data), Options{Encoding: enc})
+			if err == nil || !strings.Contains(err.Error(), "UTF-16") || !strings.Contains(err.Error(), "CSV UTF-8") {
+				t.Errorf("%s (encoding %q): %v", name, enc, err)
+			}
+		}
+	}
+}
