@@ -114,11 +114,21 @@ func Open(path string, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("recipients %s: %w", path, err)
 		}
 	}
+	// Lines that end with a carriage return alone (Excel for Mac's "CSV
+	// (Macintosh)"): encoding/csv knows only LF and CRLF, so they are read
+	// as LF. Decided from the file's start, which must have no LF at all:
+	// a lone CR in a cell of a list with LF or CRLF lines stays as it is.
+	// (In Shift_JIS, CR and LF are never part of a character.)
+	start, _ := br.Peek(64 << 10)
+	crOnly := bytes.IndexByte(start, '\r') >= 0 && bytes.IndexByte(start, '\n') < 0
 	var src io.Reader = br
 	if enc == "shift_jis" {
 		src = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
 	} else if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
+	}
+	if crOnly {
+		src = crAsLF{src}
 	}
 	guard := &rowGuard{r: src}
 	sb := bufio.NewReaderSize(guard, guardSlack)
@@ -359,6 +369,19 @@ func (e *noEmailColumnError) Error() string {
 
 // ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
 var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
+
+// crAsLF reads r with every carriage return made a line feed.
+type crAsLF struct{ r io.Reader }
+
+func (c crAsLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
 
 // notAList says what f (a plain file; a pipe is not looked at) is when
 // its first bytes show a format bluemoon does not read as a list, whatever

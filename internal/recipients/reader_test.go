@@ -256,3 +256,38 @@ func TestUTF16ListIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// A list whose lines end with a carriage return alone (what Excel for Mac
+// writes as "CSV (Macintosh)") is read line by line, in UTF-8 or
+// Shift_JIS, not as one header row holding every row.
+func TestCROnlyLineEnds(t *testing.T) {
+	src := "email,name\r" + "a@example.com,山田\r" + "\r" + "b@example.com,\"佐藤\"\r"
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for enc, data := range map[string]string{"utf-8": src, "shift_jis": sjis} {
+		r, err := Open(writeFile(t, "mac.csv", []byte(data)), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", enc, err)
+		}
+		if h := r.Header(); len(h) != 2 || h[1] != "name" || r.Encoding != enc {
+			t.Errorf("%s: header %q, encoding %q", enc, h, r.Encoding)
+		}
+		var got []string
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", enc, err)
+			}
+			got = append(got, fmt.Sprintf("%d %s %s", row.Number, row.Email, row.Fields[1]))
+		}
+		r.Close()
+		if want := []string{"2 a@example.com 山田", "4 b@example.com 佐藤"}; !slices.Equal(got, want) {
+			t.Errorf("%s: rows %q, want %q", enc, got, want)
+		}
+	}
+}
