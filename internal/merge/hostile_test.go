@@ -166,6 +166,21 @@ func TestDataHomeNeverAttached(t *testing.T) {
 	}
 }
 
+// An --attach-dir that is not there, or is a file, is refused once with
+// the flag's name, not as "…/a.pdf: not a directory" on every row.
+func TestAttachDirMustBeAFolder(t *testing.T) {
+	listDir, outside := attachFixture(t)
+	for dir, want := range map[string]string{
+		filepath.Join(listDir, "no-such-folder"): "no such",
+		outside:                                  "not a folder",
+	} {
+		_, err := Compile(Spec{Subject: "s", Text: "t", AttachColumn: "file", AttachDir: dir, From: "a@example.com"}, attachCols, 0, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), "--attach-dir "+dir) || !strings.Contains(err.Error(), want) {
+			t.Errorf("--attach-dir %s: %v", dir, err)
+		}
+	}
+}
+
 // Rendering stops at the size limit while it writes: a field as long as
 // a list allows (4 MiB), or a loop, is refused at the limit (256 KiB)
 // without the rest of the message being built.
