@@ -156,6 +156,8 @@ OAuth 2.0 as your organisation's internal app, or through any SMTP server.`,
 	for _, f := range registry {
 		root.AddCommand(f(app))
 	}
+	root.InitDefaultCompletionCmd() // now, not at Execute, so that guardGroups sees it
+	guardGroups(root)
 	root.SetIn(app.Stdin)
 	root.SetOut(app.Stdout)
 	root.SetErr(app.Stderr)

@@ -102,3 +102,51 @@ func quoteAll(args []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// guardGroups makes every command group below c refuse a word that is
+// none of its commands. Cobra does so only for the root: a group such as
+// 'deliveries' printed its help and exited 0, so a script's mistyped
+// `bluemoon deliveries canel 12` looked done. The group alone still shows
+// its help.
+func guardGroups(c *cobra.Command) {
+	for _, s := range c.Commands() {
+		if !s.HasSubCommands() || s.Name() == "help" {
+			continue
+		}
+		own := s.Args
+		s.Args = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownSubcommand(c, args[0])
+			}
+			if own != nil {
+				return own(c, args)
+			}
+			return nil
+		}
+		if !s.Runnable() {
+			s.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+			s.DisableFlagsInUseLine = true
+		}
+		guardGroups(s)
+	}
+}
+
+// unknownSubcommand says that word is not a command of group c, with the
+// command it most likely meant and the ones it has.
+func unknownSubcommand(c *cobra.Command, word string) error {
+	msg := fmt.Sprintf("unknown command %q for '%s'", word, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's own default, set only for the root
+	}
+	if s := c.SuggestionsFor(word); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	var names []string
+	for _, s := range c.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	msg += fmt.Sprintf("; its commands are %s (see '%s --help')", strings.Join(names, ", "), c.CommandPath())
+	return &exitcode.UsageError{Err: fmt.Errorf("%s\nUsage: %s COMMAND", msg, c.CommandPath())}
+}

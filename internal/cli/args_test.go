@@ -67,3 +67,42 @@ func TestArgumentCountErrorsAreSentences(t *testing.T) {
 		t.Errorf("got %q\nwant %q…", r.Stderr, want)
 	}
 }
+
+// A word after a command group that is none of its commands is a mistake
+// (exit 2, naming the word and the group's commands), never the group's
+// help with exit 0: a script's `deliveries canel 12` must not look done.
+func TestUnknownSubcommandIsUsageError(t *testing.T) {
+	root := NewRoot(&App{})
+	home := t.TempDir()
+	var groups int
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			if !s.HasSubCommands() || s.Name() == "help" {
+				continue
+			}
+			groups++
+			path := strings.Fields(s.CommandPath())[1:]
+			r := runCLI(t, home, "", append(append([]string{}, path...), "no-such-command", "12")...)
+			if r.Code != 2 || r.Stdout != "" ||
+				!strings.Contains(r.Stderr, `unknown command "no-such-command" for '`+s.CommandPath()+`'`) ||
+				!strings.Contains(r.Stderr, s.Commands()[0].Name()) {
+				t.Errorf("bluemoon %s no-such-command 12: exit %d\nstdout: %s\nstderr: %s", strings.Join(path, " "), r.Code, r.Stdout, r.Stderr)
+			}
+			// A top-level group alone still shows its help ('deliveries
+			// saved' alone lists the saved deliveries).
+			if r := runCLI(t, home, "", path...); c == root && (r.Code != 0 || !strings.Contains(r.Stdout, "Available Commands")) {
+				t.Errorf("bluemoon %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(path, " "), r.Code, r.Stdout, r.Stderr)
+			}
+			walk(s)
+		}
+	}
+	walk(root)
+	if groups < 5 {
+		t.Fatalf("only %d command groups found", groups)
+	}
+	r := runCLI(t, home, "", "deliveries", "canel", "12")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "(did you mean cancel?)") {
+		t.Errorf("deliveries canel 12: exit %d, stderr %q: want 2 and the command meant", r.Code, r.Stderr)
+	}
+}

@@ -133,6 +133,34 @@ func TestSaveRefusesBadSendFlags(t *testing.T) {
 	}
 }
 
+// A template that cannot work is refused when saved, as `send` refuses it,
+// not when the timer runs it weeks later with nobody there to fix it: one
+// that does not parse, one that names a column the list does not have.
+func TestSaveRefusesABrokenTemplate(t *testing.T) {
+	home := t.TempDir()
+	dir := saveNews(t, home)
+	list, body := filepath.Join(dir, "list.csv"), filepath.Join(dir, "body.txt")
+	broken := writeTemp(t, dir, "broken.txt", "Hello {{.name}\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--subject", "{{.name", "--text", body}, "subject, line 1"},
+		{[]string{"--subject", "{{.nmae}} 様", "--text", body}, "{{.nmae}} is not a column of the list"},
+		{[]string{"--subject", "News", "--text", broken}, "text body, line 1"},
+		{[]string{"--subject", "News", "--text", body, "--", "--attach-column", "invoice"}, `--attach-column "invoice" is not a column`},
+	} {
+		args := append([]string{"deliveries", "save", "other", "--account", "sales", "--recipients", list}, c.args...)
+		r := runCLI(t, home, "", args...)
+		if r.Code != exitcode.Usage || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("save %q: exit %d, stderr %s", c.args, r.Code, r.Stderr)
+		}
+	}
+	if r := mustRun(t, home, "deliveries", "saved"); strings.Contains(r.Stdout, "other") {
+		t.Fatalf("saved anyway:\n%s", r.Stdout)
+	}
+}
+
 // A saved delivery runs exactly as `send` with its options would, from
 // whatever folder cron starts in, and the run is logged.
 func TestRunPassesSavedOptionsUnattended(t *testing.T) {

@@ -124,6 +124,9 @@ them. With a passphrase, hand the passphrase to users separately from the file.`
 					return err
 				}
 			}
+			if err := home.CheckOutputFile(out); err != nil {
+				return exitcode.Usagef("--out %s: %v", out, err)
+			}
 			if _, err := os.Stat(out); err == nil && !force {
 				return exitcode.Usagef("--out %s already exists: choose another name or add --force", out)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 )
 
 func init() { register(deliveriesCmd) }
@@ -117,6 +118,8 @@ func reportCmd(app *App) *cobra.Command {
 		Use: "report DELIVERY", Short: "Every recipient's outcome (row, address, state, attempts, server reply)", Args: exactArgs(1),
 		RunE: app.withID(func(ctx context.Context, svc *core.Service, id int64) error {
 			switch {
+			case repCSV && repJSON:
+				return exitcode.Usagef("give --csv or --json, not both")
 			case repCSV:
 				return svc.ReportCSV(ctx, id, app.Stdout)
 			case repJSON:

@@ -93,3 +93,39 @@ func reportStates(t *testing.T, home string) map[string]string {
 	}
 	return out
 }
+
+// 'report --csv --json' is a mistake (exit 2, saying so), not a CSV that a
+// script asking for JSON then fails to parse.
+func TestReportRefusesCSVAndJSONTogether(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	mustRun(t, home, "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body)
+	r := runCLI(t, home, "", "deliveries", "report", "1", "--csv", "--json")
+	if r.Code != 2 || r.Stdout != "" || !strings.Contains(r.Stderr, "--csv or --json, not both") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// Resuming a delivery whose account was removed says what can be done —
+// add the account again under its name, or cancel — not only "account
+// "news": no such account (see 'bluemoon account list')". Cancel works.
+func TestResumeWithoutItsAccountSaysWhatToDo(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1, PerDay: 1})
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\nb@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	if r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body, "--daily-wait", "0"); r.Code != 5 {
+		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
+	}
+	mustRun(t, home, "account", "remove", "news")
+	r := runCLI(t, home, "", "deliveries", "resume", "1")
+	if r.Code != 2 || !strings.Contains(r.Stderr, `delivery 1 sends through account "news"`) ||
+		!strings.Contains(r.Stderr, "bluemoon account add news") || !strings.Contains(r.Stderr, "bluemoon deliveries cancel 1") {
+		t.Errorf("resume: exit %d\n%s", r.Code, r.Stderr)
+	}
+	mustRun(t, home, "deliveries", "cancel", "1")
+}

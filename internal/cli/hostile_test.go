@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -277,5 +278,96 @@ func TestGenericProviderFromIssuerShowsWhoSignedIn(t *testing.T) {
 		"--client-id", "x", "--out", filepath.Join(t.TempDir(), "x.bmcred"))
 	if r.Code != 2 || !strings.Contains(r.Stderr, "names the issuer") {
 		t.Errorf("mismatched issuer: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+// A file a command writes where the user says (preview --out,
+// credentials create --out) never replaces one of the data home's
+// secrets: an --out that named the database (or the admin signing key, or
+// a token) replaced it with the message, and every account, delivery and
+// sign-in of the home was gone. A folder given as --out is called one.
+func TestOutputFilesNeverReplaceTheDataHome(t *testing.T) {
+	home, dir := newHome(t), t.TempDir()
+	list := writeTemp(t, dir, "l.csv", "email,name\na@example.jp,山田\n")
+	body := writeTemp(t, dir, "b.txt", "{{.name}} 様\n")
+	mustRun(t, home, "suppress", "add", "kept@example.jp") // the database holds something
+	preview := func(out string) result {
+		return runCLI(t, home, "", "preview", "--from", "me@example.jp", "--recipients", list, "--subject", "S", "--text", body, "--out", out)
+	}
+	db := filepath.Join(home, "bluemoon.db")
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{db, db + "-wal", filepath.Join(home, "admin-signing.key"), filepath.Join(home, "secrets", "x.eml")} {
+		r := preview(out)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "--out "+out) || !strings.Contains(r.Stderr, "data folder") {
+			t.Errorf("preview --out %s: exit %d\n%s%s", out, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	// Through a symbolic link to the home too.
+	if runtime.GOOS != "windows" {
+		link := filepath.Join(dir, "link")
+		if err := os.Symlink(home, link); err != nil {
+			t.Fatal(err)
+		}
+		if r := preview(filepath.Join(link, "bluemoon.db")); r.Code != 2 {
+			t.Errorf("preview --out through a link to the home: exit %d\n%s", r.Code, r.Stderr)
+		}
+	}
+	after, err := os.ReadFile(db)
+	if err != nil || len(after) != len(before) {
+		t.Fatalf("the database changed: %d bytes, was %d (%v)", len(after), len(before), err)
+	}
+	if l := mustRun(t, home, "suppress", "list").Stdout; !strings.Contains(l, "kept@example.jp") {
+		t.Fatalf("suppression list after the refusals:\n%s", l)
+	}
+	if _, err := os.Stat(filepath.Join(home, "admin-signing.key")); err == nil {
+		t.Error("an admin signing key was written into the home")
+	}
+	r := runCLI(t, home, "", "credentials", "create", "--provider", "microsoft", "--client-id", "cid", "--force", "--out", db)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "data folder") {
+		t.Errorf("credentials create --out the database: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if r := preview(dir); r.Code != 2 || !strings.Contains(r.Stderr, "is a folder") {
+		t.Errorf("preview --out a folder: exit %d\n%s", r.Code, r.Stderr)
+	}
+	// Anywhere else is fine, and a file there is replaced.
+	out := filepath.Join(dir, "row2.eml")
+	for range 2 {
+		if r := preview(out); r.Code != 0 {
+			t.Fatalf("preview --out %s: exit %d\n%s", out, r.Code, r.Stderr)
+		}
+	}
+}
+
+// A row whose message cannot be put together (here: the file its
+// attachment column names has a line break in its name, which would go
+// into a header) is that row's problem in preview as in send: named with
+// its row, exit 2 — not a bare error with exit 1.
+func TestPreviewNamesTheRowWhoseMessageCannotBeBuilt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no line breaks in Windows file names")
+	}
+	home, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a\nBcc: x@example.com.pdf"), []byte("%PDF-1.4"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list := writeTemp(t, dir, "l.csv", "email,name,file\na@example.jp,A,\"a\nBcc: x@example.com.pdf\"\n")
+	body := writeTemp(t, dir, "b.txt", "{{.name}}\n")
+	args := []string{"--recipients", list, "--subject", "S", "--text", body, "--attach-column", "file"}
+	pf := runCLI(t, home, "", append([]string{"preview", "--from", "me@example.jp", "--out", filepath.Join(dir, "r.eml")}, args...)...)
+	if pf.Code != 2 || !strings.HasPrefix(pf.Stderr, "bluemoon: row 2: attachment ") || !strings.Contains(pf.Stderr, "line break") {
+		t.Errorf("preview: exit %d\n%s", pf.Code, pf.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.eml")); err == nil {
+		t.Error("the message was written")
+	}
+	// A wrong --from is the flag's mistake, not the row's.
+	for _, from := range []string{"bad", "Me <me@example.jp>"} {
+		r := runCLI(t, home, "", "preview", "--from", from, "--recipients", list, "--subject", "S", "--text", body, "--out", filepath.Join(dir, "r.eml"))
+		if r.Code != 2 || !strings.Contains(r.Stderr, "--from "+strconv.Quote(from)) || strings.Contains(r.Stderr, "row 2") {
+			t.Errorf("preview --from %q: exit %d\n%s", from, r.Code, r.Stderr)
+		}
 	}
 }

@@ -26,6 +26,9 @@ mail program opens. Nothing is sent.`,
 			if out == "" {
 				return exitcode.Usagef("--out FILE.eml is required")
 			}
+			if err := home.CheckOutputFile(out); err != nil {
+				return exitcode.Usagef("--out %s: %v", out, err)
+			}
 			res, err := svc.Preview(ctx, in)
 			if err != nil {
 				return err

@@ -78,3 +78,20 @@ func TestResumeResendFailed(t *testing.T) {
 		t.Fatalf("the resend went to %v", to)
 	}
 }
+
+// The help of --delimiter names every separator it takes: a list that
+// Excel saved with semicolons is refused with "add --delimiter semicolon",
+// and the help said only "comma or tab".
+func TestDelimiterHelpNamesSemicolon(t *testing.T) {
+	for _, cmd := range [][]string{{"send"}, {"preview"}} {
+		r := mustRun(t, t.TempDir(), append(cmd, "--help")...)
+		i := strings.Index(r.Stdout, "--delimiter")
+		if i < 0 {
+			t.Fatalf("%s --help has no --delimiter:\n%s", cmd[0], r.Stdout)
+		}
+		line, _, _ := strings.Cut(r.Stdout[i:], "\n")
+		if !strings.Contains(line, "semicolon") {
+			t.Errorf("%s --help: %q", cmd[0], line)
+		}
+	}
+}

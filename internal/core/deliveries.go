@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
@@ -286,6 +288,13 @@ func (s *Service) deliveryAccount(ctx context.Context, id int64) (*account.Accou
 		return nil, nil, err
 	}
 	acct, err := s.account(ctx, d.Account)
+	if errors.Is(err, account.ErrNotFound) {
+		// Removed after the delivery began: the rows not yet sent wait for
+		// an account of that name again.
+		return nil, nil, &NotFoundError{Kind: KindAccount, Name: d.Account, Err: fmt.Errorf(
+			"delivery %d sends through account %q, which was removed (%w): to go on with it, add the account again under that name "+
+				"('bluemoon account add %s …'); or end it with 'bluemoon deliveries cancel %d'", id, d.Account, account.ErrNotFound, d.Account, id)}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/mail"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -58,6 +59,8 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		}
 	} else if in.From == "" {
 		return nil, fieldErr("account", CodeRequired, "give --account NAME (or --from ADDRESS) for the sender")
+	} else if a, err := mail.ParseAddress(in.From); err != nil || a.Address != in.From {
+		return nil, fieldErr("from", CodeInvalid, "--from %q is not an e-mail address (give it bare, like me@example.com)", in.From)
 	}
 	spec, atts, err := in.Message.load(acct)
 	if err != nil {
@@ -100,7 +103,9 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		}
 		var buf bytes.Buffer
 		if err := tpl.Compose(&c, merge.Envelope{}, &buf); err != nil {
-			return nil, err
+			// The row's data (an attachment's name, its characters) made
+			// the message impossible: that row's problem, as preflight says.
+			return nil, fieldErr("row", CodeInvalid, "row %d: %w", in.Row, err)
 		}
 		res := &PreviewResult{Row: in.Row, To: c.To, EML: buf.Bytes(), Prev: prev}
 		if c.FellBack != nil {

@@ -36,10 +36,16 @@ func (s *Service) SaveDelivery(ctx context.Context, d *saved.Delivery) error {
 	if err := d.Validate(); err != nil {
 		return &exitcode.UsageError{Err: err}
 	}
-	if _, err := ParseSendArgs(d.Args()[1:]); err != nil {
+	in, err := ParseSendArgs(d.Args()[1:])
+	if err != nil {
 		return err
 	}
 	if err := s.requireAccount(ctx, "account", "--account", d.Account); err != nil {
+		return err
+	}
+	// The message against the list's columns, as send checks it first: a
+	// saved delivery runs later, with nobody there to fix a typo.
+	if err := s.CheckTemplate(ctx, d.Account, in.List, in.Message); err != nil {
 		return err
 	}
 	if err := s.CheckAlert(ctx, d.Alert); err != nil {

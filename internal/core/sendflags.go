@@ -17,7 +17,7 @@ import (
 // BindListFlags binds the flags that say how to read a recipient list.
 func BindListFlags(f *pflag.FlagSet, l *ListInput) {
 	f.StringVar(&l.Path, "recipients", "", "recipient list: CSV, TSV or Excel .xlsx with a header row (required)")
-	f.StringVar(&l.Delimiter, "delimiter", "", "force the column separator: comma or tab (default: by extension, else by the header)")
+	f.StringVar(&l.Delimiter, "delimiter", "", "force the column separator: comma, tab or semicolon (default: by extension, else by the header)")
 	f.StringVar(&l.Encoding, "encoding", "auto", "list encoding: auto, utf-8 or shift_jis (cp932)")
 	f.StringVar(&l.EmailColumn, "email-column", "email", "the column holding the address")
 	f.StringVar(&l.Sheet, "sheet", "", "the sheet of an .xlsx workbook (default: the first)")

@@ -1,6 +1,7 @@
 package home
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,4 +81,33 @@ const UploadsDir = "console"
 func InUploads(path string) bool {
 	first, rest, ok := inHome(path)
 	return ok && first == UploadsDir && rest != ""
+}
+
+// CheckOutputFile says why path may not be a file a command writes where
+// the user says (preview --out, credentials create --out), or nil: it is
+// a folder, or one of a data home's secrets (IsSecret, followed through
+// symbolic links) — an --out naming the database replaced every account,
+// delivery and sign-in of the home with the file, one naming the admin
+// signing key the key that signs the organisation's credential files.
+// Other places in a home stay allowed ('bluemoon demo --home DIR' writes
+// its sample files in DIR/demo).
+func CheckOutputFile(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return fmt.Errorf("it is a folder: give the name of a file to write (in it, or elsewhere)")
+	}
+	places := []string{abs}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		places = append(places, filepath.Join(dir, filepath.Base(abs)))
+	}
+	for _, p := range places {
+		if IsSecret(p) {
+			return fmt.Errorf("that is one of bluemoon's own files in its data folder %s (its database, keys or tokens), "+
+				"which nothing else may replace: write it somewhere else", Containing(p))
+		}
+	}
+	return nil
 }

@@ -81,3 +81,32 @@ func TestInUploads(t *testing.T) {
 		}
 	}
 }
+
+// A file written where the user says may be anywhere but over a data
+// home's secrets (named directly or through a link to the home) or a
+// folder.
+func TestCheckOutputFile(t *testing.T) {
+	root := t.TempDir()
+	h := filepath.Join(root, "home")
+	if err := os.MkdirAll(filepath.Join(h, "logs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h, "bluemoon.db"), []byte("db"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(h, link); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	for _, p := range []string{filepath.Join(h, "bluemoon.db"), filepath.Join(h, "bluemoon.db-wal"), filepath.Join(h, "admin-signing.key"),
+		filepath.Join(h, "secrets", "a", "b"), filepath.Join(link, "bluemoon.db"), filepath.Join(link, "secrets", "k"), root, h} {
+		if err := home.CheckOutputFile(p); err == nil {
+			t.Errorf("%s: allowed", p)
+		}
+	}
+	for _, p := range []string{filepath.Join(root, "row2.eml"), filepath.Join(root, "new", "row2.eml"), filepath.Join(h, "demo", "acme.bmcred")} {
+		if err := home.CheckOutputFile(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

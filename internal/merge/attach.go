@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -48,7 +49,10 @@ func attachRoot(dir string) (string, error) {
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return "", fmt.Errorf("attachments folder %s: %w", dir, err)
+		return "", fmt.Errorf("--attach-dir %s (the folder the attachment column's files are in): %w", dir, fileerr.Explain(err))
+	}
+	if fi, err := os.Stat(real); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("--attach-dir %s is not a folder: give the folder the attachment column's files are in", dir)
 	}
 	if h := home.Containing(filepath.Join(real, "x")); h != "" && !home.InUploads(filepath.Join(real, "x")) {
 		return "", fmt.Errorf("attachments folder %s is inside bluemoon's data folder %s, whose files are never attached: keep attachments elsewhere", dir, h)

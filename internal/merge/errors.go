@@ -53,7 +53,7 @@ func (e *TemplateError) Error() string {
 	case KindUnexpectedEnd:
 		what = "an {{end}} has no {{if}}, {{range}} or {{with}} to close"
 	case KindUnknownField:
-		what = fmt.Sprintf("{{.%s}} is not a column of the list", e.Field)
+		what = fieldRef(e.Field) + " is not a column of the list"
 	case KindUnknownFunction:
 		what = fmt.Sprintf("%q is not something a template can call; a merge field is written with a dot: {{.%s}}", e.Detail, e.Detail)
 	case KindRender:

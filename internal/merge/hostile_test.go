@@ -166,6 +166,21 @@ func TestDataHomeNeverAttached(t *testing.T) {
 	}
 }
 
+// An --attach-dir that is not there, or is a file, is refused once with
+// the flag's name, not as "…/a.pdf: not a directory" on every row.
+func TestAttachDirMustBeAFolder(t *testing.T) {
+	listDir, outside := attachFixture(t)
+	for dir, want := range map[string]string{
+		filepath.Join(listDir, "no-such-folder"): "no such",
+		outside:                                  "not a folder",
+	} {
+		_, err := Compile(Spec{Subject: "s", Text: "t", AttachColumn: "file", AttachDir: dir, From: "a@example.com"}, attachCols, 0, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), "--attach-dir "+dir) || !strings.Contains(err.Error(), want) {
+			t.Errorf("--attach-dir %s: %v", dir, err)
+		}
+	}
+}
+
 // Rendering stops at the size limit while it writes: a field as long as
 // a list allows (4 MiB), or a loop, is refused at the limit (256 KiB)
 // without the rest of the message being built.
@@ -274,6 +289,12 @@ func TestBinaryMergeFieldsRefusedForTheRow(t *testing.T) {
 	if err := tp.NewRenderer().Render([]string{"a@example.com", "Bob\tSmith\r\n", "\x00\xff"}, &c); err != nil {
 		t.Errorf("tab and line breaks, and binary in an unused column: %v", err)
 	}
+	// A column printed as {{index . "note"}} is as used as {{.note}}.
+	tp = compile(t, Spec{Subject: "Hi", Text: `Dear {{index . "note"}}`})
+	var fe *FieldError
+	if err := tp.NewRenderer().Render([]string{"a@example.com", "Bob", "x\x00"}, &c); !errors.As(err, &fe) || fe.Field != "note" {
+		t.Errorf("NUL in a column read with index: %v", err)
+	}
 }
 
 // Template mistakes are named by part, line and field, in words.
@@ -293,6 +314,14 @@ func TestTemplateErrorsInWords(t *testing.T) {
 		{Spec{Subject: "Hi {{name}}", Text: "x"}, "subject", 1, "", KindUnknownFunction, "a merge field is written with a dot: {{.name}}"},
 		{Spec{Subject: "Hi {{.name}", Text: "x"}, "subject", 1, "", KindSyntax, "is a } missing?"},
 		{Spec{Subject: "Hi", Text: "x\n{{.name"}, "text body", 2, "", KindSyntax, "does not parse"},
+		// A column named the way the docs give for names with spaces: a
+		// typo was printed empty in every message, never refused.
+		{Spec{Subject: `Hi {{index . "company name"}}`, Text: "x"}, "subject", 1, "company name", KindUnknownField,
+			`subject, line 1: {{index . "company name"}} is not a column of the list`},
+		{Spec{Subject: "Hi", HTML: "<p>\n{{with .name}}{{end}}{{index . \"nmae\" | html}}</p>"}, "HTML body", 2, "nmae", KindUnknownField,
+			`{{.nmae}} is not a column`},
+		// Refused once, not as a problem of every row.
+		{Spec{Subject: "Hi", Text: "a\n{{template \"footer\"}}"}, "text body", 2, "", KindSyntax, `{{template "footer"}} names no template`},
 	}
 	for _, c := range cases {
 		c.spec.From = "a@example.com"

@@ -14,6 +14,7 @@ import (
 	texttemplate "text/template"
 	"text/template/parse"
 	"time"
+	"unicode"
 
 	"github.com/bluemoon-mail/bluemoon/internal/message"
 	"github.com/bluemoon-mail/bluemoon/internal/recipients"
@@ -151,6 +152,10 @@ func Compile(spec Spec, columns []string, emailIdx int, common []Attachment) (*T
 			if hasLoops(tree.Root) {
 				t.ticked = true
 			}
+			if name, pos, ok := undefinedTemplate(tree.Root, trees); ok {
+				return nil, &TemplateError{Part: partName(p.name), Line: lineOf(p.src, int(pos)), Kind: KindSyntax,
+					Detail: fmt.Sprintf("{{template %q}} names no template defined here (with {{define %q}}…{{end}})", name, name)}
+			}
 		}
 	}
 	if len(unknown) > 0 {
@@ -233,7 +238,7 @@ func unknownFields(unknown []fieldUse, columns []string) error {
 	for _, u := range unknown[1:] {
 		if !seen[u.field] {
 			seen[u.field] = true
-			others = append(others, "{{."+u.field+"}}")
+			others = append(others, fieldRef(u.field))
 		}
 	}
 	e.Detail = "the columns are " + recipients.ColumnList(columns)
@@ -346,6 +351,14 @@ func collectFields(n parse.Node, used, direct map[string]bool, uses map[string]p
 			collectFields(c, used, direct, uses)
 		}
 	case *parse.CommandNode:
+		// {{index . "company name"}}: the way to print a column whose name
+		// is not an identifier, as much a use of it as {{.name}}.
+		if k, pos, ok := indexedColumn(n); ok {
+			used[k] = true
+			if p, ok := uses[k]; !ok || pos < p {
+				uses[k] = pos
+			}
+		}
 		for _, a := range n.Args {
 			collectFields(a, used, direct, uses)
 		}
@@ -370,6 +383,53 @@ func collectFields(n parse.Node, used, direct map[string]bool, uses map[string]p
 		collectFields(n.List, used, nil, uses)
 		collectFields(n.ElseList, used, nil, uses)
 	}
+}
+
+// undefinedTemplate finds a {{template "name"}} under n that names none
+// of the templates defined: it would fail on every row.
+func undefinedTemplate(n parse.Node, defined map[string]*parse.Tree) (name string, pos parse.Pos, found bool) {
+	walk(n, func(n parse.Node) {
+		if tn, ok := n.(*parse.TemplateNode); ok && !found {
+			if d, ok := defined[tn.Name]; !ok || d == nil || d.Root == nil {
+				name, pos, found = tn.Name, tn.Pos, true
+			}
+		}
+	})
+	return name, pos, found
+}
+
+// indexedColumn is the column a command {{index . "name"}} reads, with
+// the position of its name.
+func indexedColumn(n *parse.CommandNode) (string, parse.Pos, bool) {
+	if len(n.Args) != 3 {
+		return "", 0, false
+	}
+	fn, ok := n.Args[0].(*parse.IdentifierNode)
+	if !ok || fn.Ident != "index" {
+		return "", 0, false
+	}
+	if _, ok := n.Args[1].(*parse.DotNode); !ok {
+		return "", 0, false
+	}
+	key, ok := n.Args[2].(*parse.StringNode)
+	if !ok {
+		return "", 0, false
+	}
+	return key.Text, key.Pos, true
+}
+
+// fieldRef is how a template prints column name: {{.name}}, or
+// {{index . "company name"}} for a name that is not an identifier.
+func fieldRef(name string) string {
+	for i, r := range name {
+		if !(r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
+			return fmt.Sprintf("{{index . %q}}", name)
+		}
+	}
+	if name == "" {
+		return `{{index . ""}}`
+	}
+	return "{{." + name + "}}"
 }
 
 // Spec returns the template's source (charset normalised).

@@ -44,14 +44,14 @@ func (f *Flow) waitPaste(ctx context.Context, fin *finisher) (*tokenResponse, er
 func pastedQuery(line string) (url.Values, error) {
 	line = strings.TrimSpace(line)
 	if line == "" {
-		return nil, errors.New("nothing was pasted: paste the address the browser ended on (http://127.0.0.1...?code=...)")
+		return nil, errors.New("nothing was pasted: paste the whole address the browser ended on (http://127.0.0.1/?state… with a code or an error in it)")
 	}
 	if i := strings.IndexByte(line, '?'); i >= 0 {
 		line = line[i+1:]
 	}
 	q, err := url.ParseQuery(strings.SplitN(line, "#", 2)[0])
 	if err != nil || (!q.Has("code") && !q.Has("error")) {
-		return nil, errors.New("the pasted text is not the address the browser was sent to after sign-in (it should contain ?code=... or ?error=...)")
+		return nil, errors.New("the pasted text is not the address the browser was sent to after sign-in (its query has a code or an error parameter beside the state)")
 	}
 	return q, nil
 }

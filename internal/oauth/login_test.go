@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 )
@@ -389,5 +390,20 @@ func TestLoginFinishedAtTheLastMomentIsSaved(t *testing.T) {
 	}
 	if _, _, err := srv.ValidateAccessToken(tok.AccessToken); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// What --paste says when the pasted text is not the address comes through
+// the redaction every error passes before it is printed as it was written:
+// "?code=..." was printed "?code=[redacted]", as if the example were a secret.
+func TestPasteMistakesSurviveRedaction(t *testing.T) {
+	for _, pasted := range []string{"", "garbage", "http://127.0.0.1/?state=x"} {
+		_, err := pastedQuery(pasted)
+		if err == nil {
+			t.Fatalf("%q accepted", pasted)
+		}
+		if got := redact.String(err.Error()); got != err.Error() || !strings.Contains(got, "code") {
+			t.Errorf("%q: printed %q", pasted, got)
+		}
 	}
 }

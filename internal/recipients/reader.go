@@ -83,8 +83,19 @@ func Open(path string, opts Options) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
 	}
+	if err := notAList(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("recipients %s: %w", path, err)
+	}
 	forced := enc != ""
 	if !forced {
+		// Finding the encoding reads the whole file, then the rows read it
+		// again: a pipe is read once, so it must name its encoding.
+		if _, err := f.Seek(0, io.SeekCurrent); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("recipients %s: a pipe can be read only once, and finding the encoding reads the whole list "+
+				"before its rows: add --encoding utf-8 or --encoding shift_jis", path)
+		}
 		enc, err = detectEncoding(f)
 		if err != nil {
 			f.Close()
@@ -103,11 +114,21 @@ func Open(path string, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("recipients %s: %w", path, err)
 		}
 	}
+	// Lines that end with a carriage return alone (Excel for Mac's "CSV
+	// (Macintosh)"): encoding/csv knows only LF and CRLF, so they are read
+	// as LF. Decided from the file's start, which must have no LF at all:
+	// a lone CR in a cell of a list with LF or CRLF lines stays as it is.
+	// (In Shift_JIS, CR and LF are never part of a character.)
+	start, _ := br.Peek(64 << 10)
+	crOnly := bytes.IndexByte(start, '\r') >= 0 && bytes.IndexByte(start, '\n') < 0
 	var src io.Reader = br
 	if enc == "shift_jis" {
 		src = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
 	} else if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
+	}
+	if crOnly {
+		src = crAsLF{src}
 	}
 	guard := &rowGuard{r: src}
 	sb := bufio.NewReaderSize(guard, guardSlack)
@@ -268,7 +289,7 @@ func (r *Reader) Next() (Row, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && pe.Err != csv.ErrFieldCount {
-				return Row{Number: r.row}, &RowError{Row: r.row, Err: pe.Err}
+				return Row{Number: r.row}, &RowError{Row: r.row, Err: quoteInWords(pe.Err)}
 			}
 			return Row{Number: r.row}, &RowError{Row: r.row, Err: err}
 		}
@@ -348,6 +369,64 @@ func (e *noEmailColumnError) Error() string {
 
 // ErrNotUTF8 is a cell of a list read as UTF-8 that is not.
 var ErrNotUTF8 = errors.New("is not UTF-8 text, but the list was read as UTF-8 (--encoding utf-8); if it is Shift_JIS (CP932), use --encoding shift_jis or auto")
+
+// crAsLF reads r with every carriage return made a line feed.
+type crAsLF struct{ r io.Reader }
+
+func (c crAsLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// notAList says what f (a plain file; a pipe is not looked at) is when
+// its first bytes show a format bluemoon does not read as a list, whatever
+// the file's name: an old Excel .xls workbook (a compound file), or UTF-16
+// text (Excel's "Unicode Text", with its byte order mark).
+func notAList(f *os.File) error {
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	var sig [8]byte
+	n, _ := f.ReadAt(sig[:], 0)
+	switch head := string(sig[:n]); {
+	case head == "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+		return errors.New("this is an old Excel workbook (.xls), which bluemoon does not read: " +
+			"open it in Excel and save it as .xlsx (Excel Workbook) or as CSV, then give that file")
+	case strings.HasPrefix(head, "\xff\xfe"), strings.HasPrefix(head, "\xfe\xff"):
+		return errors.New("the file is UTF-16 text (what Excel saves as \"Unicode Text\"), which bluemoon does not read: " +
+			"save it as \"CSV UTF-8 (Comma delimited)\" or as .xlsx, then give that file")
+	}
+	return nil
+}
+
+// QuoteError is encoding/csv's complaint about a double quote out of
+// place, in words with how to write the cell: a list typed by hand or
+// written by a script that does not quote has `=HYPERLINK("…")` or
+// `"Yamada" Taro` in a cell. Unwrap gives encoding/csv's error.
+type QuoteError struct{ Err error }
+
+func (e *QuoteError) Error() string {
+	if errors.Is(e.Err, csv.ErrBareQuote) {
+		return `has a double quote (") inside a cell that does not start with one: put the whole cell in double quotes ` +
+			`and double each quote inside it, as Excel saves it: "=HYPERLINK(""https://example.com"")"`
+	}
+	return `has a cell that starts with a double quote (") and has more text after its closing quote, or whose quote ` +
+		`is never closed: put the whole cell in double quotes and double each quote inside it: """Yamada"" Taro"`
+}
+func (e *QuoteError) Unwrap() error { return e.Err }
+
+// quoteInWords gives encoding/csv's quote errors their sentence.
+func quoteInWords(err error) error {
+	if errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) {
+		return &QuoteError{Err: err}
+	}
+	return err
+}
 
 // CellCountError: a row has more or fewer cells than the header.
 type CellCountError struct{ Got, Want int }

@@ -2,9 +2,11 @@ package recipients
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -164,6 +166,128 @@ func TestRowNumbersCountBlankLinesAsSpreadsheetsDo(t *testing.T) {
 		r.Close()
 		if want := []int{5, -6, 7, 10}; !slices.Equal(got, want) {
 			t.Errorf("line ends %q: rows %v, want %v (negative: the good row with the multi-line cell)", eol, got, want)
+		}
+	}
+}
+
+// A quote out of place (typed by hand, or a list made by a script that
+// does not quote) is said in words with how to write the cell, not as
+// encoding/csv's `bare " in non-quoted-field`; the rows around it are read.
+func TestMisplacedQuotesSaidInWords(t *testing.T) {
+	src := "email,name\n" +
+		"a@example.com,ok\n" + // row 2
+		`b@example.com,=HYPERLINK("http://x")` + "\n" + // row 3: a quote inside an unquoted cell
+		`c@example.com,"Yamada" Taro` + "\n" + // row 4: text after a quoted cell's closing quote
+		"d@example.com,fine\n" + // row 5
+		`e@example.com,"never closed` + "\n" // row 6: a quote opened and never closed
+	r, err := Open(writeFile(t, "l.csv", []byte(src)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, errs := readAll(t, r)
+	if len(rows) != 2 || rows[0][0] != "a@example.com" || rows[1][0] != "d@example.com" {
+		t.Errorf("rows %q, want rows 2 and 5", rows)
+	}
+	if len(errs) != 3 {
+		t.Fatalf("errors %q, want rows 3, 4 and 6", errs)
+	}
+	for i, want := range []string{"row 3: ", "row 4: ", "row 6: "} {
+		e := errs[i]
+		if !strings.HasPrefix(e, want) || strings.Contains(e, "non-quoted-field") || strings.Contains(e, "quoted-field") ||
+			!strings.Contains(e, `double quotes`) || !strings.Contains(e, `""`) {
+			t.Errorf("error %d = %q, want %q and how to write the cell", i, e, want)
+		}
+	}
+}
+
+// A pipe (--recipients <(command)) can be read once: finding its encoding
+// would read it all before the rows, so without --encoding it is refused
+// at once, saying to add the flag, not with "seek …: illegal seek"; with
+// --encoding it is read.
+func TestPipeNeedsTheEncodingNamed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("opens a pipe through /dev/fd")
+	}
+	pipe := func(content string) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		go func() {
+			w.WriteString(content)
+			w.Close()
+		}()
+		return fmt.Sprintf("/dev/fd/%d", r.Fd())
+	}
+	const list = "email,name\na@example.com,山田\n"
+	_, err := Open(pipe(list), Options{})
+	if err == nil || strings.Contains(err.Error(), "seek") || !strings.Contains(err.Error(), "--encoding utf-8") {
+		t.Fatalf("a pipe without --encoding: %v", err)
+	}
+	r, err := Open(pipe(list), Options{Encoding: "utf-8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, errs := readAll(t, r)
+	if len(errs) > 0 || len(rows) != 1 || rows[0][1] != "山田" {
+		t.Fatalf("rows %q errs %q", rows, errs)
+	}
+}
+
+// A list saved by Excel as "Unicode Text" is UTF-16: it is named as such
+// with what to do, not called "neither UTF-8 nor Shift_JIS … name its
+// encoding with --encoding" (which takes neither form of UTF-16).
+func TestUTF16ListIsNamed(t *testing.T) {
+	le := []byte{0xff, 0xfe}
+	be := []byte{0xfe, 0xff}
+	for _, r := range "email\tname\r\nu@example.com\t山田\r\n" {
+		le = append(le, byte(r), byte(r>>8))
+		be = append(be, byte(r>>8), byte(r))
+	}
+	for name, data := range map[string][]byte{"le.txt": le, "be.csv": be} {
+		for _, enc := range []string{"", "utf-8", "shift_jis"} {
+			_, err := Open(writeFile(t, name, data), Options{Encoding: enc})
+			if err == nil || !strings.Contains(err.Error(), "UTF-16") || !strings.Contains(err.Error(), "CSV UTF-8") {
+				t.Errorf("%s (encoding %q): %v", name, enc, err)
+			}
+		}
+	}
+}
+
+// A list whose lines end with a carriage return alone (what Excel for Mac
+// writes as "CSV (Macintosh)") is read line by line, in UTF-8 or
+// Shift_JIS, not as one header row holding every row.
+func TestCROnlyLineEnds(t *testing.T) {
+	src := "email,name\r" + "a@example.com,山田\r" + "\r" + "b@example.com,\"佐藤\"\r"
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for enc, data := range map[string]string{"utf-8": src, "shift_jis": sjis} {
+		r, err := Open(writeFile(t, "mac.csv", []byte(data)), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", enc, err)
+		}
+		if h := r.Header(); len(h) != 2 || h[1] != "name" || r.Encoding != enc {
+			t.Errorf("%s: header %q, encoding %q", enc, h, r.Encoding)
+		}
+		var got []string
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", enc, err)
+			}
+			got = append(got, fmt.Sprintf("%d %s %s", row.Number, row.Email, row.Fields[1]))
+		}
+		r.Close()
+		if want := []string{"2 a@example.com 山田", "4 b@example.com 佐藤"}; !slices.Equal(got, want) {
+			t.Errorf("%s: rows %q, want %q", enc, got, want)
 		}
 	}
 }

@@ -235,3 +235,20 @@ func TestIsXLSXByContent(t *testing.T) {
 	}
 	r.Close()
 }
+
+// An old Excel .xls (a binary compound file, whatever its name) is named
+// as such with what to do, as the docs promise, not taken for a CSV in an
+// unknown encoding ("name its encoding with --encoding" leads nowhere).
+func TestOldXLSIsNamed(t *testing.T) {
+	xls := append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 504)...)
+	xls = append(xls, []byte("\x09\x08\x10\x00\x00\x06\x05\x00\xff\xfe\x80\x81")...)
+	for _, name := range []string{"list.xls", "list.csv", "list"} {
+		for _, enc := range []string{"", "shift_jis"} {
+			_, err := Open(writeFile(t, name, xls), Options{Encoding: enc})
+			if err == nil || !strings.Contains(err.Error(), ".xls") || !strings.Contains(err.Error(), "save it as .xlsx") ||
+				strings.Contains(err.Error(), "--encoding") {
+				t.Errorf("%s (encoding %q): %v", name, enc, err)
+			}
+		}
+	}
+}

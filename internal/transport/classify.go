@@ -40,6 +40,12 @@ func classify(e *Error) {
 			"or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), the guide's last Microsoft step; then test-send again. " +
 			"Or send through Microsoft Graph instead, which needs no SMTP AUTH: bluemoon account edit ACCOUNT --via graph, " +
 			"then sign in again to consent to Mail.Send"
+	case code == 535 && enh == "5.7.3" && e.password:
+		e.Class = Auth
+		e.Reason = "credentials_refused"
+		e.Advice = "The server refused the user name and password: check them (bluemoon account edit ACCOUNT --username NAME " +
+			"--password-file FILE). A Microsoft 365 mailbox takes a password only where basic authentication for SMTP is still " +
+			"allowed; else switch the account to OAuth (auth xoauth2 with a Microsoft credential file)"
 	case code == 535 && enh == "5.7.3":
 		e.Class = Auth
 		e.Reason = "ms_token_refused"

@@ -250,7 +250,7 @@ func authenticate(c *smtp.Client, cfg Config, token, addr string) error {
 		return newNetError(addr, "AUTH", err)
 	}
 	enh, text := enhancedOf(se)
-	e := &Error{Server: addr, Op: "AUTH", Code: se.Code, Enhanced: enh, Text: text}
+	e := &Error{Server: addr, Op: "AUTH", Code: se.Code, Enhanced: enh, Text: text, password: x == nil}
 	if x != nil && len(x.challenge) > 0 {
 		e.Challenge = string(x.challenge)
 	}

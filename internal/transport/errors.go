@@ -73,6 +73,9 @@ type Error struct {
 	// settings: only a change of the account's or the tenant's settings
 	// helps (5.7.139, a missing client certificate): a new token does not.
 	settings bool
+	// password: the refused AUTH gave a user name and password (PLAIN,
+	// LOGIN), not a token: Microsoft answers both with 535 5.7.3.
+	password bool
 }
 
 func (e *Error) Error() string {

@@ -190,3 +190,27 @@ func TestEveryAdviceHasAReason(t *testing.T) {
 		}
 	}
 }
+
+// Microsoft answers a wrong password as it answers a refused token (535
+// 5.7.3): for a password account the sentence must be about the user name
+// and password, never a token, its scope or a sign-in it does not have.
+func TestMicrosoftRefusingAPasswordSaysPassword(t *testing.T) {
+	for _, auth := range []account.AuthMethod{account.AuthPlain, account.AuthLogin} {
+		s := start(t, smtpsrv.Options{Flavor: smtpsrv.Microsoft})
+		cfg := config(s, account.SecurityStartTLS, auth)
+		cfg.Password = "not-the-password"
+		err := sendN(cfg, 1)
+		var te *transport.Error
+		if !errors.As(err, &te) {
+			t.Fatalf("%s: err = %v, want *transport.Error", auth, err)
+		}
+		if te.Code != 535 || te.Enhanced != "5.7.3" || !te.AuthFailure() {
+			t.Errorf("%s: reply %d %s class %s, want 535 5.7.3 authentication", auth, te.Code, te.Enhanced, te.Class)
+		}
+		msg := te.Error()
+		if !strings.Contains(msg, "user name and password") || strings.Contains(strings.ToLower(msg), "token") ||
+			te.Reason != "credentials_refused" {
+			t.Errorf("%s: reason %q, message %q: want the password named, no token", auth, te.Reason, msg)
+		}
+	}
+}
