@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,68 @@ func TestImportingTheWrongFileSaysSoInThePagesLanguage(t *testing.T) {
 		if strings.Contains(page, "%!") {
 			t.Errorf("%s, %s: the message has formatting debris:\n%s", tc.lang, tc.name, page)
 		}
+	}
+}
+
+// postForm sends an urlencoded form as the console's own page would, and
+// follows the redirect.
+func (s *session) postForm(path string, form url.Values) (int, string, string) {
+	s.t.Helper()
+	form.Set("csrf", s.csrf)
+	req, _ := http.NewRequest("POST", s.c.srv.BaseURL()+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.c.srv.BaseURL())
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp.StatusCode, body(s.t, resp), resp.Request.URL.Path
+}
+
+// invalidInput is the attribute the form puts on the input a refusal names.
+func invalidInput(page, id string) bool {
+	return regexp.MustCompile(`<input [^>]*id="` + regexp.QuoteMeta(id) + `"[^>]*aria-invalid="true"`).MatchString(page)
+}
+
+// A refused account form names the input that is wrong and says what to
+// put there, in the page's language, and keeps what was typed.
+func TestAccountFormSaysWhichFieldIsWrongAndWhatToDo(t *testing.T) {
+	c := startConsole(t)
+	good := func() url.Values {
+		return url.Values{"name": {"office"}, "from": {"news@example.jp"}, "from_name": {"営業部"}, "auth_choice": {"none"},
+			"smtp_host": {"smtp.example.jp"}, "smtp_port": {"587"}, "security": {"starttls"}}
+	}
+	for _, tc := range []struct {
+		field, value, input string
+		want                map[string]string // by language
+	}{
+		{"smtp_port", "70000", "smtp_port", map[string]string{"en": "The port is a number from 1 to 65535", "ja": "ポートは 1～65535 の数字"}},
+		{"smtp_port", "0", "smtp_port", map[string]string{"en": "The port is a number from 1 to 65535", "ja": "ポートは 1～65535 の数字"}},
+		{"smtp_host", "", "smtp_host", map[string]string{"en": "Enter the SMTP server", "ja": "SMTP サーバーを入力してください"}},
+		{"per_minute", "-5", "per_minute", map[string]string{"en": "use 0 (no limit) or a positive whole number", "ja": "0（制限なし）以上の整数"}},
+		{"per_day", "-1", "per_day", map[string]string{"en": "use 0 (no limit) or a positive whole number", "ja": "0（制限なし）以上の整数"}},
+		{"connections", "-1", "connections", map[string]string{"en": "use 0 (no limit) or a positive whole number", "ja": "0（制限なし）以上の整数"}},
+		{"per_connection", "-1", "per_connection", map[string]string{"en": "use 0 (no limit) or a positive whole number", "ja": "0（制限なし）以上の整数"}},
+		{"from_name", "営業部\r\nBcc: x@example.com", "from_name", map[string]string{"en": "name cannot hold line breaks", "ja": "改行"}},
+	} {
+		for lang, want := range tc.want {
+			s := c.session()
+			s.hc.Transport = langTransport{lang}
+			f := good()
+			f.Set(tc.field, tc.value)
+			code, page, _ := s.postForm("/accounts/new", f)
+			if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) || !invalidInput(page, tc.input) {
+				t.Errorf("%s=%q (%s): %d; want 422 saying %q beside #%s\n%s", tc.field, tc.value, lang, code, want, tc.input, page)
+				continue
+			}
+			for _, kept := range []string{`value="news@example.jp"`, `value="営業部`, `value="office"`} {
+				if !strings.Contains(page, kept) {
+					t.Errorf("%s=%q (%s): the form lost %s", tc.field, tc.value, lang, kept)
+				}
+			}
+		}
+	}
+	if _, err := c.svc.Account(t.Context(), "office"); err == nil {
+		t.Error("a refused form made the account")
 	}
 }
