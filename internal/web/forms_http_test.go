@@ -2,11 +2,15 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // A file that is not a credential file, or is far too large to be one, is
@@ -96,5 +100,71 @@ func TestAccountFormSaysWhichFieldIsWrongAndWhatToDo(t *testing.T) {
 	}
 	if _, err := c.svc.Account(t.Context(), "office"); err == nil {
 		t.Error("a refused form made the account")
+	}
+}
+
+// readyDraft uploads a list of n rows and passes the message step; it
+// returns the draft's address (/drafts/ID).
+func readyDraft(t *testing.T, s *session, n int) string {
+	t.Helper()
+	code, page, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"list.csv": sjisList(t, n, nil)}})
+	m := draftPath.FindStringSubmatch(at)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("upload: %d at %s\n%s", code, at, page)
+	}
+	base := "/drafts/" + m[1]
+	code, page, at = s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様へ", "text": "{{.氏名}} 様\n",
+		"charset": "utf-8", "action": "next"}, nil)
+	if code != http.StatusOK || at != base+"/preview" {
+		t.Fatalf("message: %d at %s\n%s", code, at, page)
+	}
+	return base
+}
+
+// Pressing "Send" twice (a double click sends the form again before the
+// first answer came) starts one delivery, and both answers show it.
+func TestSendingTheSameDraftTwiceStartsOneDelivery(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+	base := readyDraft(t, s, 3)
+
+	var wg sync.WaitGroup
+	at := make([]string, 3)
+	for i := range at {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, page, where := s.post(base+"/send", map[string]string{"name": "twice"}, nil)
+			if code != http.StatusOK {
+				t.Errorf("send %d: %d at %s\n%s", i, code, where, page)
+			}
+			at[i] = where
+		}()
+	}
+	wg.Wait()
+	ds, err := c.svc.Deliveries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("three presses of Send made %d deliveries, want 1 (answers at %v)", len(ds), at)
+	}
+	want := fmt.Sprintf("/deliveries/%d", ds[0].ID)
+	for i, a := range at {
+		if a != want {
+			t.Errorf("press %d ended at %s, want the delivery's page %s", i, a, want)
+		}
+	}
+	// Pressed again later (the page kept in a tab): still the same one.
+	if code, page, a := s.post(base+"/send", map[string]string{"name": "twice"}, nil); code != http.StatusOK || a != want {
+		t.Errorf("a later press: %d at %s, want the delivery's page %s\n%s", code, a, want, page)
+	}
+	if _, err := c.svc.WaitDelivery(t.Context(), ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := ms.smtp.Accepted(); n != 3 {
+		t.Errorf("the stand-in got %d messages, want 3", n)
 	}
 }

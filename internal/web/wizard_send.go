@@ -87,8 +87,17 @@ func savedNameOf(dr *draft) string {
 
 // wizardSend starts the delivery in the background and opens its page.
 // The preflight runs again (the list may have changed on disk), with the
-// sign-in to the server this time.
+// sign-in to the server this time. A draft is sent once: the same form
+// sent again, even while the first is being started, opens the delivery
+// the first started.
 func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
+	ds := s.drafts.sendOf(r.PathValue("draft"))
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.delivery != 0 {
+		http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(ds.delivery, 10), http.StatusSeeOther)
+		return
+	}
 	dr, ok := s.draftOf(w, r)
 	if !ok {
 		return
@@ -100,6 +109,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 		var busy *core.BusyError
 		if errors.As(err, &busy) && busy.DeliveryID != 0 {
 			// The delivery is stored and ready: its page says how to go on.
+			ds.delivery = busy.DeliveryID
 			s.markSent(dr, busy.DeliveryID)
 			http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(busy.DeliveryID, 10)+"?busy=1", http.StatusSeeOther)
 			return
@@ -108,6 +118,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logf("console: delivery %d started (%d recipients)", res.DeliveryID, res.Preflight.Ready)
+	ds.delivery = res.DeliveryID
 	s.markSent(dr, res.DeliveryID)
 	http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(res.DeliveryID, 10), http.StatusSeeOther)
 }
