@@ -89,32 +89,6 @@ type draftFile struct {
 type drafts struct {
 	root string // <home>/console
 	mu   sync.Mutex
-
-	sendsMu sync.Mutex
-	sends   map[string]*draftSend // by draft ID, once a send was asked for
-}
-
-// draftSend is the sending of one draft: one at a time, and the delivery
-// it became (0: none yet), which a repeated send (a double click, a page
-// kept in a tab) leads to instead of starting another.
-type draftSend struct {
-	mu       sync.Mutex
-	delivery int64
-}
-
-// sendOf is the sending of the draft id.
-func (d *drafts) sendOf(id string) *draftSend {
-	d.sendsMu.Lock()
-	defer d.sendsMu.Unlock()
-	if d.sends == nil {
-		d.sends = map[string]*draftSend{}
-	}
-	ds := d.sends[id]
-	if ds == nil {
-		ds = &draftSend{}
-		d.sends[id] = ds
-	}
-	return ds
 }
 
 func newDrafts(homeDir string) *drafts { return &drafts{root: filepath.Join(homeDir, home.UploadsDir)} }

@@ -168,3 +168,59 @@ func TestSendingTheSameDraftTwiceStartsOneDelivery(t *testing.T) {
 		t.Errorf("the stand-in got %d messages, want 3", n)
 	}
 }
+
+var onceRE = regexp.MustCompile(`name="once" value="([^"]+)"`)
+
+// Pressing "Send" twice on a saved delivery's confirmation runs it once;
+// a new visit to the confirmation runs it again (a saved delivery is
+// meant to be run many times).
+func TestRunningASavedDeliveryTwiceFromOnePageRunsItOnce(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	saveNews(t, c.svc, "news", "relay", 3)
+	s := c.session()
+
+	run := func() []string {
+		_, page := s.get("/deliveries/saved/news/run")
+		m := onceRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("the confirmation's form carries no one-time key:\n%s", page)
+		}
+		var wg sync.WaitGroup
+		at := make([]string, 3)
+		for i := range at {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, page, where := s.post("/deliveries/saved/news/run", map[string]string{"once": m[1]}, nil)
+				if code != http.StatusOK {
+					t.Errorf("run %d: %d at %s\n%s", i, code, where, page)
+				}
+				at[i] = where
+			}()
+		}
+		wg.Wait()
+		return at
+	}
+	first := run()
+	ds, err := c.svc.Deliveries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("three presses of Send on one confirmation made %d deliveries, want 1 (answers at %v)", len(ds), first)
+	}
+	for i, a := range first {
+		if want := fmt.Sprintf("/deliveries/%d", ds[0].ID); a != want {
+			t.Errorf("press %d ended at %s, want %s", i, a, want)
+		}
+	}
+	if _, err := c.svc.WaitDelivery(t.Context(), ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if ds, _ := c.svc.Deliveries(t.Context()); len(ds) != 2 {
+		t.Fatalf("a second visit to the confirmation made %d deliveries in all, want 2", len(ds))
+	}
+}

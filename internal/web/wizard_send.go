@@ -91,7 +91,7 @@ func savedNameOf(dr *draft) string {
 // sent again, even while the first is being started, opens the delivery
 // the first started.
 func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
-	ds := s.drafts.sendOf(r.PathValue("draft"))
+	ds := s.starts.of("draft/" + r.PathValue("draft"))
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	if ds.delivery != 0 {
