@@ -224,3 +224,33 @@ func TestRunningASavedDeliveryTwiceFromOnePageRunsItOnce(t *testing.T) {
 		t.Fatalf("a second visit to the confirmation made %d deliveries in all, want 2", len(ds))
 	}
 }
+
+// A row with a stray double quote (株式会社"ABC" typed by hand) is said
+// in the page's language with what to do, on the list step and the
+// check step, not as the CSV reader's English.
+func TestAListRowWithAStrayQuoteIsSaidInThePagesLanguage(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	list := []byte("email,会社\na@example.jp,株式会社\"ABC\"\nc@example.jp,普通\nb@example.jp,\"未完の引用\n")
+	for lang, want := range map[string]string{"en": "a double quote (&#34;) is out of place", "ja": "ダブルクォート（&#34;）の位置が正しくありません"} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		code, page, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"quotes.csv": list}})
+		m := draftPath.FindStringSubmatch(at)
+		if code != http.StatusOK || m == nil {
+			t.Fatalf("%s: upload: %d at %s\n%s", lang, code, at, page)
+		}
+		if !strings.Contains(page, want) || strings.Contains(page, "quote in non-quoted-field") || strings.Contains(page, "in quoted-field") {
+			t.Errorf("%s: the list step does not say %q of the stray quotes:\n%s", lang, want, page)
+		}
+		base := "/drafts/" + m[1]
+		if code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "s", "text": "{{.会社}}\n",
+			"charset": "utf-8", "action": "next"}, nil); code != http.StatusOK {
+			t.Fatalf("%s: message: %d\n%s", lang, code, page)
+		}
+		if _, page := s.get(base + "/check"); !strings.Contains(page, want) || strings.Contains(page, "quote in non-quoted-field") {
+			t.Errorf("%s: the check step does not say %q of the stray quotes:\n%s", lang, want, page)
+		}
+	}
+}

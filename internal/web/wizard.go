@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -185,6 +186,8 @@ func problemOf(re *recipients.RowError) listProblem {
 		p.Code, p.Got, p.Want = "cells", ce.Got, ce.Want
 	case errors.Is(re.Err, recipients.ErrNotUTF8):
 		p.Code = delivery.CodeNotUTF8
+	case errors.Is(re.Err, csv.ErrQuote), errors.Is(re.Err, csv.ErrBareQuote):
+		p.Code = delivery.CodeQuote
 	}
 	return p
 }
@@ -344,6 +347,8 @@ func (v *view) ProblemText(p listProblem) string {
 		return v.T("list.problem.address.empty")
 	case p.Code == delivery.CodeNotUTF8:
 		return v.T("check.problem.not_utf8", p.Field)
+	case p.Code == delivery.CodeQuote:
+		return v.T("list.problem.quote")
 	case p.Code != "" && v.Has("list.problem."+p.Code):
 		return v.T("list.problem."+p.Code, p.Value)
 	}
