@@ -254,3 +254,36 @@ func TestAListRowWithAStrayQuoteIsSaidInThePagesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The preview of a row with a problem says the problem in the page's
+// language, and a row with no recipient (past the end, typed into the
+// row box) says so: not "row is not valid".
+func TestPreviewOfARowWithoutAMessageSaysWhy(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	list := []byte("氏名,email\n一郎,ichiro@example.jp\n二郎,not-an-address\n三郎,saburo@example.jp,余分\n")
+	for lang, want := range map[string][]string{
+		"en": {"Row 3: “not-an-address” is not an e-mail address", "Row 4: has 3 cells, but the header has 2", "Row 9 holds no recipient"},
+		"ja": {"3 行目: 「not-an-address」はメールアドレスの形式ではありません", "4 行目: セルが 3 個ありますが、見出しは 2 列です", "9 行目には宛先がありません"},
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"会員.csv": list}})
+		m := draftPath.FindStringSubmatch(at)
+		if m == nil {
+			t.Fatalf("upload: at %s", at)
+		}
+		base := "/drafts/" + m[1]
+		if code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "{{.氏名}} 様", "text": "{{.氏名}} 様\n",
+			"charset": "utf-8", "action": "next"}, nil); code != http.StatusOK {
+			t.Fatalf("message: %d\n%s", code, page)
+		}
+		for i, row := range []string{"3", "4", "9"} {
+			code, page := s.get(base + "/preview?row=" + row)
+			if code != http.StatusUnprocessableEntity || !strings.Contains(page, want[i]) || strings.Contains(page, "row is not valid") || strings.Contains(page, "rowの値") {
+				t.Errorf("%s: the preview of row %s: %d, want it to say %q\n%s", lang, row, code, want[i], page)
+			}
+		}
+	}
+}
