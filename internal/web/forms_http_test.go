@@ -287,3 +287,25 @@ func TestPreviewOfARowWithoutAMessageSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// Scheduling from the check step with a day of the month past 28 names
+// the day, beside its input, in the page's language, and keeps the form.
+func TestCheckStepScheduleNamesAWrongDayOfTheMonth(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	for lang, want := range map[string]string{"en": "Give a day from 1 to 28", "ja": "日は 1〜28 で入力してください"} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		base := readyDraft(t, s, 2)
+		code, page, _ := s.post(base+"/schedule", map[string]string{"name": "monthly-" + lang, "when": "repeat", "every": "monthly", "time": "08:30", "day": "31"}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) || !invalidInput(page, "day") {
+			t.Errorf("%s: day 31: %d, want 422 saying %q beside #day\n%s", lang, code, want, page)
+		}
+		for _, kept := range []string{`value="monthly-` + lang + `"`, `value="08:30"`, `value="31"`} {
+			if !strings.Contains(page, kept) {
+				t.Errorf("%s: the form lost %s", lang, kept)
+			}
+		}
+	}
+}
