@@ -309,3 +309,45 @@ func TestCheckStepScheduleNamesAWrongDayOfTheMonth(t *testing.T) {
 		}
 	}
 }
+
+// "Add to the list" pressed twice on one import (a double click) imports
+// once: every answer shows the result of that import, not of a second run
+// over a file the first was removing.
+func TestImportingOneUploadTwiceAtOnceShowsOneResult(t *testing.T) {
+	c := startConsole(t)
+	s := c.session()
+	var b strings.Builder
+	b.WriteString("email,氏名\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "stop%04d@example.jp,会員 %d\n", i, i)
+	}
+	code, page, at := s.post("/suppression/import", nil, map[string]map[string][]byte{"list": {"停止.csv": []byte(b.String())}})
+	if code != http.StatusOK || !strings.HasPrefix(at, "/suppression/import/") {
+		t.Fatalf("upload: %d at %s\n%s", code, at, page)
+	}
+	var wg sync.WaitGroup
+	pages := make([]string, 3)
+	for i := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, page, where := s.post(at, map[string]string{"reason": "退会"}, nil)
+			if code != http.StatusOK || where != at+"/result" {
+				t.Errorf("import %d: %d at %s\n%s", i, code, where, page)
+			}
+			pages[i] = page
+		}()
+	}
+	wg.Wait()
+	for i, page := range pages {
+		if !strings.Contains(page, `id="result-added">2,000<`) || !strings.Contains(page, `id="result-already">0<`) {
+			t.Errorf("answer %d does not say the 2000 addresses were added:\n%s", i, page)
+		}
+	}
+	if _, page := s.get(at + "/result"); !strings.Contains(page, `id="result-added">2,000<`) {
+		t.Errorf("the result page does not say the 2000 addresses were added:\n%s", page)
+	}
+	if n, err := c.svc.SuppressionCount(t.Context()); err != nil || n != 2000 {
+		t.Errorf("the list holds %d addresses (%v), want 2000", n, err)
+	}
+}

@@ -7,7 +7,8 @@ import "sync"
 // kept in a tab can be sent again later. Each such form is known by a key
 // (a draft's ID; the one-time key of a saved delivery's confirmation);
 // the starts of one key take turns, and once one started a delivery the
-// others open it instead of starting another.
+// others open it instead of starting another. An import into the
+// suppression list takes turns the same way (its result says the rest).
 
 // starts are the delivery starts asked for, by key.
 type starts struct {
