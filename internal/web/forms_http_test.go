@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
@@ -349,5 +350,42 @@ func TestImportingOneUploadTwiceAtOnceShowsOneResult(t *testing.T) {
 	}
 	if n, err := c.svc.SuppressionCount(t.Context()); err != nil || n != 2000 {
 		t.Errorf("the list holds %d addresses (%v), want 2000", n, err)
+	}
+}
+
+// A test send in ISO-2022-JP of a character it lacks (①, 髙) says which
+// text holds which character and what to do, in the page's language, and
+// keeps the subject typed.
+func TestTestSendOfACharacterISO2022JPLacksSaysWhatToDo(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	for _, tc := range []struct {
+		lang, subject, fromName string
+		want                    []string
+	}{
+		{"en", "① のお知らせ", "", []string{"The subject has “①”, which ISO-2022-JP lacks", "choose UTF-8"}},
+		{"ja", "① のお知らせ", "", []string{"件名に ISO-2022-JP にない文字「①」があります", "UTF-8 を選んでください"}},
+		{"ja", "お知らせ", "髙橋", []string{"差出人名に ISO-2022-JP にない文字「髙」があります", "UTF-8 を選んでください"}},
+	} {
+		if tc.fromName != "" {
+			if _, err := c.svc.EditAccount(t.Context(), "relay", core.AccountInput{FromName: &tc.fromName}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := c.session()
+		s.hc.Transport = langTransport{tc.lang}
+		code, page, _ := s.postForm("/accounts/relay/test", url.Values{"to": {"me@example.jp"}, "subject": {tc.subject}, "charset": {"iso-2022-jp"}})
+		if code != http.StatusUnprocessableEntity || strings.Contains(page, "is not valid") || strings.Contains(page, "の値が正しくありません") {
+			t.Errorf("%s %q: %d\n%s", tc.lang, tc.subject, code, page)
+		}
+		for _, want := range append(tc.want, `value="`+tc.subject+`"`) {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s %q: the page lacks %q\n%s", tc.lang, tc.subject, want, page)
+			}
+		}
+	}
+	if n := ms.smtp.Accepted(); n != 0 {
+		t.Errorf("the stand-in got %d messages", n)
 	}
 }
