@@ -389,3 +389,29 @@ func TestTestSendOfACharacterISO2022JPLacksSaysWhatToDo(t *testing.T) {
 		t.Errorf("the stand-in got %d messages", n)
 	}
 }
+
+// A form from before the browser logged in again (bluemoon console run
+// once more, in another tab) is refused in the page's language, saying
+// nothing was changed and what to do: not an English line of plain text.
+func TestAStaleFormIsRefusedInThePagesLanguage(t *testing.T) {
+	c := startConsole(t)
+	for lang, want := range map[string]string{"en": "This page has expired", "ja": "この画面は古くなっています"} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		stale := s.csrf
+		// The same browser logs in again: its cookie is the new session's.
+		resp, err := s.hc.Get(c.srv.LoginURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		s.csrf = stale
+		code, page, _ := s.postForm("/suppression/add", url.Values{"address": {"stale@example.jp"}, "reason": {"x"}})
+		if code != http.StatusForbidden || !strings.Contains(page, want) || !strings.Contains(page, `lang="`+lang+`"`) {
+			t.Errorf("%s: a stale form: %d, want 403 saying %q\n%s", lang, code, want, page)
+		}
+		if n, _ := c.svc.SuppressionCount(t.Context()); n != 0 {
+			t.Fatalf("%s: a stale form changed the list", lang)
+		}
+	}
+}
