@@ -415,3 +415,18 @@ func TestAStaleFormIsRefusedInThePagesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A recipients page asked for an outcome there is none of (an edited or
+// old address) shows every recipient, as the CSV download does: not an
+// error page with a 500.
+func TestRecipientsOfAnUnknownOutcomeShowsThemAll(t *testing.T) {
+	c := startConsole(t)
+	id := pausedDelivery(t, c, `status = 'done'`)
+	s := c.session()
+	for _, state := range []string{"bogus", "<script>"} {
+		code, page := s.get(fmt.Sprintf("/deliveries/%d/recipients?state=%s", id, url.QueryEscape(state)))
+		if code != http.StatusOK || !strings.Contains(page, "r1@example.com") || strings.Contains(page, "<script>") {
+			t.Errorf("state=%s: %d, want the page of every recipient\n%s", state, code, page)
+		}
+	}
+}
