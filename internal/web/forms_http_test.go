@@ -430,3 +430,47 @@ func TestRecipientsOfAnUnknownOutcomeShowsThemAll(t *testing.T) {
 		}
 	}
 }
+
+// Choosing the wrong encoding for a list says what the file is and what
+// to choose, beside the encoding, and keeps the list as it was read (its
+// counts, the options form), on the wizard's list step and on an import
+// into the do-not-mail list.
+func TestChoosingTheWrongEncodingKeepsTheListAndSaysWhatToChoose(t *testing.T) {
+	c := startConsole(t)
+	utf8List := []byte("氏名,email\n髙橋 一郎,takahashi@example.jp\n佐藤,sato@example.jp\n")
+	for _, tc := range []struct {
+		lang, file, choose string
+		data               []byte
+		want               string
+	}{
+		{"ja", "utf8.csv", "shift_jis", utf8List, "このファイルは UTF-8 です"},
+		{"en", "utf8.csv", "shift_jis", utf8List, "This file is UTF-8"},
+		{"ja", "sjis.csv", "utf-8", sjisList(t, 3, nil), "このファイルは UTF-8 ではなく Shift_JIS です"},
+		{"en", "sjis.csv", "utf-8", sjisList(t, 3, nil), "This file is Shift_JIS"},
+	} {
+		for _, upload := range []string{"/deliveries/new", "/suppression/import"} {
+			s := c.session()
+			s.hc.Transport = langTransport{tc.lang}
+			code, page, at := s.post(upload, nil, map[string]map[string][]byte{"list": {tc.file: tc.data}})
+			if code != http.StatusOK {
+				t.Fatalf("%s: upload: %d at %s\n%s", upload, code, at, page)
+			}
+			options := at
+			if upload == "/suppression/import" {
+				options += "/options"
+			}
+			code, page, _ = s.post(options, map[string]string{"encoding": tc.choose, "email_column": "email", "sheet": ""}, nil)
+			if code != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) {
+				t.Errorf("%s %s, %s chosen: %d, want 422 saying %q\n%s", upload, tc.lang, tc.choose, code, tc.want, page)
+			}
+			if !regexp.MustCompile(`<select id="encoding"[^>]*aria-invalid="true"`).MatchString(page) {
+				t.Errorf("%s %s, %s chosen: the encoding is not marked", upload, tc.lang, tc.choose)
+			}
+			for _, p := range []string{page, func() string { _, p := s.get(at); return p }()} {
+				if !strings.Contains(p, `id="list-options"`) || !strings.Contains(p, "takahashi@example.jp") && !strings.Contains(p, "member002@example.jp") {
+					t.Errorf("%s %s, %s chosen: the list as read before is gone\n%s", upload, tc.lang, tc.choose, p)
+				}
+			}
+		}
+	}
+}

@@ -198,7 +198,9 @@ func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		pr := s.uploadProblem(v, err)
-		pr.Field = "list"
+		if pr.Field == "" {
+			pr.Field = "list"
+		}
 		s.renderSuppressImport(w, r, http.StatusUnprocessableEntity, &suppressImportView{Draft: dr, List: s.drafts.summary(dr), Problem: &pr})
 		return
 	}
