@@ -99,8 +99,12 @@ func (s *Service) CreateCredentialFile(ctx context.Context, in CreateInput) ([]b
 	if err := cfg.Validate(); err != nil {
 		fe := fieldErr("", CodeRequired, "refusing to write an incomplete credential file: %w", err)
 		var mf *provider.MissingFieldError
-		if errors.As(err, &mf) {
+		var inv *provider.InvalidFieldError
+		switch {
+		case errors.As(err, &mf):
 			fe.Field = mf.Field
+		case errors.As(err, &inv):
+			fe.Field, fe.Code = inv.Field, CodeInvalid
 		}
 		return nil, nil, fe
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -473,4 +474,45 @@ func TestChoosingTheWrongEncodingKeepsTheListAndSaysWhatToChoose(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Making a credential file with an endpoint that is not an https address
+// names that endpoint and says to give one: not "enter the client ID",
+// which was filled in.
+func TestMakingACredentialFileWithABadEndpointNamesIt(t *testing.T) {
+	c := startConsole(t)
+	for _, tc := range []struct {
+		lang, field, value, want string
+	}{
+		{"en", "auth_endpoint", "accounts.google.com/o/oauth2/v2/auth", "Give the authorization endpoint as an https:// address"},
+		{"ja", "token_endpoint", "http://oauth2.example.com/token", "トークン取得エンドポイントは https:// で始まるアドレスで入力してください"},
+	} {
+		s := c.session()
+		form := url.Values{"provider": {"google"}, "client_id": {"app.apps.example"}, "client_secret": {"secret"},
+			"auth_endpoint": {"https://accounts.google.com/o/oauth2/v2/auth"}, "auth_scope": {"https://mail.google.com/"},
+			"token_endpoint": {"https://oauth2.googleapis.com/token"}, "token_scope": {"https://mail.google.com/"}}
+		form.Set(tc.field, tc.value)
+		req, _ := http.NewRequest("POST", c.srv.BaseURL()+"/credentials/create", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", c.srv.BaseURL())
+		req.Header.Set("X-CSRF-Token", s.csrf)
+		req.Header.Set("Accept-Language", tc.lang)
+		resp, err := s.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Errors []fieldProblemJSON `json:"errors"`
+		}
+		b := body(t, resp)
+		if err := json.Unmarshal([]byte(b), &got); err != nil || resp.StatusCode != http.StatusUnprocessableEntity || len(got.Errors) != 1 ||
+			got.Errors[0].Field != tc.field || !strings.Contains(got.Errors[0].Message, tc.want) {
+			t.Errorf("%s=%q (%s): %d %s; want the field named, saying %q", tc.field, tc.value, tc.lang, resp.StatusCode, b, tc.want)
+		}
+	}
+}
+
+type fieldProblemJSON struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
