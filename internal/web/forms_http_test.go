@@ -516,3 +516,32 @@ type fieldProblemJSON struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
+
+var uploadRE = regexp.MustCompile(`name="upload" value="([^"]+)"`)
+
+// A fingerprint typed to pin the signer that is not one (pasted without
+// its SHA256:, cut short) is named beside its field, in the page's
+// language: not "something went wrong".
+func TestImportingWithAMalformedFingerprintNamesIt(t *testing.T) {
+	c := startConsole(t)
+	data, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "google", ClientID: "app.apps.example", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{"en": "That is not a fingerprint", "ja": "フィンガープリントの形式ではありません"} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		_, page, _ := s.post("/oauth/import", map[string]string{"provider": "google"}, map[string]map[string][]byte{"file": {"google.bmcred": data}})
+		m := uploadRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s: the import's second step is not shown:\n%s", lang, page)
+		}
+		code, page, _ := s.post("/oauth/import/confirm", map[string]string{"upload": m[1], "name": "google-" + lang, "trusted": "on", "trust": "abc123"}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) || !invalidInput(page, "trust") {
+			t.Errorf("%s: a malformed fingerprint: %d, want 422 saying %q beside #trust\n%s", lang, code, want, page)
+		}
+	}
+	if list, _ := c.svc.Credentials(t.Context()); len(list) != 0 {
+		t.Errorf("imported %d credential files", len(list))
+	}
+}
