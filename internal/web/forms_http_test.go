@@ -545,3 +545,32 @@ func TestImportingWithAMalformedFingerprintNamesIt(t *testing.T) {
 		t.Errorf("imported %d credential files", len(list))
 	}
 }
+
+// A refused import step keeps what the person typed and ticked: the
+// fingerprint, "I trust this signer", the name.
+func TestARefusedImportKeepsWhatWasTyped(t *testing.T) {
+	c := startConsole(t)
+	data, made, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "google", ClientID: "app.apps.example", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "g.bmcred", Data: data, Name: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	s := c.session()
+	_, page, _ := s.post("/oauth/import", map[string]string{"provider": "google"}, map[string]map[string][]byte{"file": {"google.bmcred": data}})
+	m := uploadRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the import's second step is not shown:\n%s", page)
+	}
+	code, page, _ := s.post("/oauth/import/confirm", map[string]string{"upload": m[1], "name": "taken", "trusted": "on", "trust": made.Signer}, nil)
+	if code != http.StatusUnprocessableEntity || !invalidInput(page, "import-name") {
+		t.Fatalf("a name taken: %d\n%s", code, page)
+	}
+	// html/template writes a "+" of the fingerprint as &#43; in an attribute.
+	for _, kept := range []string{`value="` + strings.ReplaceAll(made.Signer, "+", "&#43;") + `"`, `name="trusted" value="on" checked`, `value="taken"`} {
+		if !strings.Contains(page, kept) {
+			t.Errorf("the refused step lost %s", kept)
+		}
+	}
+}
