@@ -574,3 +574,29 @@ func TestARefusedImportKeepsWhatWasTyped(t *testing.T) {
 		}
 	}
 }
+
+// Saving a signature over the limit says so, beside the signature, and
+// keeps the text typed: not "the file is too large to be a credential
+// file" over an emptied box.
+func TestATooLongSignatureSaysSoAndIsKept(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	sig := strings.Repeat("営業部 山田 太郎 03-1234-5678\n", 300)
+	for lang, want := range map[string]string{"en": "The signature is too long", "ja": "署名が長すぎます"} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		base := readyDraft(t, s, 2)
+		code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "s", "text": "t", "charset": "utf-8",
+			"use_signature": "on", "signature": sig, "action": "signature"}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) || strings.Contains(page, "credential file") || strings.Contains(page, "資格情報") {
+			t.Errorf("%s: a signature of %d bytes: %d, want 422 saying %q\n%s", lang, len(sig), code, want, page)
+		}
+		if !regexp.MustCompile(`<textarea id="signature"[^>]*aria-invalid="true"`).MatchString(page) || !strings.Contains(page, "営業部 山田 太郎 03-1234-5678\n営業部") {
+			t.Errorf("%s: the signature typed is not kept, or not marked", lang)
+		}
+	}
+	if info, _ := c.svc.Account(t.Context(), "relay"); info.Signature != "" {
+		t.Errorf("the account kept a signature of %d bytes", len(info.Signature))
+	}
+}
