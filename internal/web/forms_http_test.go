@@ -600,3 +600,50 @@ func TestATooLongSignatureSaysSoAndIsKept(t *testing.T) {
 		t.Errorf("the account kept a signature of %d bytes", len(info.Signature))
 	}
 }
+
+// The account form's advanced fields say what to do when refused: a CA
+// file with no certificate in it, a certificate and key that do not go
+// together, an API way of sending with another provider's credential file.
+func TestAccountFormAdvancedFieldsSayWhatToDo(t *testing.T) {
+	c := startConsole(t)
+	notPEM := writeFileT(t, "notpem.txt", []byte("hello\n"))
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "g.bmcred", Name: "google-file", Data: func() []byte {
+		d, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "google", ClientID: "app.apps.example", ClientSecret: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}()}); err != nil {
+		t.Fatal(err)
+	}
+	plain := url.Values{"name": {"office"}, "from": {"news@example.jp"}, "auth_choice": {"none"}, "smtp_host": {"smtp.example.jp"}, "smtp_port": {"587"}, "security": {"starttls"}}
+	with := func(base url.Values, kv ...string) url.Values {
+		f := url.Values{}
+		for k, v := range base {
+			f[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		form  url.Values
+		input string
+		want  map[string]string
+	}{
+		{with(plain, "ca_file", notPEM), "ca_file", map[string]string{"en": "holds no certificate", "ja": "証明書が入っていません"}},
+		{with(plain, "use_client_cert", "on", "client_cert", notPEM, "client_key", notPEM), "client_cert", map[string]string{"en": "cannot be used together", "ja": "組み合わせて使えません"}},
+		{url.Values{"name": {"office"}, "from": {"news@example.jp"}, "auth_choice": {"microsoft"}, "credentials": {"google-file"}, "via": {"graph"}}, "",
+			map[string]string{"en": "needs a credential file of the same provider", "ja": "同じプロバイダーの資格情報ファイルが必要です"}},
+	} {
+		for lang, want := range tc.want {
+			s := c.session()
+			s.hc.Transport = langTransport{lang}
+			code, page, _ := s.postForm("/accounts/new", tc.form)
+			if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) || (tc.input != "" && !invalidInput(page, tc.input)) {
+				t.Errorf("%s (%s): %d, want 422 saying %q\n%s", tc.input, lang, code, want, page)
+			}
+		}
+	}
+}
