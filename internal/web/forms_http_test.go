@@ -486,12 +486,17 @@ func TestMakingACredentialFileWithABadEndpointNamesIt(t *testing.T) {
 	}{
 		{"en", "auth_endpoint", "accounts.google.com/o/oauth2/v2/auth", "Give the authorization endpoint as an https:// address"},
 		{"ja", "token_endpoint", "http://oauth2.example.com/token", "トークン取得エンドポイントは https:// で始まるアドレスで入力してください"},
+		{"en", "tenant", "my tenant", "Use organizations, common or consumers"},
+		{"ja", "tenant", "テナント", "organizations・common・consumers"},
 	} {
 		s := c.session()
 		form := url.Values{"provider": {"google"}, "client_id": {"app.apps.example"}, "client_secret": {"secret"},
 			"auth_endpoint": {"https://accounts.google.com/o/oauth2/v2/auth"}, "auth_scope": {"https://mail.google.com/"},
 			"token_endpoint": {"https://oauth2.googleapis.com/token"}, "token_scope": {"https://mail.google.com/"}}
 		form.Set(tc.field, tc.value)
+		if tc.field == "tenant" {
+			form.Set("provider", "microsoft")
+		}
 		req, _ := http.NewRequest("POST", c.srv.BaseURL()+"/credentials/create", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", c.srv.BaseURL())
