@@ -652,3 +652,44 @@ func TestAccountFormAdvancedFieldsSayWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// "Schedule" (or "Save") pressed twice on the check step makes the one
+// schedule and both answers say so: the second is not told the name is
+// taken (a person would then pick another name, and the delivery would
+// go out twice). A new save after the draft changed is refused as before.
+func TestSchedulingADraftTwiceAtOnceMakesOneAndSaysSo(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+	base := readyDraft(t, s, 2)
+	for _, action := range []string{"schedule", "save"} {
+		name := "twice-" + action
+		var wg sync.WaitGroup
+		pages := make([]string, 3)
+		codes := make([]int, 3)
+		for i := range pages {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], pages[i], _ = s.post(base+"/"+action, map[string]string{"name": name, "when": "repeat", "every": "daily", "time": "09:00"}, nil)
+			}()
+		}
+		wg.Wait()
+		for i := range pages {
+			if codes[i] != http.StatusOK || !strings.Contains(pages[i], `id="saved-result"`) {
+				t.Errorf("%s, press %d: %d, want the page saying it was done\n%s", action, i, codes[i], pages[i])
+			}
+		}
+	}
+	if list, _ := c.svc.Schedules(t.Context()); len(list) != 1 {
+		t.Errorf("%d schedules, want 1", len(list))
+	}
+	// The message changed since: saving under the name again is refused.
+	if code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "改訂版", "text": "本文\n", "charset": "utf-8", "action": "next"}, nil); code != http.StatusOK {
+		t.Fatalf("message: %d\n%s", code, page)
+	}
+	if code, page, _ := s.post(base+"/save", map[string]string{"name": "twice-save"}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(page, "That name is taken") && !strings.Contains(page, "taken") {
+		t.Errorf("saving a changed draft under a taken name: %d\n%s", code, page)
+	}
+}

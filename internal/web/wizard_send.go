@@ -158,26 +158,55 @@ func isSignIn(err error) bool {
 // wizardSave saves the delivery under a name, for `bluemoon run NAME`, a
 // schedule, or sending later.
 func (s *Server) wizardSave(w http.ResponseWriter, r *http.Request) {
-	dr, ok := s.draftOf(w, r)
-	if !ok {
+	st, dr, cp, done := s.savedAgain(w, r, "save")
+	if done {
 		return
 	}
-	cp := checkForm(r)
+	defer st.mu.Unlock()
 	if err := s.saveDraft(r, dr, cp.Name, cp.Replace); err != nil {
 		s.refuseCheck(w, r, dr, cp, err)
 		return
 	}
 	cp.Done = &scheduleDone{Name: cp.Name}
+	st.savedKey, st.saved = savedKey("save", dr, cp), cp.Done
 	s.renderCheck(w, r, dr, http.StatusOK, cp)
+}
+
+// savedAgain begins a save or schedule of the draft in the path: it takes
+// the draft's turn (st.mu, which the caller unlocks unless done) and, when
+// the same form of the same draft was done already (a double click), shows
+// what was done again instead of refusing its name as taken.
+func (s *Server) savedAgain(w http.ResponseWriter, r *http.Request, action string) (st *start, dr *draft, cp *checkPage, done bool) {
+	st = s.starts.of("draft/" + r.PathValue("draft"))
+	st.mu.Lock()
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		st.mu.Unlock()
+		return nil, nil, nil, true
+	}
+	cp = checkForm(r)
+	if st.saved != nil && st.savedKey == savedKey(action, dr, cp) {
+		defer st.mu.Unlock()
+		cp.Done = st.saved
+		s.renderCheck(w, r, dr, http.StatusOK, cp)
+		return nil, nil, nil, true
+	}
+	return st, dr, cp, false
+}
+
+// savedKey is a save or schedule form of a draft as it stands (a draft
+// changed since is saved anew).
+func savedKey(action string, dr *draft, cp *checkPage) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%v", action, cp.Name, cp.When, cp.At, cp.repeatForm, dr.Touched.UnixNano())
 }
 
 // wizardSchedule saves the delivery and schedules it, once or repeating.
 func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
-	dr, ok := s.draftOf(w, r)
-	if !ok {
+	st, dr, cp, done := s.savedAgain(w, r, "schedule")
+	if done {
 		return
 	}
-	cp := checkForm(r)
+	defer st.mu.Unlock()
 	in := core.ScheduleInput{Name: cp.Name, Kind: schedule.KindDelivery, Target: cp.Name, Missed: schedule.MissedSkip, Preflight: schedule.DefaultPreflight}
 	if cp.When == "once" {
 		if cp.At == "" {
@@ -210,6 +239,7 @@ func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cp.Done = &scheduleDone{Name: cp.Name, Next: info.Next}
+	st.savedKey, st.saved = savedKey("schedule", dr, cp), cp.Done
 	s.renderCheck(w, r, dr, http.StatusOK, cp)
 }
 
