@@ -693,3 +693,34 @@ func TestSchedulingADraftTwiceAtOnceMakesOneAndSaysSo(t *testing.T) {
 		t.Errorf("saving a changed draft under a taken name: %d\n%s", code, page)
 	}
 }
+
+// "Create" pressed twice on the new schedule form makes one schedule and
+// both answers show it made: the second is not told the name is taken.
+func TestCreatingAScheduleTwiceAtOnceMakesOne(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	saveNews(t, c.svc, "news", "relay", 2)
+	s := c.session()
+	_, page := s.get("/schedules/new?run=news")
+	m := onceRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the new schedule form carries no one-time key:\n%s", page)
+	}
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, page, at := s.postForm("/schedules/new", url.Values{"once": {m[1]}, "name": {"mornings"}, "run": {"news"}, "when": {"repeat"},
+				"every": {"daily"}, "time": {"08:00"}, "tz": {"Local"}, "missed": {"skip"}, "preflight": {"24h"}})
+			if code != http.StatusOK || at != "/schedules" {
+				t.Errorf("press %d: %d at %s\n%s", i, code, at, page)
+			}
+		}()
+	}
+	wg.Wait()
+	if list, _ := c.svc.Schedules(t.Context()); len(list) != 1 {
+		t.Errorf("%d schedules, want 1", len(list))
+	}
+}
