@@ -724,3 +724,28 @@ func TestCreatingAScheduleTwiceAtOnceMakesOne(t *testing.T) {
 		t.Errorf("%d schedules, want 1", len(list))
 	}
 }
+
+// A name for saving that Windows cannot take as a folder name ("12:00",
+// "A/B" and the like: the saved delivery's files live in a folder of that
+// name) is refused beside the name, in words, wherever the console runs.
+func TestSavingUnderANameWindowsRefusesSaysSo(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	base := readyDraft(t, s, 2)
+	for _, name := range []string{"news:12", "what?", "a*b", `say"hi"`, "<script>", "a|b", "tab\x01", "con"} {
+		code, page, _ := s.post(base+"/save", map[string]string{"name": name}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "英数字・「-」・「_」を使ってください") || !invalidInput(page, "save-name") {
+			t.Errorf("%q: %d, want 422 naming the name\n%s", name, code, page)
+		}
+	}
+	if list, _ := c.svc.SavedDeliveries(t.Context()); len(list) != 0 {
+		t.Errorf("%d saved deliveries, want none", len(list))
+	}
+	// Japanese is a name Windows takes.
+	if code, page, _ := s.post(base+"/save", map[string]string{"name": "月例のお知らせ"}, nil); code != http.StatusOK || !strings.Contains(page, `id="saved-result"`) {
+		t.Errorf("a Japanese name: %d\n%s", code, page)
+	}
+}

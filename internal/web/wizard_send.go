@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -306,7 +307,7 @@ func (f repeatForm) cron() (string, error) {
 // delivery's own (the draft may go; a saved delivery is run weeks later)
 // and saves the delivery under name.
 func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool) error {
-	if name == "" || strings.ContainsAny(name, " \t\n/\\.") || len(name) > 64 {
+	if !savedNameOK(name) {
 		return &core.FieldError{Field: "name", Code: core.CodeInvalid, Message: "use letters, digits, '-' or '_'"}
 	}
 	if _, err := s.svc.SavedDelivery(r.Context(), name); err == nil && !replace {
@@ -366,6 +367,21 @@ func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool
 		os.RemoveAll(old)
 	}
 	return nil
+}
+
+// savedNameOK: name can name a saved delivery, whose files are kept in a
+// folder of that name — on Windows too, which refuses : * ? " < > | and
+// control characters in a file name, and CON, NUL and the like as one.
+func savedNameOK(name string) bool {
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\n/\\.:*?\"<>|") || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return false
+	}
+	switch strings.ToUpper(name) {
+	case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return false
+	}
+	return true
 }
 
 // copyTree copies the named subfolders of src into a new folder dst.
