@@ -749,3 +749,29 @@ func TestSavingUnderANameWindowsRefusesSaysSo(t *testing.T) {
 		t.Errorf("a Japanese name: %d\n%s", code, page)
 	}
 }
+
+// The name the check step proposes for saving, made from the list's file
+// name, is one it takes: "会員 2025.12.csv" does not come back refused.
+func TestTheProposedSaveNameIsOneTheStepTakes(t *testing.T) {
+	c := startConsole(t)
+	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
+	addRelay(t, c, ms, "relay", 0)
+	s := c.session()
+	_, _, at := s.post("/deliveries/new", nil, map[string]map[string][]byte{"list": {"会員 2025.12:最新.csv": sjisList(t, 2, nil)}})
+	m := draftPath.FindStringSubmatch(at)
+	if m == nil {
+		t.Fatalf("upload: at %s", at)
+	}
+	base := "/drafts/" + m[1]
+	if code, page, _ := s.post(base+"/message", map[string]string{"account": "relay", "subject": "s", "text": "t\n", "charset": "utf-8", "action": "next"}, nil); code != http.StatusOK {
+		t.Fatalf("message: %d\n%s", code, page)
+	}
+	_, page := s.get(base + "/check")
+	v := regexp.MustCompile(`id="save-name" name="name" value="([^"]*)"`).FindStringSubmatch(page)
+	if v == nil {
+		t.Fatalf("no proposed name:\n%s", page)
+	}
+	if code, page, _ := s.post(base+"/save", map[string]string{"name": v[1]}, nil); code != http.StatusOK || !strings.Contains(page, `id="saved-result"`) {
+		t.Errorf("saving under the proposed name %q: %d\n%s", v[1], code, page)
+	}
+}

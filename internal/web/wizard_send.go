@@ -71,16 +71,16 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 }
 
 // savedNameOf proposes a name for saving: the list's file name, made fit
-// for a cron line.
+// for a cron line and a folder name (savedNameOK).
 func savedNameOf(dr *draft) string {
 	base := strings.TrimSuffix(dr.ListName, filepath.Ext(dr.ListName))
 	base = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '/' || r == '\\' || r == '\u3000' {
-			return '-'
+		if r == '\u3000' || !savedNameOK(string(r)) {
+			return '-' // a space, ".", ":" and the like: what savedNameOK refuses
 		}
 		return r
 	}, base)
-	if base == "" {
+	if !savedNameOK(base) { // empty, too long, or a name like CON
 		base = "delivery"
 	}
 	return base
