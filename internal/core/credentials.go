@@ -99,8 +99,12 @@ func (s *Service) CreateCredentialFile(ctx context.Context, in CreateInput) ([]b
 	if err := cfg.Validate(); err != nil {
 		fe := fieldErr("", CodeRequired, "refusing to write an incomplete credential file: %w", err)
 		var mf *provider.MissingFieldError
-		if errors.As(err, &mf) {
+		var inv *provider.InvalidFieldError
+		switch {
+		case errors.As(err, &mf):
 			fe.Field = mf.Field
+		case errors.As(err, &inv):
+			fe.Field, fe.Code = inv.Field, CodeInvalid
 		}
 		return nil, nil, fe
 	}
@@ -299,8 +303,12 @@ func (s *Service) ImportCredentialFile(ctx context.Context, in ImportInput) (*Im
 // explainFileError turns credfile's errors into what the user should do.
 func explainFileError(path string, err error) error {
 	var untrusted *credfile.UntrustedSignerError
+	var malformed *credfile.MalformedTrustError
 	advice, code, field := "", "", "file"
 	switch {
+	case errors.As(err, &malformed):
+		// The --trust typed, not the file: its message says the shape.
+		return fieldErr("trust", CodeInvalid, "%s: %w; nothing was imported", path, err)
 	case errors.Is(err, credfile.ErrDamaged):
 		advice, code = "ask the administrator for a fresh copy", "damaged"
 	case errors.Is(err, credfile.ErrNewerVersion):

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/csv"
 	"errors"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -17,6 +18,7 @@ const (
 	CodeAddressPrefix = "address."
 	CodeCells         = "cells"          // Got cells, the header has Want
 	CodeNotUTF8       = "not_utf8"       // Field's cell is not UTF-8 text
+	CodeQuote         = "quote"          // a double quote is where CSV does not take one
 	CodeFieldEmpty    = "field_empty"    // Field is empty but the template prints it
 	CodeFieldMissing  = "field_missing"  // Field is missing for this row
 	CodeAttachMissing = "attach_missing" // the file Value names is not there
@@ -43,6 +45,8 @@ func coded(p Problem, err error) Problem {
 		p.Code, p.Got, p.Want = CodeCells, int64(cc.Got), int64(cc.Want)
 	case errors.Is(err, recipients.ErrNotUTF8):
 		p.Code = CodeNotUTF8
+	case errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrBareQuote):
+		p.Code = CodeQuote
 	case errors.Is(err, merge.ErrFieldEmpty):
 		p.Code = CodeFieldEmpty
 	case errors.Is(err, merge.ErrFieldMissing):

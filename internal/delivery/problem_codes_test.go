@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/csv"
 	"fmt"
 	"testing"
 
@@ -19,6 +20,8 @@ func TestProblemCodes(t *testing.T) {
 		{&recipients.RowError{Row: 3, Err: &recipients.AddressError{Addr: "x@@y", Code: "invalid"}}, Problem{Code: "address.invalid", Value: "x@@y"}},
 		{&recipients.RowError{Row: 3, Err: &recipients.CellCountError{Got: 2, Want: 3}}, Problem{Code: CodeCells, Got: 2, Want: 3}},
 		{&recipients.RowError{Row: 3, Err: recipients.ErrNotUTF8}, Problem{Code: CodeNotUTF8}},
+		{&recipients.RowError{Row: 3, Err: csv.ErrBareQuote}, Problem{Code: CodeQuote}},
+		{&recipients.RowError{Row: 3, Err: csv.ErrQuote}, Problem{Code: CodeQuote}},
 		{&merge.FieldError{Field: "氏名", Err: merge.ErrFieldEmpty}, Problem{Code: CodeFieldEmpty}},
 		{&merge.FieldError{Field: "氏名", Err: merge.ErrFieldMissing}, Problem{Code: CodeFieldMissing}},
 		{&merge.FieldError{Field: "file", Err: &merge.AttachError{Name: "a.pdf", Code: merge.AttachNotFound}}, Problem{Code: CodeAttachMissing, Value: "a.pdf"}},

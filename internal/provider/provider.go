@@ -224,6 +224,15 @@ func (e *MissingFieldError) Error() string {
 	return fmt.Sprintf("missing %s: %s", e.Field, e.Why)
 }
 
+// InvalidFieldError names a field of a Config that holds what it cannot
+// (an endpoint that is not an https address).
+type InvalidFieldError struct {
+	Field   string // JSON key, e.g. "token_endpoint"
+	Message string
+}
+
+func (e *InvalidFieldError) Error() string { return e.Message }
+
 // Validate checks that c is complete enough to sign in with.
 func (c Config) Validate() error {
 	if _, err := ParseKind(string(c.Provider)); err != nil {
@@ -262,12 +271,12 @@ func (c Config) Validate() error {
 		}
 		u, err := url.Parse(f.val)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%s %q is not an http(s) URL", f.key, f.val)
+			return &InvalidFieldError{f.key, fmt.Sprintf("%s %q is not an http(s) URL", f.key, f.val)}
 		}
 		if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
 			// Codes, tokens and the client secret would cross the network
 			// in the clear, readable and changeable by anyone on the path.
-			return fmt.Errorf("%s %q uses http:// to another computer: sign-in codes and tokens would travel unencrypted; use https:// (plain http is only for this computer, 127.0.0.1)", f.key, f.val)
+			return &InvalidFieldError{f.key, fmt.Sprintf("%s %q uses http:// to another computer: sign-in codes and tokens would travel unencrypted; use https:// (plain http is only for this computer, 127.0.0.1)", f.key, f.val)}
 		}
 	}
 	return nil

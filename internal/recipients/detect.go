@@ -57,14 +57,30 @@ func checkForced(head []byte, atEOF bool, enc string) error {
 	valid := utf8.Valid(head)
 	switch {
 	case enc == "shift_jis" && valid && hasNonASCII(head):
-		return errors.New("--encoding shift_jis, but the file is UTF-8 (its Japanese text would come out garbled): use --encoding utf-8, or leave --encoding at auto")
+		return &EncodingError{Chosen: enc, Found: "utf-8"}
 	case enc == "utf-8" && !valid:
 		if sjis, _ := isShiftJIS(bytes.NewReader(head)); sjis {
-			return errors.New("--encoding utf-8, but the file is not UTF-8: it reads as Shift_JIS (CP932), as Excel saves CSV in Japan; use --encoding shift_jis, or leave --encoding at auto")
+			return &EncodingError{Chosen: enc, Found: "shift_jis"}
 		}
-		return errors.New("--encoding utf-8, but the file is not UTF-8 text: save it as \"CSV UTF-8\", or leave --encoding at auto")
+		return &EncodingError{Chosen: enc}
 	}
 	return nil
+}
+
+// EncodingError: the file is not in the encoding forced with --encoding.
+type EncodingError struct {
+	Chosen string // utf-8 or shift_jis
+	Found  string // what the file is: utf-8, shift_jis, or "" (not UTF-8 text, nor known)
+}
+
+func (e *EncodingError) Error() string {
+	switch {
+	case e.Chosen == "shift_jis":
+		return "--encoding shift_jis, but the file is UTF-8 (its Japanese text would come out garbled): use --encoding utf-8, or leave --encoding at auto"
+	case e.Found == "shift_jis":
+		return "--encoding utf-8, but the file is not UTF-8: it reads as Shift_JIS (CP932), as Excel saves CSV in Japan; use --encoding shift_jis, or leave --encoding at auto"
+	}
+	return "--encoding utf-8, but the file is not UTF-8 text: save it as \"CSV UTF-8\", or leave --encoding at auto"
 }
 
 // isShiftJIS reports whether everything r yields decodes as Shift_JIS

@@ -102,6 +102,11 @@ func (f accountForm) input(password string) (core.AccountInput, *core.FieldError
 	if err != nil {
 		return in, err
 	}
+	// The CLI's one --smtp HOST:PORT is two inputs here: a port out of
+	// range is the port's mistake, not the server's.
+	if port != nil && (*port < 1 || *port > 65535) {
+		return in, &core.FieldError{Field: "smtp_port", Code: core.CodeInvalid, Message: "smtp_port: use a port from 1 to 65535"}
+	}
 	in.SMTPPort = port
 	// An API way belongs to its provider; every other choice sends by SMTP.
 	via := "smtp"

@@ -177,7 +177,12 @@ func TestBrowserCredentialFileSignInAndTestSendJapanese(t *testing.T) {
 	b.do(chromedp.Click(`input[name=trusted]`))
 	b.submit("#import-confirm-button")
 	b.waitText("#problem", "既定値ではありません")
-	b.do(chromedp.Click(`input[name=trusted]`), chromedp.Click(`input[name=accept_custom]`))
+	// The box ticked before the refusal stays ticked; only the endpoints
+	// are left to accept.
+	if !evalJS[bool](b, `document.querySelector('input[name=trusted]').checked`) {
+		t.Fatal("the refusal unticked \"I trust this signer\"")
+	}
+	b.do(chromedp.Click(`input[name=accept_custom]`))
 	b.submit("#import-confirm-button")
 
 	// Back in the account form with the file chosen; the stand-in's server.

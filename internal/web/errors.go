@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/transport"
@@ -12,8 +13,8 @@ import (
 // keeps the English text (and any server reply) behind "details".
 
 // fieldMessage is a core.FieldError in words: the catalogue's
-// "err.<field>.<code>", else "err.<code>" with the field's label, else the
-// core's English text.
+// "err.<field>.<code>", else "err.<code>" with the field's label (when it
+// has a place for one), else the core's English text.
 func (v *view) fieldMessage(fe *core.FieldError) string {
 	if k := "err." + fe.Field + "." + fe.Code; v.Has(k) {
 		return v.T(k)
@@ -23,6 +24,11 @@ func (v *view) fieldMessage(fe *core.FieldError) string {
 		label = v.T(k)
 	}
 	if k := "err." + fe.Code; v.Has(k) {
+		// Some say what is wrong without naming the field ("not a
+		// credential file"): those take no label.
+		if m := v.T(k); !strings.Contains(m, "%") {
+			return m
+		}
 		return v.T(k, label)
 	}
 	return fe.Message

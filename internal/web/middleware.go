@@ -71,7 +71,13 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			if !tokenEqual(tok, sess.csrf) {
 				s.logf("console: refused %s %s without a valid CSRF token", r.Method, r.URL.Path)
-				plainError(w, http.StatusForbidden, "Refused: the form has expired or did not come from the console. Reload the page and try again.")
+				if r.Header.Get("X-CSRF-Token") != "" {
+					plainError(w, http.StatusForbidden, "Refused: the form has expired or did not come from the console. Reload the page and try again.")
+					return
+				}
+				// A form of this console's page from before the browser
+				// logged in again (another tab): said in the person's words.
+				s.renderStatus(w, r, http.StatusForbidden, "expired", nil)
 				return
 			}
 		}

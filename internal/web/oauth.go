@@ -42,6 +42,16 @@ type inspectStep struct {
 	ID   string
 	Info *core.CredentialFileInfo
 	Name string
+	// What was typed and ticked, kept when the step is refused.
+	Trust                 string
+	Trusted, AcceptCustom bool
+}
+
+// typedIn keeps what the confirmation's form held in step.
+func (step *inspectStep) typedIn(r *http.Request) *inspectStep {
+	step.Trust = strings.TrimSpace(r.PostFormValue("trust"))
+	step.Trusted, step.AcceptCustom = r.PostFormValue("trusted") != "", r.PostFormValue("accept_custom") != ""
+	return step
 }
 
 func (s *Server) oauthPage(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +184,7 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("trusted") == "" {
 		info, _ := s.svc.InspectCredentialFile(r.Context(), e.source, e.file, e.form.Get("passphrase"))
-		s.renderOAuth(w, r, http.StatusUnprocessableEntity, &inspectStep{ID: r.PostFormValue("upload"), Info: info, Name: r.PostFormValue("name")},
+		s.renderOAuth(w, r, http.StatusUnprocessableEntity, (&inspectStep{ID: r.PostFormValue("upload"), Info: info, Name: r.PostFormValue("name")}).typedIn(r),
 			&core.FieldError{Field: "trusted", Code: core.CodeRequired, Message: "confirm that you trust the signer"})
 		return
 	}
@@ -190,7 +200,7 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 			s.renderOAuth(w, r, status, nil, err)
 			return
 		}
-		s.renderOAuth(w, r, status, &inspectStep{ID: r.PostFormValue("upload"), Info: info, Name: in.Name}, err)
+		s.renderOAuth(w, r, status, (&inspectStep{ID: r.PostFormValue("upload"), Info: info, Name: in.Name}).typedIn(r), err)
 		return
 	}
 	s.stash.drop(r.PostFormValue("upload"))

@@ -18,6 +18,8 @@ func (v *view) PreflightText(p delivery.Problem) string {
 		return v.ProblemText(listProblem{Code: p.Code, Value: p.Value, Text: p.Message})
 	case p.Code == delivery.CodeCells:
 		return v.T("list.problem.cells", p.Got, p.Want)
+	case p.Code == delivery.CodeQuote:
+		return v.T("list.problem.quote")
 	case p.Code == delivery.CodeNotUTF8, p.Code == delivery.CodeFieldEmpty, p.Code == delivery.CodeFieldMissing:
 		return v.T("check.problem."+p.Code, p.Field)
 	case p.Code == delivery.CodeAttachMissing:

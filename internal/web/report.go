@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,9 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	rv := &reportView{D: d, State: q.Get("state"), Search: strings.TrimSpace(q.Get("q"))}
+	if !slices.Contains(reportStates, rv.State) {
+		rv.State = "" // an outcome not offered (an edited address): every row, as the download does
+	}
 	rv.After, _ = strconv.ParseInt(q.Get("after"), 10, 64)
 	rv.Offset, _ = strconv.Atoi(q.Get("offset"))
 	for _, p := range strings.Split(q.Get("prev"), ".") {

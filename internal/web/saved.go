@@ -84,6 +84,7 @@ type savedRunPage struct {
 	Saved   *saved.Delivery
 	Check   *core.DeliveryCheck
 	Problem *problem
+	Once    string // the form's one-time key: sent twice, it runs once
 }
 
 func (s *Server) savedRunConfirm(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +99,7 @@ func (s *Server) renderSavedRun(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, v, err)
 		return
 	}
-	p := &savedRunPage{Saved: d, Problem: pr}
+	p := &savedRunPage{Saved: d, Problem: pr, Once: randomToken(12)}
 	c, err := s.svc.CheckSaved(r.Context(), name)
 	if err != nil {
 		if p.Problem == nil {
@@ -114,13 +115,25 @@ func (s *Server) renderSavedRun(w http.ResponseWriter, r *http.Request, status i
 }
 
 // savedRun starts the saved delivery in the background and opens its
-// live page, as the wizard's send now does.
+// live page, as the wizard's send now does. The confirmation's form runs
+// it once (its one-time key): sent again, it opens the delivery it started.
 func (s *Server) savedRun(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, "deliveries", nil)
+	st := &start{}
+	if once := r.FormValue("once"); once != "" {
+		st = s.starts.of("saved/" + r.PathValue("name") + "/" + once)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.delivery != 0 {
+		http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(st.delivery, 10), http.StatusSeeOther)
+		return
+	}
 	res, err := s.svc.StartSaved(r.Context(), r.PathValue("name"))
 	if err != nil {
 		var busy *core.BusyError
 		if errors.As(err, &busy) && busy.DeliveryID != 0 {
+			st.delivery = busy.DeliveryID
 			http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(busy.DeliveryID, 10)+"?busy=1", http.StatusSeeOther)
 			return
 		}
@@ -133,6 +146,7 @@ func (s *Server) savedRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logf("console: saved delivery %s started as delivery %d (%d recipients)", r.PathValue("name"), res.DeliveryID, res.Preflight.Ready)
+	st.delivery = res.DeliveryID
 	http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(res.DeliveryID, 10), http.StatusSeeOther)
 }
 

@@ -35,6 +35,7 @@ type scheduleForm struct {
 // scheduleFormPage is what the form template sees.
 type scheduleFormPage struct {
 	Form       scheduleForm
+	Once       string // a new schedule's one-time key: the form sent twice makes one
 	Saved      []*saved.Delivery
 	Accounts   []*core.AccountInfo
 	HomeAlert  alert.Config
@@ -112,6 +113,12 @@ func (s *Server) renderScheduleForm(w http.ResponseWriter, r *http.Request, stat
 		}
 	}
 	p := &scheduleFormPage{Form: f, Saved: list, Accounts: accts, HomeAlert: home, Zones: zoneChoices}
+	if f.IsNew {
+		p.Once = r.FormValue("once") // a refused form keeps its key
+		if p.Once == "" {
+			p.Once = randomToken(12)
+		}
+	}
 	choices := preflightChoices
 	if !slices.Contains(choices, f.Preflight) {
 		choices = append(choices[:len(choices):len(choices)], f.Preflight)
@@ -174,6 +181,19 @@ func readScheduleForm(r *http.Request) (scheduleForm, core.ScheduleInput, error)
 }
 
 func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
+	// The form's one-time key: sent again (a double click) it shows the
+	// schedule the first made, rather than refusing its name as taken. (A
+	// name changed since, the page gone back to, makes another.)
+	st := &start{}
+	if once := r.FormValue("once"); once != "" {
+		st = s.starts.of("schedule/" + once)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.savedKey != "" && st.savedKey == strings.TrimSpace(r.FormValue("name")) {
+		http.Redirect(w, r, "/schedules?created="+url.QueryEscape(st.savedKey), http.StatusSeeOther)
+		return
+	}
 	f, in, err := readScheduleForm(r)
 	f.IsNew, f.Kind, in.Kind = true, string(schedule.KindDelivery), schedule.KindDelivery
 	if err == nil && f.Name == "" {
@@ -186,6 +206,7 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderScheduleForm(w, r, http.StatusUnprocessableEntity, f, err)
 		return
 	}
+	st.savedKey = f.Name
 	http.Redirect(w, r, "/schedules?created="+url.QueryEscape(f.Name), http.StatusSeeOther)
 }
 

@@ -50,6 +50,7 @@ type Server struct {
 	signIns signIns       // sign-ins started here, by account
 	drafts  *drafts       // new deliveries being prepared, and their uploads
 	install installResult // the last "write the set-up" of the schedules page
+	starts  starts        // the forms that started a delivery (once.go)
 	// launchSecret lets a second `bluemoon console` on the same home ask
 	// this one for a fresh login URL instead of starting another console.
 	launchSecret string

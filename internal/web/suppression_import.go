@@ -198,7 +198,9 @@ func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		pr := s.uploadProblem(v, err)
-		pr.Field = "list"
+		if pr.Field == "" {
+			pr.Field = "list"
+		}
 		s.renderSuppressImport(w, r, http.StatusUnprocessableEntity, &suppressImportView{Draft: dr, List: s.drafts.summary(dr), Problem: &pr})
 		return
 	}
@@ -208,6 +210,11 @@ func (s *Server) suppressImportOptions(w http.ResponseWriter, r *http.Request) {
 // suppressImportRun adds every address of the file, says what happened to each
 // row, and removes the file.
 func (s *Server) suppressImportRun(w http.ResponseWriter, r *http.Request) {
+	// One run at a time per upload: the form sent again while the first
+	// run reads the file (a double click) waits, then shows its result.
+	st := s.starts.of("suppress/" + r.PathValue("draft"))
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	dr, ok := s.suppressImportOf(w, r)
 	if !ok {
 		return

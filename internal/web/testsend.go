@@ -1,10 +1,12 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/message"
 )
 
 // テスト送信: one message through the account, to itself or an address
@@ -53,9 +55,34 @@ func (s *Server) testSendRun(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		pr := v.explain(err)
+		var ce *message.CharsetError
+		if errors.As(err, &ce) {
+			// Which text holds which character, and the way out.
+			part := ce.Field
+			if k := "check.part." + charsetPart(ce.Field); v.Has(k) {
+				part = v.T(k)
+			}
+			pr.Message, pr.Fix = v.T("test.error.charset", part, string(ce.Char)), v.T("test.fix.charset")
+		}
 		p.Problem = &pr
 		status = http.StatusUnprocessableEntity
 	}
 	p.Result = res
 	s.renderTestSend(w, r, status, p)
+}
+
+// charsetPart is the catalogue's word ("check.part.<word>") for the text a
+// message.CharsetError names.
+func charsetPart(field string) string {
+	switch field {
+	case "Subject":
+		return "subject"
+	case "Text":
+		return "text"
+	case "HTML":
+		return "html"
+	case "From name":
+		return "from_name"
+	}
+	return ""
 }

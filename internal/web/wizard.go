@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -185,6 +186,8 @@ func problemOf(re *recipients.RowError) listProblem {
 		p.Code, p.Got, p.Want = "cells", ce.Got, ce.Want
 	case errors.Is(re.Err, recipients.ErrNotUTF8):
 		p.Code = delivery.CodeNotUTF8
+	case errors.Is(re.Err, csv.ErrQuote), errors.Is(re.Err, csv.ErrBareQuote):
+		p.Code = delivery.CodeQuote
 	}
 	return p
 }
@@ -227,9 +230,11 @@ func (s *Server) applyList(w http.ResponseWriter, r *http.Request, dr *draft) {
 			return
 		}
 		pr := s.uploadProblem(v, err)
-		pr.Field = "list"
+		if pr.Field == "" {
+			pr.Field = "list"
+		}
 		p.Problem = &pr
-		v.Errors["list"] = pr.Message
+		v.Errors[pr.Field] = pr.Message
 		p.List = s.drafts.summary(dr)
 		s.render(w, http.StatusUnprocessableEntity, "wizard_list", v)
 		return
@@ -249,6 +254,9 @@ func (e *internalErr) Error() string { return e.err.Error() }
 // wizard's list step and the suppression list's import both read a list
 // this way.
 func (s *Server) readList(r *http.Request, dr *draft) error {
+	// How the kept list was read until now: a choice of options it
+	// cannot be read with is undone, and the list stays as it was read.
+	var before *draft
 	if r.MultipartForm != nil && len(r.MultipartForm.File["list"]) > 0 {
 		fh := r.MultipartForm.File["list"][0]
 		old := dr.ListName
@@ -262,6 +270,10 @@ func (s *Server) readList(r *http.Request, dr *draft) error {
 		// A new list: how to read it is found again.
 		dr.ListName, dr.Sheet, dr.EmailColumn, dr.Encoding = f.Name, "", "", ""
 	} else if dr.ListName != "" {
+		if s.drafts.summary(dr) != nil {
+			was := *dr
+			before = &was
+		}
 		dr.Encoding = r.FormValue("encoding")
 		if dr.Encoding == "auto" {
 			dr.Encoding = ""
@@ -280,6 +292,13 @@ func (s *Server) readList(r *http.Request, dr *draft) error {
 	}
 	lv, err := s.inspect(r, dr)
 	if err != nil {
+		if before != nil {
+			dr.Encoding, dr.Sheet, dr.EmailColumn = before.Encoding, before.Sheet, before.EmailColumn
+			if serr := s.drafts.save(dr); serr != nil {
+				return &internalErr{serr}
+			}
+			return err
+		}
 		os.Remove(s.drafts.summaryPath(dr))
 		return err
 	}
@@ -328,6 +347,14 @@ func (s *Server) uploadProblem(v *view, err error) problem {
 	case err.Error() == "no list":
 		return problem{Message: v.T("list.error.nofile")}
 	}
+	var ee *recipients.EncodingError
+	if errors.As(err, &ee) {
+		found := ee.Found
+		if found == "" {
+			found = "other"
+		}
+		return problem{Field: "encoding", Message: v.T("list.error.encoding." + ee.Chosen + "." + found), Detail: err.Error()}
+	}
 	var fe *core.FieldError
 	if errors.As(err, &fe) && fe.Field == "recipients" {
 		return problem{Message: v.T("list.error.unreadable"), Fix: v.T("list.fix.unreadable"), Detail: err.Error()}
@@ -344,6 +371,8 @@ func (v *view) ProblemText(p listProblem) string {
 		return v.T("list.problem.address.empty")
 	case p.Code == delivery.CodeNotUTF8:
 		return v.T("check.problem.not_utf8", p.Field)
+	case p.Code == delivery.CodeQuote:
+		return v.T("list.problem.quote")
 	case p.Code != "" && v.Has("list.problem."+p.Code):
 		return v.T("list.problem."+p.Code, p.Value)
 	}

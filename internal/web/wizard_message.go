@@ -55,6 +55,9 @@ func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, dr *draft
 	if err != nil {
 		pr := s.messageProblem(v, err)
 		p.Problem = v.flagField(&pr)
+		if r.Method == http.MethodPost && r.FormValue("action") == "signature" {
+			mp.SignatureOf = r.FormValue("signature") // refused: as typed, to be fixed
+		}
 	}
 	p.Data = mp
 	s.render(w, status, "wizard_message", v)

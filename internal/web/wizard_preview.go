@@ -1,11 +1,13 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/recipients"
 )
 
 // ---- Step 3: the preview -------------------------------------------
@@ -52,8 +54,17 @@ func (s *Server) previewStep(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		pr := v.explain(err)
-		if t := v.templateText(err); t != "" {
+		var re *recipients.RowError
+		var fe *core.FieldError
+		switch t := v.templateText(err); {
+		case t != "":
 			pr.Message = v.T("preview.error.row", pp.Row, t)
+		case errors.As(err, &re):
+			// A row the delivery leaves out: its problem, as the list step says it.
+			pr.Message = v.T("preview.error.row", pp.Row, v.ProblemText(problemOf(re)))
+			pr.Fix = v.T("preview.fix.problem")
+		case errors.As(err, &fe) && fe.Field == "row":
+			pr.Message = v.T("preview.error.norow", pp.Row)
 		}
 		p.Problem = &pr
 		status = http.StatusUnprocessableEntity

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -70,16 +71,16 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 }
 
 // savedNameOf proposes a name for saving: the list's file name, made fit
-// for a cron line.
+// for a cron line and a folder name (savedNameOK).
 func savedNameOf(dr *draft) string {
 	base := strings.TrimSuffix(dr.ListName, filepath.Ext(dr.ListName))
 	base = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '/' || r == '\\' || r == '\u3000' {
-			return '-'
+		if r == '\u3000' || !savedNameOK(string(r)) {
+			return '-' // a space, ".", ":" and the like: what savedNameOK refuses
 		}
 		return r
 	}, base)
-	if base == "" {
+	if !savedNameOK(base) { // empty, too long, or a name like CON
 		base = "delivery"
 	}
 	return base
@@ -87,8 +88,17 @@ func savedNameOf(dr *draft) string {
 
 // wizardSend starts the delivery in the background and opens its page.
 // The preflight runs again (the list may have changed on disk), with the
-// sign-in to the server this time.
+// sign-in to the server this time. A draft is sent once: the same form
+// sent again, even while the first is being started, opens the delivery
+// the first started.
 func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
+	ds := s.starts.of("draft/" + r.PathValue("draft"))
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.delivery != 0 {
+		http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(ds.delivery, 10), http.StatusSeeOther)
+		return
+	}
 	dr, ok := s.draftOf(w, r)
 	if !ok {
 		return
@@ -100,6 +110,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 		var busy *core.BusyError
 		if errors.As(err, &busy) && busy.DeliveryID != 0 {
 			// The delivery is stored and ready: its page says how to go on.
+			ds.delivery = busy.DeliveryID
 			s.markSent(dr, busy.DeliveryID)
 			http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(busy.DeliveryID, 10)+"?busy=1", http.StatusSeeOther)
 			return
@@ -108,6 +119,7 @@ func (s *Server) wizardSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logf("console: delivery %d started (%d recipients)", res.DeliveryID, res.Preflight.Ready)
+	ds.delivery = res.DeliveryID
 	s.markSent(dr, res.DeliveryID)
 	http.Redirect(w, r, "/deliveries/"+strconv.FormatInt(res.DeliveryID, 10), http.StatusSeeOther)
 }
@@ -147,26 +159,55 @@ func isSignIn(err error) bool {
 // wizardSave saves the delivery under a name, for `bluemoon run NAME`, a
 // schedule, or sending later.
 func (s *Server) wizardSave(w http.ResponseWriter, r *http.Request) {
-	dr, ok := s.draftOf(w, r)
-	if !ok {
+	st, dr, cp, done := s.savedAgain(w, r, "save")
+	if done {
 		return
 	}
-	cp := checkForm(r)
+	defer st.mu.Unlock()
 	if err := s.saveDraft(r, dr, cp.Name, cp.Replace); err != nil {
 		s.refuseCheck(w, r, dr, cp, err)
 		return
 	}
 	cp.Done = &scheduleDone{Name: cp.Name}
+	st.savedKey, st.saved = savedKey("save", dr, cp), cp.Done
 	s.renderCheck(w, r, dr, http.StatusOK, cp)
+}
+
+// savedAgain begins a save or schedule of the draft in the path: it takes
+// the draft's turn (st.mu, which the caller unlocks unless done) and, when
+// the same form of the same draft was done already (a double click), shows
+// what was done again instead of refusing its name as taken.
+func (s *Server) savedAgain(w http.ResponseWriter, r *http.Request, action string) (st *start, dr *draft, cp *checkPage, done bool) {
+	st = s.starts.of("draft/" + r.PathValue("draft"))
+	st.mu.Lock()
+	dr, ok := s.draftOf(w, r)
+	if !ok {
+		st.mu.Unlock()
+		return nil, nil, nil, true
+	}
+	cp = checkForm(r)
+	if st.saved != nil && st.savedKey == savedKey(action, dr, cp) {
+		defer st.mu.Unlock()
+		cp.Done = st.saved
+		s.renderCheck(w, r, dr, http.StatusOK, cp)
+		return nil, nil, nil, true
+	}
+	return st, dr, cp, false
+}
+
+// savedKey is a save or schedule form of a draft as it stands (a draft
+// changed since is saved anew).
+func savedKey(action string, dr *draft, cp *checkPage) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%v", action, cp.Name, cp.When, cp.At, cp.repeatForm, dr.Touched.UnixNano())
 }
 
 // wizardSchedule saves the delivery and schedules it, once or repeating.
 func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
-	dr, ok := s.draftOf(w, r)
-	if !ok {
+	st, dr, cp, done := s.savedAgain(w, r, "schedule")
+	if done {
 		return
 	}
-	cp := checkForm(r)
+	defer st.mu.Unlock()
 	in := core.ScheduleInput{Name: cp.Name, Kind: schedule.KindDelivery, Target: cp.Name, Missed: schedule.MissedSkip, Preflight: schedule.DefaultPreflight}
 	if cp.When == "once" {
 		if cp.At == "" {
@@ -199,6 +240,7 @@ func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cp.Done = &scheduleDone{Name: cp.Name, Next: info.Next}
+	st.savedKey, st.saved = savedKey("schedule", dr, cp), cp.Done
 	s.renderCheck(w, r, dr, http.StatusOK, cp)
 }
 
@@ -265,7 +307,7 @@ func (f repeatForm) cron() (string, error) {
 // delivery's own (the draft may go; a saved delivery is run weeks later)
 // and saves the delivery under name.
 func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool) error {
-	if name == "" || strings.ContainsAny(name, " \t\n/\\.") || len(name) > 64 {
+	if !savedNameOK(name) {
 		return &core.FieldError{Field: "name", Code: core.CodeInvalid, Message: "use letters, digits, '-' or '_'"}
 	}
 	if _, err := s.svc.SavedDelivery(r.Context(), name); err == nil && !replace {
@@ -325,6 +367,21 @@ func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool
 		os.RemoveAll(old)
 	}
 	return nil
+}
+
+// savedNameOK: name can name a saved delivery, whose files are kept in a
+// folder of that name — on Windows too, which refuses : * ? " < > | and
+// control characters in a file name, and CON, NUL and the like as one.
+func savedNameOK(name string) bool {
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\n/\\.:*?\"<>|") || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return false
+	}
+	switch strings.ToUpper(name) {
+	case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return false
+	}
+	return true
 }
 
 // copyTree copies the named subfolders of src into a new folder dst.
