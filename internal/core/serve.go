@@ -91,8 +91,18 @@ func (s *Service) serve(ctx context.Context, opt ServeOptions, locked func()) er
 	defer unlock()
 	locked()
 	s.log.Info("serve started", "home", s.home, "pid", os.Getpid())
-	go s.watchTokenLifetimes(ctx, opt.Alert)
+	// The token watch ends with the scheduler and is waited for: it reads
+	// the database, which Close (after waiting for serve) closes, and a
+	// query then under way would finish on a closed Service.
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.watchTokenLifetimes(wctx, opt.Alert)
+	}()
 	err = sch.Serve(ctx)
+	stopWatch()
+	<-watched
 	s.log.Info("serve stopped")
 	return err
 }

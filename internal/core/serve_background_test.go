@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,6 +144,15 @@ func TestCloseStopsTheBackgroundServe(t *testing.T) {
 	}
 	if on, _ := other.ServeRunning(); on {
 		t.Fatal("the serve lock is still held after Close")
+	}
+	// Nothing the scheduler started reads the database after Close: the
+	// token watch it starts with it is waited for too (left running, its
+	// first check finished on the closed database, and SQLite's last
+	// connection closed under the test's cleanup of the home).
+	var stacks strings.Builder
+	pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+	if strings.Contains(stacks.String(), ").watchTokenLifetimes(") {
+		t.Errorf("the token watch still runs after Close:\n%s", stacks.String())
 	}
 	if _, err := svc.StartServe(ctx, ServeOptions{}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("a start on a closed Service: %v", err)

@@ -14,7 +14,8 @@ import (
 
 // tricklingServer is a PIPELINING + CHUNKING server that writes every reply
 // on its own, a millisecond apart, as go-smtp's server does (but slower,
-// so that each one surely arrives alone). reply gives the reply to a
+// so that each one arrives alone to a reader that keeps up; a reader the
+// machine runs late may find two). reply gives the reply to a
 // command of batch n (batches as the test sends them, by sizes); hold,
 // when not nil, is waited on before the replies of the messages at
 // holdAt and after in batch 1.
@@ -127,7 +128,8 @@ func sendTimed(t *testing.T, c *Conn, msgs []Envelope, limit time.Duration) []Re
 // not once a reply — and without the mark the same batch does take a read
 // a reply, so the count below measures what the mark saves.
 func TestBatchRepliesWakeTheReaderAFewTimes(t *testing.T) {
-	for _, mark := range []bool{true, false} {
+	// measure sends the batch on a new connection and returns its reads.
+	measure := func(mark bool) int {
 		port := (&tricklingServer{reply: okReplies}).start(t)
 		c := dialTrickle(t, port)
 		if !mark {
@@ -143,12 +145,22 @@ func TestBatchRepliesWakeTheReaderAFewTimes(t *testing.T) {
 			}
 		}
 		t.Logf("mark %v: %d reads for 63 replies", mark, reads)
-		switch {
-		case mark && reads > 16:
-			t.Errorf("with the low-water mark: %d reads for a batch of 16 messages, want at most 16", reads)
-		case !mark && reads < 63:
-			t.Errorf("without the mark: only %d reads for 63 replies arriving apart; the test no longer measures the mark", reads)
-		}
+		return reads
+	}
+	if reads := measure(true); reads > 16 {
+		t.Errorf("with the low-water mark: %d reads for a batch of 16 messages, want at most 16", reads)
+	}
+	// Without the mark a reply is read alone only if the reader gets to
+	// it before the next one arrives, a millisecond later: on a busy
+	// machine it now and then does not, and two replies share a read.
+	// That says nothing of the mark; only a server whose replies never
+	// come apart does, so the measure is tried a few times.
+	reads := 0
+	for try := 0; try < 3 && reads < 63; try++ {
+		reads = measure(false)
+	}
+	if reads < 63 {
+		t.Errorf("without the mark: only %d reads for 63 replies arriving apart; the test no longer measures the mark", reads)
 	}
 }
 
