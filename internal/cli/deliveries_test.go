@@ -109,9 +109,12 @@ func TestReportRefusesCSVAndJSONTogether(t *testing.T) {
 	}
 }
 
-// Resuming a delivery whose account was removed says what can be done —
-// add the account again under its name, or cancel — not only "account
-// "news": no such account (see 'bluemoon account list')". Cancel works.
+// An account whose delivery is unfinished is not removed (exit 2, naming
+// the delivery and what to do). Resuming a delivery whose account is gone
+// all the same (removed by an earlier version, which allowed it) says what
+// can be done — add the account again under its name, or cancel — not only
+// "account "news": no such account (see 'bluemoon account list')". Cancel
+// works.
 func TestResumeWithoutItsAccountSaysWhatToDo(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	srv := startSMTP(t, nil)
@@ -121,7 +124,18 @@ func TestResumeWithoutItsAccountSaysWhatToDo(t *testing.T) {
 	if r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body, "--daily-wait", "0"); r.Code != 5 {
 		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
 	}
-	mustRun(t, home, "account", "remove", "news")
+	if r := runCLI(t, home, "", "account", "remove", "news"); r.Code != 2 || !strings.Contains(r.Stderr, "account news was not removed: its deliveries 1 are not finished") ||
+		!strings.Contains(r.Stderr, "bluemoon deliveries cancel ID") {
+		t.Fatalf("account remove with a paused delivery: exit %d\n%s", r.Code, r.Stderr)
+	}
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM accounts WHERE name = 'news'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	r := runCLI(t, home, "", "deliveries", "resume", "1")
 	if r.Code != 2 || !strings.Contains(r.Stderr, `delivery 1 sends through account "news"`) ||
 		!strings.Contains(r.Stderr, "bluemoon account add news") || !strings.Contains(r.Stderr, "bluemoon deliveries cancel 1") {

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/fileerr"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
@@ -364,10 +366,25 @@ func applyLimits(a *account.Account, in AccountInput, kind provider.Kind, preset
 }
 
 // RemoveAccount removes an account, its password and its sign-in tokens.
+// It refuses (*InUseError) while deliveries of the account are unfinished.
 func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 	sec, err := s.secrets()
 	if err != nil {
 		return err
+	}
+	if _, err := s.account(ctx, name); err != nil {
+		return err
+	}
+	ids, err := delivery.Unfinished(ctx, s.db.DB, name)
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		by := make([]string, len(ids))
+		for i, id := range ids {
+			by[i] = strconv.FormatInt(id, 10)
+		}
+		return &InUseError{Kind: KindAccount, Name: name, By: by}
 	}
 	if err := s.accounts().Remove(ctx, name); err != nil {
 		return accountNotFound(name, err)

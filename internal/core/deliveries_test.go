@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -287,5 +288,50 @@ func TestReportPagesFilterAndSearch(t *testing.T) {
 	p, err = svc.ReportPage(ctx, res.DeliveryID, delivery.ReportQuery{Search: "R12", States: []string{"sent"}})
 	if err != nil || p.Total != 10 { // r12, r121…r129 (r120 failed)
 		t.Fatalf("search: %+v %v", p, err)
+	}
+}
+
+// An account whose deliveries are not finished stays: removed, they could
+// never be resumed nor their last recipients sent. The refusal names the
+// unfinished ones only (a done delivery does not count); once they are
+// cancelled the account goes.
+func TestAccountWithUnfinishedDeliveriesIsNotRemoved(t *testing.T) {
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	done, err := svc.StartDelivery(ctx, newsInput(t, "news", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := svc.WaitDelivery(ctx, done.DeliveryID); err != nil || out.Status != delivery.StatusDone {
+		t.Fatalf("%+v %v", out, err)
+	}
+	os.MkdirAll(filepath.Join(svc.Home(), "locks"), 0o700)
+	held := flock.New(AccountLockFile(svc.Home(), "news"))
+	if ok, err := held.TryLock(); err != nil || !ok {
+		t.Fatal(err)
+	}
+	left, _ := svc.StartDelivery(ctx, newsInput(t, "news", 2)) // busy: stored, left ready
+	held.Unlock()
+	if left == nil || left.DeliveryID == 0 {
+		t.Fatal("the second delivery was not stored")
+	}
+	err = svc.RemoveAccount(ctx, "news")
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || inUse.Kind != KindAccount || !slices.Equal(inUse.By, []string{strconv.FormatInt(left.DeliveryID, 10)}) || exitcode.For(err) != exitcode.Usage {
+		t.Fatalf("want the account refused for delivery %d only (exit 2), got %v", left.DeliveryID, err)
+	}
+	if _, err := svc.Account(ctx, "news"); err != nil {
+		t.Fatalf("the account is gone after the refusal: %v", err)
+	}
+	if _, err := svc.CancelDelivery(ctx, left.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RemoveAccount(ctx, "news"); err != nil {
+		t.Fatalf("with its deliveries finished or cancelled: %v", err)
+	}
+	if _, err := svc.Account(ctx, "news"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the account is still there: %v", err)
 	}
 }

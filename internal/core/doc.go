@@ -132,8 +132,8 @@
 //     Exit 2.
 //   - *NotFoundError (errors.Is(err, ErrNotFound)): the account, credentials,
 //     delivery, saved delivery or schedule does not exist. Exit 2.
-//   - *InUseError: a saved delivery that schedules run cannot be removed;
-//     By names them. Exit 2.
+//   - *InUseError: a saved delivery that schedules run cannot be removed,
+//     nor an account whose deliveries are unfinished; By names them. Exit 2.
 //   - *BusyError: the account is sending another delivery (exit 5; the new
 //     one is left ready), the delivery runs in another process, a sign-in of
 //     the account is already waiting, another scheduler runs (exit 2).

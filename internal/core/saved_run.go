@@ -17,14 +17,20 @@ import (
 
 // InUseError: a saved delivery cannot go while schedules run it; a
 // schedule left pointing at nothing would fail at its next run, when
-// nobody is there to fix it. Exit code 2.
+// nobody is there to fix it. Nor can an account while deliveries of it are
+// unfinished: they could never be resumed, nor their last recipients sent.
+// Exit code 2.
 type InUseError struct {
-	Kind string   // KindSavedDelivery
-	Name string   // the saved delivery
-	By   []string // the schedules that run it, by name
+	Kind string   // KindSavedDelivery, KindAccount
+	Name string   // the saved delivery, the account
+	By   []string // the schedules that run it, by name; the account's unfinished deliveries, by ID
 }
 
 func (e *InUseError) Error() string {
+	if e.Kind == KindAccount {
+		return fmt.Sprintf("account %s was not removed: its deliveries %s are not finished (they could not be resumed without it); "+
+			"resume them to the end, or cancel them (bluemoon deliveries cancel ID), then remove the account", e.Name, strings.Join(e.By, ", "))
+	}
 	return fmt.Sprintf("saved delivery %s is run by schedule %s: remove or change the schedule first", e.Name, strings.Join(e.By, ", "))
 }
 func (e *InUseError) ExitCode() int { return exitcode.Usage }

@@ -179,7 +179,22 @@ func List(ctx context.Context, db *sql.DB) ([]*Summary, error) {
 // IDsByName returns the IDs of the deliveries named name, newest first
 // (names need not be unique).
 func IDsByName(ctx context.Context, db *sql.DB, name string) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id FROM deliveries WHERE name = ? AND status != 'preparing' ORDER BY id DESC`, name)
+	return queryIDs(ctx, db, `SELECT id FROM deliveries WHERE name = ? AND status != 'preparing' ORDER BY id DESC`, name)
+}
+
+// Unfinished returns the IDs of the account's deliveries that are not
+// done or cancelled (ready, running, paused, interrupted), oldest first.
+func Unfinished(ctx context.Context, db *sql.DB, account string) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE account = ? AND status IN (?, ?, ?) ORDER BY id`,
+		account, StatusReady, StatusRunning, StatusPaused)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries of account %s: %w", account, err)
+	}
+	return ids, nil
+}
+
+func queryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

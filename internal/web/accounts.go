@@ -215,16 +215,20 @@ func (s *Server) flashFromQuery(r *http.Request, v *view) []flash {
 }
 
 // fail draws the error page for a failed call: not found is a 404, bad
-// input a 422, anything else a 500 with the details folded.
+// input a 422, something still in use a 409, anything else a 500 with the
+// details folded.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	p := v.explain(err)
 	code := http.StatusInternalServerError
 	var fe *core.FieldError
+	var inUse *core.InUseError
 	switch {
 	case errors.Is(err, core.ErrNotFound):
 		code = http.StatusNotFound
 	case errors.As(err, &fe):
 		code = http.StatusUnprocessableEntity
+	case errors.As(err, &inUse):
+		code = http.StatusConflict
 	}
 	if code == http.StatusInternalServerError {
 		s.logf("console: %s %s: %v", r.Method, r.URL.Path, err)

@@ -51,6 +51,7 @@ func (v *view) explain(err error) problem {
 	var fe *core.FieldError
 	var nf *core.NotFoundError
 	var busy *core.BusyError
+	var inUse *core.InUseError
 	var reauth *core.ReauthError
 	var denied *core.AccessDeniedError
 	var custom *core.CustomEndpointsError
@@ -65,6 +66,9 @@ func (v *view) explain(err error) problem {
 		p.Message = v.T("err.notfound."+nf.Kind, nf.Name)
 	case errors.As(err, &busy):
 		p.Message = v.T("err.busy."+busy.Kind, busy.Name)
+	case errors.As(err, &inUse) && v.Has("err.in_use."+inUse.Kind):
+		p.Message = v.T("err.in_use."+inUse.Kind, inUse.Name, strings.Join(inUse.By, v.T("saved.list.sep")))
+		p.Fix = v.T("fix.in_use." + inUse.Kind)
 	case errors.As(err, &reauth):
 		p.Message = v.T("err.reauth")
 		p.Fix = v.T("fix.reauth")
