@@ -444,8 +444,15 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 		out.Counts, r.counts = c, c
 		r.mu.Unlock()
 	}
-	if out.Status == StatusDone && out.Counts.Pending+out.Counts.Deferred+out.Counts.Sending > 0 {
+	left := out.Counts.Pending + out.Counts.Deferred + out.Counts.Sending
+	switch {
+	case out.Status == StatusDone && left > 0:
 		out.Status, out.Cause, out.Reason = StatusPaused, CauseStopped, "stopped early"
+	case out.Status == StatusPaused && left == 0:
+		// A pause (a Ctrl-C, the daily limit) that came once every row
+		// had its outcome stopped nothing: the delivery is done, not
+		// paused with nothing to resume.
+		out = &Outcome{ID: r.id, Status: StatusDone, Counts: out.Counts}
 	}
 	var resume int64
 	if !out.ResumeAfter.IsZero() {

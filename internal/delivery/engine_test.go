@@ -568,6 +568,57 @@ func TestCtrlCPausesAfterInFlightMessages(t *testing.T) {
 	}
 }
 
+// A Ctrl-C that comes once every recipient has its outcome stops nothing:
+// the delivery is done (exit 0), not paused with nothing left to resume.
+// The Ctrl-C here comes as the server accepts the last message, before
+// its outcome is recorded.
+func TestCtrlCAfterTheLastOutcomeLeavesTheDeliveryDone(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, nil)
+	opts := fastOpts()
+	opts.Limits.Connections = 1
+	pf, err := Prepare(context.Background(), db.DB, plan(writeList(t, "l.csv", listOf(3))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+		c, err := smtptest.Dial(srv.Addr, "", "")
+		if err != nil {
+			return nil, err
+		}
+		return ctrlCAt{c, "user3@example.com", cancel}, nil
+	}
+	out, err := (&Engine{DB: db.DB, Dial: dial, Opts: opts}).Run(ctx, pf.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != StatusDone || out.Reason != "" || out.ExitCode() != 0 || out.Counts.Sent != 3 || srv.Count() != 3 {
+		t.Fatalf("outcome %+v, server %d", out, srv.Count())
+	}
+	if d, err := Get(context.Background(), db.DB, pf.DeliveryID); err != nil || d.Status != StatusDone {
+		t.Fatalf("stored %+v %v", d, err)
+	}
+}
+
+// ctrlCAt is a Mailer that presses Ctrl-C (cancels the run's context) once
+// the server has taken the message for to.
+type ctrlCAt struct {
+	*smtptest.Client
+	to     string
+	cancel context.CancelFunc
+}
+
+func (c ctrlCAt) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	reply, err := c.Client.Send(ctx, from, to, msg)
+	if err == nil && to[0] == c.to {
+		c.cancel()
+		time.Sleep(50 * time.Millisecond) // the run hears the stop before it records the outcome
+	}
+	return reply, err
+}
+
 // batchClient is a BatchMailer over the test client that makes some
 // messages fail as a pipelined session would: user3's connection breaks
 // after its content (uncertain), user5's batch breaks before it is handed
