@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/mail"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -59,7 +58,7 @@ func (s *Service) Preview(ctx context.Context, in PreviewInput) (*PreviewResult,
 		}
 	} else if in.From == "" {
 		return nil, fieldErr("account", CodeRequired, "give --account NAME (or --from ADDRESS) for the sender")
-	} else if a, err := mail.ParseAddress(in.From); err != nil || a.Address != in.From {
+	} else if recipients.CheckAddress(in.From) != nil {
 		return nil, fieldErr("from", CodeInvalid, "--from %q is not an e-mail address (give it bare, like me@example.com)", in.From)
 	}
 	spec, atts, err := in.Message.load(acct)

@@ -449,7 +449,7 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	case out.Status == StatusDone && left > 0:
 		out.Status, out.Cause, out.Reason = StatusPaused, CauseStopped, "stopped early"
 	case out.Status == StatusPaused && left == 0:
-		// A pause (a Ctrl-C, the daily limit) that came once every row
+		// A pause (a Ctrl-C, a pause request) that came once every row
 		// had its outcome stopped nothing: the delivery is done, not
 		// paused with nothing to resume.
 		out = &Outcome{ID: r.id, Status: StatusDone, Counts: out.Counts}

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"encoding/csv"
 	"errors"
 
 	"github.com/bluemoon-mail/bluemoon/internal/merge"
@@ -45,7 +44,7 @@ func coded(p Problem, err error) Problem {
 		p.Code, p.Got, p.Want = CodeCells, int64(cc.Got), int64(cc.Want)
 	case errors.Is(err, recipients.ErrNotUTF8):
 		p.Code = CodeNotUTF8
-	case errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrBareQuote):
+	case errors.As(err, new(*recipients.QuoteError)):
 		p.Code = CodeQuote
 	case errors.Is(err, merge.ErrFieldEmpty):
 		p.Code = CodeFieldEmpty

@@ -36,12 +36,11 @@ type ledger struct {
 
 	page   []*job // read, not yet let through the throttle
 	cursor int64  // id of the last pending row read
-	// rescan says rows were put back pending behind the cursor, the first
-	// of them after rescanAfter: the pass that reads them again starts
-	// there, not at the delivery's first row (a whole pass over a large
-	// delivery read every row sent, for the few put back).
-	rescan      bool
-	rescanAfter int64
+	// putBackFrom is the first row put back pending behind the cursor (0:
+	// none): the pass that reads them again starts there, not at the
+	// delivery's first row (a whole pass over a large delivery read every
+	// row sent, for the few put back).
+	putBackFrom int64
 	// deferred counts the delivery's deferred rows as the transaction
 	// under way leaves them (the ledger is their only writer): with none
 	// deferred, the queries for them are not asked at all (the end of a
@@ -187,10 +186,9 @@ func (l *ledger) next(ctx context.Context, wait *time.Timer) *job {
 // putBack notes that the row id, handed out, is pending again behind the
 // cursor.
 func (l *ledger) putBack(id int64) {
-	if !l.rescan || id-1 < l.rescanAfter {
-		l.rescanAfter = id - 1
+	if l.putBackFrom == 0 || id < l.putBackFrom {
+		l.putBackFrom = id
 	}
-	l.rescan = true
 }
 
 // readPage reads the next page of pending rows, else the deferred rows
@@ -207,10 +205,10 @@ func (l *ledger) readPage(ctx context.Context, wait *time.Timer) bool {
 	}
 	var err error
 	l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
-	if err == nil && len(l.page) == 0 && l.rescan {
+	if err == nil && len(l.page) == 0 && l.putBackFrom > 0 {
 		// Rows put back behind the cursor (never written, or refused
 		// before the message was taken): read from the first of them.
-		l.rescan, l.cursor = false, l.rescanAfter
+		l.cursor, l.putBackFrom = l.putBackFrom-1, 0
 		l.page, err = l.readJobs(ctx, l.st.selPending, statePending, l.cursor, r.id)
 	}
 	if err == nil && len(l.page) > 0 {

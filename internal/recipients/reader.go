@@ -78,20 +78,28 @@ func Open(path string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipients: %w", fileerr.Explain(err))
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("recipients: %w", fileerr.Explain(err))
+	}
 	// A pipe is fine (--recipients <(command)); a device never ends.
-	if fi, err := f.Stat(); err == nil && (fi.IsDir() || fi.Mode()&os.ModeDevice != 0) {
+	if fi.IsDir() || fi.Mode()&os.ModeDevice != 0 {
 		f.Close()
 		return nil, fmt.Errorf("recipients: %w; give the list's file", &safefile.NotRegularError{Path: path, Mode: fi.Mode()})
 	}
-	if err := notAList(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("recipients %s: %w", path, err)
+	regular := fi.Mode().IsRegular()
+	if regular {
+		if err := notAList(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("recipients %s: %w", path, err)
+		}
 	}
 	forced := enc != ""
 	if !forced {
 		// Finding the encoding reads the whole file, then the rows read it
 		// again: a pipe is read once, so it must name its encoding.
-		if _, err := f.Seek(0, io.SeekCurrent); err != nil {
+		if !regular {
 			f.Close()
 			return nil, fmt.Errorf("recipients %s: a pipe can be read only once, and finding the encoding reads the whole list "+
 				"before its rows: add --encoding utf-8 or --encoding shift_jis", path)
@@ -383,14 +391,11 @@ func (c crAsLF) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// notAList says what f (a plain file; a pipe is not looked at) is when
-// its first bytes show a format bluemoon does not read as a list, whatever
-// the file's name: an old Excel .xls workbook (a compound file), or UTF-16
-// text (Excel's "Unicode Text", with its byte order mark).
+// notAList says what the plain file f is when its first bytes show a
+// format bluemoon does not read as a list, whatever the file's name: an old
+// Excel .xls workbook (a compound file), or UTF-16 text (Excel's "Unicode
+// Text", with its byte order mark).
 func notAList(f *os.File) error {
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
 	var sig [8]byte
 	n, _ := f.ReadAt(sig[:], 0)
 	switch head := string(sig[:n]); {

@@ -17,9 +17,9 @@ type starts struct {
 }
 
 // start is the starting of a delivery by one form: one at a time, and the
-// delivery it became (0: none yet). A draft saved or scheduled keeps what
-// was done, for the same form sent again (savedKey says which form, of
-// which state of the draft).
+// delivery it became (0: none yet). A draft saved or scheduled, or a new
+// schedule, keeps what was done, for the same form sent again (savedKey
+// says which form of a draft, of which state of the draft).
 type start struct {
 	mu       sync.Mutex
 	delivery int64

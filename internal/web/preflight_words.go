@@ -14,12 +14,10 @@ import (
 // PreflightText is a preflight problem or note in the page's language.
 func (v *view) PreflightText(p delivery.Problem) string {
 	switch {
-	case strings.HasPrefix(p.Code, delivery.CodeAddressPrefix):
+	case strings.HasPrefix(p.Code, delivery.CodeAddressPrefix), p.Code == delivery.CodeQuote:
 		return v.ProblemText(listProblem{Code: p.Code, Value: p.Value, Text: p.Message})
 	case p.Code == delivery.CodeCells:
 		return v.T("list.problem.cells", p.Got, p.Want)
-	case p.Code == delivery.CodeQuote:
-		return v.T("list.problem.quote")
 	case p.Code == delivery.CodeNotUTF8, p.Code == delivery.CodeFieldEmpty, p.Code == delivery.CodeFieldMissing:
 		return v.T("check.problem."+p.Code, p.Field)
 	case p.Code == delivery.CodeAttachMissing:

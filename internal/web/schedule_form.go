@@ -190,8 +190,8 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.savedKey != "" && st.savedKey == strings.TrimSpace(r.FormValue("name")) {
-		http.Redirect(w, r, "/schedules?created="+url.QueryEscape(st.savedKey), http.StatusSeeOther)
+	if st.saved != nil && st.saved.Name == strings.TrimSpace(r.FormValue("name")) {
+		http.Redirect(w, r, "/schedules?created="+url.QueryEscape(st.saved.Name), http.StatusSeeOther)
 		return
 	}
 	f, in, err := readScheduleForm(r)
@@ -206,7 +206,7 @@ func (s *Server) scheduleCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderScheduleForm(w, r, http.StatusUnprocessableEntity, f, err)
 		return
 	}
-	st.savedKey = f.Name
+	st.saved = &scheduleDone{Name: f.Name}
 	http.Redirect(w, r, "/schedules?created="+url.QueryEscape(f.Name), http.StatusSeeOther)
 }
 

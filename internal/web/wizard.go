@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -186,7 +185,7 @@ func problemOf(re *recipients.RowError) listProblem {
 		p.Code, p.Got, p.Want = "cells", ce.Got, ce.Want
 	case errors.Is(re.Err, recipients.ErrNotUTF8):
 		p.Code = delivery.CodeNotUTF8
-	case errors.Is(re.Err, csv.ErrQuote), errors.Is(re.Err, csv.ErrBareQuote):
+	case errors.As(re.Err, new(*recipients.QuoteError)):
 		p.Code = delivery.CodeQuote
 	}
 	return p

@@ -20,10 +20,8 @@ import (
 // count of every row") is not otherwise visible from outside.
 func CountingHandle(t testing.TB, db *store.DB, match string) (*sql.DB, *atomic.Int64) {
 	t.Helper()
-	n := new(atomic.Int64)
-	h := sql.OpenDB(countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: n})
-	t.Cleanup(func() { h.Close() })
-	return h, n
+	c := countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: new(atomic.Int64)}
+	return c.open(t), c.n
 }
 
 // Args is what the queries a RecordingHandle matched were asked with, in
@@ -45,10 +43,8 @@ func (a *Args) All() [][]driver.Value {
 // tell.
 func RecordingHandle(t testing.TB, db *store.DB, match string) (*sql.DB, *Args) {
 	t.Helper()
-	rec := new(Args)
-	h := sql.OpenDB(countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: new(atomic.Int64), rec: rec})
-	t.Cleanup(func() { h.Close() })
-	return h, rec
+	c := countingConnector{base: db.Driver(), dsn: db.DSN, match: match, n: new(atomic.Int64), rec: new(Args)}
+	return c.open(t), c.rec
 }
 
 // countingConnector opens the database through base; its connections
@@ -60,6 +56,13 @@ type countingConnector struct {
 	match string
 	n     *atomic.Int64
 	rec   *Args // nil: count only
+}
+
+// open is a handle through c, closed when the test ends.
+func (c countingConnector) open(t testing.TB) *sql.DB {
+	h := sql.OpenDB(c)
+	t.Cleanup(func() { h.Close() })
+	return h
 }
 
 func (c countingConnector) Connect(context.Context) (driver.Conn, error) {
