@@ -100,11 +100,11 @@ func scanSummary(row interface{ Scan(...any) error }) (*Summary, error) {
 	}
 	// The stamp is the rows' counts when Prepare left it on a delivery
 	// never run, a second old at most from a live run, or exact from a run
-	// that ended done or cancelled (see finalStamp); otherwise the rows
-	// changed since.
+	// that ended (see finalStamp) or a cancel; otherwise the rows changed
+	// since.
 	sp, ok := readStamp(s.stamped)
 	trusted := ok && (s.Status == StatusRunning || s.Status == StatusReady && started == 0 ||
-		sp.Final && (s.Status == StatusDone || s.Status == StatusCancelled))
+		sp.Final && (s.Status == StatusDone || s.Status == StatusCancelled || s.Status == StatusPaused))
 	if !trusted {
 		s.stamped = ""
 	}
@@ -245,7 +245,7 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 		// Its process is gone: what it left sending is unknown now, as a
 		// resume would find. The flag also reaches a process that was
 		// only stalled, should it wake up.
-		if err := markUnknown(ctx, tx, id); err != nil {
+		if _, err := markUnknown(ctx, tx, id); err != nil {
 			return false, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id); err != nil {
@@ -253,7 +253,7 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 		}
 	}
 	if what == "cancel" {
-		if err := cancelRows(ctx, tx, id); err != nil {
+		if _, err := cancelRows(ctx, tx, id); err != nil {
 			return false, err
 		}
 	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', cause = 'by_hand', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
@@ -267,18 +267,34 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// execQuerier is a *sql.DB or *sql.Tx, read from too.
+type execQuerier interface {
+	execer
+	querier
+}
+
 // cancelRows cancels delivery id: recipients not yet sent (pending,
 // deferred) are cancelled, never to be sent. Unknown ones stay unknown:
 // the server may have their message, and the report must not say it was
 // never sent.
-func cancelRows(ctx context.Context, db execer, id int64) error {
+// It returns the rows' counts after, counted once and stamped on the
+// delivery as final, so that listing it does not count them again.
+func cancelRows(ctx context.Context, db execQuerier, id int64) (Counts, error) {
 	now := time.Now().UnixMilli()
 	if _, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'cancelled', updated_at = ?
 		WHERE delivery_id = ? AND state IN ('pending', 'deferred')`, now, id); err != nil {
-		return err
+		return Counts{}, err
 	}
-	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', cause = 'cancelled', reason = 'cancelled', control = '', finished_at = ? WHERE id = ?`, now, id)
-	return err
+	c, err := countStates(ctx, db, id)
+	if err != nil {
+		return c, err
+	}
+	stamp, err := finalStamp(c)
+	if err != nil {
+		return c, err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', cause = 'cancelled', reason = 'cancelled', control = '', finished_at = ?, progress = ? WHERE id = ?`, now, stamp, id)
+	return c, err
 }
 
 // Recovery is what Recover found and did.
@@ -304,13 +320,14 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if err := markUnknown(ctx, db, id); err != nil {
+	changed, err := markUnknown(ctx, db, id)
+	if err != nil {
 		return nil, err
 	}
 	// A run that died before it saw 'deliveries cancel' leaves the request
 	// behind: honour it, rather than let resume send what was cancelled.
 	if status == StatusRunning && control == "cancel" {
-		if err := cancelRows(ctx, db, id); err != nil {
+		if _, err := cancelRows(ctx, db, id); err != nil {
 			return nil, err
 		}
 		status = StatusCancelled
@@ -331,9 +348,15 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 			WHERE delivery_id = ? AND state = 'unknown'`, now, id); err != nil {
 			return nil, err
 		}
-		rec.Resent = true
+		rec.Resent, changed = true, true
 		// A finished delivery with unknown rows opens again for them.
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0, progress = '' WHERE id = ? AND status = 'done'`, id); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
+			return nil, err
+		}
+	}
+	if changed {
+		// The counts a run stamped as it ended no longer hold.
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET progress = '' WHERE id = ?`, id); err != nil {
 			return nil, err
 		}
 	}
@@ -345,11 +368,16 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 }
 
 // markUnknown turns the rows a dead run left sending into unknown.
-func markUnknown(ctx context.Context, db execer, id int64) error {
-	_, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'unknown', updated_at = ?,
+// It reports whether there were any.
+func markUnknown(ctx context.Context, db execer, id int64) (bool, error) {
+	res, err := db.ExecContext(ctx, `UPDATE delivery_recipients SET state = 'unknown', updated_at = ?,
 		reply = 'the program stopped while this message was with the server: it may or may not have been sent'
 		WHERE delivery_id = ? AND state = 'sending'`, time.Now().UnixMilli(), id)
-	return err
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // Outcomes is one recipient's line of the report.

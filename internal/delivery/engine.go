@@ -354,14 +354,20 @@ func (r *run) load(ctx context.Context) error {
 	r.from = spec.From
 	// A delivery never run has its rows as Prepare stored them, and their
 	// counts with them: counting every row again cost a send ~4 % of its
-	// CPU. Once a run began, only the rows say what happened.
-	// (A live run's stamp would not do: it may be a second old.)
-	if sp, ok := readStamp(stamp); ok && status == StatusReady && started == 0 {
+	// CPU; one paused by a run's end has the counts that run stamped (see
+	// finalStamp). Otherwise only the rows say what happened (a live or
+	// dead run's stamp may be a second old).
+	if sp, ok := readStamp(stamp); ok && (status == StatusReady && started == 0 || status == StatusPaused && sp.Final) {
 		r.counts = sp.Counts
 		return nil
 	}
 	r.counts, err = countStates(ctx, r.e.DB, r.id)
 	return err
+}
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func loadAttachments(ctx context.Context, db *sql.DB, id int64) ([]merge.Attachment, error) {
@@ -381,7 +387,7 @@ func loadAttachments(ctx context.Context, db *sql.DB, id int64) ([]merge.Attachm
 	return out, rows.Err()
 }
 
-func countStates(ctx context.Context, db *sql.DB, id int64) (Counts, error) {
+func countStates(ctx context.Context, db querier, id int64) (Counts, error) {
 	var c Counts
 	rows, err := db.QueryContext(ctx, `SELECT state, COUNT(*) FROM delivery_recipients WHERE delivery_id = ? GROUP BY state`, id)
 	if err != nil {
@@ -424,19 +430,20 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
 	}
 	now := time.Now().UnixMilli()
-	if out.Status == StatusCancelled {
-		if err := cancelRows(ctx, db, r.id); err != nil {
-			return nil, err
-		}
-	}
 	// The ledger kept the counts as it committed each change; only a
-	// cancel (above) or a journal that failed leaves the database saying
+	// cancel or a journal that failed leaves the database saying
 	// something else.
 	r.mu.Lock()
 	out.Counts = r.counts
 	r.mu.Unlock()
 	if out.Status == StatusCancelled || journalFailed {
-		c, err := countStates(ctx, db, r.id)
+		var c Counts
+		var err error
+		if out.Status == StatusCancelled {
+			c, err = cancelRows(ctx, db, r.id)
+		} else {
+			c, err = countStates(ctx, db, r.id)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -462,7 +469,7 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	if out.Status != StatusPaused {
 		finished = now
 	}
-	stamp, err := finalStamp(out)
+	stamp, err := finalStamp(out.Counts)
 	if err != nil {
 		return nil, err
 	}
@@ -476,19 +483,14 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	return out, nil
 }
 
-// finalStamp is what finish stamps on the delivery: the counts of a run
-// that ended done or cancelled, which are exact (the ledger kept them
-// through every change, or they were counted), so that listing finished
-// deliveries does not count every row of each again; nothing for a
-// paused one, whose rows a later run, resend or reopen changes. A done
-// delivery's rows change only after its status does (Recover and
-// ReopenFailed make it paused, and clear the stamp with it), and a
-// cancelled one's never.
-func finalStamp(out *Outcome) (string, error) {
-	if out.Status != StatusDone && out.Status != StatusCancelled {
-		return "", nil
-	}
-	b, err := json.Marshal(stampedProgress{Counts: out.Counts, Final: true})
+// finalStamp is what a run stamps on its delivery as it ends, and a
+// cancel as it cancels the rows: their counts, exact (the ledger kept
+// them through every change, or they were counted), so that listing the
+// delivery does not count every row again, nor does its next run. Rows
+// change after that only through ReopenFailed and Recover, which clear
+// the stamp with them, or a new run, which clears it as it starts.
+func finalStamp(c Counts) (string, error) {
+	b, err := json.Marshal(stampedProgress{Counts: c, Final: true})
 	return string(b), err
 }
 

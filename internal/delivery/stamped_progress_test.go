@@ -143,3 +143,120 @@ func TestFinishedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
 		t.Errorf("done again: %s %+v, counted: %v; want done with 40 sent, from the new stamp", s.Status, s.Counts, counted.Load() > before)
 	}
 }
+
+// A delivery paused by its run (a pause request here; the daily limit, a
+// sign-in or Ctrl-C end a run the same way) is listed, and resumed, from
+// the counts the run stamped as it ended: one paused for days by a daily
+// limit is otherwise counted row by row at every listing (the console's
+// list, every refresh). Cancelled while not running, it is counted once,
+// as it is cancelled; its rows put back (ReopenFailed, Recover) are
+// counted again.
+func TestPausedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
+	db := openDB(t)
+	other, counted := storetest.CountingHandle(t, db, "GROUP BY state")
+	srv := startServer(t, func(s *smtptest.Server) {
+		s.RcptReply = func(rcpt string) error {
+			if rcpt == "user2@example.com" {
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+			}
+			return nil
+		}
+	})
+	ctx := context.Background()
+	pf, err := Prepare(ctx, db.DB, plan(writeList(t, "l.csv", listOf(30))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fastOpts()
+	opts.Limits.PerMinute = 600 // one every 100ms: slow enough to pause midway
+	opts.Progress = func(p Progress) {
+		if p.Sent >= 3 {
+			RequestPause(ctx, db.DB, pf.DeliveryID)
+		}
+	}
+	run := func(ctx context.Context, when string, dial Dialer) *Outcome {
+		t.Helper()
+		out, err := (&Engine{DB: other, Dial: dial, Opts: opts}).Run(ctx, pf.DeliveryID)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return out
+	}
+	listed := func(when string) *Summary {
+		t.Helper()
+		all, err := List(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all {
+			if s.ID == pf.DeliveryID {
+				countsMatchJournal(t, db.DB, s.ID, s.Counts)
+				return s
+			}
+		}
+		t.Fatalf("%s: delivery %d not listed", when, pf.DeliveryID)
+		return nil
+	}
+
+	out := run(ctx, "first run", dialer(srv))
+	if out.Status != StatusPaused || out.Counts.Sent < 3 || out.Counts.Failed != 1 || out.Counts.Pending == 0 {
+		t.Fatalf("first run: %+v; want paused midway, one refused", out)
+	}
+	before := counted.Load()
+	if s := listed("paused"); counted.Load() != before || s.Status != StatusPaused || s.Counts != out.Counts {
+		t.Errorf("paused: %s %+v, counted %d time(s); want paused with the run's %+v, counted 0 times",
+			s.Status, s.Counts, counted.Load()-before, out.Counts)
+	}
+
+	// Resumed: the run starts from the stamp too, and pauses again.
+	before = counted.Load()
+	out2 := run(ctx, "second run", dialer(srv))
+	if out2.Status != StatusPaused || out2.Counts.Sent <= out.Counts.Sent || counted.Load() != before {
+		t.Errorf("second run: %+v, counted %d time(s); want paused further on, counted 0 times", out2, counted.Load()-before)
+	}
+	countsMatchJournal(t, db.DB, pf.DeliveryID, out2.Counts)
+
+	// The refused row put back: the stamp no longer holds.
+	if n, err := ReopenFailed(ctx, db.DB, pf.DeliveryID); err != nil || n != 1 {
+		t.Fatalf("reopen: %d, %v", n, err)
+	}
+	before = counted.Load()
+	if s := listed("reopened"); counted.Load() == before || s.Counts.Failed != 0 || s.Counts.Pending != out2.Counts.Pending+1 {
+		t.Errorf("reopened while paused: %+v, counted: %v; want the refused row pending again, counted from the rows", s.Counts, counted.Load() > before)
+	}
+
+	// A Ctrl-C while messages are with a slow server leaves them unknown
+	// (StopGrace); the stamp says so, and holds until Recover puts them
+	// back to be sent again.
+	slow := startServer(t, func(s *smtptest.Server) { s.Delay = 2 * time.Second })
+	opts.Progress, opts.StopGrace = nil, 100*time.Millisecond
+	cctx, ctrlC := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, ctrlC)
+	out3 := run(cctx, "third run", transportDialer(slow.Addr))
+	if out3.Status != StatusPaused || out3.Counts.Unknown == 0 {
+		t.Fatalf("third run: %+v; want paused with some unknown", out3)
+	}
+	before = counted.Load()
+	if s := listed("unknown"); counted.Load() != before || s.Counts != out3.Counts {
+		t.Errorf("paused with unknown: %+v, counted %d time(s); want the run's %+v, counted 0 times", s.Counts, counted.Load()-before, out3.Counts)
+	}
+	if rec, err := Recover(ctx, db.DB, pf.DeliveryID, true); err != nil || !rec.Resent {
+		t.Fatalf("recover: %+v, %v", rec, err)
+	}
+	before = counted.Load()
+	if s := listed("resent"); counted.Load() == before || s.Counts.Unknown != 0 || s.Counts.Pending != out3.Counts.Pending+out3.Counts.Unknown {
+		t.Errorf("unknown put back: %+v, counted: %v; want them pending again, counted from the rows", s.Counts, counted.Load() > before)
+	}
+	out2.Counts.Pending = out3.Counts.Pending + out3.Counts.Unknown - 1 // for the cancel below
+
+	// Cancelled while not running: counted once, then listed from the stamp.
+	if _, err := RequestCancel(ctx, db.DB, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	before = counted.Load()
+	s := listed("cancelled")
+	if counted.Load() != before || s.Status != StatusCancelled || s.Counts.Pending != 0 || s.Counts.Cancelled != out2.Counts.Pending+1 {
+		t.Errorf("cancelled: %s %+v, counted %d time(s); want cancelled with %d cancelled, counted 0 times",
+			s.Status, s.Counts, counted.Load()-before, out2.Counts.Pending+1)
+	}
+}

@@ -54,7 +54,7 @@ func deliveryScreens(t *testing.T, c *console, ms *standIn) []screen {
 	if _, err := db.Exec(`UPDATE delivery_recipients SET state = 'pending' WHERE delivery_id = ? AND row > 20`, paused.DeliveryID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', finished_at = 0, reason = 'sign-in needed: the refresh token was refused (AADSTS700082: expired after 90 days unused)' WHERE id = ?`, paused.DeliveryID); err != nil {
+	if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', finished_at = 0, progress = '', reason = 'sign-in needed: the refresh token was refused (AADSTS700082: expired after 90 days unused)' WHERE id = ?`, paused.DeliveryID); err != nil {
 		t.Fatal(err)
 	}
 	return []screen{
