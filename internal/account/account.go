@@ -270,12 +270,30 @@ func (s *Store) Put(ctx context.Context, a *Account) error {
 
 // Remove deletes the named account.
 func (s *Store) Remove(ctx context.Context, name string) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM accounts WHERE name = ?`, name)
+	return s.RemoveIf(ctx, name, nil)
+}
+
+// RemoveIf deletes the named account unless check, called in the same
+// transaction after the deletion (so that no other writer can come
+// between them), returns an error, which RemoveIf returns with the
+// account kept.
+func (s *Store) RemoveIf(ctx context.Context, name string, check func(context.Context, *sql.Tx) error) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE name = ?`, name)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("account %q: %w", name, ErrNotFound)
 	}
-	return nil
+	if check != nil {
+		if err := check(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -375,18 +376,24 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 	if _, err := s.account(ctx, name); err != nil {
 		return err
 	}
-	ids, err := delivery.Unfinished(ctx, s.db.DB, name)
-	if err != nil {
-		return err
-	}
-	if len(ids) > 0 {
-		by := make([]string, len(ids))
-		for i, id := range ids {
-			by[i] = strconv.FormatInt(id, 10)
+	// Checked in the removal's transaction: a delivery that another
+	// process begins to prepare meanwhile is either seen, or finds the
+	// account gone.
+	err = s.accounts().RemoveIf(ctx, name, func(ctx context.Context, tx *sql.Tx) error {
+		ids, err := delivery.Unfinished(ctx, tx, name)
+		if err != nil {
+			return err
 		}
-		return &InUseError{Kind: KindAccount, Name: name, By: by}
-	}
-	if err := s.accounts().Remove(ctx, name); err != nil {
+		if len(ids) > 0 {
+			by := make([]string, len(ids))
+			for i, id := range ids {
+				by[i] = strconv.FormatInt(id, 10)
+			}
+			return &InUseError{Kind: KindAccount, Name: name, By: by}
+		}
+		return nil
+	})
+	if err != nil {
 		return accountNotFound(name, err)
 	}
 	// A later account of the same name must not inherit them. The tokens

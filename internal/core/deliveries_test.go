@@ -335,3 +335,44 @@ func TestAccountWithUnfinishedDeliveriesIsNotRemoved(t *testing.T) {
 		t.Fatalf("the account is still there: %v", err)
 	}
 }
+
+// A delivery still being prepared (its preflight reading a long list
+// in another process) keeps its account too: removed under it, the
+// delivery would be stored for an account that no longer exists. One
+// whose preflight was killed long ago (see delivery.RemoveAbandoned)
+// does not.
+func TestAccountWithADeliveryBeingPreparedIsNotRemoved(t *testing.T) {
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	now := time.Now()
+	insert := func(heartbeat time.Time) int64 {
+		t.Helper()
+		res, err := svc.db.ExecContext(ctx, `INSERT INTO deliveries(name, account, status, source, columns_json, template_json, created_at, heartbeat)
+			VALUES ('big', 'news', 'preparing', 'big.csv', '[]', '{}', ?, ?)`, heartbeat.UnixMilli(), heartbeat.UnixMilli())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		return id
+	}
+	insert(now.Add(-delivery.AbandonedAfter - time.Minute)) // a killed preflight's
+	preparing := insert(now)
+
+	err := svc.RemoveAccount(ctx, "news")
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || !slices.Equal(inUse.By, []string{strconv.FormatInt(preparing, 10)}) {
+		t.Fatalf("want the account refused for delivery %d, being prepared, only; got %v", preparing, err)
+	}
+	if _, err := svc.Account(ctx, "news"); err != nil {
+		t.Fatalf("the account is gone after the refusal: %v", err)
+	}
+	// The preflight gave up (a refused list): its delivery goes, and so may the account.
+	if _, err := svc.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, preparing); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RemoveAccount(ctx, "news"); err != nil {
+		t.Fatalf("with only an abandoned preflight left: %v", err)
+	}
+}

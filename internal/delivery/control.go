@@ -183,17 +183,19 @@ func IDsByName(ctx context.Context, db *sql.DB, name string) ([]int64, error) {
 }
 
 // Unfinished returns the IDs of the account's deliveries that are not
-// done or cancelled (ready, running, paused, interrupted), oldest first.
-func Unfinished(ctx context.Context, db *sql.DB, account string) ([]int64, error) {
-	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE account = ? AND status IN (?, ?, ?) ORDER BY id`,
-		account, StatusReady, StatusRunning, StatusPaused)
+// done or cancelled (being prepared, ready, running, paused,
+// interrupted), oldest first; db is a *sql.DB or a *sql.Tx. A preparing
+// delivery whose preflight was killed (see RemoveAbandoned) does not count.
+func Unfinished(ctx context.Context, db querier, account string) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE account = ? AND (status IN (?, ?, ?) OR status = ? AND heartbeat >= ?) ORDER BY id`,
+		account, StatusReady, StatusRunning, StatusPaused, statusPreparing, time.Now().Add(-AbandonedAfter).UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("deliveries of account %s: %w", account, err)
 	}
 	return ids, nil
 }
 
-func queryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, error) {
+func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
