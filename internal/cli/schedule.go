@@ -191,6 +191,7 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 func scheduleRunCmd(app *App) *cobra.Command {
 	var (
 		preflight, unattended bool
+		resume                int64
 		fallback              alert.Config
 	)
 	cmd := &cobra.Command{
@@ -198,13 +199,26 @@ func scheduleRunCmd(app *App) *cobra.Command {
 		Short: "Run a schedule's job now (serve runs each job this way)",
 		Long: `Run the job of schedule NAME now, with its alerts: the saved delivery (or with
 --preflight only its checks), or the keep-alive. Exit codes as for 'bluemoon run'.
---notify-* flags apply when the schedule has no alert settings of its own.`,
-		Args: exactArgs(1),
+--notify-* flags apply when the schedule has no alert settings of its own.
+
+With --resume-delivery ID instead of NAME: resume delivery ID as serve does
+once the daily limit it paused on has reset (after the account's other
+unattended deliveries; paused again by the limit, no alert).`,
+		Args: func(c *cobra.Command, args []string) error {
+			if c.Flags().Changed("resume-delivery") {
+				return checkArgs(c, args, 0, 0)
+			}
+			return checkArgs(c, args, 1, 1)
+		},
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
+			if len(args) == 0 {
+				return quiet(svc.RunResumeJob(ctx, resume, fallback, app.sendEvents(unattended)))
+			}
 			return quiet(svc.RunSchedule(ctx, args[0], preflight, fallback, app.sendEvents(unattended)))
 		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
+	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit, as serve does (instead of NAME)")
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd

@@ -59,8 +59,8 @@ var newServeRunner = func(app *App, svc *core.Service, fallback alert.Config) sc
 	return &childRunner{app: app, home: svc.Home(), fallback: fallback}
 }
 
-// childRunner runs each job as `bluemoon schedule run NAME --unattended` in
-// a child process: a delivery that crashes does not take the scheduler with
+// childRunner runs each job as `bluemoon schedule run NAME --unattended`
+// (a resume: `schedule run --resume-delivery ID`) in a child process: a delivery that crashes does not take the scheduler with
 // it, and the job's memory goes back to the system when it ends.
 type childRunner struct {
 	app      *App
@@ -74,6 +74,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
 	}
 	args := []string{"--home", r.home, "schedule", "run", job.Schedule.Name, "--unattended"}
+	if job.Schedule.Kind == schedule.KindResume {
+		args = []string{"--home", r.home, "schedule", "run", "--resume-delivery", job.Schedule.Target, "--unattended"}
+	}
 	if job.Preflight {
 		args = append(args, "--preflight")
 	}

@@ -18,8 +18,8 @@ import (
 // keepalive`, `bluemoon schedule run` or the scheduler.
 type Job struct {
 	Schedule  string        // the schedule it runs for ("" by hand)
-	Kind      schedule.Kind // schedule.KindDelivery or schedule.KindKeepAlive
-	Target    string        // saved delivery name, or account of a keep-alive
+	Kind      schedule.Kind // schedule.KindDelivery, KindKeepAlive or KindResume
+	Target    string        // saved delivery name, account of a keep-alive, or ID of a delivery to resume
 	SendTest  bool          // keep-alive: also send a test message to the account itself
 	Preflight bool          // delivery: only check it would work (a dry run after a forced token refresh)
 	Alert     alert.Config  // where alerts go (zero: the saved delivery's own)
@@ -37,17 +37,21 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 	var (
 		err      error
 		acctName string
-		saved    string
-		warnings []keepalive.Warning
+		// the saved delivery run, or the ID of the delivery resumed
+		deliveryRef string
+		warnings    []keepalive.Warning
 	)
 	what := "delivery"
 	switch j.Kind {
 	case schedule.KindDelivery:
-		saved = j.Target
+		deliveryRef = j.Target
 		if j.Preflight {
 			what = "preflight"
 		}
 		acctName, err = s.runSaved(ctx, &j, ev)
+	case schedule.KindResume:
+		what, deliveryRef = "resume of delivery", j.Target
+		acctName, err = s.runResume(ctx, j.Target, ev)
 	case schedule.KindKeepAlive:
 		what, acctName = "keep-alive", j.Target
 		var rep keepalive.Report
@@ -57,23 +61,30 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
 	}
 	code := exitcode.For(err)
-	for _, kv := range [][2]string{{"schedule", j.Schedule}, {"account", acctName}, {"delivery", saved}} {
+	for _, kv := range [][2]string{{"schedule", j.Schedule}, {"account", acctName}, {"delivery", deliveryRef}} {
 		if kv[1] != "" {
 			log = log.With(kv[0], kv[1])
 		}
 	}
-	if code == exitcode.OK {
+	var quiet string // why a resume that did not end needs nobody told
+	if j.Kind == schedule.KindResume {
+		quiet = resumeNotDone(err)
+	}
+	switch {
+	case code == exitcode.OK:
 		log.Info(what+" done", "target", j.Target)
-	} else {
+	case quiet != "":
+		log.Info(what+": "+quiet, "target", j.Target)
+	default:
 		log.Error(what+" did not succeed", "target", j.Target, "exit", code, "err", errText(err, what, j.Target))
 	}
 	n := s.notifier()
 	for _, w := range warnings {
 		n.Notify(ctx, j.Alert, alert.Event{Kind: alert.TokenExpiring, Account: acctName, Schedule: j.Schedule, Message: w.Message})
 	}
-	if code != exitcode.OK {
+	if code != exitcode.OK && quiet == "" {
 		n.Notify(context.WithoutCancel(ctx), j.Alert, alert.Event{
-			Kind: alertKind(j, code, err), Account: acctName, Delivery: saved, Schedule: j.Schedule,
+			Kind: alertKind(j, code, err), Account: acctName, Delivery: deliveryRef, Schedule: j.Schedule,
 			Message: errText(err, what, j.Target), ExitCode: code,
 		})
 	}

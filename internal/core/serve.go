@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
@@ -33,9 +34,10 @@ type ServeOptions struct {
 // Serve runs the schedules of this home until ctx ends: each scheduled
 // delivery at its time (one per account at a time; a second waits), its
 // preflight ahead of it, and the keep-alives; runs missed while nothing
-// served follow each schedule's missed policy. It also checks, at start and
-// daily, every OAuth account's refresh token against the lifetimes the
-// providers enforce. Alerts of schedules without their own go to
+// served follow each schedule's missed policy. It resumes each delivery
+// paused by a daily limit once that limit has reset (see serve_resume.go),
+// and checks, at start and daily, every OAuth account's refresh token
+// against the lifetimes the providers enforce. Alerts of schedules without their own go to
 // opt.Alert, or when it is empty to the home's AlertSettings. One
 // scheduler per home: a second is a *BusyError (with Once it just
 // returns, leaving the work to the first).
@@ -80,29 +82,33 @@ func (s *Service) serve(ctx context.Context, opt ServeOptions, locked func()) er
 		},
 		Log: s.log, Notifier: s.notifier(), DefaultAlert: s.alertOr(ctx, opt.Alert), Grace: opt.Grace, Poll: opt.Poll,
 	}
+	resumes := newResumer(s, runner)
 	if opt.Once {
 		_, err := sch.Tick(ctx, s.now())
+		resumes.pass(ctx)
 		// The decisions are recorded: let the next --once (a minute later)
-		// handle other schedules while these jobs run.
+		// handle other schedules while these jobs run (a delivery being
+		// resumed is running by then, or its lock turns a second resume
+		// away).
 		unlock()
 		sch.Wait()
+		resumes.wg.Wait()
 		return err
 	}
 	defer unlock()
 	locked()
 	s.log.Info("serve started", "home", s.home, "pid", os.Getpid())
-	// The token watch ends with the scheduler and is waited for: it reads
-	// the database, which Close (after waiting for serve) closes, and a
-	// query then under way would finish on a closed Service.
+	// The token and daily-limit watches end with the scheduler and are
+	// waited for: they read the database, which Close (after waiting for
+	// serve) closes, and a query then under way would finish on a closed
+	// Service.
 	wctx, stopWatch := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		s.watchTokenLifetimes(wctx, opt.Alert)
-	}()
+	var watches sync.WaitGroup
+	watches.Go(func() { s.watchTokenLifetimes(wctx, opt.Alert) })
+	watches.Go(func() { resumes.watch(wctx, opt.Poll) })
 	err = sch.Serve(ctx)
 	stopWatch()
-	<-watched
+	watches.Wait()
 	s.log.Info("serve stopped")
 	return err
 }

@@ -195,6 +195,18 @@ func Unfinished(ctx context.Context, db querier, account string) ([]int64, error
 	return ids, nil
 }
 
+// DueAfterDailyLimit returns the IDs of the deliveries paused by a daily
+// limit (the account's, or the provider's refusal) whose window has
+// reopened by now, oldest first: the scheduler resumes them.
+func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ? ORDER BY id`,
+		StatusPaused, CauseDailyLimit, now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("deliveries paused by a daily limit: %w", err)
+	}
+	return ids, nil
+}
+
 func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

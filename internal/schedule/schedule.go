@@ -23,6 +23,10 @@ type Kind string
 const (
 	KindDelivery  Kind = "delivery"  // Target is a saved delivery
 	KindKeepAlive Kind = "keepalive" // Target is an account
+	// KindResume is no schedule's: the scheduler resumes a delivery
+	// paused by a daily limit once the limit has reset, as a job of
+	// this kind; Target is the delivery's ID.
+	KindResume Kind = "resume"
 )
 
 // Missed says what to do, at start-up, with runs that fell due while the

@@ -182,6 +182,9 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 		pv.Detail = p.Reason
 		if cause == core.CauseDailyLimit && !p.ResumeAfter.IsZero() {
 			pv.Next = v.T("progress.next.daily_limit_at", v.When(p.ResumeAfter))
+			if on, _ := s.svc.ServeRunning(); on {
+				pv.Next = v.T("progress.next.daily_limit_auto", v.When(p.ResumeAfter))
+			}
 		}
 		if cause == core.CauseSignIn {
 			pv.SignIn = "/accounts/" + url.PathEscape(p.Account) + "/oauth"

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/core"
 )
 
 // The page says why a delivery paused from the cause the engine stored,
@@ -20,5 +23,28 @@ func TestPauseCauseComesFromTheStoredCause(t *testing.T) {
 	}
 	if _, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id)); !strings.Contains(js, `"setup"`) {
 		t.Fatalf("progress: %s", js)
+	}
+}
+
+// A delivery paused by a daily limit says when it can go on, and whether
+// the scheduler will resume it then by itself (it does, when one runs for
+// the home) or a person has to press Resume.
+func TestDailyLimitPauseSaysWhetherTheSchedulerResumesIt(t *testing.T) {
+	c := startConsole(t)
+	at := time.Now().Add(20 * time.Hour)
+	id := pausedDelivery(t, c, fmt.Sprintf(`status = 'paused', cause = 'daily_limit', resume_after = %d,
+		reason = 'the account''s limit of 3 messages per 24 hours is reached'`, at.UnixMilli()))
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	_, page := s.get(fmt.Sprintf("/deliveries/%d", id))
+	if !strings.Contains(page, "以降に続けられます。そのときに「再開」を押すか、スケジューラーを動かしておくと") {
+		t.Fatalf("without a scheduler, the page does not say to press Resume or run the scheduler:\n%s", page)
+	}
+	if _, err := c.svc.StartServe(t.Context(), core.ServeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.svc.StopServe()
+	if _, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id)); !strings.Contains(js, "以降、スケジューラーが自動で再開します") {
+		t.Fatalf("with the scheduler running, progress does not say it resumes by itself: %s", js)
 	}
 }

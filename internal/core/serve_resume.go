@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+)
+
+// A delivery larger than a day's sending (Gmail: 2,000 messages a day)
+// pauses when the limit is reached, with the time its window reopens.
+// The scheduler resumes it then, as a job like any other (in a child
+// process, queued behind the account's other deliveries), so that a list
+// of several days' sending goes out without a person resuming it each
+// morning.
+
+// resumeRetry is how long the scheduler leaves a due delivery whose resume
+// did not get going (its account busy with a delivery started by hand, a
+// crash) before it tries again.
+var resumeRetry = 5 * time.Minute
+
+// resumer runs the resumes of deliveries whose daily limit has reset, one
+// job per delivery at a time.
+type resumer struct {
+	s      *Service
+	runner schedule.Runner
+
+	mu       sync.Mutex
+	inFlight map[int64]bool
+	retryAt  map[int64]time.Time
+	wg       sync.WaitGroup
+}
+
+func newResumer(s *Service, runner schedule.Runner) *resumer {
+	return &resumer{s: s, runner: runner, inFlight: map[int64]bool{}, retryAt: map[int64]time.Time{}}
+}
+
+// pass starts a resume for each delivery due now that is not being
+// resumed already.
+func (r *resumer) pass(ctx context.Context) {
+	now := r.s.now()
+	ids, err := delivery.DueAfterDailyLimit(ctx, r.s.db.DB, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.s.log.Error("cannot look for deliveries to resume", "err", err)
+		}
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if r.inFlight[id] || now.Before(r.retryAt[id]) {
+			continue
+		}
+		r.inFlight[id] = true
+		r.s.log.Info("resuming: the daily limit it paused on has reset", "delivery", id)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			res := r.runner.Run(ctx, schedule.Job{Due: now,
+				Schedule: &schedule.Schedule{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10)}})
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			delete(r.inFlight, id)
+			// Paused again by the limit, it is due again only at its new
+			// time; anything else that left it due waits a while.
+			if res.ExitCode != exitcode.OK {
+				r.retryAt[id] = r.s.now().Add(resumeRetry)
+			}
+		}()
+	}
+}
+
+// watch makes a pass now and every poll until ctx ends, then waits for the
+// resumes under way (which ctx's end pauses, as Ctrl-C would).
+func (r *resumer) watch(ctx context.Context, poll time.Duration) {
+	if poll <= 0 {
+		poll = schedule.DefaultPoll
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		r.pass(ctx)
+		select {
+		case <-ctx.Done():
+			r.wg.Wait()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runResume resumes delivery target (its ID) as the scheduler's job: after
+// the account's other unattended deliveries, as a scheduled one would go.
+// One resumed meanwhile by someone else is left to them.
+func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (string, error) {
+	id, err := strconv.ParseInt(target, 10, 64)
+	if err != nil {
+		return "", &exitcode.UsageError{Err: fmt.Errorf("delivery ID %q: %w", target, err)}
+	}
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := s.queueOnAccount(ctx, d.Account, func() {
+		s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", id)
+	})
+	if err != nil {
+		return d.Account, err
+	}
+	defer unlock()
+	_, err = s.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, ev)
+	var busy *BusyError
+	if errors.As(err, &busy) && busy.Kind == KindDelivery {
+		s.log.Info("not resumed: another process is running it", "delivery", id)
+		return d.Account, nil
+	}
+	return d.Account, err
+}
+
+// resumeNotDone says why a resume that did not finish its delivery needs
+// nobody told ("" when it does): paused again by the daily limit, the
+// scheduler resumes it at its new time; with the account busy sending a
+// delivery started by hand, it tries again later (resumeRetry).
+func resumeNotDone(err error) string {
+	var oe *OutcomeError
+	if errors.As(err, &oe) && oe.Outcome.Status == delivery.StatusPaused && oe.Outcome.Cause == delivery.CauseDailyLimit {
+		return "paused again by the daily limit; the scheduler resumes it once the limit resets"
+	}
+	var busy *BusyError
+	if errors.As(err, &busy) && busy.Kind == KindAccount {
+		return fmt.Sprintf("the account is sending another delivery; the scheduler tries again in %s", resumeRetry)
+	}
+	return ""
+}
+
+// RunResumeJob is the scheduler's resume of delivery id, paused by a daily
+// limit (what `bluemoon schedule run --resume-delivery ID` does in the
+// scheduler's child process): RunJob of a KindResume job, its alerts to
+// notify or, when that is empty, to the home's alert settings.
+func (s *Service) RunResumeJob(ctx context.Context, id int64, notify alert.Config, ev SendEvents) error {
+	if err := s.CheckAlert(ctx, notify); err != nil {
+		return err
+	}
+	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify)}, ev)
+}
