@@ -190,6 +190,10 @@ func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents)
 	if pf != nil && ev.Preflight != nil {
 		ev.Preflight(pf)
 	}
+	var empty *delivery.EmptyListError
+	if errors.As(err, &empty) {
+		return nil, &FieldError{Field: "recipients", Code: CodeNoRecipients, Message: err.Error(), Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +230,7 @@ func (s *Service) signInCheck(ctx context.Context, acct *account.Account, cfg tr
 // recipient has an outcome, or it paused (ctx cancelled — Ctrl-C —, the
 // daily limit, a sign-in needed, `deliveries pause`) or was cancelled.
 // List problems come back as *delivery.ProblemsError (nothing stored), a
+// list without data rows as a *FieldError (recipients, CodeNoRecipients), a
 // refused sign-in as *SignInCheckError, a busy account as *BusyError (the
 // delivery is left ready to resume).
 func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendResult, error) {
