@@ -381,6 +381,11 @@ func (l ListInput) options() (recipients.Options, error) {
 	if l.Path == "" {
 		return o, fieldErr("recipients", CodeRequired, "--recipients FILE is required")
 	}
+	if l.Sheet != "" && !recipients.IsXLSX(l.Path) {
+		// Else ignored: the rows of a CSV would go while the person
+		// believed a sheet of theirs was chosen.
+		return o, fieldErr("sheet", CodeInvalid, "--sheet %q applies to Excel .xlsx lists only, and %s is not one: leave --sheet out", l.Sheet, l.Path)
+	}
 	return o, nil
 }
 

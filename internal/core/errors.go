@@ -22,9 +22,9 @@ type FieldError struct {
 	// "client_key", "ca_file", "per_minute"…, "provider", "tenant",
 	// "client_id", "client_secret", "auth_endpoint"…, "passphrase",
 	// "trust", "name", "to", "charset", "subject", "text", "html",
-	// "attach", "recipients", "delimiter", "row", "cron", "at", "tz",
-	// "missed", "run", "notify_email", "notify_account", "send_args",
-	// "delivery".
+	// "attach", "recipients", "delimiter", "sheet", "row", "cron", "at",
+	// "tz", "missed", "run", "notify_email", "notify_account",
+	// "send_args", "delivery".
 	Field string
 	// Code says what is wrong, for a message catalogue: "required",
 	// "invalid", "exists", "not_found", "not_used", "unreadable", "in_use",
