@@ -163,6 +163,9 @@ type localPrepared struct {
 
 // prepareLocal is the part of prepare that needs no network.
 func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents) (*localPrepared, error) {
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return nil, err
+	}
 	lo, err := in.List.options()
 	if err != nil {
 		return nil, err
@@ -269,6 +272,9 @@ func (ev SendEvents) done(res *SendResult) {
 // only with ResendUnknown. A delivery running in another process is a
 // *BusyError.
 func (s *Service) Resume(ctx context.Context, id int64, in ResumeInput, ev SendEvents) (*SendResult, error) {
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return nil, err
+	}
 	acct, d, err := s.deliveryAccount(ctx, id)
 	if err != nil {
 		return nil, err

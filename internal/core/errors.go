@@ -24,7 +24,7 @@ type FieldError struct {
 	// "trust", "name", "to", "charset", "subject", "text", "html",
 	// "attach", "recipients", "delimiter", "sheet", "row", "cron", "at",
 	// "tz", "missed", "run", "notify_email", "notify_account",
-	// "send_args", "delivery".
+	// "send_args", "delivery", "daily_wait", "grace", "poll".
 	Field string
 	// Code says what is wrong, for a message catalogue: "required",
 	// "invalid", "exists", "not_found", "not_used", "unreadable", "in_use",
