@@ -305,3 +305,17 @@ func TestSendRefusesListWithoutRecipients(t *testing.T) {
 		})
 	}
 }
+
+// A column printed as {{index . "name"}} that is empty in a row is that
+// row's problem, as it is for {{.name}}: named with its row, nothing sent.
+func TestEmptyIndexedFieldIsARowProblem(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email,会社 名\na@example.jp,青月商事\nb@example.jp,\n")
+	body := writeTemp(t, dir, "b.txt", "{{index . \"会社 名\"}} 御中\n")
+	r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "ご案内", "--text", body)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "row 3, 会社 名: is empty but the template prints it") || srv.Count() != 0 {
+		t.Fatalf("send: exit %d, server got %d\n%s%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
+	}
+}
