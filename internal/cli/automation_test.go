@@ -546,3 +546,36 @@ func TestInstallWriteSystemdUnits(t *testing.T) {
 		t.Fatalf("timer: %v\n%s", err, timer)
 	}
 }
+
+// A job that fails before it runs (no such saved delivery, no such
+// account) says so once on stderr — not also as the job's log line and
+// its alert's, which still go to the log file — with or without
+// --unattended.
+func TestRunSaysItsErrorOnce(t *testing.T) {
+	for _, unattended := range []bool{false, true} {
+		home := t.TempDir()
+		for _, c := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"run", "nosuch"}, `saved delivery "nosuch": no such saved delivery`},
+			{[]string{"keepalive", "nosuch"}, `account "nosuch": no such account`},
+		} {
+			args := c.args
+			if unattended {
+				args = append(args, "--unattended")
+			}
+			r := runCLI(t, home, "", args...)
+			if r.Code != exitcode.Usage || strings.Count(r.Stderr, c.msg) != 1 || !strings.HasPrefix(r.Stderr, "bluemoon: "+c.msg) {
+				t.Errorf("%v: exit %d, want 2 and the error once\n%s", args, r.Code, r.Stderr)
+			}
+		}
+		lt := logText(t, home)
+		for _, want := range []string{`msg="delivery did not succeed" delivery=nosuch`, `msg="keep-alive did not succeed" account=nosuch`,
+			"msg=alert kind=delivery_failed", "msg=alert kind=keepalive_failed"} {
+			if !strings.Contains(lt, want) {
+				t.Errorf("unattended %v: the log lacks %q:\n%s", unattended, want, lt)
+			}
+		}
+	}
+}

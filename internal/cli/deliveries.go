@@ -80,9 +80,9 @@ time); a name several deliveries share is refused with their IDs.`}
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
 	pause := app.controlCmd("pause DELIVERY", "Pause a delivery (a running one stops after the messages in flight)",
-		(*core.Service).PauseDelivery, "Asked the running delivery %d to pause; it stops after the messages in flight.\n", "Delivery %d paused.\n")
+		(*core.Service).PauseDelivery, "Asked the running delivery %d to pause; it stops after the messages in flight.\n", "Delivery %d paused.\n", "Delivery %d is already paused.\n")
 	cancel := app.controlCmd("cancel DELIVERY", "Cancel a delivery: recipients not yet sent are never sent",
-		(*core.Service).CancelDelivery, "Asked the running delivery %d to cancel.\n", "Delivery %d cancelled.\n")
+		(*core.Service).CancelDelivery, "Asked the running delivery %d to cancel.\n", "Delivery %d cancelled.\n", "Delivery %d is already cancelled.\n")
 	cmd.AddCommand(list, show, pause, resumeCmd(app), cancel, reportCmd(app),
 		deliveriesSaveCmd(app), deliveriesSavedCmd(app)) // saved.go
 	return cmd
@@ -142,7 +142,7 @@ func reportCmd(app *App) *cobra.Command {
 }
 
 // controlCmd is 'deliveries pause' or 'cancel'.
-func (a *App) controlCmd(use, short string, control func(*core.Service, context.Context, int64) (*core.ControlResult, error), askedMsg, doneMsg string) *cobra.Command {
+func (a *App) controlCmd(use, short string, control func(*core.Service, context.Context, int64) (*core.ControlResult, error), askedMsg, doneMsg, alreadyMsg string) *cobra.Command {
 	return &cobra.Command{
 		Use: use, Short: short, Args: exactArgs(1),
 		RunE: a.withID(func(ctx context.Context, svc *core.Service, id int64) error {
@@ -150,9 +150,12 @@ func (a *App) controlCmd(use, short string, control func(*core.Service, context.
 			if err != nil {
 				return err
 			}
-			if res.Asked {
+			switch {
+			case res.Already:
+				a.Printf(alreadyMsg, id)
+			case res.Asked:
 				a.Printf(askedMsg, id)
-			} else {
+			default:
 				a.Printf(doneMsg, id)
 			}
 			return nil

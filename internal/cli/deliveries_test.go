@@ -143,3 +143,46 @@ func TestResumeWithoutItsAccountSaysWhatToDo(t *testing.T) {
 	}
 	mustRun(t, home, "deliveries", "cancel", "1")
 }
+
+// Asking again for a pause or a cancel that is in effect already is no
+// mistake (exit 0, "already paused"/"already cancelled"), and a paused
+// delivery keeps the cause it paused for; pausing or cancelling a
+// delivery that has finished is refused (exit 2) saying why.
+func TestPauseAndCancelAgainAreIdempotent(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1, PerDay: 1})
+	list := writeTemp(t, dir, "l.csv", "email\na@example.com\nb@example.com\n")
+	body := writeTemp(t, dir, "b.txt", "Hi\n")
+	send := []string{"send", "--account", "news", "--recipients", list, "--subject", "S", "--text", body, "--daily-wait", "0"}
+	if r := runCLI(t, home, "", send...); r.Code != 5 { // the daily limit pauses it after a@
+		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
+	}
+	reason := mustRun(t, home, "deliveries", "show", "1").Stdout
+	for range 2 {
+		if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 is already paused.") {
+			t.Fatalf("pause of a paused delivery: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if after := mustRun(t, home, "deliveries", "show", "1").Stdout; after != reason {
+		t.Errorf("a pause of a paused delivery changed it:\n%s\nwas:\n%s", after, reason)
+	}
+	if r := mustRun(t, home, "deliveries", "cancel", "1"); !strings.Contains(r.Stdout, "Delivery 1 cancelled.") {
+		t.Fatalf("cancel: %s", r.Stdout)
+	}
+	if r := runCLI(t, home, "", "deliveries", "cancel", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 is already cancelled.") {
+		t.Fatalf("cancel of a cancelled delivery: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 2 || !strings.Contains(r.Stderr, "delivery 1 is cancelled: there is nothing to pause") {
+		t.Fatalf("pause of a cancelled delivery: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	// A delivery that is done: neither can be asked.
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	mustRun(t, home, send...)
+	for _, what := range []string{"pause", "cancel"} {
+		r := runCLI(t, home, "", "deliveries", what, "2")
+		if r.Code != 2 || !strings.Contains(r.Stderr, "delivery 2 is done (every recipient has an outcome): there is nothing to "+what) {
+			t.Errorf("%s of a done delivery: exit %d\n%s%s", what, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+}

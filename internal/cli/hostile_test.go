@@ -371,3 +371,21 @@ func TestPreviewNamesTheRowWhoseMessageCannotBeBuilt(t *testing.T) {
 		}
 	}
 }
+
+// `preview --out -` writes the message to standard output, as "-" means
+// to Unix tools, and no file named "-"; what was written is said on
+// stderr, so that stdout is the message alone.
+func TestPreviewOutDashWritesToStandardOutput(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	list := writeTemp(t, dir, "l.csv", "email,name\na@example.jp,Ann\n")
+	body := writeTemp(t, dir, "b.txt", "Hello {{.name}}\n")
+	t.Chdir(dir)
+	r := runCLI(t, home, "", "preview", "--from", "me@example.jp", "--recipients", list, "--subject", "S", "--text", body, "--out", "-")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "To: a@example.jp\r\n") || !strings.Contains(r.Stdout, "Hello Ann") ||
+		strings.Contains(r.Stdout, "Wrote") || !strings.Contains(r.Stderr, "to standard output") {
+		t.Fatalf("preview --out -: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); !os.IsNotExist(err) {
+		t.Fatalf("a file named - was written: %v", err)
+	}
+}

@@ -43,7 +43,7 @@ Exit codes: 0 done; 4 a sign-in is needed; 2 no such account; 1 other errors.`,
 					return nil
 				}
 			}
-			err := svc.RunJob(ctx, core.Job{Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest, Alert: notify},
+			err := svc.RunJob(ctx, core.Job{Kind: schedule.KindKeepAlive, Target: args[0], SendTest: sendTest, Alert: notify, ErrorShown: true},
 				core.SendEvents{SignIn: app.signInHandler(unattended)})
 			if err == nil {
 				app.Printf("keep-alive done for %s\n", args[0])

@@ -95,3 +95,44 @@ func TestDelimiterHelpNamesSemicolon(t *testing.T) {
 		}
 	}
 }
+
+// A negative duration is refused, naming the flag and what it takes,
+// instead of being taken for 0 or the default unsaid; nothing is sent
+// and no delivery is made.
+func TestNegativeDurationsAreRefused(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email,name\na@example.com,A\n")
+	body := writeTemp(t, dir, "b.txt", "Hello {{.name}}\n")
+	msg := []string{"--account", "news", "--recipients", list, "--subject", "S", "--text", body}
+	mustRun(t, home, append([]string{"deliveries", "save", "monthly"}, msg...)...)
+	mustRun(t, home, append([]string{"send", "--name", "first"}, msg...)...) // delivery 1, done
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"send", "--daily-wait", "-1s"}, msg...), "--daily-wait -1s: must not be negative; give 0 (pause at once when the daily limit is reached) or a wait such as 30m"},
+		{append([]string{"send", "--dry-run", "--daily-wait", "-1s"}, msg...), "--daily-wait -1s: must not be negative"},
+		{[]string{"deliveries", "resume", "1", "--daily-wait", "-5m"}, "--daily-wait -5m0s: must not be negative"},
+		{append(append([]string{"deliveries", "save", "weekly"}, msg...), "--", "--daily-wait", "-1s"), "send options: --daily-wait -1s: must not be negative"},
+		{[]string{"serve", "--once", "--grace", "-1s"}, "--grace -1s: must not be negative; give 0 for the default (2m0s) or a duration such as 5m"},
+		{[]string{"serve", "--once", "--poll", "-1s"}, "--poll -1s: must not be negative; give 0 for the default (15s)"},
+		{[]string{"schedule", "add", "monthly", "--run", "monthly", "--cron", "0 9 1 * *", "--preflight", "-1h"}, "--preflight -1h0m0s: must not be negative (0 turns it off)"},
+		{[]string{"login", "news", "--timeout", "-1s"}, "--timeout -1s: give a positive duration"},
+	} {
+		r := runCLI(t, home, "", tc.args...)
+		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%s: exit %d, want 2 and %q\n%s%s", strings.Join(tc.args, " "), r.Code, tc.want, r.Stdout, r.Stderr)
+		}
+	}
+	if l := mustRun(t, home, "deliveries", "list", "--json"); strings.Count(l.Stdout, `"id"`) != 1 {
+		t.Errorf("a delivery was made:\n%s", l.Stdout)
+	}
+	if l := mustRun(t, home, "deliveries", "saved"); strings.Contains(l.Stdout, "weekly") {
+		t.Errorf("a delivery was saved with a negative --daily-wait:\n%s", l.Stdout)
+	}
+	if srv.Count() != 1 {
+		t.Fatalf("the server got %d message(s), want delivery 1's alone", srv.Count())
+	}
+}

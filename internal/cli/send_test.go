@@ -268,3 +268,54 @@ func TestSendWithSMTPAuthDisabledIsASettingsError(t *testing.T) {
 		t.Fatalf("exit %d (want 2), accepted %d\n%s", r.Code, srv.Accepted(), r.Stderr)
 	}
 }
+
+// A list with a header row and no rows under it (an export that came out
+// empty) is refused as bad input: no delivery is made, nothing is sent,
+// and the message names the file — by send, its dry run, and a saved
+// delivery's run alike.
+func TestSendRefusesListWithoutRecipients(t *testing.T) {
+	for name, content := range map[string]string{"header only": "email,name\r\n", "blank lines": "email,name\n\n\n"} {
+		t.Run(name, func(t *testing.T) {
+			home, dir := t.TempDir(), t.TempDir()
+			srv := startSMTP(t, nil)
+			addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+			list := writeTemp(t, dir, "export.csv", content)
+			body := writeTemp(t, dir, "body.txt", "Hello {{.name}}\n")
+			common := []string{"send", "--account", "news", "--recipients", list, "--subject", "News", "--text", body}
+			for _, extra := range [][]string{nil, {"--dry-run"}} {
+				r := runCLI(t, home, "", append(common, extra...)...)
+				if r.Code != 2 || !strings.Contains(r.Stderr, list) || !strings.Contains(r.Stderr, "has no recipients") ||
+					!strings.Contains(r.Stderr, "nothing was sent") {
+					t.Fatalf("send %v: exit %d\n%s\n%s", extra, r.Code, r.Stdout, r.Stderr)
+				}
+			}
+			if l := mustRun(t, home, "deliveries", "list", "--json"); strings.Contains(l.Stdout, "export.csv") {
+				t.Fatalf("a delivery was made of an empty list:\n%s", l.Stdout)
+			}
+			mustRun(t, home, "deliveries", "save", "nightly", "--account", "news", "--recipients", list, "--subject", "News", "--text", body)
+			if r := runCLI(t, home, "", "run", "nightly", "--unattended"); r.Code != 2 || !strings.Contains(r.Stderr, "has no recipients") {
+				t.Fatalf("run: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+			}
+			if l := mustRun(t, home, "deliveries", "list", "--json"); strings.Contains(l.Stdout, "nightly") {
+				t.Fatalf("a delivery was made of an empty list by run:\n%s", l.Stdout)
+			}
+			if srv.Count() != 0 {
+				t.Fatalf("the server got %d message(s)", srv.Count())
+			}
+		})
+	}
+}
+
+// A column printed as {{index . "name"}} that is empty in a row is that
+// row's problem, as it is for {{.name}}: named with its row, nothing sent.
+func TestEmptyIndexedFieldIsARowProblem(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "l.csv", "email,会社 名\na@example.jp,青月商事\nb@example.jp,\n")
+	body := writeTemp(t, dir, "b.txt", "{{index . \"会社 名\"}} 御中\n")
+	r := runCLI(t, home, "", "send", "--account", "news", "--recipients", list, "--subject", "ご案内", "--text", body)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "row 3, 会社 名: is empty but the template prints it") || srv.Count() != 0 {
+		t.Fatalf("send: exit %d, server got %d\n%s%s", r.Code, srv.Count(), r.Stdout, r.Stderr)
+	}
+}

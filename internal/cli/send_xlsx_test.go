@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,5 +65,32 @@ func TestSendFromAnExcelWorkbook(t *testing.T) {
 	}
 	if strings.Join(subjects, "|") != "山田太郎 様へのお知らせ|佐藤花子 様へのお知らせ" {
 		t.Fatalf("subjects %q", subjects)
+	}
+}
+
+// --sheet with a CSV list is refused, not ignored: the person believed a
+// sheet was chosen, and the CSV's rows would go. Preview and save refuse
+// it alike; nothing is sent.
+func TestSheetWithACSVListIsRefused(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	list := writeTemp(t, dir, "members.csv", "email,name\na@example.jp,A\n")
+	body := writeTemp(t, dir, "body.txt", "Hello {{.name}}\n")
+	msg := []string{"--account", "news", "--recipients", list, "--subject", "S", "--text", body}
+	sheet := []string{"--sheet", "名簿"}
+	for _, args := range [][]string{
+		slices.Concat([]string{"send"}, msg, sheet),
+		slices.Concat([]string{"send", "--dry-run"}, msg, sheet),
+		slices.Concat([]string{"preview", "--out", filepath.Join(dir, "r.eml")}, msg, sheet),
+		slices.Concat([]string{"deliveries", "save", "monthly"}, msg, []string{"--"}, sheet), // a saved one's send flags
+	} {
+		r := runCLI(t, home, "", args...)
+		if r.Code != 2 || !strings.Contains(r.Stderr, `--sheet "名簿" applies to Excel .xlsx lists only`) || !strings.Contains(r.Stderr, list) {
+			t.Errorf("%s: exit %d\n%s%s", args[0], r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("the server got %d message(s)", srv.Count())
 	}
 }

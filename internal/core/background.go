@@ -69,6 +69,9 @@ func (s *Service) StartDelivery(ctx context.Context, in SendInput) (*SendResult,
 // the account's credentials are checked before it returns (a needed
 // sign-in is a *ReauthError here), then the run goes on and it returns.
 func (s *Service) StartResume(ctx context.Context, id int64, in ResumeInput) (*SendResult, error) {
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return nil, err
+	}
 	acct, d, err := s.deliveryAccount(ctx, id)
 	if err != nil {
 		return nil, err

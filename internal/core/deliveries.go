@@ -163,6 +163,9 @@ type localPrepared struct {
 
 // prepareLocal is the part of prepare that needs no network.
 func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents) (*localPrepared, error) {
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return nil, err
+	}
 	lo, err := in.List.options()
 	if err != nil {
 		return nil, err
@@ -189,6 +192,10 @@ func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents)
 	pf, err := delivery.Prepare(ctx, s.db.DB, plan)
 	if pf != nil && ev.Preflight != nil {
 		ev.Preflight(pf)
+	}
+	var empty *delivery.EmptyListError
+	if errors.As(err, &empty) {
+		return nil, &FieldError{Field: "recipients", Code: CodeNoRecipients, Message: err.Error(), Err: err}
 	}
 	if err != nil {
 		return nil, err
@@ -226,6 +233,7 @@ func (s *Service) signInCheck(ctx context.Context, acct *account.Account, cfg tr
 // recipient has an outcome, or it paused (ctx cancelled — Ctrl-C —, the
 // daily limit, a sign-in needed, `deliveries pause`) or was cancelled.
 // List problems come back as *delivery.ProblemsError (nothing stored), a
+// list without data rows as a *FieldError (recipients, CodeNoRecipients), a
 // refused sign-in as *SignInCheckError, a busy account as *BusyError (the
 // delivery is left ready to resume).
 func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendResult, error) {
@@ -264,6 +272,9 @@ func (ev SendEvents) done(res *SendResult) {
 // only with ResendUnknown. A delivery running in another process is a
 // *BusyError.
 func (s *Service) Resume(ctx context.Context, id int64, in ResumeInput, ev SendEvents) (*SendResult, error) {
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return nil, err
+	}
 	acct, d, err := s.deliveryAccount(ctx, id)
 	if err != nil {
 		return nil, err
@@ -375,6 +386,11 @@ func (l ListInput) options() (recipients.Options, error) {
 	}
 	if l.Path == "" {
 		return o, fieldErr("recipients", CodeRequired, "--recipients FILE is required")
+	}
+	if l.Sheet != "" && !recipients.IsXLSX(l.Path) {
+		// Else ignored: the rows of a CSV would go while the person
+		// believed a sheet of theirs was chosen.
+		return o, fieldErr("sheet", CodeInvalid, "--sheet %q applies to Excel .xlsx lists only, and %s is not one: leave --sheet out", l.Sheet, l.Path)
 	}
 	return o, nil
 }

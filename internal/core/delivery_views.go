@@ -205,6 +205,9 @@ type ControlResult struct {
 	// Asked: a process is running the delivery; it was asked to stop and
 	// does after the messages in flight. Otherwise it is done already.
 	Asked bool
+	// Already: the delivery was paused (PauseDelivery) or cancelled
+	// (CancelDelivery) before; nothing was changed.
+	Already bool
 }
 
 // PauseDelivery pauses a delivery: one that is running stops after the
@@ -221,6 +224,10 @@ func (s *Service) CancelDelivery(ctx context.Context, id int64) (*ControlResult,
 
 func (s *Service) control(ctx context.Context, id int64, request func(context.Context, *sql.DB, int64) (bool, error)) (*ControlResult, error) {
 	running, err := request(ctx, s.db.DB, id)
+	var already *delivery.AlreadyError
+	if errors.As(err, &already) {
+		return &ControlResult{Already: true}, nil
+	}
 	if err != nil {
 		return nil, deliveryNotFound(id, err)
 	}

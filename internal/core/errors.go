@@ -22,15 +22,15 @@ type FieldError struct {
 	// "client_key", "ca_file", "per_minute"…, "provider", "tenant",
 	// "client_id", "client_secret", "auth_endpoint"…, "passphrase",
 	// "trust", "name", "to", "charset", "subject", "text", "html",
-	// "attach", "recipients", "delimiter", "row", "cron", "at", "tz",
-	// "missed", "run", "notify_email", "notify_account", "send_args",
-	// "delivery".
+	// "attach", "recipients", "delimiter", "sheet", "row", "cron", "at",
+	// "tz", "missed", "run", "notify_email", "notify_account",
+	// "send_args", "delivery", "daily_wait", "grace", "poll".
 	Field string
 	// Code says what is wrong, for a message catalogue: "required",
 	// "invalid", "exists", "not_found", "not_used", "unreadable", "in_use",
 	// "custom_endpoints", "passphrase_required", "wrong_passphrase",
 	// "untrusted", "damaged", "newer_version", "not_credential_file",
-	// "too_large", "past", "ambiguous".
+	// "too_large", "past", "ambiguous", "no_recipients".
 	Code    string
 	Message string // English, as the CLI prints it
 	Err     error  // what it wraps, if anything
@@ -52,6 +52,9 @@ const (
 	CodeNotUsed  = "not_used"
 	// CodeAmbiguous: a name several things share (deliveries): give the ID.
 	CodeAmbiguous = "ambiguous"
+	// CodeNoRecipients: the recipient list has a header row and no data
+	// rows (Field "recipients"); a delivery of it is refused.
+	CodeNoRecipients = "no_recipients"
 )
 
 // fieldErr builds a FieldError whose message is the formatted text; a %w

@@ -9,6 +9,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
+	"github.com/bluemoon-mail/bluemoon/internal/logfile"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/testsend"
 )
@@ -23,6 +24,11 @@ type Job struct {
 	SendTest  bool          // keep-alive: also send a test message to the account itself
 	Preflight bool          // delivery: only check it would work (a dry run after a forced token refresh)
 	Alert     alert.Config  // where alerts go (zero: the saved delivery's own)
+	// ErrorShown: the caller shows the person the error RunJob returns
+	// (the CLI's run, schedule run and keepalive print it): the lines
+	// that say it again, the job's end and its alert, are marked
+	// logfile.FileOnly, for the log file alone, so stderr says it once.
+	ErrorShown bool
 }
 
 // RunJob does j exactly as the command typed by hand would (a saved
@@ -70,20 +76,25 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 	if j.Kind == schedule.KindResume {
 		quiet = resumeNotDone(err)
 	}
+	// failedLog and failed say the error again: for the file alone when
+	// the caller shows it.
+	n, failed, failedLog := s.notifier(), s.notifier(), log
+	if j.ErrorShown {
+		failedLog, failed.Log = log.With(logfile.FileOnly()), failed.Log.With(logfile.FileOnly())
+	}
 	switch {
 	case code == exitcode.OK:
 		log.Info(what+" done", "target", j.Target)
 	case quiet != "":
 		log.Info(what+": "+quiet, "target", j.Target)
 	default:
-		log.Error(what+" did not succeed", "target", j.Target, "exit", code, "err", errText(err, what, j.Target))
+		failedLog.Error(what+" did not succeed", "target", j.Target, "exit", code, "err", errText(err, what, j.Target))
 	}
-	n := s.notifier()
 	for _, w := range warnings {
 		n.Notify(ctx, j.Alert, alert.Event{Kind: alert.TokenExpiring, Account: acctName, Schedule: j.Schedule, Message: w.Message})
 	}
 	if code != exitcode.OK && quiet == "" {
-		n.Notify(context.WithoutCancel(ctx), j.Alert, alert.Event{
+		failed.Notify(context.WithoutCancel(ctx), j.Alert, alert.Event{
 			Kind: alertKind(j, code, err), Account: acctName, Delivery: deliveryRef, Schedule: j.Schedule,
 			Message: errText(err, what, j.Target), ExitCode: code,
 		})

@@ -90,12 +90,13 @@ func savedNotFound(name string, err error) error {
 
 // RunSaved runs a saved delivery now, as `bluemoon run NAME` does: with
 // its alerts (notify, or the saved delivery's own when zero), logged. With
-// preflight it only checks that it would work.
+// preflight it only checks that it would work. The error it returns is
+// the caller's to show (Job.ErrorShown).
 func (s *Service) RunSaved(ctx context.Context, name string, preflight bool, notify alert.Config, ev SendEvents) error {
 	if err := s.CheckAlert(ctx, notify); err != nil {
 		return err
 	}
-	return s.RunJob(ctx, Job{Kind: schedule.KindDelivery, Target: name, Preflight: preflight, Alert: notify}, ev)
+	return s.RunJob(ctx, Job{Kind: schedule.KindDelivery, Target: name, Preflight: preflight, Alert: notify, ErrorShown: true}, ev)
 }
 
 // sendPathFlags are the send flags that name a file or folder.

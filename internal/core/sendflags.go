@@ -50,7 +50,16 @@ func BindSendFlags(f *pflag.FlagSet, in *SendInput) {
 
 // BindDailyWait binds --daily-wait (send and resume).
 func BindDailyWait(f *pflag.FlagSet, d *time.Duration) {
-	f.DurationVar(d, "daily-wait", DefaultDailyWait, "when the daily limit is reached, wait this long for the window to reopen; longer waits pause the delivery (exit 5)")
+	f.DurationVar(d, "daily-wait", DefaultDailyWait, "when the daily limit is reached, wait this long (0 or more; 0 pauses at once) for the window to reopen; longer waits pause the delivery (exit 5)")
+}
+
+// checkDailyWait refuses a negative --daily-wait, which used to pause at
+// once as 0 does, unsaid.
+func checkDailyWait(d time.Duration) error {
+	if d < 0 {
+		return fieldErr("daily_wait", CodeInvalid, "--daily-wait %s: must not be negative; give 0 (pause at once when the daily limit is reached) or a wait such as 30m", d)
+	}
+	return nil
 }
 
 // ParseSendArgs reads a `bluemoon send` command line (without "send").
@@ -66,6 +75,9 @@ func ParseSendArgs(args []string) (SendInput, error) {
 	}
 	if f.NArg() > 0 {
 		return in, fieldErr("send_args", CodeInvalid, "send options: unexpected %q (send takes no arguments, only flags)", f.Arg(0))
+	}
+	if err := checkDailyWait(in.DailyWait); err != nil {
+		return in, fieldErr("send_args", CodeInvalid, "send options: %s", err)
 	}
 	return in, nil
 }

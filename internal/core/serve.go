@@ -49,6 +49,13 @@ func (s *Service) Serve(ctx context.Context, opt ServeOptions) error {
 // with opt.Once): StartServe waits for that, or for the end, before it
 // says whether this process runs the schedules.
 func (s *Service) serve(ctx context.Context, opt ServeOptions, locked func()) error {
+	// 0 is the default; a negative value used to be taken for it, unsaid.
+	if opt.Grace < 0 {
+		return fieldErr("grace", CodeInvalid, "--grace %s: must not be negative; give 0 for the default (%s) or a duration such as 5m", opt.Grace, schedule.DefaultGrace)
+	}
+	if opt.Poll < 0 {
+		return fieldErr("poll", CodeInvalid, "--poll %s: must not be negative; give 0 for the default (%s) or a duration such as 30s", opt.Poll, schedule.DefaultPoll)
+	}
 	if err := s.CheckAlert(ctx, opt.Alert); err != nil {
 		return err
 	}

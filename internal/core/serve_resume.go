@@ -144,10 +144,11 @@ func resumeNotDone(err error) string {
 // RunResumeJob is the scheduler's resume of delivery id, paused by a daily
 // limit (what `bluemoon schedule run --resume-delivery ID` does in the
 // scheduler's child process): RunJob of a KindResume job, its alerts to
-// notify or, when that is empty, to the home's alert settings.
+// notify or, when that is empty, to the home's alert settings; the error
+// is the caller's to show (Job.ErrorShown).
 func (s *Service) RunResumeJob(ctx context.Context, id int64, notify alert.Config, ev SendEvents) error {
 	if err := s.CheckAlert(ctx, notify); err != nil {
 		return err
 	}
-	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify)}, ev)
+	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify), ErrorShown: true}, ev)
 }

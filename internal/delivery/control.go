@@ -224,14 +224,29 @@ func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int
 	return ids, rows.Err()
 }
 
+// AlreadyError is returned by RequestPause of a paused delivery and
+// RequestCancel of a cancelled one: nothing was changed, as what was asked
+// is in effect already. A face takes it for success.
+type AlreadyError struct {
+	ID     int64
+	Status string // StatusPaused, StatusCancelled
+}
+
+func (e *AlreadyError) Error() string {
+	return fmt.Sprintf("delivery %d is already %s", e.ID, e.Status)
+}
+
 // RequestPause asks the process running delivery id to pause (it polls
-// the flag); a delivery that is not running is simply marked paused.
+// the flag); a delivery that is not running is simply marked paused. A
+// paused one is left as it is (*AlreadyError); a done or cancelled one is
+// refused.
 func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "pause")
 }
 
 // RequestCancel asks the running process to cancel delivery id; one that
 // is not running is cancelled at once (its unsent rows become cancelled).
+// A cancelled one is left as it is (*AlreadyError); a done one is refused.
 func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "cancel")
 }
@@ -241,9 +256,18 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	switch {
+	case what == "pause" && s.Status == StatusPaused, what == "cancel" && s.Status == StatusCancelled:
+		// Asked again: what was asked is in effect, and a paused
+		// delivery keeps the cause it paused for.
+		return false, &AlreadyError{ID: id, Status: s.Status}
+	case s.Status == StatusDone:
+		return false, &usageErr{fmt.Errorf("delivery %d is done (every recipient has an outcome): there is nothing to %s; "+
+			"'bluemoon deliveries report %d' lists the outcomes", id, what, id)}
+	case s.Status == StatusCancelled:
+		return false, &usageErr{fmt.Errorf("delivery %d is cancelled: there is nothing to %s (a cancelled delivery is never sent on)", id, what)}
+	}
 	switch s.Status {
-	case StatusDone, StatusCancelled:
-		return false, &usageErr{fmt.Errorf("delivery %d is already %s", id, s.Status)}
 	case statusPreparing:
 		return false, &usageErr{fmt.Errorf("delivery %d is still being prepared (its preflight has not finished)", id)}
 	case StatusRunning:

@@ -87,6 +87,17 @@ func (e *ProblemsError) Error() string {
 }
 func (e *ProblemsError) ExitCode() int { return 2 }
 
+// EmptyListError is returned when the list has a header row and no data
+// rows: nothing was stored and nothing will be sent. A delivery to nobody
+// is refused, not done: an export that came out empty must not look like
+// a delivery that went well to a cron job.
+type EmptyListError struct{ List string }
+
+func (e *EmptyListError) Error() string {
+	return fmt.Sprintf("recipients %s: the list has no recipients (a header row, no rows under it); nothing was sent: check the file, or the export that wrote it", e.List)
+}
+func (e *EmptyListError) ExitCode() int { return 2 }
+
 // Prepare reads the whole list once, row by row: checks every address,
 // drops duplicates and suppressed addresses, renders every message once
 // (so a missing field or a missing or oversized attachment is found now)
@@ -106,6 +117,8 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	spec := plan.Spec
 	merge.DefaultAttachDir(&spec, plan.List)
 	spec.MaxBytes = plan.MaxBytes // rendering stops at it
+	// given is the list as the person named it, for the messages.
+	given := plan.List
 	if abs, err := filepath.Abs(plan.List); err == nil {
 		plan.List = abs
 	}
@@ -227,6 +240,9 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		return nil, err
 	}
 	pf.Ready, pf.Suppressed, pf.Duplicates = w.ready, w.suppressedN, w.duplicates
+	if pf.Rows == 0 {
+		return pf, &EmptyListError{List: given}
+	}
 	if pf.ProblemCount > 0 && !plan.SkipInvalid {
 		return pf, &ProblemsError{P: pf}
 	}

@@ -81,17 +81,18 @@ func (p *Process) Logger() *slog.Logger {
 		// is, and the file's lines are stamped by Stamped, the same way as
 		// the plain stderr lines copied there.
 		opts := &slog.HandlerOptions{ReplaceAttr: func(g []string, at slog.Attr) slog.Attr {
-			if len(g) == 0 && at.Key == slog.TimeKey {
+			if len(g) == 0 && at.Key == slog.TimeKey || at.Key == FileOnlyKey {
 				return slog.Attr{}
 			}
 			return maskAttr(at)
 		}}
-		// When stderr is already copied into the file, one handler does both.
+		var h slog.Handler = &notFileOnly{h: slog.NewTextHandler(p.Stderr, opts)}
+		// When stderr is already copied into the file, the lines go
+		// there the same way (p.Stderr is the stderr before the copy).
 		if p.stamped != nil {
-			p.logger = slog.New(slog.NewTextHandler(io.MultiWriter(p.Stderr, p.stamped), opts))
+			p.logger = slog.New(slog.NewMultiHandler(h, slog.NewTextHandler(p.stamped, opts)))
 			return
 		}
-		var h slog.Handler = slog.NewTextHandler(p.Stderr, opts)
 		if f := p.open(); f != nil {
 			p.fileStamp = Stamped(f, time.Now, nil)
 			h = slog.NewMultiHandler(h, slog.NewTextHandler(p.fileStamp, opts))
@@ -99,6 +100,47 @@ func (p *Process) Logger() *slog.Logger {
 		p.logger = slog.New(h)
 	})
 	return p.logger
+}
+
+// FileOnlyKey marks a line for the log file alone, not stderr: a record
+// carrying the attribute FileOnly, or any line of a logger made
+// With(FileOnly()). A command that shows the person an error itself logs
+// that error's lines so, and stderr says it once.
+const FileOnlyKey = "bluemoon_file_only"
+
+// FileOnly is the attribute that keeps a line off stderr (FileOnlyKey).
+// Handlers other than a Process's print it as any attribute.
+func FileOnly() slog.Attr { return slog.Bool(FileOnlyKey, true) }
+
+// notFileOnly passes on to h the lines not marked FileOnly.
+type notFileOnly struct {
+	h    slog.Handler
+	skip bool // made With(FileOnly())
+}
+
+func (n *notFileOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return !n.skip && n.h.Enabled(ctx, l)
+}
+
+func (n *notFileOnly) Handle(ctx context.Context, r slog.Record) error {
+	marked := false
+	r.Attrs(func(at slog.Attr) bool {
+		marked = at.Key == FileOnlyKey
+		return !marked
+	})
+	if n.skip || marked {
+		return nil
+	}
+	return n.h.Handle(ctx, r)
+}
+
+func (n *notFileOnly) WithAttrs(as []slog.Attr) slog.Handler {
+	skip := n.skip || slices.ContainsFunc(as, func(at slog.Attr) bool { return at.Key == FileOnlyKey })
+	return &notFileOnly{h: n.h.WithAttrs(as), skip: skip}
+}
+
+func (n *notFileOnly) WithGroup(name string) slog.Handler {
+	return &notFileOnly{h: n.h.WithGroup(name), skip: n.skip}
 }
 
 // Close flushes and closes the log file.

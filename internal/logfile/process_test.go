@@ -34,3 +34,38 @@ func TestLazyOpensTheFileOnFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// A line marked FileOnly (by its own attribute, or by a logger made With
+// it, through Lazy too) goes to the file and not to stderr, teed or not;
+// the mark itself is printed nowhere.
+func TestFileOnlyLinesStayOffStderr(t *testing.T) {
+	for _, teed := range []bool{false, true} {
+		home := t.TempDir()
+		var stderr bytes.Buffer
+		p := &Process{Home: func() (string, error) { return home, nil }, Stderr: &stderr}
+		if teed {
+			p.TeeStderr()
+		}
+		log := slog.New(Lazy(p.Logger)).With("delivery", "news")
+		log.Info("starting")
+		log.Error("delivery did not succeed", FileOnly(), "exit", 2)
+		log.With(FileOnly()).Warn("alert", "kind", "delivery_failed")
+		p.Close()
+		raw, err := os.ReadFile(filepath.Join(home, "logs", Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, out := string(raw), stderr.String()
+		if !strings.Contains(out, "msg=starting delivery=news") || strings.Contains(out, "did not succeed") || strings.Contains(out, "alert") {
+			t.Errorf("teed %v: stderr:\n%s", teed, out)
+		}
+		for _, want := range []string{"msg=starting", `msg="delivery did not succeed" delivery=news exit=2`, "msg=alert delivery=news kind=delivery_failed"} {
+			if strings.Count(file, want) != 1 {
+				t.Errorf("teed %v: the file has %q %d times:\n%s", teed, want, strings.Count(file, want), file)
+			}
+		}
+		if strings.Contains(file+out, FileOnlyKey) {
+			t.Errorf("teed %v: the mark was printed:\n%s\n%s", teed, file, out)
+		}
+	}
+}

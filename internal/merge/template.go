@@ -342,6 +342,12 @@ func collectFields(n parse.Node, used, direct map[string]bool, uses map[string]p
 				direct[f.Ident[0]] = true
 			}
 		}
+		// {{index . "company name"}} prints its column as {{.name}} does.
+		if len(n.Pipe.Cmds) == 1 && direct != nil {
+			if k, _, ok := indexedColumn(n.Pipe.Cmds[0]); ok {
+				direct[k] = true
+			}
+		}
 		collectFields(n.Pipe, used, direct, uses)
 	case *parse.PipeNode:
 		if n == nil {

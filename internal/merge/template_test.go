@@ -52,6 +52,27 @@ func TestEmptyPrintedFieldIsRowError(t *testing.T) {
 	}
 }
 
+// A column printed as {{index . "company name"}} (the way to write a name
+// that is not an identifier) is as required as one printed {{.name}}: an
+// empty cell is an error for the row, named by its column; inside a
+// condition it may be empty.
+func TestEmptyIndexedFieldIsRowError(t *testing.T) {
+	tp, err := Compile(Spec{From: "sender@example.com", Subject: "Hi", Text: `Dear {{index . "full name"}}{{if index . "note x"}} ({{index . "note x"}}){{end}}`},
+		[]string{"email", "full name", "note x"}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Content
+	err = tp.NewRenderer().Render([]string{"a@example.com", " ", ""}, &c)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "full name" || !errors.Is(err, ErrFieldEmpty) {
+		t.Fatalf("err %v", err)
+	}
+	if err := tp.NewRenderer().Render([]string{"a@example.com", "Ann Lee", ""}, &c); err != nil || c.Text != "Dear Ann Lee" {
+		t.Fatalf("optional field: %v %q", err, c.Text)
+	}
+}
+
 func TestUnknownFieldRefusedAtCompile(t *testing.T) {
 	_, err := Compile(Spec{Subject: "Hi {{.nmae}}", Text: "x", From: "a@example.com"}, cols, 0, nil)
 	if err == nil || !strings.Contains(err.Error(), "{{.nmae}}") {
