@@ -146,8 +146,10 @@ func TestResumeWithoutItsAccountSaysWhatToDo(t *testing.T) {
 
 // Asking again for a pause or a cancel that is in effect already is no
 // mistake (exit 0, "already paused"/"already cancelled"), and a paused
-// delivery keeps the cause it paused for; pausing or cancelling a
-// delivery that has finished is refused (exit 2) saying why.
+// delivery keeps the cause it paused for — except a pause by a daily
+// limit, which the scheduler would resume once the limit resets: paused
+// by hand, it waits for a person. Pausing or cancelling a delivery that
+// has finished is refused (exit 2) saying why.
 func TestPauseAndCancelAgainAreIdempotent(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	srv := startSMTP(t, nil)
@@ -158,7 +160,13 @@ func TestPauseAndCancelAgainAreIdempotent(t *testing.T) {
 	if r := runCLI(t, home, "", send...); r.Code != 5 { // the daily limit pauses it after a@
 		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
 	}
+	if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 paused.") {
+		t.Fatalf("pause of a delivery paused by the daily limit: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
 	reason := mustRun(t, home, "deliveries", "show", "1").Stdout
+	if !strings.Contains(reason, "paused by 'bluemoon deliveries pause'") {
+		t.Fatalf("paused by the daily limit, then by hand: the scheduler would still resume it:\n%s", reason)
+	}
 	for range 2 {
 		if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 is already paused.") {
 			t.Fatalf("pause of a paused delivery: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)

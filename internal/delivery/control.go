@@ -238,8 +238,9 @@ func (e *AlreadyError) Error() string {
 
 // RequestPause asks the process running delivery id to pause (it polls
 // the flag); a delivery that is not running is simply marked paused. A
-// paused one is left as it is (*AlreadyError); a done or cancelled one is
-// refused.
+// paused one is left as it is (*AlreadyError), except one paused by a
+// daily limit, which becomes paused by hand (the scheduler resumes only
+// the former); a done or cancelled one is refused.
 func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "pause")
 }
@@ -257,9 +258,11 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 		return false, err
 	}
 	switch {
-	case what == "pause" && s.Status == StatusPaused, what == "cancel" && s.Status == StatusCancelled:
+	case what == "pause" && s.Status == StatusPaused && s.Cause != CauseDailyLimit, what == "cancel" && s.Status == StatusCancelled:
 		// Asked again: what was asked is in effect, and a paused
-		// delivery keeps the cause it paused for.
+		// delivery keeps the cause it paused for. One paused by a daily
+		// limit is paused by hand below: the scheduler would resume it
+		// once the limit resets, and a pause asked for holds.
 		return false, &AlreadyError{ID: id, Status: s.Status}
 	case s.Status == StatusDone:
 		return false, &usageErr{fmt.Errorf("delivery %d is done (every recipient has an outcome): there is nothing to %s; "+

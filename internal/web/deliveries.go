@@ -172,7 +172,9 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 		pv.ETA = "—"
 	}
 	pv.Final = !p.Live && p.Status != delivery.StatusRunning
-	pv.CanPause = p.Status == delivery.StatusRunning && p.Live
+	// Paused by a daily limit, it goes on by itself under the scheduler:
+	// Pause makes it wait for a person instead.
+	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.Status == delivery.StatusPaused && p.Cause == core.CauseDailyLimit
 	pv.CanCancel = p.Status != delivery.StatusDone && p.Status != delivery.StatusCancelled
 	pv.CanResume = !p.Live && (p.Status == delivery.StatusPaused || p.Status == delivery.StatusReady || p.Status == core.StatusInterrupted)
 	if cause := p.Cause; cause != "" {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,14 @@ func TestDailyLimitPauseSaysWhetherTheSchedulerResumesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.svc.StopServe()
-	if _, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id)); !strings.Contains(js, "以降、スケジューラーが自動で再開します") {
-		t.Fatalf("with the scheduler running, progress does not say it resumes by itself: %s", js)
+	if _, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id)); !strings.Contains(js, "以降、スケジューラーが自動で再開します") || !strings.Contains(js, `"can_pause":true`) {
+		t.Fatalf("with the scheduler running, progress does not say it resumes by itself, nor offer Pause: %s", js)
+	}
+	// Pause: it waits for a person, and the page says so.
+	if code, page, _ := s.post(fmt.Sprintf("/deliveries/%d/pause", id), nil, nil); code != http.StatusOK {
+		t.Fatalf("pause: %d\n%s", code, page)
+	}
+	if _, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id)); !strings.Contains(js, `"cause":"by_hand"`) || strings.Contains(js, "自動で再開") || !strings.Contains(js, `"can_pause":false`) {
+		t.Fatalf("paused by hand, progress still says the scheduler resumes it: %s", js)
 	}
 }
