@@ -306,6 +306,35 @@ func TestSendRefusesListWithoutRecipients(t *testing.T) {
 	}
 }
 
+// --skip-invalid leaves the rows with problems out; when that is every
+// row, nothing would go, and the run would end "done" with exit 0 — a
+// broken export looking like a delivery that went well. It is refused
+// instead (exit 2, the problems listed, no delivery made). A list whose
+// every address is on the do-not-mail list is no mistake: done, exit 0.
+func TestSkipInvalidWithEveryRowInvalidIsRefused(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	srv := startSMTP(t, nil)
+	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
+	body := writeTemp(t, dir, "body.txt", "Hello {{.name}}\n")
+	bad := writeTemp(t, dir, "bad.csv", "email,name\nnot-an-address,A\nalso@@bad,B\n")
+	r := runCLI(t, home, "", "send", "--account", "news", "--recipients", bad, "--subject", "News", "--text", body, "--skip-invalid")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "every row of the list has a problem (2 row(s))") || !strings.Contains(r.Stderr, "nothing was sent") {
+		t.Fatalf("every row invalid, --skip-invalid: exit %d (want 2)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if l := mustRun(t, home, "deliveries", "list", "--json"); strings.Contains(l.Stdout, "bad.csv") {
+		t.Fatalf("a delivery was made of a list with no row to send:\n%s", l.Stdout)
+	}
+
+	good := writeTemp(t, dir, "optout.csv", "email,name\nquiet@example.com,Q\n")
+	mustRun(t, home, "suppress", "add", "quiet@example.com")
+	if r := runCLI(t, home, "", "send", "--account", "news", "--recipients", good, "--subject", "News", "--text", body, "--skip-invalid"); r.Code != 0 {
+		t.Fatalf("every address on the do-not-mail list: exit %d (want 0)\n%s", r.Code, r.Stderr)
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("the server got %d message(s)", srv.Count())
+	}
+}
+
 // A column printed as {{index . "name"}} that is empty in a row is that
 // row's problem, as it is for {{.name}}: named with its row, nothing sent.
 func TestEmptyIndexedFieldIsARowProblem(t *testing.T) {

@@ -80,9 +80,17 @@ type Preflight struct {
 
 // ProblemsError is returned when rows have problems and SkipInvalid is off:
 // nothing was stored and nothing will be sent.
-type ProblemsError struct{ P *Preflight }
+type ProblemsError struct {
+	P *Preflight
+	// NoneLeft: they were to be left out (SkipInvalid), but every row
+	// that could be sent has one, so nothing would go.
+	NoneLeft bool
+}
 
 func (e *ProblemsError) Error() string {
+	if e.NoneLeft {
+		return fmt.Sprintf("every row of the list has a problem (%d row(s)): leaving them out (--skip-invalid) leaves nobody to send to; nothing was sent: fix the list, or the export that wrote it", e.P.ProblemCount)
+	}
 	return fmt.Sprintf("%d row(s) of the list have problems; nothing was sent (fix them, or use --skip-invalid to leave them out)", e.P.ProblemCount)
 }
 func (e *ProblemsError) ExitCode() int { return 2 }
@@ -248,6 +256,11 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	}
 	if plan.DryRun {
 		return pf, nil
+	}
+	if pf.Ready == 0 && pf.Suppressed == 0 && pf.ProblemCount > 0 {
+		// A run would be "done" at once, having sent nothing: to a cron
+		// job, a broken export that looks like a delivery that went well.
+		return pf, &ProblemsError{P: pf, NoneLeft: true}
 	}
 	// The rows' states as stored, so that the first run need not count
 	// every row again (every problem row is stored as skipped).
