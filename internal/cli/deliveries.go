@@ -68,6 +68,9 @@ time); a name several deliveries share is refused with their IDs.`}
 			}
 			if !d.ResumeAfter.IsZero() {
 				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
+				if d.Status == delivery.StatusPaused && d.Cause == delivery.CauseDailyLimit {
+					app.Printf("bluemoon serve, if it runs then, resumes it by itself ('bluemoon deliveries pause %d' keeps it waiting for you).\n", d.ID)
+				}
 			}
 			app.Printf("List:     %s (%d rows, %d duplicates dropped)\nSubject:  %s\n", d.Source, d.Rows, d.Duplicates, d.Subject)
 			app.Printf("Sent %d, failed %d, deferred %d, pending %d, sending %d, unknown %d, skipped %d, suppressed %d, cancelled %d\n",

@@ -160,11 +160,14 @@ func TestPauseAndCancelAgainAreIdempotent(t *testing.T) {
 	if r := runCLI(t, home, "", send...); r.Code != 5 { // the daily limit pauses it after a@
 		t.Fatalf("send: exit %d\n%s", r.Code, r.Stderr)
 	}
+	if r := mustRun(t, home, "deliveries", "show", "1"); !strings.Contains(r.Stdout, "bluemoon serve, if it runs then, resumes it by itself") {
+		t.Fatalf("paused by the daily limit, show does not say serve resumes it:\n%s", r.Stdout)
+	}
 	if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 paused.") {
 		t.Fatalf("pause of a delivery paused by the daily limit: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	reason := mustRun(t, home, "deliveries", "show", "1").Stdout
-	if !strings.Contains(reason, "paused by 'bluemoon deliveries pause'") {
+	if !strings.Contains(reason, "paused by 'bluemoon deliveries pause'") || strings.Contains(reason, "resumes it by itself") {
 		t.Fatalf("paused by the daily limit, then by hand: the scheduler would still resume it:\n%s", reason)
 	}
 	for range 2 {
