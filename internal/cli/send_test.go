@@ -317,9 +317,11 @@ func TestSkipInvalidWithEveryRowInvalidIsRefused(t *testing.T) {
 	addTestAccount(t, home, "news", srv, provider.Limits{Connections: 1})
 	body := writeTemp(t, dir, "body.txt", "Hello {{.name}}\n")
 	bad := writeTemp(t, dir, "bad.csv", "email,name\nnot-an-address,A\nalso@@bad,B\n")
-	r := runCLI(t, home, "", "send", "--account", "news", "--recipients", bad, "--subject", "News", "--text", body, "--skip-invalid")
-	if r.Code != 2 || !strings.Contains(r.Stderr, "every row of the list has a problem (2 row(s))") || !strings.Contains(r.Stderr, "nothing was sent") {
-		t.Fatalf("every row invalid, --skip-invalid: exit %d (want 2)\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	for _, extra := range [][]string{nil, {"--dry-run"}} { // the dry run: what a scheduled preflight does
+		r := runCLI(t, home, "", append([]string{"send", "--account", "news", "--recipients", bad, "--subject", "News", "--text", body, "--skip-invalid"}, extra...)...)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "every row of the list has a problem (2 row(s))") || !strings.Contains(r.Stderr, "nothing was sent") {
+			t.Fatalf("every row invalid, --skip-invalid %v: exit %d (want 2)\n%s\n%s", extra, r.Code, r.Stdout, r.Stderr)
+		}
 	}
 	if l := mustRun(t, home, "deliveries", "list", "--json"); strings.Contains(l.Stdout, "bad.csv") {
 		t.Fatalf("a delivery was made of a list with no row to send:\n%s", l.Stdout)

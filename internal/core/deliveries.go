@@ -243,6 +243,12 @@ func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendR
 	}
 	res := &SendResult{DeliveryID: p.pf.DeliveryID, Preflight: p.pf, DryRun: in.DryRun}
 	if in.DryRun {
+		// What the run would refuse (Prepare does, storing nothing),
+		// the dry run refuses too: a scheduled preflight is a dry run.
+		// The console's check step reads the rows through CheckDelivery.
+		if p.pf.NoneLeft() {
+			return res, &delivery.ProblemsError{P: p.pf, NoneLeft: true}
+		}
 		ev.done(res)
 		return res, nil
 	}

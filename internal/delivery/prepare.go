@@ -95,6 +95,14 @@ func (e *ProblemsError) Error() string {
 }
 func (e *ProblemsError) ExitCode() int { return 2 }
 
+// NoneLeft reports whether every row that could be sent has a problem:
+// with the problems left out (SkipInvalid), a run would be "done" at once
+// having sent nothing — to a cron job, a broken export that looks like a
+// delivery that went well. (Rows on the do-not-mail list are no problem.)
+func (pf *Preflight) NoneLeft() bool {
+	return pf.Ready == 0 && pf.Suppressed == 0 && pf.ProblemCount > 0
+}
+
 // EmptyListError is returned when the list has a header row and no data
 // rows: nothing was stored and nothing will be sent. A delivery to nobody
 // is refused, not done: an export that came out empty must not look like
@@ -257,9 +265,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 	if plan.DryRun {
 		return pf, nil
 	}
-	if pf.Ready == 0 && pf.Suppressed == 0 && pf.ProblemCount > 0 {
-		// A run would be "done" at once, having sent nothing: to a cron
-		// job, a broken export that looks like a delivery that went well.
+	if pf.NoneLeft() {
 		return pf, &ProblemsError{P: pf, NoneLeft: true}
 	}
 	// The rows' states as stored, so that the first run need not count
