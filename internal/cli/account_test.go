@@ -221,3 +221,24 @@ func selfSignedPair(t *testing.T) (certFile, keyFile string) {
 	keyFile = writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})))
 	return certFile, keyFile
 }
+
+// A Google credential file with Microsoft 365's SMTP server (or the other
+// way round) is refused, naming what the file is for and what to do; no
+// account is saved. Its own provider's server, or none, is taken.
+func TestAccountAddRefusesAnotherProvidersServerForTheCredentials(t *testing.T) {
+	h := withCredentials(t)
+	for _, tc := range []struct{ creds, smtp, isFor, server string }{
+		{"g", "smtp.office365.com:587", "are for google", "is microsoft's server"},
+		{"m", "SMTP.gmail.com:465", "are for microsoft", "is google's server"},
+	} {
+		r := runCLI(t, h, "", "account", "add", "x", "--from", "a@example.com", "--credentials", tc.creds, "--smtp", tc.smtp)
+		if r.Code != 2 || !strings.Contains(r.Stderr, tc.isFor) || !strings.Contains(r.Stderr, tc.server) ||
+			!strings.Contains(r.Stderr, "bluemoon credentials import") {
+			t.Errorf("--credentials %s --smtp %s: exit %d, want 2 saying what the file is for and what to do\n%s", tc.creds, tc.smtp, r.Code, r.Stderr)
+		}
+		if r := runCLI(t, h, "", "account", "show", "x"); r.Code == 0 {
+			t.Fatalf("--credentials %s --smtp %s: the account was saved", tc.creds, tc.smtp)
+		}
+	}
+	mustRun(t, h, "account", "add", "x", "--from", "a@example.com", "--credentials", "m", "--smtp", "smtp.office365.com:587")
+}

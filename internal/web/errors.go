@@ -56,7 +56,17 @@ func (v *view) explain(err error) problem {
 	var denied *core.AccessDeniedError
 	var custom *core.CustomEndpointsError
 	var te *transport.Error
+	var pm *core.ProviderMismatchError
 	switch {
+	case errors.As(err, &pm):
+		// What the file is for, what was chosen (or whose server was
+		// given), and what to do, beside the input at fault.
+		have, want := v.T("auth."+string(pm.Have)), v.T("auth."+string(pm.Want))
+		if pm.Server != "" {
+			p.Field, p.Message = "smtp_host", v.T("err.smtp_host.provider_mismatch", pm.Server, want, pm.Credentials, have)
+		} else {
+			p.Field, p.Message = "credentials", v.T("err.credentials.provider_mismatch", pm.Credentials, have, want)
+		}
 	case errors.As(err, &fe):
 		p.Field, p.Message = fe.Field, v.fieldMessage(fe)
 	case errors.As(err, &custom):

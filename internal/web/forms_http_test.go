@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -650,6 +651,46 @@ func TestAccountFormAdvancedFieldsSayWhatToDo(t *testing.T) {
 				t.Errorf("%s (%s): %d, want 422 saying %q\n%s", tc.input, lang, code, want, page)
 			}
 		}
+	}
+}
+
+// Choosing Microsoft 365 with a credential file made for Google is refused
+// beside the file's input, in the page's language, naming what the file is
+// for and what to do; nothing is saved (it used to be saved as a Google
+// account). With or without the page's script filling the server in.
+func TestAccountFormRefusesACredentialFileOfAnotherProvider(t *testing.T) {
+	c := startConsole(t)
+	d, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "google", ClientID: "app.apps.example", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "g.bmcred", Name: "google-file", Data: d}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"en": "The credential file “google-file” is for Google Workspace, not Microsoft 365. Choose Google Workspace as the sign-in method, or import a credential file for Microsoft 365 in Advanced settings and choose it.",
+		"ja": "資格情報ファイル「google-file」は Google Workspace 用で、Microsoft 365 用ではありません。認証方式で Google Workspace を選ぶか、詳細設定で Microsoft 365 用の資格情報ファイルをインポートして選んでください。",
+	}
+	for _, server := range []url.Values{
+		{"smtp_host": {"smtp.office365.com"}, "smtp_port": {"587"}, "security": {"starttls"}}, // as the script fills it
+		{}, // no script: the preset is the core's
+	} {
+		for lang, w := range want {
+			s := c.session()
+			s.hc.Transport = langTransport{lang}
+			f := url.Values{"name": {"office"}, "from": {"info@contoso.example"}, "auth_choice": {"microsoft"}, "credentials": {"google-file"}, "via": {"smtp"}}
+			for k, v := range server {
+				f[k] = v
+			}
+			code, page, _ := s.postForm("/accounts/new", f)
+			marked := regexp.MustCompile(`<select id="credentials"[^>]*aria-invalid="true"`).MatchString(page)
+			if code != http.StatusUnprocessableEntity || strings.Count(page, template.HTMLEscapeString(w)) < 2 || !marked {
+				t.Errorf("%s, server %v: %d; want 422 saying %q in the summary and beside the credential file\n%s", lang, server, code, w, page)
+			}
+		}
+	}
+	if a, err := c.svc.Account(t.Context(), "office"); err == nil {
+		t.Errorf("a refused form saved the account (%s, %s)", a.Kind, a.SMTPAddr())
 	}
 }
 
