@@ -73,7 +73,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if err != nil {
 		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
 	}
-	args := []string{"--home", r.home, "schedule", "run", job.Schedule.Name, "--unattended"}
+	args := []string{"--home", r.home, "schedule", "run", "--unattended"}
 	if job.Preflight {
 		args = append(args, "--preflight")
 	}
@@ -83,6 +83,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if r.fallback.Email != "" {
 		args = append(args, "--notify-email", r.fallback.Email, "--notify-account", r.fallback.EmailAccount)
 	}
+	// After "--", a name is never read as a flag (one saved before
+	// names were checked may start with '-').
+	args = append(args, "--", job.Schedule.Name)
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stdout, cmd.Stderr = r.app.Stderr, r.app.Stderr
 	// On shutdown ask the job to stop as Ctrl-C would (a delivery pauses
