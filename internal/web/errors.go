@@ -120,3 +120,34 @@ func (v *view) explainIn(err error, prefix string) problem {
 	}
 	return p
 }
+
+// backLink is where an error page leads back to: the list of the section
+// whose page failed.
+type backLink struct {
+	Href  string
+	Label string
+}
+
+// backSections are the sections by the first part of a request path, in
+// the order they are tried: the more specific first.
+var backSections = []struct{ prefix, href, key string }{
+	{"/deliveries/saved", "/deliveries/saved", "common.back_saved"},
+	{"/deliveries", "/deliveries", "common.back_deliveries"},
+	{"/drafts", "/deliveries", "common.back_deliveries"},
+	{"/schedules", "/schedules", "common.back_schedules"},
+	{"/suppression", "/suppression", "common.back_suppression"},
+	{"/inbox", "/inbox", "common.back_inbox"},
+}
+
+// Back is the error page's way back, chosen from the request path (never
+// from a Referer: the address comes from the table above, not the
+// request): a failed delivery's page leads to the deliveries, a failed
+// schedule's to the schedules; accounts and anything else to the accounts.
+func (v *view) Back() backLink {
+	for _, s := range backSections {
+		if v.Path == s.prefix || strings.HasPrefix(v.Path, s.prefix+"/") {
+			return backLink{Href: s.href, Label: v.T(s.key)}
+		}
+	}
+	return backLink{Href: "/accounts", Label: v.T("common.back_accounts")}
+}
