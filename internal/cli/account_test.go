@@ -224,12 +224,13 @@ func selfSignedPair(t *testing.T) (certFile, keyFile string) {
 
 // A Google credential file with Microsoft 365's SMTP server (or the other
 // way round) is refused, naming what the file is for and what to do; no
-// account is saved. Its own provider's server, or none, is taken.
-func TestAccountAddRefusesAnotherProvidersServerForTheCredentials(t *testing.T) {
+// account is saved, nor an edit to such a file. Its own provider's server,
+// or none, is taken.
+func TestAccountRefusesAnotherProvidersServerForTheCredentials(t *testing.T) {
 	h := withCredentials(t)
 	for _, tc := range []struct{ creds, smtp, isFor, server string }{
-		{"g", "smtp.office365.com:587", "are for google", "is microsoft's server"},
-		{"m", "SMTP.gmail.com:465", "are for microsoft", "is google's server"},
+		{"g", "smtp.office365.com:587", "are for google", "the SMTP server smtp.office365.com is microsoft's"},
+		{"m", "SMTP.gmail.com:465", "are for microsoft", "the SMTP server SMTP.gmail.com is google's"},
 	} {
 		r := runCLI(t, h, "", "account", "add", "x", "--from", "a@example.com", "--credentials", tc.creds, "--smtp", tc.smtp)
 		if r.Code != 2 || !strings.Contains(r.Stderr, tc.isFor) || !strings.Contains(r.Stderr, tc.server) ||
@@ -241,4 +242,14 @@ func TestAccountAddRefusesAnotherProvidersServerForTheCredentials(t *testing.T) 
 		}
 	}
 	mustRun(t, h, "account", "add", "x", "--from", "a@example.com", "--credentials", "m", "--smtp", "smtp.office365.com:587")
+	// Changing only the file to another provider's is refused the same way;
+	// a change of something else is not.
+	r := runCLI(t, h, "", "account", "edit", "x", "--credentials", "g")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "are for google") || !strings.Contains(r.Stderr, "--smtp smtp.gmail.com:465") {
+		t.Errorf("edit --credentials g of a Microsoft 365 account: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if a := showAccount(t, h, "x"); a.Credentials != "m" {
+		t.Errorf("the refused edit saved credentials %q", a.Credentials)
+	}
+	mustRun(t, h, "account", "edit", "x", "--per-day", "100")
 }

@@ -240,8 +240,10 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 	if err != nil {
 		return err
 	}
-	if a.Credentials != "" {
-		if err := checkCredentialsProvider(a.Credentials, kind, in); err != nil {
+	// Checked when this call sets the credentials, the server or the
+	// provider: an edit of something else leaves an older account be.
+	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil) {
+		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, in); err != nil {
 			return err
 		}
 	}
@@ -296,8 +298,9 @@ type ProviderMismatchError struct {
 
 func (e *ProviderMismatchError) Error() string {
 	if e.Server != "" {
-		return fmt.Sprintf("--credentials %s are for %s, but --smtp %s is %s's server: give --credentials of a %s credential file (import it with 'bluemoon credentials import'), or leave --smtp out to take %s's",
-			e.Credentials, e.Have, e.Server, e.Want, e.Want, e.Have)
+		p, _ := provider.SMTPPresetFor(e.Have)
+		return fmt.Sprintf("--credentials %s are for %s, but the SMTP server %s is %s's: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or %s's server (--smtp %s:%d, or no --smtp on add)",
+			e.Credentials, e.Have, e.Server, e.Want, e.Want, e.Have, p.Host, p.Port)
 	}
 	return fmt.Sprintf("credentials %s are for %s, not %s: choose %s, or import a %s credential file ('bluemoon credentials import') and use it",
 		e.Credentials, e.Have, e.Want, e.Have, e.Want)
@@ -307,10 +310,11 @@ func (e *ProviderMismatchError) Error() string {
 const CodeProviderMismatch = "provider_mismatch"
 
 // checkCredentialsProvider refuses credentials of one provider for an
-// account chosen to be another's, or given another provider's well-known
-// SMTP server: its sign-in could never work there, and the account would
-// be saved as the credentials' provider, not the one the user meant.
-func checkCredentialsProvider(name string, have provider.Kind, in AccountInput) error {
+// account chosen to be another's, or whose SMTP server (host, as it is to
+// be saved) is another provider's well-known one: its sign-in could never
+// work there, and the account would be saved as the credentials'
+// provider, not the one the user meant.
+func checkCredentialsProvider(name string, have provider.Kind, host string, in AccountInput) error {
 	mismatch := func(pm *ProviderMismatchError) error {
 		field := "credentials"
 		if pm.Server != "" {
@@ -327,12 +331,14 @@ func checkCredentialsProvider(name string, have provider.Kind, in AccountInput) 
 			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
 		}
 	}
-	if in.SMTPHost != nil {
-		host := strings.TrimSpace(*in.SMTPHost)
-		for _, k := range []provider.Kind{provider.Google, provider.Microsoft} {
-			if p, _ := provider.SMTPPresetFor(k); k != have && strings.EqualFold(host, p.Host) {
-				return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
-			}
+	// A Google or Microsoft sign-in works on its own provider's server
+	// only; a generic file's server is whatever its administrator says.
+	if _, known := provider.SMTPPresetFor(have); !known {
+		return nil
+	}
+	for _, k := range []provider.Kind{provider.Google, provider.Microsoft} {
+		if p, _ := provider.SMTPPresetFor(k); k != have && strings.EqualFold(host, p.Host) {
+			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
 		}
 	}
 	return nil
