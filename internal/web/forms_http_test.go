@@ -692,6 +692,30 @@ func TestAccountFormRefusesACredentialFileOfAnotherProvider(t *testing.T) {
 	if a, err := c.svc.Account(t.Context(), "office"); err == nil {
 		t.Errorf("a refused form saved the account (%s, %s)", a.Kind, a.SMTPAddr())
 	}
+
+	// A Microsoft 365 file with Google's server: said beside the server.
+	md, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "microsoft", ClientID: "cid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "m.bmcred", Name: "ms-file", Data: md}); err != nil {
+		t.Fatal(err)
+	}
+	for lang, w := range map[string]string{
+		"en": "The SMTP server smtp.gmail.com is Google Workspace's, but the credential file “ms-file” is for Microsoft 365. Clear the SMTP server to use Microsoft 365's, or choose a credential file for Google Workspace.",
+		"ja": "SMTP サーバー smtp.gmail.com は Google Workspace のサーバーですが、資格情報ファイル「ms-file」は Microsoft 365 用です。SMTP サーバーを空にして Microsoft 365 のサーバーを使うか、Google Workspace 用の資格情報ファイルを選んでください。",
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		code, page, _ := s.postForm("/accounts/new", url.Values{"name": {"office"}, "from": {"info@contoso.example"}, "auth_choice": {"microsoft"},
+			"credentials": {"ms-file"}, "via": {"smtp"}, "smtp_host": {"smtp.gmail.com"}, "smtp_port": {"465"}, "security": {"tls"}})
+		if code != http.StatusUnprocessableEntity || strings.Count(page, template.HTMLEscapeString(w)) < 2 || !invalidInput(page, "smtp_host") {
+			t.Errorf("%s, Google's server: %d; want 422 saying %q beside the server\n%s", lang, code, w, page)
+		}
+	}
+	if _, err := c.svc.Account(t.Context(), "office"); err == nil {
+		t.Error("a refused form saved the account")
+	}
 }
 
 // "Schedule" (or "Save") pressed twice on the check step makes the one
