@@ -108,7 +108,7 @@ func TestSchedulingADraftUnderANameNoScheduleTakesSavesNothing(t *testing.T) {
 	s.hc.Transport = langTransport{"ja"}
 	base := readyDraft(t, s, 2)
 	code, page, _ := s.post(base+"/schedule", map[string]string{"name": "セール!", "when": "repeat", "every": "daily", "time": "09:00"}, nil)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "「-」・「_」を使ってください") || !invalidInput(page, "save-name") {
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "日本語の文字・英数字・「-」・「_」を使ってください（文字か数字で始め、空白・スラッシュ・ピリオドなどの記号は使えません）。") || !invalidInput(page, "save-name") {
 		t.Errorf("セール!: %d, want 422 beside the name\n%s", code, page)
 	}
 	if list, _ := c.svc.SavedDeliveries(t.Context()); len(list) != 0 {
