@@ -221,3 +221,35 @@ func selfSignedPair(t *testing.T) (certFile, keyFile string) {
 	keyFile = writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})))
 	return certFile, keyFile
 }
+
+// A Google credential file with Microsoft 365's SMTP server (or the other
+// way round) is refused, naming what the file is for and what to do; no
+// account is saved, nor an edit to such a file. Its own provider's server,
+// or none, is taken.
+func TestAccountRefusesAnotherProvidersServerForTheCredentials(t *testing.T) {
+	h := withCredentials(t)
+	for _, tc := range []struct{ creds, smtp, isFor, server string }{
+		{"g", "smtp.office365.com:587", "are for google", "the SMTP server smtp.office365.com is microsoft's"},
+		{"m", "SMTP.gmail.com:465", "are for microsoft", "the SMTP server SMTP.gmail.com is google's"},
+	} {
+		r := runCLI(t, h, "", "account", "add", "x", "--from", "a@example.com", "--credentials", tc.creds, "--smtp", tc.smtp)
+		if r.Code != 2 || !strings.Contains(r.Stderr, tc.isFor) || !strings.Contains(r.Stderr, tc.server) ||
+			!strings.Contains(r.Stderr, "bluemoon credentials import") {
+			t.Errorf("--credentials %s --smtp %s: exit %d, want 2 saying what the file is for and what to do\n%s", tc.creds, tc.smtp, r.Code, r.Stderr)
+		}
+		if r := runCLI(t, h, "", "account", "show", "x"); r.Code == 0 {
+			t.Fatalf("--credentials %s --smtp %s: the account was saved", tc.creds, tc.smtp)
+		}
+	}
+	mustRun(t, h, "account", "add", "x", "--from", "a@example.com", "--credentials", "m", "--smtp", "smtp.office365.com:587")
+	// Changing only the file to another provider's is refused the same way;
+	// a change of something else is not.
+	r := runCLI(t, h, "", "account", "edit", "x", "--credentials", "g")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "are for google") || !strings.Contains(r.Stderr, "--smtp smtp.gmail.com:465") {
+		t.Errorf("edit --credentials g of a Microsoft 365 account: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if a := showAccount(t, h, "x"); a.Credentials != "m" {
+		t.Errorf("the refused edit saved credentials %q", a.Credentials)
+	}
+	mustRun(t, h, "account", "edit", "x", "--per-day", "100")
+}

@@ -315,6 +315,26 @@ func TestScheduleAddRefusesBadInput(t *testing.T) {
 	}
 }
 
+// A schedule's name is the console's rule: letters (Japanese too), digits,
+// '-' or '_'; the CLI refuses others saying so, and takes a Japanese one.
+// A keep-alive of an account with '.' or '@' in its name is named without.
+func TestScheduleNamesAreTheConsolesRule(t *testing.T) {
+	home := t.TempDir()
+	saveNews(t, home)
+	for _, name := range []string{"<script>x", "news.weekly", "朝の配信!"} {
+		r := runCLI(t, home, "", "schedule", "add", name, "--run", "news", "--cron", "@daily")
+		if r.Code != exitcode.Usage || !strings.Contains(r.Stderr, "use 1-100 letters (Japanese too), digits, '-' or '_'") {
+			t.Errorf("%q: exit %d, want 2 saying what a name may hold\n%s", name, r.Code, r.Stderr)
+		}
+	}
+	mustRun(t, home, "schedule", "add", "朝の配信", "--run", "news", "--cron", "@daily")
+	addAccount(t, home, "news.team", account.AuthNone)
+	mustRun(t, home, "schedule", "keepalive", "news.team")
+	if list := mustRun(t, home, "schedule", "list").Stdout; !strings.Contains(list, "朝の配信") || !strings.Contains(list, "keepalive-news-team") {
+		t.Errorf("schedule list:\n%s", list)
+	}
+}
+
 func addAccount(t *testing.T, home, name string, auth account.AuthMethod) {
 	t.Helper()
 	db, err := store.Open(context.Background(), home)

@@ -47,7 +47,8 @@ func scheduleAddCmd(app *App) *cobra.Command {
 		Long: `Schedule the saved delivery given by --run. A preflight (--preflight, default
 24h before each run; 0 turns it off) checks the list, the template, the
 sign-in and the SMTP login, and raises an alert at once when something would
-fail, while there is still time to fix it.`,
+fail, while there is still time to fix it. NAME is 1-100 letters (Japanese
+too), digits, '-' or '_', starting with a letter or digit.`,
 		Args: exactArgs(1),
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
 			in.Name = args[0]
@@ -71,7 +72,7 @@ func scheduleKeepaliveCmd(app *App) *cobra.Command {
 			return app.addSchedule(ctx, svc, in)
 		}),
 	}
-	cmd.Flags().StringVar(&in.Name, "name", "", "schedule name (default keepalive-ACCOUNT)")
+	cmd.Flags().StringVar(&in.Name, "name", "", "schedule name: letters (Japanese too), digits, '-' or '_' (default keepalive-ACCOUNT, its '.', '@' and '+' made '-')")
 	cmd.Flags().BoolVar(&in.SendTest, "send-test", false, "also send a test message to the account itself")
 	addWhenFlags(cmd, &in, schedule.DefaultKeepAliveCron, string(schedule.MissedRunOnce))
 	return cmd

@@ -168,6 +168,32 @@ func TestSuppressImportListRemove(t *testing.T) {
 	}
 }
 
+// An address too long for RFC 5321 is not put on the do-not-mail list:
+// 'suppress' refuses it naming it and why, 'suppress import' names its line.
+func TestSuppressRefusesAnAddressTooLongToBeOne(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	long := strings.Repeat("a", 65) + "@example.com"
+	r := runCLI(t, home, "", "suppress", "add", long)
+	if r.Code != 2 || !strings.Contains(r.Stderr, long) || !strings.Contains(r.Stderr, "mail servers refuse more than 64") {
+		t.Errorf("suppress of a 65-character local part: exit %d, want 2 naming it and why\n%s", r.Code, r.Stderr)
+	}
+	plain := writeTemp(t, dir, "bounces.txt", "a@example.com\n"+long+"\nbbbbbbbbb@"+strings.Repeat("d", 60)+"."+strings.Repeat("e", 60)+"."+strings.Repeat("f", 60)+"."+strings.Repeat("g", 60)+".jp\n")
+	r = mustRun(t, home, "suppress", "import", plain)
+	if !strings.Contains(r.Stdout, "Suppressed 1 new") || !strings.Contains(r.Stderr, "line 2: \""+long+"\": the part before the @ is 65 characters") ||
+		!strings.Contains(r.Stderr, "line 3: ") || !strings.Contains(r.Stderr, "is 256 characters; mail servers refuse an address of more than 254") {
+		t.Errorf("import:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	// First in a file, it is still read as an address, not a column name.
+	first := writeTemp(t, dir, "first.txt", long+"\nc@example.com\n")
+	r = mustRun(t, home, "suppress", "import", first)
+	if !strings.Contains(r.Stdout, "Suppressed 1 new") || !strings.Contains(r.Stderr, "line 1: ") {
+		t.Errorf("import, a too-long address first:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	if r := mustRun(t, home, "suppress", "list"); strings.Contains(r.Stdout, long) || strings.Count(r.Stdout, "@") != 2 {
+		t.Errorf("list:\n%s", r.Stdout)
+	}
+}
+
 func TestPauseAndCancelAStoppedDelivery(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	srv := startSMTP(t, nil)

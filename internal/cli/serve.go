@@ -73,9 +73,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if err != nil {
 		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
 	}
-	args := []string{"--home", r.home, "schedule", "run", job.Schedule.Name, "--unattended"}
+	args := []string{"--home", r.home, "schedule", "run", "--unattended"}
 	if job.Schedule.Kind == schedule.KindResume {
-		args = []string{"--home", r.home, "schedule", "run", "--resume-delivery", job.Schedule.Target, "--unattended"}
+		args = append(args, "--resume-delivery", job.Schedule.Target)
 	}
 	if job.Preflight {
 		args = append(args, "--preflight")
@@ -85,6 +85,11 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	}
 	if r.fallback.Email != "" {
 		args = append(args, "--notify-email", r.fallback.Email, "--notify-account", r.fallback.EmailAccount)
+	}
+	// After "--", a name is never read as a flag (one saved before
+	// names were checked may start with '-').
+	if job.Schedule.Kind != schedule.KindResume {
+		args = append(args, "--", job.Schedule.Name)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stdout, cmd.Stderr = r.app.Stderr, r.app.Stderr

@@ -34,8 +34,12 @@ type AccountInput struct {
 	// Credentials names imported credentials (xoauth2); their provider's
 	// presets fill the server, security, auth and limits on add.
 	Credentials *string
-	Username    *string // SMTP user (default: From)
-	Password    *string // SMTP password for plain / login; stored encrypted, never shown
+	// Provider is the provider the user chose the account to sign in with
+	// (google, microsoft or generic; the console's 認証方式): credentials
+	// of another provider are refused rather than saved under it.
+	Provider *string
+	Username *string // SMTP user (default: From)
+	Password *string // SMTP password for plain / login; stored encrypted, never shown
 	// TLS files: paths of PEM files, checked now and stored absolute; ""
 	// removes (a ClientCert of "" without ClientKey removes both).
 	ClientCert, ClientKey, CAFile *string
@@ -237,6 +241,13 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 	if err != nil {
 		return err
 	}
+	// Checked when this call sets the credentials, the server or the
+	// provider: an edit of something else leaves an older account be.
+	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil) {
+		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, in); err != nil {
+			return err
+		}
+	}
 
 	if err := applyTLSFiles(a, in); err != nil {
 		return err
@@ -273,6 +284,65 @@ func applyVia(a *account.Account, in AccountInput, kind provider.Kind, isAdd boo
 	}
 	ch.Warnings = append(ch.Warnings, Warning{Code: WarnViaChanged, Message: msg})
 	return true, nil
+}
+
+// ProviderMismatchError: the credentials an account is to sign in with
+// are another provider's than the one chosen (Want), or than the one whose
+// well-known SMTP server was given (Server). Its FieldError is on
+// "credentials" ("smtp_host" for a server), code CodeProviderMismatch.
+type ProviderMismatchError struct {
+	Credentials string        // the credentials' name
+	Have        provider.Kind // what the credential file is for
+	Want        provider.Kind // what was chosen, or whose server was given
+	Server      string        // the SMTP server given, when it told Want
+}
+
+func (e *ProviderMismatchError) Error() string {
+	if e.Server != "" {
+		p, _ := provider.SMTPPresetFor(e.Have)
+		return fmt.Sprintf("--credentials %s are for %s, but the SMTP server %s is %s's: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or %s's server (--smtp %s:%d, or no --smtp on add)",
+			e.Credentials, e.Have, e.Server, e.Want, e.Want, e.Have, p.Host, p.Port)
+	}
+	return fmt.Sprintf("credentials %s are for %s, not %s: choose %s, or import a %s credential file ('bluemoon credentials import') and use it",
+		e.Credentials, e.Have, e.Want, e.Have, e.Want)
+}
+
+// CodeProviderMismatch is the FieldError code of a *ProviderMismatchError.
+const CodeProviderMismatch = "provider_mismatch"
+
+// checkCredentialsProvider refuses credentials of one provider for an
+// account chosen to be another's, or whose SMTP server (host, as it is to
+// be saved) is another provider's well-known one: its sign-in could never
+// work there, and the account would be saved as the credentials'
+// provider, not the one the user meant.
+func checkCredentialsProvider(name string, have provider.Kind, host string, in AccountInput) error {
+	mismatch := func(pm *ProviderMismatchError) error {
+		field := "credentials"
+		if pm.Server != "" {
+			field = "smtp_host"
+		}
+		return &FieldError{Field: field, Code: CodeProviderMismatch, Message: pm.Error(), Err: pm}
+	}
+	if in.Provider != nil && *in.Provider != "" {
+		want, err := provider.ParseKind(*in.Provider)
+		if err != nil {
+			return fieldErr("provider", CodeInvalid, "%w", err)
+		}
+		if want != have {
+			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
+		}
+	}
+	// A Google or Microsoft sign-in works on its own provider's server
+	// only; a generic file's server is whatever its administrator says.
+	if _, known := provider.SMTPPresetFor(have); !known {
+		return nil
+	}
+	for _, k := range []provider.Kind{provider.Google, provider.Microsoft} {
+		if p, _ := provider.SMTPPresetFor(k); k != have && strings.EqualFold(host, p.Host) {
+			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
+		}
+	}
+	return nil
 }
 
 // WarnViaChanged is the Warning code of an account whose way of sending

@@ -135,7 +135,7 @@ func (s *Service) AddDailyTestSend(ctx context.Context, acct string) (info *Sche
 	if err != nil {
 		return nil, false, err
 	}
-	name := "keepalive-" + acct
+	name := keepAliveName(acct)
 	if _, err := s.schedules().Get(ctx, name); err == nil {
 		name += "-test" // a keep-alive without the test message has the plain name
 	}

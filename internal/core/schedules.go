@@ -41,7 +41,7 @@ type ScheduleInfo struct {
 // AddSchedule checks and stores a schedule. The saved delivery (or the
 // keep-alive's account) must exist.
 func (s *Service) AddSchedule(ctx context.Context, in ScheduleInput) (*ScheduleInfo, error) {
-	sc, err := s.scheduleOf(ctx, &in)
+	sc, err := s.scheduleOf(ctx, &in, true)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Service) EditSchedule(ctx context.Context, name string, in ScheduleInpu
 	if old.Kind == schedule.KindKeepAlive {
 		in.Target, in.Preflight = old.Target, 0
 	}
-	sc, err := s.scheduleOf(ctx, &in)
+	sc, err := s.scheduleOf(ctx, &in, false)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +82,32 @@ func (s *Service) EditSchedule(ctx context.Context, name string, in ScheduleInpu
 	return s.scheduleInfo(got), nil
 }
 
-// scheduleOf checks in and makes the schedule it describes (no state).
-func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput) (*schedule.Schedule, error) {
+// CheckScheduleName checks the name of a new schedule (schedule.CheckName),
+// as a *FieldError on "name"; a face that makes something else first under
+// the same name (the console's check step saves the delivery) asks first.
+func CheckScheduleName(name string) error {
+	if err := schedule.CheckName(name); err != nil {
+		return fieldErr("name", CodeInvalid, "%w", err)
+	}
+	return nil
+}
+
+// keepAliveName is the name a keep-alive of acct is given when none is:
+// an account's '.', '@' and '+' are not a schedule name's.
+func keepAliveName(acct string) string { return "keepalive-" + schedule.NameFrom(acct) }
+
+// scheduleOf checks in and makes the schedule it describes (no state);
+// the name of a new one (isNew) is checked first, an existing one's is
+// kept as it is.
+func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput, isNew bool) (*schedule.Schedule, error) {
+	if isNew && in.Kind == schedule.KindKeepAlive && in.Name == "" {
+		in.Name = keepAliveName(in.Target)
+	}
+	if isNew {
+		if err := CheckScheduleName(in.Name); err != nil {
+			return nil, err
+		}
+	}
 	switch in.Kind {
 	case schedule.KindDelivery:
 		if in.Target == "" {
@@ -98,9 +122,6 @@ func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput) (*schedule.
 	case schedule.KindKeepAlive:
 		if _, err := s.account(ctx, in.Target); err != nil {
 			return nil, err
-		}
-		if in.Name == "" {
-			in.Name = "keepalive-" + in.Target
 		}
 	}
 	tz := in.TZ

@@ -130,5 +130,13 @@ func plainList(path string) bool {
 	defer f.Close()
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
-	return recipients.CheckAddress(line) == nil || strings.HasPrefix(line, "#") && !strings.ContainsAny(line, ",\t")
+	return addressShaped(line) || strings.HasPrefix(line, "#") && !strings.ContainsAny(line, ",\t")
+}
+
+// addressShaped: s is an address, or one only too long to be (a header
+// is neither).
+func addressShaped(s string) bool {
+	var ae *recipients.AddressError
+	err := recipients.CheckAddress(s)
+	return err == nil || errors.As(err, &ae) && (ae.Code == recipients.CodeLocalTooLong || ae.Code == recipients.CodeTooLong)
 }

@@ -11,7 +11,7 @@ import (
 type AddressError struct {
 	Addr string
 	// Code is one of: empty, several, not_bare, invalid, domain_not_ascii,
-	// local_not_ascii, domain_incomplete.
+	// local_not_ascii, local_too_long, too_long, domain_incomplete.
 	Code   string
 	Domain string // for domain_incomplete
 }
@@ -30,15 +30,33 @@ func (e *AddressError) Error() string {
 		// Such an address needs SMTPUTF8 end to end, which bluemoon does
 		// not speak yet: better said at preflight than refused mid-delivery.
 		return fmt.Sprintf("%q has non-ASCII characters before the @ (an internationalised address), which bluemoon cannot send to yet", e.Addr)
+	case CodeLocalTooLong:
+		return fmt.Sprintf("%q: the part before the @ is %d characters; mail servers refuse more than %d (RFC 5321)", e.Addr, strings.LastIndexByte(e.Addr, '@'), MaxLocalLen)
+	case CodeTooLong:
+		return fmt.Sprintf("%q is %d characters; mail servers refuse an address of more than %d (RFC 5321)", e.Addr, len(e.Addr), MaxAddressLen)
 	case "domain_incomplete":
 		return fmt.Sprintf("%q: the domain %q is not a full domain name", e.Addr, e.Domain)
 	}
 	return fmt.Sprintf("%q is not a valid e-mail address", e.Addr)
 }
 
+// RFC 5321's limits (4.5.3.1): the local part is at most 64 octets, and a
+// path at most 256 with its angle brackets, so an address at most 254.
+const (
+	MaxLocalLen   = 64
+	MaxAddressLen = 254
+)
+
+// AddressError codes of an address too long to be one.
+const (
+	CodeLocalTooLong = "local_too_long"
+	CodeTooLong      = "too_long"
+)
+
 // CheckAddress accepts one bare address (no display name, no angle
-// brackets, no list) whose domain has a dot: what a mailbox provider will
-// take in RCPT TO. A refusal is an *AddressError.
+// brackets, no list) within RFC 5321's lengths whose domain has a dot:
+// what a mailbox provider will take in RCPT TO. A refusal is an
+// *AddressError.
 func CheckAddress(s string) error {
 	bad := func(code string) error { return &AddressError{Addr: s, Code: code} }
 	if s == "" {
@@ -49,7 +67,14 @@ func CheckAddress(s string) error {
 			return err
 		}
 	}
-	domain := s[strings.LastIndexByte(s, '@')+1:]
+	at := strings.LastIndexByte(s, '@')
+	switch {
+	case at > MaxLocalLen:
+		return bad(CodeLocalTooLong)
+	case len(s) > MaxAddressLen:
+		return bad(CodeTooLong)
+	}
+	domain := s[at+1:]
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return &AddressError{Addr: s, Code: "domain_incomplete", Domain: domain}
 	}

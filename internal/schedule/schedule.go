@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Windows has no zoneinfo database: carry our own so --tz Asia/Tokyo works everywhere
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 
@@ -107,10 +109,54 @@ func ParseCron(expr string, loc *time.Location) (cron.Schedule, error) {
 	return sch, nil
 }
 
-// Validate checks a schedule as a user typed it.
+// MaxNameLen bounds a schedule name, in characters: room for a
+// keep-alive's "keepalive-" + account name + "-test".
+const MaxNameLen = 100
+
+// CheckName checks the name of a new schedule: 1 to MaxNameLen letters (of
+// any script: 朝の配信), digits, '-' or '_', starting with a letter or digit.
+// A name goes into the database, log lines, alert mails, the console's
+// addresses and the 'schedule run NAME' that serve starts for each run —
+// never into a file name, a cron line or a task or unit name (schedule
+// install names only the account) — so letters of any language are safe;
+// a leading '-' would read as a flag, and marks, spaces and control
+// characters are refused so a name reads the same in each of them. Names
+// saved before this rule stay usable: only a new schedule is checked.
+func CheckName(name string) error {
+	ok := name != "" && utf8.RuneCountInString(name) <= MaxNameLen && utf8.ValidString(name)
+	for i, r := range name {
+		switch {
+		case !ok:
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case i > 0 && (r == '-' || r == '_' || unicode.Is(unicode.M, r)): // a mark: Japanese written decomposed (か + ゙)
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("schedule name %q: use 1-%d letters (Japanese too), digits, '-' or '_', starting with a letter or digit (no spaces or other marks)",
+			name, MaxNameLen)
+	}
+	return nil
+}
+
+// NameFrom makes a schedule name from text that may hold characters a
+// name may not (an account's '.', '@' and '+'): each becomes '-'.
+func NameFrom(text string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, text)
+}
+
+// Validate checks a schedule's settings (not its name, which CheckName
+// checks once, when the schedule is made: an older schedule whose name the
+// rule now refuses can still be changed, paused and removed).
 func (s *Schedule) Validate() error {
-	if strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, " \t\n/\\") {
-		return fmt.Errorf("schedule name %q: use letters, digits, '-' or '_'", s.Name)
+	if strings.TrimSpace(s.Name) == "" {
+		return fmt.Errorf("schedule name %q: give a name", s.Name)
 	}
 	switch s.Kind {
 	case KindDelivery, KindKeepAlive:

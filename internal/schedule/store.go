@@ -23,6 +23,9 @@ const tsLayout = time.RFC3339Nano
 
 // Add stores a new schedule.
 func (st *Store) Add(ctx context.Context, s *Schedule) error {
+	if err := CheckName(s.Name); err != nil {
+		return err
+	}
 	if err := s.Validate(); err != nil {
 		return err
 	}

@@ -125,6 +125,9 @@ func (f accountForm) input(password string) (core.AccountInput, *core.FieldError
 	case "google", "microsoft", "generic":
 		in.Auth = core.Ptr(string(account.AuthXOAuth2))
 		in.Credentials = &f.Credentials
+		// The core refuses a credential file of another provider than
+		// the one chosen here.
+		in.Provider = core.Ptr(f.AuthChoice)
 		if f.Credentials == "" {
 			return in, &core.FieldError{Field: "credentials", Code: core.CodeRequired, Message: "choose or import a credential file"}
 		}

@@ -56,7 +56,17 @@ func (v *view) explain(err error) problem {
 	var denied *core.AccessDeniedError
 	var custom *core.CustomEndpointsError
 	var te *transport.Error
+	var pm *core.ProviderMismatchError
 	switch {
+	case errors.As(err, &pm):
+		// What the file is for, what was chosen (or whose server was
+		// given), and what to do, beside the input at fault.
+		have, want := v.T("auth."+string(pm.Have)), v.T("auth."+string(pm.Want))
+		if pm.Server != "" {
+			p.Field, p.Message = "smtp_host", v.T("err.smtp_host.provider_mismatch", pm.Server, want, pm.Credentials, have)
+		} else {
+			p.Field, p.Message = "credentials", v.T("err.credentials.provider_mismatch", pm.Credentials, have, want)
+		}
 	case errors.As(err, &fe):
 		p.Field, p.Message = fe.Field, v.fieldMessage(fe)
 	case errors.As(err, &custom):
@@ -109,4 +119,35 @@ func (v *view) explainIn(err error, prefix string) problem {
 		}
 	}
 	return p
+}
+
+// backLink is where an error page leads back to: the list of the section
+// whose page failed.
+type backLink struct {
+	Href  string
+	Label string
+}
+
+// backSections are the sections by the first part of a request path, in
+// the order they are tried: the more specific first.
+var backSections = []struct{ prefix, href, key string }{
+	{"/deliveries/saved", "/deliveries/saved", "common.back_saved"},
+	{"/deliveries", "/deliveries", "common.back_deliveries"},
+	{"/drafts", "/deliveries", "common.back_deliveries"},
+	{"/schedules", "/schedules", "common.back_schedules"},
+	{"/suppression", "/suppression", "common.back_suppression"},
+	{"/inbox", "/inbox", "common.back_inbox"},
+}
+
+// Back is the error page's way back, chosen from the request path (never
+// from a Referer: the address comes from the table above, not the
+// request): a failed delivery's page leads to the deliveries, a failed
+// schedule's to the schedules; accounts and anything else to the accounts.
+func (v *view) Back() backLink {
+	for _, s := range backSections {
+		if v.Path == s.prefix || strings.HasPrefix(v.Path, s.prefix+"/") {
+			return backLink{Href: s.href, Label: v.T(s.key)}
+		}
+	}
+	return backLink{Href: "/accounts", Label: v.T("common.back_accounts")}
 }

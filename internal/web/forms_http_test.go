@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -650,6 +651,70 @@ func TestAccountFormAdvancedFieldsSayWhatToDo(t *testing.T) {
 				t.Errorf("%s (%s): %d, want 422 saying %q\n%s", tc.input, lang, code, want, page)
 			}
 		}
+	}
+}
+
+// Choosing Microsoft 365 with a credential file made for Google is refused
+// beside the file's input, in the page's language, naming what the file is
+// for and what to do; nothing is saved (it used to be saved as a Google
+// account). With or without the page's script filling the server in.
+func TestAccountFormRefusesACredentialFileOfAnotherProvider(t *testing.T) {
+	c := startConsole(t)
+	d, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "google", ClientID: "app.apps.example", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "g.bmcred", Name: "google-file", Data: d}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"en": "The credential file “google-file” is for Google Workspace, not Microsoft 365. Choose Google Workspace as the sign-in method, or import a credential file for Microsoft 365 in Advanced settings and choose it.",
+		"ja": "資格情報ファイル「google-file」は Google Workspace 用で、Microsoft 365 用ではありません。認証方式で Google Workspace を選ぶか、詳細設定で Microsoft 365 用の資格情報ファイルをインポートして選んでください。",
+	}
+	for _, server := range []url.Values{
+		{"smtp_host": {"smtp.office365.com"}, "smtp_port": {"587"}, "security": {"starttls"}}, // as the script fills it
+		{}, // no script: the preset is the core's
+	} {
+		for lang, w := range want {
+			s := c.session()
+			s.hc.Transport = langTransport{lang}
+			f := url.Values{"name": {"office"}, "from": {"info@contoso.example"}, "auth_choice": {"microsoft"}, "credentials": {"google-file"}, "via": {"smtp"}}
+			for k, v := range server {
+				f[k] = v
+			}
+			code, page, _ := s.postForm("/accounts/new", f)
+			marked := regexp.MustCompile(`<select id="credentials"[^>]*aria-invalid="true"`).MatchString(page)
+			if code != http.StatusUnprocessableEntity || strings.Count(page, template.HTMLEscapeString(w)) < 2 || !marked {
+				t.Errorf("%s, server %v: %d; want 422 saying %q in the summary and beside the credential file\n%s", lang, server, code, w, page)
+			}
+		}
+	}
+	if a, err := c.svc.Account(t.Context(), "office"); err == nil {
+		t.Errorf("a refused form saved the account (%s, %s)", a.Kind, a.SMTPAddr())
+	}
+
+	// A Microsoft 365 file with Google's server: said beside the server.
+	md, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "microsoft", ClientID: "cid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportCredentialFile(t.Context(), core.ImportInput{Source: "m.bmcred", Name: "ms-file", Data: md}); err != nil {
+		t.Fatal(err)
+	}
+	for lang, w := range map[string]string{
+		"en": "The SMTP server smtp.gmail.com is Google Workspace's, but the credential file “ms-file” is for Microsoft 365. Clear the SMTP server to use Microsoft 365's, or choose a credential file for Google Workspace.",
+		"ja": "SMTP サーバー smtp.gmail.com は Google Workspace のサーバーですが、資格情報ファイル「ms-file」は Microsoft 365 用です。SMTP サーバーを空にして Microsoft 365 のサーバーを使うか、Google Workspace 用の資格情報ファイルを選んでください。",
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		code, page, _ := s.postForm("/accounts/new", url.Values{"name": {"office"}, "from": {"info@contoso.example"}, "auth_choice": {"microsoft"},
+			"credentials": {"ms-file"}, "via": {"smtp"}, "smtp_host": {"smtp.gmail.com"}, "smtp_port": {"465"}, "security": {"tls"}})
+		if code != http.StatusUnprocessableEntity || strings.Count(page, template.HTMLEscapeString(w)) < 2 || !invalidInput(page, "smtp_host") {
+			t.Errorf("%s, Google's server: %d; want 422 saying %q beside the server\n%s", lang, code, w, page)
+		}
+	}
+	if _, err := c.svc.Account(t.Context(), "office"); err == nil {
+		t.Error("a refused form saved the account")
 	}
 }
 

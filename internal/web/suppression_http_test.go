@@ -278,3 +278,37 @@ func TestSuppressionImportPlainList(t *testing.T) {
 		t.Fatalf("one address imported:\n%s", page)
 	}
 }
+
+// An address too long for RFC 5321 (a local part over 64, an address over
+// 254) is refused beside the field in the page's language, naming it and
+// why; an import names its line and says why, and adds the others.
+func TestSuppressionRefusesAnAddressTooLongToBeOne(t *testing.T) {
+	c := startConsole(t)
+	long := strings.Repeat("a", 65) + "@example.jp"
+	longer := "bbbbbbbbb@" + strings.Repeat("d", 60) + "." + strings.Repeat("e", 60) + "." + strings.Repeat("f", 60) + "." + strings.Repeat("g", 60) + ".jp" // 256
+	for lang, want := range map[string][2]string{
+		"en": {"Email address: “" + long + "”: the part before the @ is longer than 64 characters, which mail servers refuse; check the address",
+			"“" + longer + "” is longer than 254 characters, which mail servers refuse; check the address"},
+		"ja": {"メールアドレス: 「" + long + "」は @ の前が 64 文字を超えていて、メールサーバーが受け付けません。アドレスを確かめてください",
+			"「" + longer + "」は 254 文字を超えていて、メールサーバーが受け付けません。アドレスを確かめてください"},
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		code, page, _ := s.post("/suppression/add", map[string]string{"address": long}, nil)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="err-address">`+want[0]+`</span>`) || !strings.Contains(page, `value="`+long+`"`) {
+			t.Errorf("%s: add: %d, want 422 saying %q beside the field\n%s", lang, code, want[0], page)
+		}
+		_, page, at := s.post("/suppression/import", nil, map[string]map[string][]byte{"list": {"bounces.txt": []byte("ok@example.jp\n" + longer + "\n")}})
+		line2 := regexp.MustCompile(`<td class="num" data-label="[^"]*">2</td>`)
+		if !line2.MatchString(page) || !strings.Contains(page, want[1]) {
+			t.Errorf("%s: the review does not name line 2 and why (%q)\n%s", lang, want[1], page)
+		}
+		code, page, _ = s.post(at, nil, nil)
+		if code != http.StatusOK || !strings.Contains(page, `id="result-rejected">1<`) || !line2.MatchString(page) || !strings.Contains(page, want[1]) {
+			t.Errorf("%s: import: %d, want line 2 refused saying %q\n%s", lang, code, want[1], page)
+		}
+	}
+	if n, _ := c.svc.SuppressionCount(t.Context()); n != 1 {
+		t.Errorf("%d addresses on the list, want 1 (ok@example.jp)", n)
+	}
+}

@@ -74,13 +74,10 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 // for a cron line and a folder name (savedNameOK).
 func savedNameOf(dr *draft) string {
 	base := strings.TrimSuffix(dr.ListName, filepath.Ext(dr.ListName))
-	base = strings.Map(func(r rune) rune {
-		if r == '\u3000' || !savedNameOK(string(r)) {
-			return '-' // a space, ".", ":" and the like: what savedNameOK refuses
-		}
-		return r
-	}, base)
-	if !savedNameOK(base) { // empty, too long, or a name like CON
+	// A space, ".", ":", "(" and the like become "-": the name is a
+	// schedule's too when the step schedules it (core.CheckScheduleName).
+	base = strings.TrimLeft(schedule.NameFrom(base), "-_")
+	if !savedNameOK(base) || core.CheckScheduleName(base) != nil { // empty, too long, or a name like CON
 		base = "delivery"
 	}
 	return base
@@ -222,6 +219,11 @@ func (s *Server) wizardSchedule(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.Cron = c
+	}
+	// The name is the schedule's too: refused as one, nothing is saved.
+	if err := core.CheckScheduleName(cp.Name); err != nil {
+		s.refuseCheck(w, r, dr, cp, err)
+		return
 	}
 	if _, err := s.svc.Schedule(r.Context(), cp.Name); err == nil && !cp.Replace {
 		s.refuseCheck(w, r, dr, cp, &core.FieldError{Field: "name", Code: core.CodeExists, Message: "a schedule of that name exists"})

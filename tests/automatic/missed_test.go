@@ -1,6 +1,7 @@
 package automatic
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
 // A daily keep-alive whose runs fell due while serve was down for three
@@ -94,5 +96,35 @@ func TestServeRunsAScheduledJobAtItsTime(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "schedule run starts") || !strings.Contains(stderr, "keep-alive done") {
 		t.Fatalf("serve's log:\n%s", stderr)
+	}
+}
+
+// A schedule saved by an earlier version under a name today's rule refuses
+// ("-sales": it reads as a flag) still runs: serve passes the name to the
+// job after "--". It is listed and removed by the CLI too.
+func TestServeRunsAScheduleSavedUnderAnOldName(t *testing.T) {
+	srv := startSMTP(t)
+	home := passwordAccount(t, srv)
+	sc := &schedule.Schedule{Name: "-sales", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
+		Cron: dailyCronAgo(t, "Asia/Tokyo"), TZ: "Asia/Tokyo", Missed: schedule.MissedRunOnce, CreatedAt: time.Now().Add(-72 * time.Hour)}
+	if schedule.CheckName(sc.Name) == nil {
+		t.Fatalf("%q is a name today's rule takes: the test needs one it refuses", sc.Name)
+	}
+	withDB(t, home, func(db *store.DB) {
+		doc, _ := json.Marshal(sc)
+		if _, err := db.DB.Exec(`INSERT INTO schedules (name, doc, created_at) VALUES (?, ?, ?)`, sc.Name, string(doc), sc.CreatedAt.Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r := mustRun(t, home, "serve", "--once")
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("the schedule %q did not run: %d test messages, want 1\nstderr: %s", sc.Name, n, r.Stderr)
+	}
+	if list := mustRun(t, home, "schedule", "list").Stdout; !strings.Contains(list, "-sales") {
+		t.Fatalf("schedule list lacks it:\n%s", list)
+	}
+	mustRun(t, home, "schedule", "remove", "--", "-sales")
+	if list := mustRun(t, home, "schedule", "list").Stdout; strings.Contains(list, "-sales") {
+		t.Fatalf("schedule remove left it:\n%s", list)
 	}
 }
