@@ -22,6 +22,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/sandbox/oauthsrv"
+	"github.com/bluemoon-mail/bluemoon/internal/saved"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/secrets"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
@@ -598,4 +599,48 @@ func TestRunSaysItsErrorOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A saved delivery's name goes on a cron line as it is ('bluemoon run
+// NAME'): a new one that would need quoting there (a ';' would run
+// something else) is refused, naming the rule; Japanese letters are
+// taken. One saved under an older, looser rule stays usable: replaced,
+// shown and removed under its name.
+func TestSavedDeliveryNamesNeedNoQuotingOnACronLine(t *testing.T) {
+	home := t.TempDir()
+	dir := saveNews(t, home)
+	save := func(name string) result {
+		return runCLI(t, home, "", "deliveries", "save", name, "--account", "sales", "--recipients", filepath.Join(dir, "list.csv"),
+			"--subject", "News", "--text", filepath.Join(dir, "body.txt"))
+	}
+	for _, bad := range []string{"news;rm", "a.b", "$(id)", "CON"} {
+		if r := save(bad); r.Code != exitcode.Usage || !strings.Contains(r.Stderr, "saved delivery name") {
+			t.Errorf("save %q: exit %d (want 2)\n%s", bad, r.Code, r.Stderr)
+		}
+	}
+	if r := mustRun(t, home, "deliveries", "saved"); strings.Contains(r.Stdout, "news;rm") || strings.Contains(r.Stdout, "a.b") {
+		t.Fatalf("saved anyway:\n%s", r.Stdout)
+	}
+	if r := save("月次ニュース"); r.Code != 0 || !strings.Contains(r.Stdout, "bluemoon run 月次ニュース --unattended") {
+		t.Fatalf("a Japanese name: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	// As an earlier version saved it.
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := (&saved.Store{DB: db.DB}).Get(context.Background(), "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Name = "old.news"
+	if err := (&saved.Store{DB: db.DB}).Put(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if r := save("old.news"); r.Code != 0 {
+		t.Fatalf("replacing a delivery saved under an older rule: exit %d\n%s", r.Code, r.Stderr)
+	}
+	mustRun(t, home, "deliveries", "saved", "show", "old.news")
+	mustRun(t, home, "deliveries", "saved", "remove", "old.news")
 }

@@ -36,6 +36,15 @@ func (s *Service) SaveDelivery(ctx context.Context, d *saved.Delivery) error {
 	if err := d.Validate(); err != nil {
 		return &exitcode.UsageError{Err: err}
 	}
+	// A new name must be one a cron line takes as it is; one saved before
+	// that rule stays usable (and replaceable) under its name.
+	if _, err := s.saved().Get(ctx, d.Name); errors.Is(err, saved.ErrNotFound) {
+		if err := CheckSavedName(d.Name); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
 	in, err := ParseSendArgs(d.Args()[1:])
 	if err != nil {
 		return err
@@ -52,6 +61,16 @@ func (s *Service) SaveDelivery(ctx context.Context, d *saved.Delivery) error {
 		return err
 	}
 	return s.saved().Put(ctx, d)
+}
+
+// CheckSavedName checks the name of a new saved delivery
+// (saved.CheckName), as a *FieldError on "name"; the console asks first,
+// before it makes the delivery's folder.
+func CheckSavedName(name string) error {
+	if err := saved.CheckName(name); err != nil {
+		return fieldErr("name", CodeInvalid, "%w", err)
+	}
+	return nil
 }
 
 // SavedDeliveries lists saved deliveries by name.

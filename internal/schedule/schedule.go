@@ -12,11 +12,11 @@ import (
 	"time"
 	_ "time/tzdata" // Windows has no zoneinfo database: carry our own so --tz Asia/Tokyo works everywhere
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/names"
 )
 
 // Kind is what a schedule runs.
@@ -123,17 +123,7 @@ const MaxNameLen = 100
 // characters are refused so a name reads the same in each of them. Names
 // saved before this rule stay usable: only a new schedule is checked.
 func CheckName(name string) error {
-	ok := name != "" && utf8.RuneCountInString(name) <= MaxNameLen && utf8.ValidString(name)
-	for i, r := range name {
-		switch {
-		case !ok:
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-		case i > 0 && (r == '-' || r == '_' || unicode.Is(unicode.M, r)): // a mark: Japanese written decomposed (か + ゙)
-		default:
-			ok = false
-		}
-	}
-	if !ok {
+	if !names.Plain(name, MaxNameLen) {
 		return fmt.Errorf("schedule name %q: use 1-%d letters (Japanese too), digits, '-' or '_', starting with a letter or digit (no spaces or other marks)",
 			name, MaxNameLen)
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -71,13 +70,13 @@ func (s *Server) renderCheck(w http.ResponseWriter, r *http.Request, dr *draft, 
 }
 
 // savedNameOf proposes a name for saving: the list's file name, made fit
-// for a cron line and a folder name (savedNameOK).
+// for a cron line and a folder name (core.CheckSavedName).
 func savedNameOf(dr *draft) string {
 	base := strings.TrimSuffix(dr.ListName, filepath.Ext(dr.ListName))
 	// A space, ".", ":", "(" and the like become "-": the name is a
 	// schedule's too when the step schedules it (core.CheckScheduleName).
 	base = strings.TrimLeft(schedule.NameFrom(base), "-_")
-	if !savedNameOK(base) || core.CheckScheduleName(base) != nil { // empty, too long, or a name like CON
+	if core.CheckSavedName(base) != nil || core.CheckScheduleName(base) != nil { // empty, too long, or a name like CON
 		base = "delivery"
 	}
 	return base
@@ -309,11 +308,15 @@ func (f repeatForm) cron() (string, error) {
 // delivery's own (the draft may go; a saved delivery is run weeks later)
 // and saves the delivery under name.
 func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool) error {
-	if !savedNameOK(name) {
-		return &core.FieldError{Field: "name", Code: core.CodeInvalid, Message: "use letters, digits, '-' or '_'"}
-	}
 	if _, err := s.svc.SavedDelivery(r.Context(), name); err == nil && !replace {
 		return &core.FieldError{Field: "name", Code: core.CodeExists, Message: "a saved delivery of that name exists"}
+	} else if errors.Is(err, core.ErrNotFound) {
+		// A new one: its name is checked before its folder is made.
+		if err := core.CheckSavedName(name); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
 	}
 	final := s.drafts.savedDir(name)
 	tmp := final + ".new-" + randomToken(6)
@@ -369,21 +372,6 @@ func (s *Server) saveDraft(r *http.Request, dr *draft, name string, replace bool
 		os.RemoveAll(old)
 	}
 	return nil
-}
-
-// savedNameOK: name can name a saved delivery, whose files are kept in a
-// folder of that name — on Windows too, which refuses : * ? " < > | and
-// control characters in a file name, and CON, NUL and the like as one.
-func savedNameOK(name string) bool {
-	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\n/\\.:*?\"<>|") || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return false
-	}
-	switch strings.ToUpper(name) {
-	case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
-		return false
-	}
-	return true
 }
 
 // copyTree copies the named subfolders of src into a new folder dst.
