@@ -11,6 +11,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/gofrs/flock"
 )
@@ -20,16 +21,8 @@ import (
 // `bluemoon serve` does (tests/automatic covers that, with child
 // processes, day after day).
 func TestBackgroundServeResumesADeliveryOnceItsDailyLimitResets(t *testing.T) {
-	srv := startSMTP(t, nil)
-	svc := newService(t, Options{})
+	svc, srv, id := pausedByTheDailyLimit(t)
 	ctx := context.Background()
-	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
-	_, err := svc.Send(ctx, newsInput(t, "news", 3), SendEvents{})
-	var oe *OutcomeError
-	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
-		t.Fatalf("want the delivery paused by the daily limit after 2; got %v, %d sent", err, srv.Count())
-	}
-	id := oe.Outcome.ID
 
 	if _, err := svc.StartServe(ctx, ServeOptions{Poll: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -40,13 +33,7 @@ func TestBackgroundServeResumesADeliveryOnceItsDailyLimitResets(t *testing.T) {
 		t.Fatalf("resumed before its limit reset: %s, %d sent", d.Status, srv.Count())
 	}
 
-	// A day later.
-	if _, err := svc.db.ExecContext(ctx, `UPDATE send_log SET minute = minute - 1500`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_after = resume_after - 1500 * 60000 WHERE id = ?`, id); err != nil {
-		t.Fatal(err)
-	}
+	dayPasses(t, svc)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		d, err := svc.Delivery(ctx, id)
@@ -73,22 +60,9 @@ func TestDueResumeWaitsForABusyAccountWithoutAlerting(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the alert command uses /bin/sh")
 	}
-	srv := startSMTP(t, nil)
-	svc := newService(t, Options{})
+	svc, srv, id := pausedByTheDailyLimit(t)
 	ctx := context.Background()
-	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
-	_, err := svc.Send(ctx, newsInput(t, "news", 3), SendEvents{})
-	var oe *OutcomeError
-	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit {
-		t.Fatalf("want the delivery paused by the daily limit; got %v", err)
-	}
-	id := oe.Outcome.ID
-	if _, err := svc.db.ExecContext(ctx, `UPDATE send_log SET minute = minute - 1500`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_after = resume_after - 1500 * 60000 WHERE id = ?`, id); err != nil {
-		t.Fatal(err)
-	}
+	dayPasses(t, svc)
 	alerts := filepath.Join(t.TempDir(), "alerts.json")
 	notify := alert.Config{Command: "cat >> " + alerts}
 
@@ -112,5 +86,32 @@ func TestDueResumeWaitsForABusyAccountWithoutAlerting(t *testing.T) {
 	}
 	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusDone || srv.Count() != 3 {
 		t.Fatalf("once the account is free: %s, %d sent; want done, 3 sent", d.Status, srv.Count())
+	}
+}
+
+// pausedByTheDailyLimit sends 3 recipients through an account allowed 2 a
+// day: the delivery (id) pauses after 2, to go on a day later.
+func pausedByTheDailyLimit(t *testing.T) (*Service, *smtptest.Server, int64) {
+	t.Helper()
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
+	_, err := svc.Send(context.Background(), newsInput(t, "news", 3), SendEvents{})
+	var oe *OutcomeError
+	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
+		t.Fatalf("want the delivery paused by the daily limit after 2; got %v, %d sent", err, srv.Count())
+	}
+	return svc, srv, oe.Outcome.ID
+}
+
+// dayPasses moves the account's sending and the deliveries' resume times
+// 25 hours back: as if a day had gone by.
+func dayPasses(t *testing.T, svc *Service) {
+	t.Helper()
+	for _, q := range []string{`UPDATE send_log SET minute = minute - 1500`,
+		`UPDATE deliveries SET resume_after = resume_after - 1500 * 60000 WHERE resume_after > 0`} {
+		if _, err := svc.db.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/store"
 	"github.com/bluemoon-mail/bluemoon/internal/store/storetest"
 )
 
@@ -103,21 +105,7 @@ func TestFinishedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
 	if out.Status != StatusDone || out.Counts.Failed == 0 || out.Counts.Sent == 0 {
 		t.Fatalf("first run: %+v; want done with some refused", out)
 	}
-	listed := func(when string) *Summary {
-		t.Helper()
-		all, err := List(ctx, other)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range all {
-			if s.ID == pf.DeliveryID {
-				countsMatchJournal(t, db.DB, s.ID, s.Counts)
-				return s
-			}
-		}
-		t.Fatalf("%s: delivery %d not listed", when, pf.DeliveryID)
-		return nil
-	}
+	listed := func(when string) *Summary { return listedOnce(t, db, other, pf.DeliveryID, when) }
 	before := counted.Load()
 	if s := listed("done"); counted.Load() != before || s.Counts != out.Counts {
 		t.Errorf("done: listed %+v, counted %d time(s); want the run's %+v, counted 0 times", s.Counts, counted.Load()-before, out.Counts)
@@ -182,21 +170,7 @@ func TestPausedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
 		}
 		return out
 	}
-	listed := func(when string) *Summary {
-		t.Helper()
-		all, err := List(ctx, other)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range all {
-			if s.ID == pf.DeliveryID {
-				countsMatchJournal(t, db.DB, s.ID, s.Counts)
-				return s
-			}
-		}
-		t.Fatalf("%s: delivery %d not listed", when, pf.DeliveryID)
-		return nil
-	}
+	listed := func(when string) *Summary { return listedOnce(t, db, other, pf.DeliveryID, when) }
 
 	out := run(ctx, "first run", dialer(srv))
 	if out.Status != StatusPaused || out.Counts.Sent < 3 || out.Counts.Failed != 1 || out.Counts.Pending == 0 {
@@ -259,4 +233,22 @@ func TestPausedDeliveryIsListedFromItsFinalStamp(t *testing.T) {
 		t.Errorf("cancelled: %s %+v, counted %d time(s); want cancelled with %d cancelled, counted 0 times",
 			s.Status, s.Counts, counted.Load()-before, out2.Counts.Pending+1)
 	}
+}
+
+// listedOnce lists the deliveries through other and returns delivery id's
+// summary, its counts checked against the journal (through db).
+func listedOnce(t *testing.T, db *store.DB, other *sql.DB, id int64, when string) *Summary {
+	t.Helper()
+	all, err := List(context.Background(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if s.ID == id {
+			countsMatchJournal(t, db.DB, s.ID, s.Counts)
+			return s
+		}
+	}
+	t.Fatalf("%s: delivery %d not listed", when, id)
+	return nil
 }
