@@ -97,9 +97,9 @@ func TestScheduleNamesFollowTheRuleTheFormStates(t *testing.T) {
 }
 
 // On the check step the name is the saved delivery's and the schedule's:
-// "Save and schedule" under a name a schedule may not have ("セール!",
-// which a saved delivery may) is refused before anything is saved, in the
-// page's language; a Japanese name is scheduled.
+// "Save and schedule" under a name a schedule may not have ("セール!") is
+// refused before anything is saved, in the page's language; a Japanese
+// name is scheduled.
 func TestSchedulingADraftUnderANameNoScheduleTakesSavesNothing(t *testing.T) {
 	c := startConsole(t)
 	ms := startStandIn(t, provider.Microsoft, "relay@example.org")
