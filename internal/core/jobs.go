@@ -15,8 +15,9 @@ import (
 )
 
 // Job is one piece of work nobody watches: a saved delivery (or its
-// preflight) or a keep-alive, started by `bluemoon run`, `bluemoon
-// keepalive`, `bluemoon schedule run` or the scheduler.
+// preflight), a keep-alive, or the resume of a delivery paused by a daily
+// limit, started by `bluemoon run`, `bluemoon keepalive`, `bluemoon
+// schedule run` or the scheduler.
 type Job struct {
 	Schedule  string        // the schedule it runs for ("" by hand)
 	Kind      schedule.Kind // schedule.KindDelivery, KindKeepAlive or KindResume
