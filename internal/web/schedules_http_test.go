@@ -200,7 +200,8 @@ func TestConsoleAndServeShareAHome(t *testing.T) {
 	waitFor(t, "the other serve to start", func() bool { on, _ := c.svc.ServeRunning(); return on })
 
 	_, page := s.get("/schedules")
-	if !strings.Contains(page, "A scheduler (bluemoon serve) runs for this home") || strings.Contains(page, `id="serve-here"`) {
+	if !strings.Contains(page, "A scheduler (bluemoon serve) runs for this home") || strings.Contains(page, `id="serve-here"`) ||
+		!strings.Contains(page, "also resumes each delivery paused by a daily limit") {
 		t.Fatalf("with serve running elsewhere:\n%s", page)
 	}
 	_, page, _ = s.post("/schedules/serve", nil, nil)
