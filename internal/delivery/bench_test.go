@@ -289,3 +289,27 @@ func BenchmarkListFinished(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListPaused: listing a 100,000-row delivery paused by its daily
+// limit (as one of several days' sending is most of the time), which the
+// console's list shows at every refresh.
+func BenchmarkListPaused(b *testing.B) {
+	list := writeBigList(b, 100_000)
+	db := openDB(b)
+	var got atomic.Int64
+	dial := func(ctx context.Context, refresh bool) (Mailer, error) { return nullMailer{&got}, nil }
+	pf, err := Prepare(context.Background(), db.DB, benchPlan(list))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Engine{DB: db.DB, Dial: dial, Opts: Options{Limits: provider.Limits{Connections: 3, PerConnection: 10000, PerDay: 30_000}, MaxDailyWait: time.Nanosecond}}
+	if out, err := e.Run(context.Background(), pf.DeliveryID); err != nil || out.Status != StatusPaused || out.Cause != CauseDailyLimit {
+		b.Fatal(err, out)
+	}
+	for b.Loop() {
+		all, err := List(context.Background(), db.DB)
+		if err != nil || len(all) != 1 || all[0].Counts.Sent != 30_000 {
+			b.Fatal(err, len(all))
+		}
+	}
+}
