@@ -290,6 +290,13 @@ func (s *Service) Resume(ctx context.Context, id int64, in ResumeInput, ev SendE
 		return nil, err
 	}
 	defer unlock()
+	return s.resumeLocked(ctx, acct, d, in, ev)
+}
+
+// resumeLocked is Resume of d through acct, once the caller holds d's
+// delivery lock.
+func (s *Service) resumeLocked(ctx context.Context, acct *account.Account, d *delivery.Summary, in ResumeInput, ev SendEvents) (*SendResult, error) {
+	id := d.ID
 	res, dial, err := s.recoverForRun(ctx, acct, d, in, ev)
 	if err != nil {
 		return res, err

@@ -99,7 +99,15 @@ func (r *resumer) watch(ctx context.Context, poll time.Duration) {
 
 // runResume resumes delivery target (its ID) as the scheduler's job: after
 // the account's other unattended deliveries, as a scheduled one would go.
-// One resumed meanwhile by someone else is left to them.
+//
+// It takes the delivery's lock before it queues, so that a second resume
+// of it (a `serve --once` a minute later, while this one still waits for
+// the account) is turned away at once instead of queueing behind it; and
+// it looks at the delivery again once it holds both locks: paused by hand,
+// cancelled, or resumed by someone else while it waited, it is left alone.
+// A resume that fails before it runs (the account removed, a sign-in
+// needed) leaves the delivery paused for that cause, no longer due: the
+// alert says it once, not at every look.
 func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (string, error) {
 	id, err := strconv.ParseInt(target, 10, 64)
 	if err != nil {
@@ -109,18 +117,43 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 	if err != nil {
 		return "", err
 	}
-	unlock, err := s.queueOnAccount(ctx, d.Account, func() {
+	unlock, err := s.lockDelivery(id)
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		s.log.Info("not resumed: another process is running or resuming it", "delivery", id)
+		return d.Account, nil
+	}
+	if err != nil {
+		return d.Account, err
+	}
+	defer unlock()
+	unqueue, err := s.queueOnAccount(ctx, d.Account, func() {
 		s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", id)
 	})
 	if err != nil {
 		return d.Account, err
 	}
-	defer unlock()
-	_, err = s.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, ev)
-	var busy *BusyError
-	if errors.As(err, &busy) && busy.Kind == KindDelivery {
-		s.log.Info("not resumed: another process is running it", "delivery", id)
+	defer unqueue()
+	due, err := delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, s.now())
+	if err != nil {
+		return d.Account, err
+	}
+	if !due {
+		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
 		return d.Account, nil
+	}
+	acct, cur, err := s.deliveryAccount(ctx, id)
+	if err == nil {
+		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait}, ev)
+	}
+	if err != nil && ctx.Err() == nil && resumeNotDone(err) == "" {
+		cause := delivery.CauseOther
+		if needsSignIn(err) {
+			cause = delivery.CauseSignIn
+		}
+		if _, serr := delivery.StopResuming(context.WithoutCancel(ctx), s.db.DB, id, cause, "not resumed by the scheduler: "+err.Error()); serr != nil {
+			s.log.Error("cannot record why the delivery was not resumed", "delivery", id, "err", serr)
+		}
 	}
 	return d.Account, err
 }

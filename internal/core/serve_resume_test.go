@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
 	"github.com/bluemoon-mail/bluemoon/internal/provider"
+	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/gofrs/flock"
 )
 
@@ -113,5 +115,134 @@ func dayPasses(t *testing.T, svc *Service) {
 		if _, err := svc.db.ExecContext(context.Background(), q); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// resumeAlerts is where the alerts of the scheduler's resumes go in these
+// tests, and a reader of what was alerted.
+func resumeAlerts(t *testing.T) (alert.Config, func() string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the alert command uses /bin/sh")
+	}
+	file := filepath.Join(t.TempDir(), "alerts.json")
+	return alert.Config{Command: "cat >> " + file}, func() string {
+		raw, _ := os.ReadFile(file)
+		return string(raw)
+	}
+}
+
+// A delivery the scheduler found due and paused by hand before the resume
+// got to it (the child process starting, or waiting for the account) stays
+// paused by hand: the resume looks again once it holds the locks.
+func TestScheduledResumeLeavesADeliveryPausedByHandMeanwhile(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	if _, err := svc.PauseDelivery(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	// What the child started for it (schedule run --resume-delivery) does.
+	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+		t.Fatalf("resume of a delivery paused by hand meanwhile: %v", err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {
+		t.Fatalf("after the scheduler's resume: %s (%s), %d sent; want still paused by hand, 2 sent", d.Status, d.Cause, srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+// A delivery resumed by a person (and finished) while the scheduler's
+// resume of it waited is not resumed again, and nobody is alerted that
+// the scheduler's resume failed.
+func TestScheduledResumeOfADeliveryFinishedMeanwhileIsQuiet(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	if _, err := svc.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, SendEvents{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+		t.Fatalf("scheduler's resume of a delivery done meanwhile: %v", err)
+	}
+	if srv.Count() != 3 {
+		t.Fatalf("%d sent, want 3", srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+// While one resume of a delivery waits for its account (a scheduled
+// delivery of that account is sending), a second one (serve --once, run
+// by cron a minute later) returns at once rather than queue behind it;
+// the first resumes the delivery once the account is free, once.
+func TestSecondScheduledResumeDoesNotQueueBehindTheFirst(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	unqueue, err := schedule.LockAccount(ctx, svc.Home(), "news", nil) // a scheduled delivery of the account
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- svc.RunResumeJob(ctx, id, notify, SendEvents{}) }()
+	time.Sleep(300 * time.Millisecond) // the first is waiting for the account
+	second := make(chan error, 1)
+	go func() { second <- svc.RunResumeJob(ctx, id, notify, SendEvents{}) }()
+	select {
+	case err := <-second:
+		if err != nil {
+			t.Fatalf("second resume: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		unqueue()
+		<-first
+		<-second
+		t.Fatal("the second resume queued behind the first")
+	}
+	unqueue()
+	if err := <-first; err != nil {
+		t.Fatalf("first resume: %v", err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusDone || srv.Count() != 3 {
+		t.Fatalf("%s, %d sent; want done, 3 sent", d.Status, srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+// A due delivery whose resume cannot get going (its account gone) is
+// alerted once, and left paused for that reason: not tried again, and
+// alerted again, at every look of every serve --once.
+func TestFailedScheduledResumeAlertsOnce(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	// Removed by a version that did not refuse it.
+	if _, err := svc.db.ExecContext(ctx, `DELETE FROM accounts WHERE name = 'news'`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(alerted(), "\n"); n != 1 {
+		t.Fatalf("%d alerts, want 1:\n%s", n, alerted())
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause == delivery.CauseDailyLimit || !strings.Contains(d.Reason, "removed") || srv.Count() != 2 {
+		t.Fatalf("%s (%s: %s), %d sent; want paused for the missing account, no longer due", d.Status, d.Cause, d.Reason, srv.Count())
+	}
+	if !d.ResumeAfter.IsZero() {
+		t.Fatalf("resume after %s, want none", d.ResumeAfter)
 	}
 }

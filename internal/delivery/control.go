@@ -207,6 +207,33 @@ func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64
 	return ids, nil
 }
 
+// StillDueAfterDailyLimit reports whether delivery id is still paused by
+// a daily limit whose window has reopened by now: what
+// DueAfterDailyLimit listed may have been paused by hand, cancelled or
+// resumed by someone else since.
+func StillDueAfterDailyLimit(ctx context.Context, db *sql.DB, id int64, now time.Time) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`,
+		id, StatusPaused, CauseDailyLimit, now.UnixMilli()).Scan(&n)
+	return n > 0, err
+}
+
+// StopResuming turns delivery id's pause by a daily limit, if it still is
+// one, into a pause for cause with reason: the scheduler's resume of it
+// failed before it ran (its account removed, a sign-in needed), and it
+// must not try again at every look, alerting each time. Its rows are not
+// touched, so a final stamp still holds. It reports whether it changed
+// the delivery.
+func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason string) (bool, error) {
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0 WHERE id = ? AND status = ? AND cause = ?`,
+		cause, reason, id, StatusPaused, CauseDailyLimit)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
