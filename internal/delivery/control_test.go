@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -165,6 +166,63 @@ func TestRefusalAtMailPausesInsteadOfLooping(t *testing.T) {
 			}
 			if sends.Load() != tc.sends {
 				t.Errorf("%d messages offered, want %d (dials with refresh: %v)", sends.Load(), tc.sends, refreshes)
+			}
+		})
+	}
+}
+
+// hookClock is the real time, calling once the first time it is read:
+// Run reads it first after load, just before it marks the delivery
+// running.
+type hookClock struct {
+	once sync.Once
+	fn   func()
+}
+
+func (c *hookClock) Now() time.Time {
+	c.once.Do(c.fn)
+	return time.Now()
+}
+
+// A pause or cancel asked for a delivery that is not running changes it at
+// once, without its run lock: one that lands while a resume is starting
+// (loaded, not yet marked running) holds, and nothing is sent.
+func TestPauseOrCancelAsARunStartsHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+				t.Fatal(err)
+			}
+			o := fastOpts()
+			o.Clock = &hookClock{fn: func() {
+				var err error
+				if what == "pause" {
+					_, err = RequestPause(ctx, db.DB, id)
+				} else {
+					_, err = RequestCancel(ctx, db.DB, id)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}}
+			out, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: o}).Run(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != want || s.Status != want || s.Cause != cause || len(srv.Messages()) != 0 {
+				t.Fatalf("outcome %s, stored %s (%s), %d sent; want %s (%s), none sent", out.Status, s.Status, s.Cause, len(srv.Messages()), want, cause)
 			}
 		})
 	}

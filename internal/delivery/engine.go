@@ -187,6 +187,32 @@ type run struct {
 	mu      sync.Mutex
 	counts  Counts
 	started time.Time
+
+	loaded struct{ status, cause string } // as load read them
+}
+
+// changedAsItStarted is the outcome of a run that did not start: the
+// delivery was paused or cancelled between load and its start, and is
+// left as that made it.
+func (r *run) changedAsItStarted(ctx context.Context) (*Outcome, error) {
+	out := &Outcome{ID: r.id}
+	var resume int64
+	err := r.e.DB.QueryRowContext(ctx, `SELECT status, cause, reason, resume_after FROM deliveries WHERE id = ?`, r.id).
+		Scan(&out.Status, &out.Cause, &out.Reason, &resume)
+	if err != nil {
+		return nil, err
+	}
+	if out.Status != StatusPaused && out.Status != StatusCancelled {
+		return nil, fmt.Errorf("delivery %d changed to %s as it was being started: not started", r.id, out.Status)
+	}
+	if resume > 0 {
+		out.ResumeAfter = time.UnixMilli(resume)
+	}
+	out.SignIn = out.Cause == CauseSignIn
+	if out.Counts, err = countStates(ctx, r.e.DB, r.id); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Stopper is a Mailer that can be told, from another goroutine, to finish
@@ -271,9 +297,18 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
-		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, now, now, id); err != nil {
+	// Only as load found it: a pause or cancel asked meanwhile (they
+	// change a delivery that is not running at once, without its lock)
+	// holds, instead of being overwritten by 'running'.
+	res, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, now, id, r.loaded.status, r.loaded.cause)
+	if err != nil {
 		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		return r.changedAsItStarted(bg)
 	}
 	r.started = time.Now()
 	// Jobs wait here unclaimed for a worker: a stop leaves them pending.
@@ -311,8 +346,9 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 func (r *run) load(ctx context.Context) error {
 	var status, cols, tj, optJSON, stamp string
 	var started int64
-	err := r.e.DB.QueryRowContext(ctx, `SELECT account, status, columns_json, template_json, options_json, started_at, progress FROM deliveries WHERE id = ?`, r.id).
-		Scan(&r.account, &status, &cols, &tj, &optJSON, &started, &stamp)
+	err := r.e.DB.QueryRowContext(ctx, `SELECT account, status, cause, columns_json, template_json, options_json, started_at, progress FROM deliveries WHERE id = ?`, r.id).
+		Scan(&r.account, &status, &r.loaded.cause, &cols, &tj, &optJSON, &started, &stamp)
+	r.loaded.status = status
 	if errors.Is(err, sql.ErrNoRows) {
 		return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", r.id)}
 	}
