@@ -279,10 +279,30 @@ func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err
 	return request(ctx, db, id, "cancel")
 }
 
+// requestRead, when set (by tests), is called with what request read,
+// before it acts on it.
+var requestRead func(*Summary)
+
 func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, error) {
+	for try := 0; ; try++ {
+		running, err := requestOnce(ctx, db, id, what)
+		if !errors.Is(err, errStoppedMeanwhile) || try == 3 {
+			return running, err
+		}
+	}
+}
+
+// errStoppedMeanwhile: the run request found stopped as it was asking it
+// to stop; request looks again.
+var errStoppedMeanwhile = errors.New("the delivery's run ended as it was asked to stop")
+
+func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, error) {
 	s, err := Get(ctx, db, id)
 	if err != nil {
 		return false, err
+	}
+	if requestRead != nil {
+		requestRead(s)
 	}
 	switch {
 	case what == "pause" && s.Status == StatusPaused && s.Cause != CauseDailyLimit, what == "cancel" && s.Status == StatusCancelled:
@@ -301,8 +321,19 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 	case statusPreparing:
 		return false, &usageErr{fmt.Errorf("delivery %d is still being prepared (its preflight has not finished)", id)}
 	case StatusRunning:
-		_, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id)
-		return true, err
+		// Only while it runs: a run that ended meanwhile (paused by the
+		// daily limit, say) never reads the flag, and its next run clears
+		// it; the request is made again on the delivery as it is now.
+		res, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ? AND status = ?`, what, id, StatusRunning)
+		if err != nil {
+			return true, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return true, err
+		} else if n == 0 {
+			return false, errStoppedMeanwhile
+		}
+		return true, nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

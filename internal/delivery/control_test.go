@@ -227,3 +227,48 @@ func TestPauseOrCancelAsARunStartsHolds(t *testing.T) {
 		})
 	}
 }
+
+// A pause or cancel asked of a running delivery whose run ends (paused by
+// the daily limit) just after it was read as running is not left as a flag
+// that no run reads and the next run clears: it is made on the delivery as
+// it is now, and holds.
+func TestPauseOrCancelAsARunEndsHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			ctx := context.Background()
+			id := prepared(t, db, StatusRunning, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET heartbeat = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+				t.Fatal(err)
+			}
+			requestRead = func(s *Summary) {
+				if s.Status == StatusRunning { // its run ends now
+					if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			defer func() { requestRead = nil }()
+			var err error
+			if what == "pause" {
+				_, err = RequestPause(ctx, db.DB, id)
+			} else {
+				_, err = RequestCancel(ctx, db.DB, id)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			if s.Status != want || s.Cause != cause {
+				t.Fatalf("%s (%s), want %s (%s)", s.Status, s.Cause, want, cause)
+			}
+		})
+	}
+}
