@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -271,4 +272,70 @@ func TestPauseOrCancelAsARunEndsHolds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A pause or cancel asked after the run last looked at the flag, its end
+// already coming (here the daily limit), is honoured as it ends: the flag
+// was cleared with the end, and the delivery, paused by the daily limit,
+// was resumed by the scheduler a day later.
+func TestPauseOrCancelAfterTheLastLookHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			pf, err := Prepare(ctx, db.DB, plan(writeList(t, "l.csv", listOf(5))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := pf.DeliveryID
+			o := fastOpts()
+			o.Limits = provider.Limits{Connections: 1, PerDay: 2}
+			o.PollInterval = time.Hour // the flag is looked at only as rows are claimed
+			dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+				m, err := dialer(srv)(ctx, refresh)
+				if err != nil {
+					return nil, err
+				}
+				// Asked as the first message goes: the day's 2 rows are
+				// claimed by then, and no other claim comes.
+				return &flagOnSend{Mailer: m, set: func() {
+					if _, err := db.Exec(`UPDATE deliveries SET control = ? WHERE id = ?`, what, id); err != nil {
+						t.Error(err)
+					}
+				}}, nil
+			}
+			out, err := (&Engine{DB: db.DB, Dial: dial, Opts: o}).Run(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			if out.Status != want || out.Cause != cause || s.Status != want || s.Cause != cause || !s.ResumeAfter.IsZero() {
+				t.Fatalf("outcome %s (%s), stored %s (%s, resume after %v); want %s (%s)", out.Status, out.Cause, s.Status, s.Cause, s.ResumeAfter, want, cause)
+			}
+			if s.Counts.Sent != 2 || s.Counts != out.Counts {
+				t.Fatalf("stored counts %+v, outcome's %+v; want 2 sent, the same", s.Counts, out.Counts)
+			}
+		})
+	}
+}
+
+// flagOnSend is a plain Mailer (one message at a time) calling set as it
+// sends its first message.
+type flagOnSend struct {
+	Mailer
+	once sync.Once
+	set  func()
+}
+
+func (m *flagOnSend) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	m.once.Do(m.set)
+	return m.Mailer.Send(ctx, from, to, msg)
 }

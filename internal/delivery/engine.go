@@ -458,10 +458,36 @@ func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle,
 	return rows.Err()
 }
 
-// finish records how the run ended.
+// finish records how the run ended. A pause or cancel asked after the
+// ledger last looked at the flag (it looks every PollInterval, and not
+// after the rows run out or the daily limit stops it) is honoured here:
+// it is read once more, and the end is recorded only if no other was
+// asked meanwhile, for the flag is cleared with it and no run would see
+// it again.
 func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) {
+	for try := 0; ; try++ {
+		out, recorded, err := r.finishOnce(ctx, journalFailed)
+		if err != nil {
+			return nil, err
+		}
+		if recorded || try == 3 {
+			if r.o.Progress != nil {
+				r.o.Progress(r.progress())
+			}
+			return out, nil
+		}
+	}
+}
+
+// finishOnce is finish with the flag as it reads it now; recorded is false
+// when the flag changed before the end was written.
+func (r *run) finishOnce(ctx context.Context, journalFailed bool) (out *Outcome, recorded bool, err error) {
 	db := r.e.DB
-	out := &Outcome{ID: r.id, Status: StatusDone}
+	var ctl string
+	if err := db.QueryRowContext(ctx, `SELECT control FROM deliveries WHERE id = ?`, r.id).Scan(&ctl); err != nil {
+		return nil, false, err
+	}
+	out = &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
 		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
 	}
@@ -472,16 +498,20 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	r.mu.Lock()
 	out.Counts = r.counts
 	r.mu.Unlock()
+	if c := out.Counts; ctl == "cancel" && out.Status != StatusCancelled && c.Pending+c.Deferred+c.Sending > 0 {
+		out = &Outcome{ID: r.id, Status: StatusCancelled, Cause: CauseCancelled, Reason: "cancelled", Counts: c}
+	}
 	if out.Status == StatusCancelled || journalFailed {
 		var c Counts
 		var err error
 		if out.Status == StatusCancelled {
 			c, err = cancelRows(ctx, db, r.id)
+			ctl = "" // cleared with the rows
 		} else {
 			c, err = countStates(ctx, db, r.id)
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		r.mu.Lock()
 		out.Counts, r.counts = c, c
@@ -497,6 +527,11 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 		// paused with nothing to resume.
 		out = &Outcome{ID: r.id, Status: StatusDone, Counts: out.Counts}
 	}
+	if ctl == "pause" && out.Status == StatusPaused && out.Cause != CauseByHand {
+		// Asked by a person: it holds (the scheduler resumes a pause by
+		// the daily limit, never one by hand).
+		out.Cause, out.Reason, out.SignIn, out.ResumeAfter = CauseByHand, "paused by 'bluemoon deliveries pause'", false, time.Time{}
+	}
 	var resume int64
 	if !out.ResumeAfter.IsZero() {
 		resume = out.ResumeAfter.UnixMilli()
@@ -507,16 +542,18 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	}
 	stamp, err := finalStamp(out.Counts)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ?, progress = ? WHERE id = ?`,
-		out.Status, out.Cause, out.Reason, resume, finished, stamp, r.id); err != nil {
-		return nil, err
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ?, progress = ? WHERE id = ? AND control = ?`,
+		out.Status, out.Cause, out.Reason, resume, finished, stamp, r.id, ctl)
+	if err != nil {
+		return nil, false, err
 	}
-	if r.o.Progress != nil {
-		r.o.Progress(r.progress())
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, false, err
 	}
-	return out, nil
+	return out, n == 1, nil
 }
 
 // finalStamp is what a run stamps on its delivery as it ends, and a
