@@ -130,6 +130,12 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 	unqueue, err := s.queueOnAccount(ctx, d.Account, func() {
 		s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", id)
 	})
+	if err != nil && ctx.Err() != nil {
+		// The scheduler is stopping: the delivery, untouched, is still
+		// due, and the next scheduler resumes it. Nothing to alert.
+		s.log.Info("not resumed: the scheduler stopped while it waited for the account", "delivery", id)
+		return d.Account, nil
+	}
 	if err != nil {
 		return d.Account, err
 	}

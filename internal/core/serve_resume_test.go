@@ -246,3 +246,28 @@ func TestFailedScheduledResumeAlertsOnce(t *testing.T) {
 		t.Fatalf("resume after %s, want none", d.ResumeAfter)
 	}
 }
+
+// A resume waiting for its account when the scheduler stops (SIGTERM)
+// alerts nobody and leaves the delivery due, for the next scheduler.
+func TestScheduledResumeStoppedWhileQueuedIsQuiet(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	unqueue, err := schedule.LockAccount(context.Background(), svc.Home(), "news", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unqueue()
+	ctx, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+		t.Fatalf("resume stopped while queued: %v", err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+	due, err := delivery.DueAfterDailyLimit(context.Background(), svc.db.DB, time.Now())
+	if err != nil || len(due) != 1 || due[0] != id || srv.Count() != 2 {
+		t.Fatalf("due %v (%v), %d sent; want delivery %d still due, 2 sent", due, err, srv.Count(), id)
+	}
+}
