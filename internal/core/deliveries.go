@@ -200,6 +200,18 @@ func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents)
 	if err != nil {
 		return nil, err
 	}
+	if !in.DryRun {
+		// Removed after it was read above, before Prepare stored the
+		// delivery (RemoveAccount, which refuses while one is being
+		// prepared, did not see it yet): it would send through an account
+		// that no longer exists. Once stored, a removal sees it.
+		if _, err := s.account(ctx, acct.Name); err != nil {
+			if derr := delivery.Discard(context.WithoutCancel(ctx), s.db.DB, pf.DeliveryID); derr != nil {
+				s.log.Warn("a delivery whose account was removed as it was prepared was kept", "delivery", pf.DeliveryID, "err", derr)
+			}
+			return nil, err
+		}
+	}
 	return &localPrepared{acct: acct, pf: pf, cfg: cfg, src: src}, nil
 }
 
