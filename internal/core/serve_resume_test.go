@@ -271,3 +271,37 @@ func TestScheduledResumeStoppedWhileQueuedIsQuiet(t *testing.T) {
 		t.Fatalf("due %v (%v), %d sent; want delivery %d still due, 2 sent", due, err, srv.Count(), id)
 	}
 }
+
+// Two deliveries of one account due together are resumed one after the
+// other: the first takes the day's sending, the second, finding the limit
+// spent again, pauses for the next day; nobody is alerted.
+func TestTwoDueDeliveriesOfOneAccountResumeInTurn(t *testing.T) {
+	svc, srv, first := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	_, err := svc.Send(ctx, newsInput(t, "news", 3), SendEvents{})
+	var oe *OutcomeError
+	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
+		t.Fatalf("second delivery: want it paused by the daily limit at once; got %v, %d sent", err, srv.Count())
+	}
+	second := oe.Outcome.ID
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count() != 4 {
+		t.Fatalf("%d sent in all, want 4 (2 a day)", srv.Count())
+	}
+	for _, id := range []int64{first, second} {
+		d, _ := svc.Delivery(ctx, id)
+		if d.Status == delivery.StatusDone {
+			continue
+		}
+		if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || !d.ResumeAfter.After(time.Now()) {
+			t.Fatalf("delivery %d: %s (%s) resume after %s; want done, or paused by the daily limit until tomorrow", id, d.Status, d.Cause, d.ResumeAfter)
+		}
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
