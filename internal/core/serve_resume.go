@@ -150,7 +150,12 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 	}
 	acct, cur, err := s.deliveryAccount(ctx, id)
 	if err == nil {
-		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait}, ev)
+		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: delivery.CauseDailyLimit}, ev)
+	}
+	if errors.Is(err, delivery.ErrNotPausedFor) {
+		// Paused by hand or cancelled as it was starting: left so.
+		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+		return d.Account, nil
 	}
 	if err != nil && ctx.Err() == nil && resumeNotDone(err) == "" {
 		cause := delivery.CauseOther

@@ -305,3 +305,28 @@ func TestTwoDueDeliveriesOfOneAccountResumeInTurn(t *testing.T) {
 		t.Fatalf("alerted: %s", a)
 	}
 }
+
+// A pause by hand that lands while the scheduler's resume is getting the
+// account's credentials (after it looked at the delivery, before the run
+// starts) holds too: the run starts only a delivery still paused by the
+// daily limit.
+func TestPauseByHandAsAScheduledResumeStartsHolds(t *testing.T) {
+	svc, srv, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	ev := SendEvents{Recovered: func(*delivery.Recovery) {
+		if _, err := svc.PauseDelivery(ctx, id); err != nil {
+			t.Error(err)
+		}
+	}}
+	if err := svc.RunResumeJob(ctx, id, notify, ev); err != nil {
+		t.Fatalf("resume of a delivery paused by hand as it started: %v", err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {
+		t.Fatalf("after the scheduler's resume: %s (%s), %d sent; want still paused by hand, 2 sent", d.Status, d.Cause, srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}

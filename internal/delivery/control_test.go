@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,4 +339,44 @@ type flagOnSend struct {
 func (m *flagOnSend) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
 	m.once.Do(m.set)
 	return m.Mailer.Send(ctx, from, to, msg)
+}
+
+// With OnlyCause, Run starts only a delivery paused for that cause: one
+// paused by hand, before load or between load and its start, is left as
+// it is, with ErrNotPausedFor.
+func TestOnlyCauseLeavesAnotherPauseAlone(t *testing.T) {
+	for _, when := range []string{"before", "as it starts"} {
+		t.Run(when, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+				t.Fatal(err)
+			}
+			pause := func() {
+				if _, err := RequestPause(ctx, db.DB, id); err != nil {
+					t.Error(err)
+				}
+			}
+			o := fastOpts()
+			o.OnlyCause = CauseDailyLimit
+			if when == "before" {
+				pause()
+			} else {
+				o.Clock = &hookClock{fn: pause}
+			}
+			_, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: o}).Run(ctx, id)
+			if !errors.Is(err, ErrNotPausedFor) {
+				t.Fatalf("got %v, want ErrNotPausedFor", err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Status != StatusPaused || s.Cause != CauseByHand || len(srv.Messages()) != 0 {
+				t.Fatalf("%s (%s), %d sent; want paused by hand, none sent", s.Status, s.Cause, len(srv.Messages()))
+			}
+		})
+	}
 }

@@ -99,7 +99,16 @@ type Options struct {
 	// closed and they are recorded unknown [1s].
 	StopGrace time.Duration
 	Headers   map[string]string
+	// OnlyCause, when set, lets Run start only a delivery paused for this
+	// cause (the scheduler resumes only pauses by the daily limit):
+	// paused by hand, cancelled or resumed by someone else before the
+	// run starts, it is left as it is and Run returns ErrNotPausedFor.
+	OnlyCause string
 }
+
+// ErrNotPausedFor is Run's error, with Options.OnlyCause, for a delivery
+// that is not paused for that cause (any more); nothing was changed.
+var ErrNotPausedFor = errors.New("the delivery is no longer paused for the cause it was to be resumed from")
 
 func (o *Options) defaults() {
 	if o.Clock == nil {
@@ -308,6 +317,9 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	if n, err := res.RowsAffected(); err != nil {
 		return nil, err
 	} else if n == 0 {
+		if o.OnlyCause != "" {
+			return nil, fmt.Errorf("delivery %d: %w", id, ErrNotPausedFor)
+		}
 		return r.changedAsItStarted(bg)
 	}
 	r.started = time.Now()
@@ -354,6 +366,9 @@ func (r *run) load(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if r.o.OnlyCause != "" && (status != StatusPaused || r.loaded.cause != r.o.OnlyCause) {
+		return fmt.Errorf("delivery %d is %s (%s): %w", r.id, status, r.loaded.cause, ErrNotPausedFor)
 	}
 	switch status {
 	case StatusDone, StatusCancelled:
