@@ -31,6 +31,7 @@ var resumeRetry = 5 * time.Minute
 type resumer struct {
 	s      *Service
 	runner schedule.Runner
+	alert  alert.Config // where an alert the job could not raise goes ("" : the home's settings)
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
@@ -38,8 +39,8 @@ type resumer struct {
 	wg       sync.WaitGroup
 }
 
-func newResumer(s *Service, runner schedule.Runner) *resumer {
-	return &resumer{s: s, runner: runner, inFlight: map[int64]bool{}, retryAt: map[int64]time.Time{}}
+func newResumer(s *Service, runner schedule.Runner, notify alert.Config) *resumer {
+	return &resumer{s: s, runner: runner, alert: notify, inFlight: map[int64]bool{}, retryAt: map[int64]time.Time{}}
 }
 
 // pass starts a resume for each delivery due now that is not being
@@ -66,6 +67,10 @@ func (r *resumer) pass(ctx context.Context) {
 			defer r.wg.Done()
 			res := r.runner.Run(ctx, schedule.Job{Due: now,
 				Schedule: &schedule.Schedule{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10)}})
+			if res.ExitCode != exitcode.OK {
+				r.s.log.Info("resume of delivery ended", "delivery", id, "exit", res.ExitCode, "message", res.Message)
+				r.diedMidRun(ctx, id, res)
+			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			delete(r.inFlight, id)
@@ -76,6 +81,25 @@ func (r *resumer) pass(ctx context.Context) {
 			}
 		}()
 	}
+}
+
+// diedMidRun alerts when the resume's process died while it sent (a
+// crash, killed): the job raised no alert, and the delivery, left
+// running, is not due any more (nor would resuming it by itself be right:
+// what was with the server is unknown). A person resumes it.
+func (r *resumer) diedMidRun(ctx context.Context, id int64, res schedule.Result) {
+	if _, here := r.runner.(JobRunner); here {
+		return // in this process: the job itself said how it ended
+	}
+	d, err := delivery.Get(context.WithoutCancel(ctx), r.s.db.DB, id)
+	if err != nil || d.Status != delivery.StatusRunning && d.Status != delivery.StatusInterrupted || r.s.runnerAlive(id) {
+		return
+	}
+	msg := fmt.Sprintf("resume of delivery %d stopped: the process sending it ended as it sent (%s); "+
+		"run 'bluemoon deliveries resume %d' to go on (what was with the server then is unknown)", id, res.Message, id)
+	r.s.log.Error(msg, "delivery", id)
+	r.s.notifier().Notify(context.WithoutCancel(ctx), r.s.alertOr(ctx, r.alert), alert.Event{
+		Kind: alert.DeliveryFailed, Account: d.Account, Delivery: strconv.FormatInt(id, 10), Message: msg, ExitCode: res.ExitCode})
 }
 
 // watch makes a pass now and every poll until ctx ends, then waits for the

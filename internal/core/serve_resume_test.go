@@ -330,3 +330,37 @@ func TestPauseByHandAsAScheduledResumeStartsHolds(t *testing.T) {
 		t.Fatalf("alerted: %s", a)
 	}
 }
+
+// diesMidRun is a runner whose job process dies as it sends: the
+// delivery is left running, and the process raised no alert.
+type diesMidRun struct{ svc *Service }
+
+func (r diesMidRun) Run(ctx context.Context, j schedule.Job) schedule.Result {
+	if _, err := r.svc.db.ExecContext(ctx, `UPDATE deliveries SET status = 'running', cause = '', resume_after = 0, heartbeat = ? WHERE id = ?`,
+		time.Now().UnixMilli(), j.Schedule.Target); err != nil {
+		panic(err)
+	}
+	return schedule.Result{ExitCode: -1, Message: "signal: killed"}
+}
+
+// A resume whose process dies as it sends (killed, a crash) leaves the
+// delivery interrupted, which the scheduler does not resume by itself:
+// a person is told, once.
+func TestResumeThatDiesMidRunIsAlerted(t *testing.T) {
+	svc, _, id := pausedByTheDailyLimit(t)
+	ctx := context.Background()
+	dayPasses(t, svc)
+	notify, alerted := resumeAlerts(t)
+	for range 2 {
+		if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify, Runner: diesMidRun{svc}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := alerted()
+	if strings.Count(a, "\n") != 1 || !strings.Contains(a, "delivery_failed") || !strings.Contains(a, "deliveries resume") {
+		t.Fatalf("alerts:\n%s\nwant one, delivery_failed, saying to resume it", a)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status == delivery.StatusPaused {
+		t.Fatalf("the dead run's delivery is paused (%s); want it left running/interrupted for a person", d.Cause)
+	}
+}
