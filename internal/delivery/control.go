@@ -324,7 +324,9 @@ func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, 
 		// Only while it runs: a run that ended meanwhile (paused by the
 		// daily limit, say) never reads the flag, and its next run clears
 		// it; the request is made again on the delivery as it is now.
-		res, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ? AND status = ?`, what, id, StatusRunning)
+		// A cancel asked already stays asked: a pause after it would
+		// leave the rows to be sent by the next resume.
+		res, err := db.ExecContext(ctx, `UPDATE deliveries SET control = CASE control WHEN 'cancel' THEN control ELSE ? END WHERE id = ? AND status = ?`, what, id, StatusRunning)
 		if err != nil {
 			return true, err
 		}

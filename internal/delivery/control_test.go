@@ -380,3 +380,28 @@ func TestOnlyCauseLeavesAnotherPauseAlone(t *testing.T) {
 		})
 	}
 }
+
+// A pause asked of a running delivery after a cancel it has not yet seen
+// leaves the cancel asked: the run cancels, rather than pause with its
+// rows left for the next resume.
+func TestPauseAfterACancelNotYetSeenKeepsTheCancel(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	id := prepared(t, db, StatusRunning, "", stateSent)
+	if _, err := db.Exec(`UPDATE deliveries SET heartbeat = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequestCancel(ctx, db.DB, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequestPause(ctx, db.DB, id); err != nil {
+		t.Fatal(err)
+	}
+	var ctl string
+	if err := db.QueryRow(`SELECT control FROM deliveries WHERE id = ?`, id).Scan(&ctl); err != nil {
+		t.Fatal(err)
+	}
+	if ctl != "cancel" {
+		t.Fatalf("control %q after cancel then pause, want cancel", ctl)
+	}
+}
