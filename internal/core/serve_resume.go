@@ -75,10 +75,10 @@ func (r *resumer) pass(ctx context.Context) {
 			defer r.mu.Unlock()
 			delete(r.inFlight, id)
 			// Paused again by the limit, it is due again only at its new
-			// time; anything else that left it due waits a while.
-			if res.ExitCode != exitcode.OK {
-				r.retryAt[id] = r.s.now().Add(resumeRetry)
-			}
+			// time; anything else that left it due (its account busy, or
+			// its lock held by another process, which ends the job with
+			// success) waits a while, rather than a job every poll.
+			r.retryAt[id] = r.s.now().Add(resumeRetry)
 		}()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -362,5 +363,30 @@ func TestResumeThatDiesMidRunIsAlerted(t *testing.T) {
 	}
 	if d, _ := svc.Delivery(ctx, id); d.Status == delivery.StatusPaused {
 		t.Fatalf("the dead run's delivery is paused (%s); want it left running/interrupted for a person", d.Cause)
+	}
+}
+
+// countingRunner counts the jobs it is given and does nothing: as a resume
+// whose delivery's lock another process holds, which ends with success.
+type countingRunner struct{ n *atomic.Int64 }
+
+func (r countingRunner) Run(context.Context, schedule.Job) schedule.Result {
+	r.n.Add(1)
+	return schedule.Result{ExitCode: 0, Message: "ok"}
+}
+
+// A due delivery that a resume left due although it succeeded (another
+// process held its lock) is not given a job at every poll.
+func TestDueDeliveryLeftDueIsNotResumedAtEveryPoll(t *testing.T) {
+	svc, _, _ := pausedByTheDailyLimit(t)
+	dayPasses(t, svc)
+	var n atomic.Int64
+	if _, err := svc.StartServe(context.Background(), ServeOptions{Poll: 20 * time.Millisecond, Runner: countingRunner{&n}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // 15 polls
+	svc.StopServe()
+	if n.Load() != 1 {
+		t.Fatalf("%d resume jobs in 15 polls, want 1", n.Load())
 	}
 }
