@@ -76,6 +76,8 @@ type ResumeInput struct {
 	ResendFailed bool
 	NoChunking   bool // for this run (a delivery made with NoChunking keeps it anyway)
 	DailyWait    time.Duration
+
+	onlyCause string // the scheduler's: run it only if still paused for this cause
 }
 
 // SendEvents are how a delivery reports as it goes; any may be nil. They
@@ -200,6 +202,18 @@ func (s *Service) prepareLocal(ctx context.Context, in SendInput, ev SendEvents)
 	if err != nil {
 		return nil, err
 	}
+	if !in.DryRun {
+		// Removed after it was read above, before Prepare stored the
+		// delivery (RemoveAccount, which refuses while one is being
+		// prepared, did not see it yet): it would send through an account
+		// that no longer exists. Once stored, a removal sees it.
+		if _, err := s.account(ctx, acct.Name); err != nil {
+			if derr := delivery.Discard(context.WithoutCancel(ctx), s.db.DB, pf.DeliveryID); derr != nil {
+				s.log.Warn("a delivery whose account was removed as it was prepared was kept", "delivery", pf.DeliveryID, "err", derr)
+			}
+			return nil, err
+		}
+	}
 	return &localPrepared{acct: acct, pf: pf, cfg: cfg, src: src}, nil
 }
 
@@ -260,7 +274,7 @@ func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendR
 		return res, err
 	}
 	defer unlock()
-	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, in.DailyWait, ev.Progress)
+	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, in.DailyWait, "", ev.Progress)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
 }
@@ -290,11 +304,18 @@ func (s *Service) Resume(ctx context.Context, id int64, in ResumeInput, ev SendE
 		return nil, err
 	}
 	defer unlock()
+	return s.resumeLocked(ctx, acct, d, in, ev)
+}
+
+// resumeLocked is Resume of d through acct, once the caller holds d's
+// delivery lock.
+func (s *Service) resumeLocked(ctx context.Context, acct *account.Account, d *delivery.Summary, in ResumeInput, ev SendEvents) (*SendResult, error) {
+	id := d.ID
 	res, dial, err := s.recoverForRun(ctx, acct, d, in, ev)
 	if err != nil {
 		return res, err
 	}
-	res.Outcome, err = s.runEngine(ctx, acct, id, dial, in.DailyWait, ev.Progress)
+	res.Outcome, err = s.runEngine(ctx, acct, id, dial, in.DailyWait, in.onlyCause, ev.Progress)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
 }
@@ -346,14 +367,17 @@ func (s *Service) recoverForRun(ctx context.Context, acct *account.Account, d *d
 // runEngine runs delivery id through acct under the account's send lock
 // (the provider's limits are per mailbox: one delivery at a time keeps
 // the per-minute, daily and connection counts true across processes).
-// The caller holds the delivery's lock.
-func (s *Service) runEngine(ctx context.Context, acct *account.Account, id int64, dial delivery.Dialer, dailyWait time.Duration, progress func(delivery.Progress)) (*delivery.Outcome, error) {
+// The caller holds the delivery's lock. With onlyCause, only a delivery
+// paused for it is started (delivery.Options.OnlyCause).
+func (s *Service) runEngine(ctx context.Context, acct *account.Account, id int64, dial delivery.Dialer, dailyWait time.Duration, onlyCause string, progress func(delivery.Progress)) (*delivery.Outcome, error) {
 	unlock, err := s.lockAccount(acct.Name, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return s.engine(acct, dial, dailyWait, progress).Run(ctx, id)
+	e := s.engine(acct, dial, dailyWait, progress)
+	e.Opts.OnlyCause = onlyCause
+	return e.Run(ctx, id)
 }
 
 func (s *Service) engine(acct *account.Account, dial delivery.Dialer, dailyWait time.Duration, progress func(delivery.Progress)) *delivery.Engine {

@@ -376,3 +376,28 @@ func TestAccountWithADeliveryBeingPreparedIsNotRemoved(t *testing.T) {
 		t.Fatalf("with only an abandoned preflight left: %v", err)
 	}
 }
+
+// An account removed after a send read it but before its delivery was
+// stored (RemoveAccount then sees no delivery through it, and removes it)
+// sends nothing: the send finds it gone once the delivery is stored, and
+// drops the delivery. Here the removal is made as the preflight ends: from
+// the removal's side, the same as one just before the delivery was stored.
+func TestAccountRemovedAsASendIsPreparedSendsNothing(t *testing.T) {
+	srv := startSMTP(t, nil)
+	svc := newService(t, Options{})
+	ctx := context.Background()
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1})
+	ev := SendEvents{Preflight: func(*delivery.Preflight) {
+		if _, err := svc.db.ExecContext(ctx, `DELETE FROM accounts WHERE name = 'news'`); err != nil {
+			t.Error(err)
+		}
+	}}
+	_, err := svc.Send(ctx, newsInput(t, "news", 3), ev)
+	wantNotFound(t, err, KindAccount)
+	if srv.Count() != 0 {
+		t.Fatalf("%d messages sent through a removed account", srv.Count())
+	}
+	if list, err := svc.Deliveries(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("deliveries left: %d (%v); want none", len(list), err)
+	}
+}

@@ -89,7 +89,7 @@ func (s *Service) serve(ctx context.Context, opt ServeOptions, locked func()) er
 		},
 		Log: s.log, Notifier: s.notifier(), DefaultAlert: s.alertOr(ctx, opt.Alert), Grace: opt.Grace, Poll: opt.Poll,
 	}
-	resumes := newResumer(s, runner)
+	resumes := newResumer(s, runner, opt.Alert)
 	if opt.Once {
 		_, err := sch.Tick(ctx, s.now())
 		resumes.pass(ctx)

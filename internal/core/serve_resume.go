@@ -31,6 +31,7 @@ var resumeRetry = 5 * time.Minute
 type resumer struct {
 	s      *Service
 	runner schedule.Runner
+	alert  alert.Config // where an alert the job could not raise goes ("" : the home's settings)
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
@@ -38,8 +39,8 @@ type resumer struct {
 	wg       sync.WaitGroup
 }
 
-func newResumer(s *Service, runner schedule.Runner) *resumer {
-	return &resumer{s: s, runner: runner, inFlight: map[int64]bool{}, retryAt: map[int64]time.Time{}}
+func newResumer(s *Service, runner schedule.Runner, notify alert.Config) *resumer {
+	return &resumer{s: s, runner: runner, alert: notify, inFlight: map[int64]bool{}, retryAt: map[int64]time.Time{}}
 }
 
 // pass starts a resume for each delivery due now that is not being
@@ -66,16 +67,39 @@ func (r *resumer) pass(ctx context.Context) {
 			defer r.wg.Done()
 			res := r.runner.Run(ctx, schedule.Job{Due: now,
 				Schedule: &schedule.Schedule{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10)}})
+			if res.ExitCode != exitcode.OK {
+				r.s.log.Info("resume of delivery ended", "delivery", id, "exit", res.ExitCode, "message", res.Message)
+				r.diedMidRun(ctx, id, res)
+			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			delete(r.inFlight, id)
 			// Paused again by the limit, it is due again only at its new
-			// time; anything else that left it due waits a while.
-			if res.ExitCode != exitcode.OK {
-				r.retryAt[id] = r.s.now().Add(resumeRetry)
-			}
+			// time; anything else that left it due (its account busy, or
+			// its lock held by another process, which ends the job with
+			// success) waits a while, rather than a job every poll.
+			r.retryAt[id] = r.s.now().Add(resumeRetry)
 		}()
 	}
+}
+
+// diedMidRun alerts when the resume's process died while it sent (a
+// crash, killed): the job raised no alert, and the delivery, left
+// running, is not due any more (nor would resuming it by itself be right:
+// what was with the server is unknown). A person resumes it.
+func (r *resumer) diedMidRun(ctx context.Context, id int64, res schedule.Result) {
+	if _, here := r.runner.(JobRunner); here {
+		return // in this process: the job itself said how it ended
+	}
+	d, err := delivery.Get(context.WithoutCancel(ctx), r.s.db.DB, id)
+	if err != nil || d.Status != delivery.StatusRunning && d.Status != delivery.StatusInterrupted || r.s.runnerAlive(id) {
+		return
+	}
+	msg := fmt.Sprintf("resume of delivery %d stopped: the process sending it ended as it sent (%s); "+
+		"run 'bluemoon deliveries resume %d' to go on (what was with the server then is unknown)", id, res.Message, id)
+	r.s.log.Error(msg, "delivery", id)
+	r.s.notifier().Notify(context.WithoutCancel(ctx), r.s.alertOr(ctx, r.alert), alert.Event{
+		Kind: alert.DeliveryFailed, Account: d.Account, Delivery: strconv.FormatInt(id, 10), Message: msg, ExitCode: res.ExitCode})
 }
 
 // watch makes a pass now and every poll until ctx ends, then waits for the
@@ -99,7 +123,15 @@ func (r *resumer) watch(ctx context.Context, poll time.Duration) {
 
 // runResume resumes delivery target (its ID) as the scheduler's job: after
 // the account's other unattended deliveries, as a scheduled one would go.
-// One resumed meanwhile by someone else is left to them.
+//
+// It takes the delivery's lock before it queues, so that a second resume
+// of it (a `serve --once` a minute later, while this one still waits for
+// the account) is turned away at once instead of queueing behind it; and
+// it looks at the delivery again once it holds both locks: paused by hand,
+// cancelled, or resumed by someone else while it waited, it is left alone.
+// A resume that fails before it runs (the account removed, a sign-in
+// needed) leaves the delivery paused for that cause, no longer due: the
+// alert says it once, not at every look.
 func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (string, error) {
 	id, err := strconv.ParseInt(target, 10, 64)
 	if err != nil {
@@ -109,18 +141,54 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 	if err != nil {
 		return "", err
 	}
-	unlock, err := s.queueOnAccount(ctx, d.Account, func() {
-		s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", id)
-	})
+	unlock, err := s.lockDelivery(id)
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		s.log.Info("not resumed: another process is running or resuming it", "delivery", id)
+		return d.Account, nil
+	}
 	if err != nil {
 		return d.Account, err
 	}
 	defer unlock()
-	_, err = s.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, ev)
-	var busy *BusyError
-	if errors.As(err, &busy) && busy.Kind == KindDelivery {
-		s.log.Info("not resumed: another process is running it", "delivery", id)
+	unqueue, err := s.queueOnAccount(ctx, d.Account, func() {
+		s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", id)
+	})
+	if err != nil && ctx.Err() != nil {
+		// The scheduler is stopping: the delivery, untouched, is still
+		// due, and the next scheduler resumes it. Nothing to alert.
+		s.log.Info("not resumed: the scheduler stopped while it waited for the account", "delivery", id)
 		return d.Account, nil
+	}
+	if err != nil {
+		return d.Account, err
+	}
+	defer unqueue()
+	due, err := delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, s.now())
+	if err != nil {
+		return d.Account, err
+	}
+	if !due {
+		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+		return d.Account, nil
+	}
+	acct, cur, err := s.deliveryAccount(ctx, id)
+	if err == nil {
+		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: delivery.CauseDailyLimit}, ev)
+	}
+	if errors.Is(err, delivery.ErrNotPausedFor) {
+		// Paused by hand or cancelled as it was starting: left so.
+		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+		return d.Account, nil
+	}
+	if err != nil && ctx.Err() == nil && resumeNotDone(err) == "" {
+		cause := delivery.CauseOther
+		if needsSignIn(err) {
+			cause = delivery.CauseSignIn
+		}
+		if _, serr := delivery.StopResuming(context.WithoutCancel(ctx), s.db.DB, id, cause, "not resumed by the scheduler: "+err.Error()); serr != nil {
+			s.log.Error("cannot record why the delivery was not resumed", "delivery", id, "err", serr)
+		}
 	}
 	return d.Account, err
 }

@@ -207,6 +207,33 @@ func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64
 	return ids, nil
 }
 
+// StillDueAfterDailyLimit reports whether delivery id is still paused by
+// a daily limit whose window has reopened by now: what
+// DueAfterDailyLimit listed may have been paused by hand, cancelled or
+// resumed by someone else since.
+func StillDueAfterDailyLimit(ctx context.Context, db *sql.DB, id int64, now time.Time) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`,
+		id, StatusPaused, CauseDailyLimit, now.UnixMilli()).Scan(&n)
+	return n > 0, err
+}
+
+// StopResuming turns delivery id's pause by a daily limit, if it still is
+// one, into a pause for cause with reason: the scheduler's resume of it
+// failed before it ran (its account removed, a sign-in needed), and it
+// must not try again at every look, alerting each time. Its rows are not
+// touched, so a final stamp still holds. It reports whether it changed
+// the delivery.
+func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason string) (bool, error) {
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0 WHERE id = ? AND status = ? AND cause = ?`,
+		cause, reason, id, StatusPaused, CauseDailyLimit)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -252,10 +279,30 @@ func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err
 	return request(ctx, db, id, "cancel")
 }
 
+// requestRead, when set (by tests), is called with what request read,
+// before it acts on it.
+var requestRead func(*Summary)
+
 func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, error) {
+	for try := 0; ; try++ {
+		running, err := requestOnce(ctx, db, id, what)
+		if !errors.Is(err, errStoppedMeanwhile) || try == 3 {
+			return running, err
+		}
+	}
+}
+
+// errStoppedMeanwhile: the run request found stopped as it was asking it
+// to stop; request looks again.
+var errStoppedMeanwhile = errors.New("the delivery's run ended as it was asked to stop")
+
+func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, error) {
 	s, err := Get(ctx, db, id)
 	if err != nil {
 		return false, err
+	}
+	if requestRead != nil {
+		requestRead(s)
 	}
 	switch {
 	case what == "pause" && s.Status == StatusPaused && s.Cause != CauseDailyLimit, what == "cancel" && s.Status == StatusCancelled:
@@ -274,8 +321,21 @@ func request(ctx context.Context, db *sql.DB, id int64, what string) (bool, erro
 	case statusPreparing:
 		return false, &usageErr{fmt.Errorf("delivery %d is still being prepared (its preflight has not finished)", id)}
 	case StatusRunning:
-		_, err := db.ExecContext(ctx, `UPDATE deliveries SET control = ? WHERE id = ?`, what, id)
-		return true, err
+		// Only while it runs: a run that ended meanwhile (paused by the
+		// daily limit, say) never reads the flag, and its next run clears
+		// it; the request is made again on the delivery as it is now.
+		// A cancel asked already stays asked: a pause after it would
+		// leave the rows to be sent by the next resume.
+		res, err := db.ExecContext(ctx, `UPDATE deliveries SET control = CASE control WHEN 'cancel' THEN control ELSE ? END WHERE id = ? AND status = ?`, what, id, StatusRunning)
+		if err != nil {
+			return true, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return true, err
+		} else if n == 0 {
+			return false, errStoppedMeanwhile
+		}
+		return true, nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

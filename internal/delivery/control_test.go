@@ -2,11 +2,14 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -167,5 +170,238 @@ func TestRefusalAtMailPausesInsteadOfLooping(t *testing.T) {
 				t.Errorf("%d messages offered, want %d (dials with refresh: %v)", sends.Load(), tc.sends, refreshes)
 			}
 		})
+	}
+}
+
+// hookClock is the real time, calling once the first time it is read:
+// Run reads it first after load, just before it marks the delivery
+// running.
+type hookClock struct {
+	once sync.Once
+	fn   func()
+}
+
+func (c *hookClock) Now() time.Time {
+	c.once.Do(c.fn)
+	return time.Now()
+}
+
+// A pause or cancel asked for a delivery that is not running changes it at
+// once, without its run lock: one that lands while a resume is starting
+// (loaded, not yet marked running) holds, and nothing is sent.
+func TestPauseOrCancelAsARunStartsHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+				t.Fatal(err)
+			}
+			o := fastOpts()
+			o.Clock = &hookClock{fn: func() {
+				var err error
+				if what == "pause" {
+					_, err = RequestPause(ctx, db.DB, id)
+				} else {
+					_, err = RequestCancel(ctx, db.DB, id)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}}
+			out, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: o}).Run(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != want || s.Status != want || s.Cause != cause || len(srv.Messages()) != 0 {
+				t.Fatalf("outcome %s, stored %s (%s), %d sent; want %s (%s), none sent", out.Status, s.Status, s.Cause, len(srv.Messages()), want, cause)
+			}
+		})
+	}
+}
+
+// A pause or cancel asked of a running delivery whose run ends (paused by
+// the daily limit) just after it was read as running is not left as a flag
+// that no run reads and the next run clears: it is made on the delivery as
+// it is now, and holds.
+func TestPauseOrCancelAsARunEndsHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			ctx := context.Background()
+			id := prepared(t, db, StatusRunning, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET heartbeat = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+				t.Fatal(err)
+			}
+			requestRead = func(s *Summary) {
+				if s.Status == StatusRunning { // its run ends now
+					if _, err := db.Exec(`UPDATE deliveries SET status = 'paused', cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			defer func() { requestRead = nil }()
+			var err error
+			if what == "pause" {
+				_, err = RequestPause(ctx, db.DB, id)
+			} else {
+				_, err = RequestCancel(ctx, db.DB, id)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			if s.Status != want || s.Cause != cause {
+				t.Fatalf("%s (%s), want %s (%s)", s.Status, s.Cause, want, cause)
+			}
+		})
+	}
+}
+
+// A pause or cancel asked after the run last looked at the flag, its end
+// already coming (here the daily limit), is honoured as it ends: the flag
+// was cleared with the end, and the delivery, paused by the daily limit,
+// was resumed by the scheduler a day later.
+func TestPauseOrCancelAfterTheLastLookHolds(t *testing.T) {
+	for _, what := range []string{"pause", "cancel"} {
+		t.Run(what, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			pf, err := Prepare(ctx, db.DB, plan(writeList(t, "l.csv", listOf(5))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := pf.DeliveryID
+			o := fastOpts()
+			o.Limits = provider.Limits{Connections: 1, PerDay: 2}
+			o.PollInterval = time.Hour // the flag is looked at only as rows are claimed
+			dial := func(ctx context.Context, refresh bool) (Mailer, error) {
+				m, err := dialer(srv)(ctx, refresh)
+				if err != nil {
+					return nil, err
+				}
+				// Asked as the first message goes: the day's 2 rows are
+				// claimed by then, and no other claim comes.
+				return &flagOnSend{Mailer: m, set: func() {
+					if _, err := db.Exec(`UPDATE deliveries SET control = ? WHERE id = ?`, what, id); err != nil {
+						t.Error(err)
+					}
+				}}, nil
+			}
+			out, err := (&Engine{DB: db.DB, Dial: dial, Opts: o}).Run(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, cause := StatusPaused, CauseByHand
+			if what == "cancel" {
+				want, cause = StatusCancelled, CauseCancelled
+			}
+			if out.Status != want || out.Cause != cause || s.Status != want || s.Cause != cause || !s.ResumeAfter.IsZero() {
+				t.Fatalf("outcome %s (%s), stored %s (%s, resume after %v); want %s (%s)", out.Status, out.Cause, s.Status, s.Cause, s.ResumeAfter, want, cause)
+			}
+			if s.Counts.Sent != 2 || s.Counts != out.Counts {
+				t.Fatalf("stored counts %+v, outcome's %+v; want 2 sent, the same", s.Counts, out.Counts)
+			}
+		})
+	}
+}
+
+// flagOnSend is a plain Mailer (one message at a time) calling set as it
+// sends its first message.
+type flagOnSend struct {
+	Mailer
+	once sync.Once
+	set  func()
+}
+
+func (m *flagOnSend) Send(ctx context.Context, from string, to []string, msg []byte) (string, error) {
+	m.once.Do(m.set)
+	return m.Mailer.Send(ctx, from, to, msg)
+}
+
+// With OnlyCause, Run starts only a delivery paused for that cause: one
+// paused by hand, before load or between load and its start, is left as
+// it is, with ErrNotPausedFor.
+func TestOnlyCauseLeavesAnotherPauseAlone(t *testing.T) {
+	for _, when := range []string{"before", "as it starts"} {
+		t.Run(when, func(t *testing.T) {
+			db := openDB(t)
+			srv := startServer(t, nil)
+			ctx := context.Background()
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, resume_after = 1 WHERE id = ?`, CauseDailyLimit, id); err != nil {
+				t.Fatal(err)
+			}
+			pause := func() {
+				if _, err := RequestPause(ctx, db.DB, id); err != nil {
+					t.Error(err)
+				}
+			}
+			o := fastOpts()
+			o.OnlyCause = CauseDailyLimit
+			if when == "before" {
+				pause()
+			} else {
+				o.Clock = &hookClock{fn: pause}
+			}
+			_, err := (&Engine{DB: db.DB, Dial: dialer(srv), Opts: o}).Run(ctx, id)
+			if !errors.Is(err, ErrNotPausedFor) {
+				t.Fatalf("got %v, want ErrNotPausedFor", err)
+			}
+			s, err := Get(ctx, db.DB, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Status != StatusPaused || s.Cause != CauseByHand || len(srv.Messages()) != 0 {
+				t.Fatalf("%s (%s), %d sent; want paused by hand, none sent", s.Status, s.Cause, len(srv.Messages()))
+			}
+		})
+	}
+}
+
+// A pause asked of a running delivery after a cancel it has not yet seen
+// leaves the cancel asked: the run cancels, rather than pause with its
+// rows left for the next resume.
+func TestPauseAfterACancelNotYetSeenKeepsTheCancel(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	id := prepared(t, db, StatusRunning, "", stateSent)
+	if _, err := db.Exec(`UPDATE deliveries SET heartbeat = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequestCancel(ctx, db.DB, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequestPause(ctx, db.DB, id); err != nil {
+		t.Fatal(err)
+	}
+	var ctl string
+	if err := db.QueryRow(`SELECT control FROM deliveries WHERE id = ?`, id).Scan(&ctl); err != nil {
+		t.Fatal(err)
+	}
+	if ctl != "cancel" {
+		t.Fatalf("control %q after cancel then pause, want cancel", ctl)
 	}
 }

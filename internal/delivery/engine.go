@@ -99,7 +99,16 @@ type Options struct {
 	// closed and they are recorded unknown [1s].
 	StopGrace time.Duration
 	Headers   map[string]string
+	// OnlyCause, when set, lets Run start only a delivery paused for this
+	// cause (the scheduler resumes only pauses by the daily limit):
+	// paused by hand, cancelled or resumed by someone else before the
+	// run starts, it is left as it is and Run returns ErrNotPausedFor.
+	OnlyCause string
 }
+
+// ErrNotPausedFor is Run's error, with Options.OnlyCause, for a delivery
+// that is not paused for that cause (any more); nothing was changed.
+var ErrNotPausedFor = errors.New("the delivery is no longer paused for the cause it was to be resumed from")
 
 func (o *Options) defaults() {
 	if o.Clock == nil {
@@ -187,6 +196,32 @@ type run struct {
 	mu      sync.Mutex
 	counts  Counts
 	started time.Time
+
+	loaded struct{ status, cause string } // as load read them
+}
+
+// changedAsItStarted is the outcome of a run that did not start: the
+// delivery was paused or cancelled between load and its start, and is
+// left as that made it.
+func (r *run) changedAsItStarted(ctx context.Context) (*Outcome, error) {
+	out := &Outcome{ID: r.id}
+	var resume int64
+	err := r.e.DB.QueryRowContext(ctx, `SELECT status, cause, reason, resume_after FROM deliveries WHERE id = ?`, r.id).
+		Scan(&out.Status, &out.Cause, &out.Reason, &resume)
+	if err != nil {
+		return nil, err
+	}
+	if out.Status != StatusPaused && out.Status != StatusCancelled {
+		return nil, fmt.Errorf("delivery %d changed to %s as it was being started: not started", r.id, out.Status)
+	}
+	if resume > 0 {
+		out.ResumeAfter = time.UnixMilli(resume)
+	}
+	out.SignIn = out.Cause == CauseSignIn
+	if out.Counts, err = countStates(ctx, r.e.DB, r.id); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Stopper is a Mailer that can be told, from another goroutine, to finish
@@ -271,9 +306,21 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 		return nil, err
 	}
 	now := time.Now().UnixMilli()
-	if _, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
-		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ?`, now, now, id); err != nil {
+	// Only as load found it: a pause or cancel asked meanwhile (they
+	// change a delivery that is not running at once, without its lock)
+	// holds, instead of being overwritten by 'running'.
+	res, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, now, id, r.loaded.status, r.loaded.cause)
+	if err != nil {
 		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		if o.OnlyCause != "" {
+			return nil, fmt.Errorf("delivery %d: %w", id, ErrNotPausedFor)
+		}
+		return r.changedAsItStarted(bg)
 	}
 	r.started = time.Now()
 	// Jobs wait here unclaimed for a worker: a stop leaves them pending.
@@ -311,13 +358,17 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 func (r *run) load(ctx context.Context) error {
 	var status, cols, tj, optJSON, stamp string
 	var started int64
-	err := r.e.DB.QueryRowContext(ctx, `SELECT account, status, columns_json, template_json, options_json, started_at, progress FROM deliveries WHERE id = ?`, r.id).
-		Scan(&r.account, &status, &cols, &tj, &optJSON, &started, &stamp)
+	err := r.e.DB.QueryRowContext(ctx, `SELECT account, status, cause, columns_json, template_json, options_json, started_at, progress FROM deliveries WHERE id = ?`, r.id).
+		Scan(&r.account, &status, &r.loaded.cause, &cols, &tj, &optJSON, &started, &stamp)
+	r.loaded.status = status
 	if errors.Is(err, sql.ErrNoRows) {
 		return &usageErr{fmt.Errorf("no delivery %d (see 'bluemoon deliveries list')", r.id)}
 	}
 	if err != nil {
 		return err
+	}
+	if r.o.OnlyCause != "" && (status != StatusPaused || r.loaded.cause != r.o.OnlyCause) {
+		return fmt.Errorf("delivery %d is %s (%s): %w", r.id, status, r.loaded.cause, ErrNotPausedFor)
 	}
 	switch status {
 	case StatusDone, StatusCancelled:
@@ -422,10 +473,36 @@ func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle,
 	return rows.Err()
 }
 
-// finish records how the run ended.
+// finish records how the run ended. A pause or cancel asked after the
+// ledger last looked at the flag (it looks every PollInterval, and not
+// after the rows run out or the daily limit stops it) is honoured here:
+// it is read once more, and the end is recorded only if no other was
+// asked meanwhile, for the flag is cleared with it and no run would see
+// it again.
 func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) {
+	for try := 0; ; try++ {
+		out, recorded, err := r.finishOnce(ctx, journalFailed)
+		if err != nil {
+			return nil, err
+		}
+		if recorded || try == 3 {
+			if r.o.Progress != nil {
+				r.o.Progress(r.progress())
+			}
+			return out, nil
+		}
+	}
+}
+
+// finishOnce is finish with the flag as it reads it now; recorded is false
+// when the flag changed before the end was written.
+func (r *run) finishOnce(ctx context.Context, journalFailed bool) (out *Outcome, recorded bool, err error) {
 	db := r.e.DB
-	out := &Outcome{ID: r.id, Status: StatusDone}
+	var ctl string
+	if err := db.QueryRowContext(ctx, `SELECT control FROM deliveries WHERE id = ?`, r.id).Scan(&ctl); err != nil {
+		return nil, false, err
+	}
+	out = &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
 		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
 	}
@@ -436,16 +513,20 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	r.mu.Lock()
 	out.Counts = r.counts
 	r.mu.Unlock()
+	if c := out.Counts; ctl == "cancel" && out.Status != StatusCancelled && c.Pending+c.Deferred+c.Sending > 0 {
+		out = &Outcome{ID: r.id, Status: StatusCancelled, Cause: CauseCancelled, Reason: "cancelled", Counts: c}
+	}
 	if out.Status == StatusCancelled || journalFailed {
 		var c Counts
 		var err error
 		if out.Status == StatusCancelled {
 			c, err = cancelRows(ctx, db, r.id)
+			ctl = "" // cleared with the rows
 		} else {
 			c, err = countStates(ctx, db, r.id)
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		r.mu.Lock()
 		out.Counts, r.counts = c, c
@@ -461,6 +542,11 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 		// paused with nothing to resume.
 		out = &Outcome{ID: r.id, Status: StatusDone, Counts: out.Counts}
 	}
+	if ctl == "pause" && out.Status == StatusPaused && out.Cause != CauseByHand {
+		// Asked by a person: it holds (the scheduler resumes a pause by
+		// the daily limit, never one by hand).
+		out.Cause, out.Reason, out.SignIn, out.ResumeAfter = CauseByHand, "paused by 'bluemoon deliveries pause'", false, time.Time{}
+	}
 	var resume int64
 	if !out.ResumeAfter.IsZero() {
 		resume = out.ResumeAfter.UnixMilli()
@@ -471,16 +557,18 @@ func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) 
 	}
 	stamp, err := finalStamp(out.Counts)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ?, progress = ? WHERE id = ?`,
-		out.Status, out.Cause, out.Reason, resume, finished, stamp, r.id); err != nil {
-		return nil, err
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, cause = ?, reason = ?, resume_after = ?, control = '', finished_at = ?, progress = ? WHERE id = ? AND control = ?`,
+		out.Status, out.Cause, out.Reason, resume, finished, stamp, r.id, ctl)
+	if err != nil {
+		return nil, false, err
 	}
-	if r.o.Progress != nil {
-		r.o.Progress(r.progress())
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, false, err
 	}
-	return out, nil
+	return out, n == 1, nil
 }
 
 // finalStamp is what a run stamps on its delivery as it ends, and a
