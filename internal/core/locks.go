@@ -66,7 +66,7 @@ func (s *Service) lockDelivery(id int64) (unlock func(), err error) {
 	}
 	if !ok {
 		return nil, &BusyError{Kind: KindDelivery, DeliveryID: id, Message: fmt.Sprintf(
-			"delivery %d is running in another bluemoon process (pause it with 'bluemoon deliveries pause %d')", id, id)}
+			"delivery %d is running in another bluemoon process, or waiting there for its account to run (pause it with 'bluemoon deliveries pause %d')", id, id)}
 	}
 	return func() { fl.Unlock() }, nil
 }

@@ -390,3 +390,20 @@ func TestDueDeliveryLeftDueIsNotResumedAtEveryPoll(t *testing.T) {
 		t.Fatalf("%d resume jobs in 15 polls, want 1", n.Load())
 	}
 }
+
+// While the scheduler's resume of a delivery waits for its account, it
+// holds the delivery's lock: a person's Resume meanwhile is told the
+// delivery runs or waits to run elsewhere, not only that it runs.
+func TestResumeOfADeliveryWaitingElsewhereSaysSo(t *testing.T) {
+	svc, _, id := pausedByTheDailyLimit(t)
+	unlock, err := svc.lockDelivery(id) // as the scheduler's queued resume holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = svc.Resume(context.Background(), id, ResumeInput{DailyWait: DefaultDailyWait}, SendEvents{})
+	var busy *BusyError
+	if !errors.As(err, &busy) || busy.Kind != KindDelivery || !strings.Contains(err.Error(), "or waiting there for its account to run") {
+		t.Fatalf("want the delivery said busy, running or waiting elsewhere; got %v", err)
+	}
+}
