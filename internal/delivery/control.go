@@ -188,18 +188,22 @@ func IDsByName(ctx context.Context, db *sql.DB, name string) ([]int64, error) {
 // delivery whose preflight was killed (see RemoveAbandoned) does not count.
 func Unfinished(ctx context.Context, db querier, account string) ([]int64, error) {
 	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE account = ? AND (status IN (?, ?, ?) OR status = ? AND heartbeat >= ?) ORDER BY id`,
-		account, StatusReady, StatusRunning, StatusPaused, statusPreparing, time.Now().Add(-AbandonedAfter).UnixMilli())
+		account, StatusReady, StatusRunning, StatusPaused, statusPreparing, abandonedBefore())
 	if err != nil {
 		return nil, fmt.Errorf("deliveries of account %s: %w", account, err)
 	}
 	return ids, nil
 }
 
+// dueAfterDailyLimit is the condition on a delivery paused (?) by a daily
+// limit (?) whose window has reopened by now (?, unix ms).
+const dueAfterDailyLimit = `status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`
+
 // DueAfterDailyLimit returns the IDs of the deliveries paused by a daily
 // limit (the account's, or the provider's refusal) whose window has
 // reopened by now, oldest first: the scheduler resumes them.
 func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
-	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ? ORDER BY id`,
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE `+dueAfterDailyLimit+` ORDER BY id`,
 		StatusPaused, CauseDailyLimit, now.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("deliveries paused by a daily limit: %w", err)
@@ -213,7 +217,7 @@ func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64
 // resumed by someone else since.
 func StillDueAfterDailyLimit(ctx context.Context, db *sql.DB, id int64, now time.Time) (bool, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`,
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND `+dueAfterDailyLimit,
 		id, StatusPaused, CauseDailyLimit, now.UnixMilli()).Scan(&n)
 	return n > 0, err
 }
@@ -450,14 +454,9 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 			return nil, err
 		}
 		rec.Resent, changed = true, true
-		// A finished delivery with unknown rows opens again for them.
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', finished_at = 0 WHERE id = ? AND status = 'done'`, id); err != nil {
-			return nil, err
-		}
 	}
 	if changed {
-		// The counts a run stamped as it ended no longer hold.
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET progress = '' WHERE id = ?`, id); err != nil {
+		if err := rowsPutBack(ctx, db, id); err != nil {
 			return nil, err
 		}
 	}
@@ -466,6 +465,15 @@ func Recover(ctx context.Context, db *sql.DB, id int64, resendUnknown bool) (*Re
 		return nil, err
 	}
 	return rec, nil
+}
+
+// rowsPutBack records that delivery id's rows changed outside a run
+// (Recover, ReopenFailed): a finished delivery opens again for them, and
+// the counts its last run stamped no longer hold.
+func rowsPutBack(ctx context.Context, db execer, id int64) error {
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = CASE status WHEN 'done' THEN 'paused' ELSE status END,
+		finished_at = CASE status WHEN 'done' THEN 0 ELSE finished_at END, progress = '' WHERE id = ?`, id)
+	return err
 }
 
 // markUnknown turns the rows a dead run left sending into unknown.

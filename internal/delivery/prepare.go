@@ -304,12 +304,15 @@ func (e *usageErr) ExitCode() int { return 2 }
 // A live preflight stamps it at least every commitEvery.
 var AbandonedAfter = 15 * time.Minute
 
+// abandonedBefore is the heartbeat (unix ms) below which a delivery still
+// preparing was abandoned.
+func abandonedBefore() int64 { return time.Now().Add(-AbandonedAfter).UnixMilli() }
+
 // RemoveAbandoned deletes the deliveries a process left 'preparing' when
 // it died in preflight: they were never shown, never sent and could never
 // be resumed, only take up space. It returns how many it removed.
 func RemoveAbandoned(ctx context.Context, db *sql.DB) (int64, error) {
-	cut := time.Now().Add(-AbandonedAfter).UnixMilli()
-	res, err := db.ExecContext(ctx, `DELETE FROM deliveries WHERE status = 'preparing' AND heartbeat < ?`, cut)
+	res, err := db.ExecContext(ctx, `DELETE FROM deliveries WHERE status = 'preparing' AND heartbeat < ?`, abandonedBefore())
 	if err != nil {
 		return 0, fmt.Errorf("remove deliveries left half-prepared: %w", err)
 	}

@@ -36,10 +36,7 @@ func ReopenFailed(ctx context.Context, db *sql.DB, id int64) (int, error) {
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		// Opened again if finished; either way, the counts stamped when
-		// its last run ended no longer hold.
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = CASE status WHEN 'done' THEN 'paused' ELSE status END,
-			finished_at = CASE status WHEN 'done' THEN 0 ELSE finished_at END, progress = '' WHERE id = ?`, id); err != nil {
+		if err := rowsPutBack(ctx, tx, id); err != nil {
 			return 0, err
 		}
 	}
