@@ -60,14 +60,8 @@ func TestBackgroundServeResumesADeliveryOnceItsDailyLimitResets(t *testing.T) {
 // (in another process) is not resumed then, and nobody is alerted for it:
 // the scheduler tries again later and resumes it once the account is free.
 func TestDueResumeWaitsForABusyAccountWithoutAlerting(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the alert command uses /bin/sh")
-	}
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	alerts := filepath.Join(t.TempDir(), "alerts.json")
-	notify := alert.Config{Command: "cat >> " + alerts}
 
 	os.MkdirAll(filepath.Join(svc.Home(), "locks"), 0o700)
 	held := flock.New(AccountLockFile(svc.Home(), "news"))
@@ -80,8 +74,8 @@ func TestDueResumeWaitsForABusyAccountWithoutAlerting(t *testing.T) {
 	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
 		t.Fatalf("with the account busy: %s (%s), %d sent; want it left paused by the daily limit, due", d.Status, d.Cause, srv.Count())
 	}
-	if raw, _ := os.ReadFile(alerts); len(raw) != 0 {
-		t.Fatalf("alerted for a busy account: %s", raw)
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted for a busy account: %s", a)
 	}
 	held.Unlock()
 	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
@@ -121,6 +115,17 @@ func dayPasses(t *testing.T, svc *Service) {
 
 // resumeAlerts is where the alerts of the scheduler's resumes go in these
 // tests, and a reader of what was alerted.
+// dueForResume is a delivery (id) paused by its account's daily limit a
+// day ago, due for the scheduler's resume, with alerts going to notify
+// and read back by alerted.
+func dueForResume(t *testing.T) (svc *Service, srv *smtptest.Server, id int64, notify alert.Config, alerted func() string) {
+	t.Helper()
+	notify, alerted = resumeAlerts(t)
+	svc, srv, id = pausedByTheDailyLimit(t)
+	dayPasses(t, svc)
+	return svc, srv, id, notify, alerted
+}
+
 func resumeAlerts(t *testing.T) (alert.Config, func() string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
@@ -137,10 +142,8 @@ func resumeAlerts(t *testing.T) (alert.Config, func() string) {
 // got to it (the child process starting, or waiting for the account) stays
 // paused by hand: the resume looks again once it holds the locks.
 func TestScheduledResumeLeavesADeliveryPausedByHandMeanwhile(t *testing.T) {
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	notify, alerted := resumeAlerts(t)
 	if _, err := svc.PauseDelivery(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +163,8 @@ func TestScheduledResumeLeavesADeliveryPausedByHandMeanwhile(t *testing.T) {
 // resume of it waited is not resumed again, and nobody is alerted that
 // the scheduler's resume failed.
 func TestScheduledResumeOfADeliveryFinishedMeanwhileIsQuiet(t *testing.T) {
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	notify, alerted := resumeAlerts(t)
 	if _, err := svc.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, SendEvents{}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,10 +184,8 @@ func TestScheduledResumeOfADeliveryFinishedMeanwhileIsQuiet(t *testing.T) {
 // by cron a minute later) returns at once rather than queue behind it;
 // the first resumes the delivery once the account is free, once.
 func TestSecondScheduledResumeDoesNotQueueBehindTheFirst(t *testing.T) {
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	notify, alerted := resumeAlerts(t)
 	unqueue, err := schedule.LockAccount(ctx, svc.Home(), "news", nil) // a scheduled delivery of the account
 	if err != nil {
 		t.Fatal(err)
@@ -223,10 +222,8 @@ func TestSecondScheduledResumeDoesNotQueueBehindTheFirst(t *testing.T) {
 // alerted once, and left paused for that reason: not tried again, and
 // alerted again, at every look of every serve --once.
 func TestFailedScheduledResumeAlertsOnce(t *testing.T) {
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	notify, alerted := resumeAlerts(t)
 	// Removed by a version that did not refuse it.
 	if _, err := svc.db.ExecContext(ctx, `DELETE FROM accounts WHERE name = 'news'`); err != nil {
 		t.Fatal(err)
@@ -312,10 +309,8 @@ func TestTwoDueDeliveriesOfOneAccountResumeInTurn(t *testing.T) {
 // starts) holds too: the run starts only a delivery still paused by the
 // daily limit.
 func TestPauseByHandAsAScheduledResumeStartsHolds(t *testing.T) {
-	svc, srv, id := pausedByTheDailyLimit(t)
+	svc, srv, id, notify, alerted := dueForResume(t)
 	ctx := context.Background()
-	dayPasses(t, svc)
-	notify, alerted := resumeAlerts(t)
 	ev := SendEvents{Recovered: func(*delivery.Recovery) {
 		if _, err := svc.PauseDelivery(ctx, id); err != nil {
 			t.Error(err)

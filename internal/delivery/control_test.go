@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"sync"
@@ -201,13 +202,7 @@ func TestPauseOrCancelAsARunStartsHolds(t *testing.T) {
 			}
 			o := fastOpts()
 			o.Clock = &hookClock{fn: func() {
-				var err error
-				if what == "pause" {
-					_, err = RequestPause(ctx, db.DB, id)
-				} else {
-					_, err = RequestCancel(ctx, db.DB, id)
-				}
-				if err != nil {
+				if _, err := askToStop(ctx, db.DB, what, id); err != nil {
 					t.Error(err)
 				}
 			}}
@@ -215,10 +210,7 @@ func TestPauseOrCancelAsARunStartsHolds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, cause := StatusPaused, CauseByHand
-			if what == "cancel" {
-				want, cause = StatusCancelled, CauseCancelled
-			}
+			want, cause := stoppedAs(what)
 			s, err := Get(ctx, db.DB, id)
 			if err != nil {
 				t.Fatal(err)
@@ -251,23 +243,14 @@ func TestPauseOrCancelAsARunEndsHolds(t *testing.T) {
 				}
 			}
 			defer func() { requestRead = nil }()
-			var err error
-			if what == "pause" {
-				_, err = RequestPause(ctx, db.DB, id)
-			} else {
-				_, err = RequestCancel(ctx, db.DB, id)
-			}
-			if err != nil {
+			if _, err := askToStop(ctx, db.DB, what, id); err != nil {
 				t.Fatal(err)
 			}
 			s, err := Get(ctx, db.DB, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, cause := StatusPaused, CauseByHand
-			if what == "cancel" {
-				want, cause = StatusCancelled, CauseCancelled
-			}
+			want, cause := stoppedAs(what)
 			if s.Status != want || s.Cause != cause {
 				t.Fatalf("%s (%s), want %s (%s)", s.Status, s.Cause, want, cause)
 			}
@@ -314,10 +297,7 @@ func TestPauseOrCancelAfterTheLastLookHolds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, cause := StatusPaused, CauseByHand
-			if what == "cancel" {
-				want, cause = StatusCancelled, CauseCancelled
-			}
+			want, cause := stoppedAs(what)
 			if out.Status != want || out.Cause != cause || s.Status != want || s.Cause != cause || !s.ResumeAfter.IsZero() {
 				t.Fatalf("outcome %s (%s), stored %s (%s, resume after %v); want %s (%s)", out.Status, out.Cause, s.Status, s.Cause, s.ResumeAfter, want, cause)
 			}
@@ -404,4 +384,21 @@ func TestPauseAfterACancelNotYetSeenKeepsTheCancel(t *testing.T) {
 	if ctl != "cancel" {
 		t.Fatalf("control %q after cancel then pause, want cancel", ctl)
 	}
+}
+
+// askToStop asks delivery id to pause or to cancel (what).
+func askToStop(ctx context.Context, db *sql.DB, what string, id int64) (bool, error) {
+	if what == "pause" {
+		return RequestPause(ctx, db, id)
+	}
+	return RequestCancel(ctx, db, id)
+}
+
+// stoppedAs is the status and cause a pause or a cancel (what) asked by a
+// person leaves.
+func stoppedAs(what string) (status, cause string) {
+	if what == "cancel" {
+		return StatusCancelled, CauseCancelled
+	}
+	return StatusPaused, CauseByHand
 }
