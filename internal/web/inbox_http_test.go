@@ -281,3 +281,18 @@ func TestInboxSourceOfAnISO2022JPMessageReadsAsJapanese(t *testing.T) {
 		t.Errorf("the .eml download (%d bytes) is not what was received (%d bytes)", len(eml), len(received))
 	}
 }
+
+// The sandbox's own home is not the one `bluemoon console` opens: a page
+// reached without a session there names the command that gives the
+// sandbox's console a fresh address.
+func TestSandboxWithoutTheTokenSaysToRunTheSandboxAgain(t *testing.T) {
+	c, _ := startSandbox(t)
+	resp, err := http.Get(c.srv.BaseURL() + "/deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := body(t, resp)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(b, "<code>bluemoon sandbox</code>") || strings.Contains(b, "bluemoon console</code>") {
+		t.Errorf("sandbox page without a session: %s, want 401 naming 'bluemoon sandbox' (not 'bluemoon console'); body:\n%s", resp.Status, b)
+	}
+}
