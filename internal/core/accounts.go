@@ -237,16 +237,18 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 			Message: "--security none sends the password in clear text; use it only for a relay on this machine"})
 	}
 
-	viaChanged, err := applyVia(a, in, kind, isAdd, ch)
-	if err != nil {
-		return err
-	}
-	// Checked when this call sets the credentials, the server or the
-	// provider: an edit of something else leaves an older account be.
-	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil) {
+	// Checked when this call sets the credentials, the server, the
+	// provider or an API way: an edit of something else leaves an older
+	// account be. Before the way's own check, which could only say that
+	// the way needs a file of its provider: this says which file is whose.
+	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil || viaAPI(in) != "") {
 		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, in); err != nil {
 			return err
 		}
+	}
+	viaChanged, err := applyVia(a, in, kind, isAdd, ch)
+	if err != nil {
+		return err
 	}
 
 	if err := applyTLSFiles(a, in); err != nil {
@@ -293,11 +295,16 @@ func applyVia(a *account.Account, in AccountInput, kind provider.Kind, isAdd boo
 type ProviderMismatchError struct {
 	Credentials string        // the credentials' name
 	Have        provider.Kind // what the credential file is for
-	Want        provider.Kind // what was chosen, or whose server was given
+	Want        provider.Kind // what was chosen, or whose server or API was given
 	Server      string        // the SMTP server given, when it told Want
+	Via         account.Via   // the provider's API given (no provider chosen), when it told Want
 }
 
 func (e *ProviderMismatchError) Error() string {
+	if e.Via != "" {
+		return fmt.Sprintf("--credentials %s are for %s, but --via %s sends with a %s sign-in: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or --via %s",
+			e.Credentials, e.Have, e.Via, e.Want, e.Want, viaFor(e.Have))
+	}
 	if e.Server != "" {
 		p, _ := provider.SMTPPresetFor(e.Have)
 		return fmt.Sprintf("--credentials %s are for %s, but the SMTP server %s is %s's: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or %s's server (--smtp %s:%d, or no --smtp on add)",
@@ -318,8 +325,11 @@ const CodeProviderMismatch = "provider_mismatch"
 func checkCredentialsProvider(name string, have provider.Kind, host string, in AccountInput) error {
 	mismatch := func(pm *ProviderMismatchError) error {
 		field := "credentials"
-		if pm.Server != "" {
+		switch {
+		case pm.Server != "":
 			field = "smtp_host"
+		case pm.Via != "":
+			field = "via"
 		}
 		return &FieldError{Field: field, Code: CodeProviderMismatch, Message: pm.Error(), Err: pm}
 	}
@@ -331,6 +341,9 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, in A
 		if want != have {
 			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
 		}
+	} else if via := viaAPI(in); via != "" && via.Provider() != have {
+		// No provider chosen (the CLI): the API way given names it.
+		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: via.Provider(), Via: via})
 	}
 	// A Google or Microsoft sign-in works on its own provider's server
 	// only; a generic file's server is whatever its administrator says.
@@ -343,6 +356,29 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, in A
 		}
 	}
 	return nil
+}
+
+// viaAPI is the provider's API in.Via names, "" when it names none (or is
+// not a way at all: applyVia says so).
+func viaAPI(in AccountInput) account.Via {
+	if in.Via == nil {
+		return ""
+	}
+	if v, err := account.ParseVia(*in.Via); err == nil && v.API() {
+		return v
+	}
+	return ""
+}
+
+// viaFor is the way of sending a provider's own API is, smtp for one
+// without.
+func viaFor(k provider.Kind) account.Via {
+	for _, v := range []account.Via{account.ViaGraph, account.ViaGmailAPI} {
+		if v.Provider() == k {
+			return v
+		}
+	}
+	return account.ViaSMTP
 }
 
 // WarnViaChanged is the Warning code of an account whose way of sending

@@ -1,0 +1,87 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/bluemoon-mail/bluemoon/internal/credstore"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
+)
+
+// twoProviders is a service with a Google file "g" and a Microsoft 365
+// file "m" imported.
+func twoProviders(t *testing.T) *Service {
+	t.Helper()
+	svc := newService(t, Options{})
+	cs, err := svc.credentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]provider.Config{
+		"g": {Provider: provider.Google, ClientID: "app.apps.example", ClientSecret: "secret"},
+		"m": {Provider: provider.Microsoft, ClientID: "cid"},
+	} {
+		cfg, err := provider.FillDefaults(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.Import(context.Background(), name, cfg, credstore.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return svc
+}
+
+// wantMismatch fails unless err is the provider mismatch of a file for
+// have where want was meant.
+func wantMismatch(t *testing.T, what string, err error, have, want provider.Kind) *ProviderMismatchError {
+	t.Helper()
+	var pm *ProviderMismatchError
+	if !errors.As(err, &pm) || pm.Have != have || pm.Want != want {
+		t.Fatalf("%s: want the mismatch of a %s file where %s was meant, got %T %v", what, have, want, err, err)
+	}
+	return pm
+}
+
+// A file of the other provider is refused with the same specific error
+// whichever way of sending is chosen: the provider-mismatch error comes
+// before the way's own check (which could only say "that way needs a file
+// of its provider").
+func TestAnotherProvidersFileIsSaidSoForEveryWayOfSending(t *testing.T) {
+	svc := twoProviders(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		creds, chosen, via string
+		have, want         provider.Kind
+	}{
+		{"g", "microsoft", "smtp", provider.Google, provider.Microsoft},
+		{"g", "microsoft", "graph", provider.Google, provider.Microsoft},
+		{"m", "google", "smtp", provider.Microsoft, provider.Google},
+		{"m", "google", "gmail-api", provider.Microsoft, provider.Google},
+		// The CLI names no provider: the API way tells which one is meant.
+		{"g", "", "graph", provider.Google, provider.Microsoft},
+		{"m", "", "gmail-api", provider.Microsoft, provider.Google},
+	} {
+		in := AccountInput{From: Ptr("a@example.com"), Credentials: Ptr(tc.creds), Via: Ptr(tc.via)}
+		if tc.chosen != "" {
+			in.Provider = Ptr(tc.chosen)
+		}
+		what := tc.creds + " chosen as " + tc.chosen + " via " + tc.via
+		pm := wantMismatch(t, what, errOf(svc.AddAccount(ctx, "x", in)), tc.have, tc.want)
+		if pm.Server != "" {
+			t.Errorf("%s: said as the server's mismatch (%s)", what, pm.Server)
+		}
+		if _, err := svc.Account(ctx, "x"); err == nil {
+			t.Fatalf("%s: the account was saved", what)
+		}
+	}
+	// An existing account's edit to the other provider's API is said the
+	// same way, on the way's input.
+	if _, err := svc.AddAccount(ctx, "work", AccountInput{From: Ptr("a@example.com"), Credentials: Ptr("m")}); err != nil {
+		t.Fatal(err)
+	}
+	err := errOf(svc.EditAccount(ctx, "work", AccountInput{Via: Ptr("gmail-api")}))
+	wantMismatch(t, "edit --via gmail-api", err, provider.Microsoft, provider.Google)
+	wantField(t, err, "via")
+}
