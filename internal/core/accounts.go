@@ -350,10 +350,8 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, in A
 	if _, known := provider.SMTPPresetFor(have); !known {
 		return nil
 	}
-	for _, k := range []provider.Kind{provider.Google, provider.Microsoft} {
-		if p, _ := provider.SMTPPresetFor(k); k != have && strings.EqualFold(host, p.Host) {
-			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
-		}
+	if k, known := provider.HostProvider(host); known && k != have {
+		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
 	}
 	return nil
 }

@@ -85,3 +85,38 @@ func TestAnotherProvidersFileIsSaidSoForEveryWayOfSending(t *testing.T) {
 	wantMismatch(t, "edit --via gmail-api", err, provider.Microsoft, provider.Google)
 	wantField(t, err, "via")
 }
+
+// The server check knows each provider's documented submission servers,
+// not only the presets', in any case and with a trailing dot; a server of
+// no known provider is not checked.
+func TestAnotherProvidersServerIsKnownByEveryDocumentedHost(t *testing.T) {
+	svc := twoProviders(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		creds, host string
+		have, want  provider.Kind
+	}{
+		{"g", "smtp-mail.outlook.com", provider.Google, provider.Microsoft},
+		{"g", "SMTP-MAIL.Outlook.com.", provider.Google, provider.Microsoft},
+		{"g", "smtp.office365.com.", provider.Google, provider.Microsoft},
+		{"m", "smtp-relay.gmail.com", provider.Microsoft, provider.Google},
+		{"m", "Smtp.Gmail.Com.", provider.Microsoft, provider.Google},
+	} {
+		in := AccountInput{From: Ptr("a@example.com"), Credentials: Ptr(tc.creds), SMTPHost: Ptr(tc.host), SMTPPort: Ptr(587)}
+		pm := wantMismatch(t, tc.creds+" on "+tc.host, errOf(svc.AddAccount(ctx, "x", in)), tc.have, tc.want)
+		if pm.Server != tc.host {
+			t.Errorf("%s on %s: said as %q's", tc.creds, tc.host, pm.Server)
+		}
+		wantField(t, errOf(svc.AddAccount(ctx, "x", in)), "smtp_host")
+	}
+	// Its own provider's other servers, and servers of no known provider,
+	// are taken.
+	for i, tc := range []struct{ creds, host string }{
+		{"m", "smtp-mail.outlook.com."}, {"g", "smtp-relay.gmail.com"}, {"g", "mail.example.com"}, {"m", "relay.contoso.example"},
+	} {
+		name := "ok" + string(rune('a'+i))
+		if _, err := svc.AddAccount(ctx, name, AccountInput{From: Ptr("a@example.com"), Credentials: Ptr(tc.creds), SMTPHost: Ptr(tc.host), SMTPPort: Ptr(587)}); err != nil {
+			t.Errorf("%s on %s: %v", tc.creds, tc.host, err)
+		}
+	}
+}
