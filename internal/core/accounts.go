@@ -107,7 +107,7 @@ func (s *Service) EditAccount(ctx context.Context, name string, in AccountInput)
 
 func (s *Service) saveAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool) (*AccountChange, error) {
 	ch := &AccountChange{Account: a}
-	if err := s.applyAccount(ctx, a, in, isAdd, ch); err != nil {
+	if err := s.applyAccount(ctx, a, in, isAdd, ch, nil); err != nil {
 		return nil, err
 	}
 	if err := s.accounts().Put(ctx, a); err != nil {
@@ -134,9 +134,17 @@ func (s *Service) saveAccount(ctx context.Context, a *account.Account, in Accoun
 
 func usesPassword(m account.AuthMethod) bool { return m == account.AuthPlain || m == account.AuthLogin }
 
+// incomingCredentials are credentials not stored yet, checked as if they
+// were (ImportCredentialFileFor): a credential file's name and provider.
+type incomingCredentials struct {
+	name string
+	kind provider.Kind
+}
+
 // applyAccount sets a's fields from in; add (isAdd) also fills what was
-// not given from the credentials' provider presets.
-func (s *Service) applyAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool, ch *AccountChange) error {
+// not given from the credentials' provider presets. Credentials named as
+// incoming (nil: none) are taken to be of its provider, not looked up.
+func (s *Service) applyAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool, ch *AccountChange, incoming *incomingCredentials) error {
 	if isAdd && in.From == nil {
 		return fieldErr("from", CodeRequired, "--from ADDRESS is required")
 	}
@@ -152,7 +160,9 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 
 	kind := provider.Generic
 	set(&a.Credentials, in.Credentials, nil)
-	if a.Credentials != "" {
+	if incoming != nil && a.Credentials == incoming.name {
+		kind = incoming.kind
+	} else if a.Credentials != "" {
 		cs, err := s.credentials()
 		if err != nil {
 			return err
@@ -242,7 +252,7 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 	// account be. Before the way's own check, which could only say that
 	// the way needs a file of its provider: this says which file is whose.
 	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil || viaAPI(in) != "") {
-		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, in); err != nil {
+		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, viaOf(a, in), in); err != nil {
 			return err
 		}
 	}
@@ -318,11 +328,12 @@ func (e *ProviderMismatchError) Error() string {
 const CodeProviderMismatch = "provider_mismatch"
 
 // checkCredentialsProvider refuses credentials of one provider for an
-// account chosen to be another's, or whose SMTP server (host, as it is to
-// be saved) is another provider's well-known one: its sign-in could never
-// work there, and the account would be saved as the credentials'
-// provider, not the one the user meant.
-func checkCredentialsProvider(name string, have provider.Kind, host string, in AccountInput) error {
+// account chosen to be another's, sending through another provider's API
+// (via, as it is to be saved, when no provider is chosen), or whose SMTP
+// server (host, as it is to be saved) is another provider's well-known
+// one: its sign-in could never work there, and the account would be saved
+// as the credentials' provider, not the one the user meant.
+func checkCredentialsProvider(name string, have provider.Kind, host string, via account.Via, in AccountInput) error {
 	mismatch := func(pm *ProviderMismatchError) error {
 		field := "credentials"
 		switch {
@@ -341,7 +352,7 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, in A
 		if want != have {
 			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
 		}
-	} else if via := viaAPI(in); via != "" && via.Provider() != have {
+	} else if via.API() && via.Provider() != have {
 		// No provider chosen (the CLI): the API way given names it.
 		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: via.Provider(), Via: via})
 	}
@@ -366,6 +377,17 @@ func viaAPI(in AccountInput) account.Via {
 		return v
 	}
 	return ""
+}
+
+// viaOf is the way a's messages are to leave once in is applied: in's,
+// if it names one, else a's as it is.
+func viaOf(a *account.Account, in AccountInput) account.Via {
+	if in.Via != nil {
+		if v, err := account.ParseVia(*in.Via); err == nil {
+			return v
+		}
+	}
+	return a.SendsVia()
 }
 
 // viaFor is the way of sending a provider's own API is, smtp for one

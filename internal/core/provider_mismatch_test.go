@@ -120,3 +120,56 @@ func TestAnotherProvidersServerIsKnownByEveryDocumentedHost(t *testing.T) {
 		}
 	}
 }
+
+// An import for an account that the account cannot use is refused before
+// anything is stored; replacing credentials that another account uses is
+// refused when that account cannot use the new file. A file it can use is
+// imported and taken at once.
+func TestImportForAnAccountIsCheckedBeforeAnythingIsStored(t *testing.T) {
+	svc := twoProviders(t)
+	ctx := context.Background()
+	for _, a := range []struct{ name, host string }{{"work", "smtp.gmail.com"}, {"lab", "mail.example.com"}} {
+		if _, err := svc.AddAccount(ctx, a.name, AccountInput{From: Ptr("a@example.com"), Credentials: Ptr("g"), SMTPHost: Ptr(a.host), SMTPPort: Ptr(465)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, _, err := svc.CreateCredentialFile(ctx, CreateInput{Provider: "microsoft", ClientID: "cid2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		for _, n := range []string{"work", "lab"} {
+			if info, err := svc.Account(ctx, n); err != nil || info.Credentials != "g" {
+				t.Fatalf("%s: account %s now uses %q (%v)", what, n, info.Credentials, err)
+			}
+		}
+		if cr, err := svc.Credential(ctx, "g"); err != nil || cr.Provider != provider.Google {
+			t.Fatalf("%s: g is now for %v (%v)", what, cr.Provider, err)
+		}
+		if _, err := svc.Credential(ctx, "m2"); err == nil {
+			t.Fatalf("%s: the refused file was imported", what)
+		}
+	}
+	_, _, err = svc.ImportCredentialFileFor(ctx, "work", ImportInput{Source: "m2.bmcred", Data: ms, Name: "m2"})
+	wantMismatch(t, "a Microsoft file for work", err, provider.Microsoft, provider.Google)
+	unchanged("a Microsoft file for work")
+	_, _, err = svc.ImportCredentialFileFor(ctx, "work", ImportInput{Source: "m2.bmcred", Data: ms, Name: "g", Replace: true})
+	wantMismatch(t, "a Microsoft file replacing work's", err, provider.Microsoft, provider.Google)
+	unchanged("a Microsoft file replacing work's")
+	// lab's server is no provider's, but work uses g too.
+	_, _, err = svc.ImportCredentialFileFor(ctx, "lab", ImportInput{Source: "m2.bmcred", Data: ms, Name: "g", Replace: true})
+	wantMismatch(t, "a Microsoft file replacing g for lab", err, provider.Microsoft, provider.Google)
+	unchanged("a Microsoft file replacing g for lab")
+	// The name taken, not to be replaced: refused as the plain import is.
+	wantField(t, errOf3(svc.ImportCredentialFileFor(ctx, "lab", ImportInput{Source: "m2.bmcred", Data: ms, Name: "g"})), "name")
+	unchanged("the name taken")
+
+	res, ch, err := svc.ImportCredentialFileFor(ctx, "lab", ImportInput{Source: "m2.bmcred", Data: ms, Name: "m2"})
+	if err != nil || res.Provider != provider.Microsoft || ch.Account.Credentials != "m2" {
+		t.Fatalf("a Microsoft file for lab: %v %+v", err, res)
+	}
+	if info, _ := svc.Account(ctx, "lab"); info.Credentials != "m2" {
+		t.Errorf("lab uses %q after the import", info.Credentials)
+	}
+}
