@@ -510,14 +510,18 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			by := make([]string, len(ids))
-			for i, id := range ids {
-				by[i] = strconv.FormatInt(id, 10)
-			}
-			return &InUseError{Kind: KindAccount, Name: name, By: by}
+		if len(ids) == 0 {
+			return nil
 		}
-		return nil
+		// Those being prepared are hidden from the lists until their
+		// preflight ends: the refusal says so, rather than name a
+		// delivery no list shows.
+		preparing, err := delivery.Preparing(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		return &InUseError{Kind: KindAccount, Name: name, By: idStrings(ids), Preparing: idStrings(preparing),
+			CleanedAfter: delivery.AbandonedAfter}
 	})
 	if err != nil {
 		return accountNotFound(name, err)
@@ -536,6 +540,14 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		}
 	}
 	return nil
+}
+
+func idStrings(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
 }
 
 // account loads the named account.
