@@ -353,7 +353,7 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, via 
 			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
 		}
 	} else if via.API() && via.Provider() != have {
-		// No provider chosen (the CLI): the API way given names it.
+		// No provider chosen (the CLI): the API way, given or kept, names it.
 		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: via.Provider(), Via: via})
 	}
 	// A Google or Microsoft sign-in works on its own provider's server
