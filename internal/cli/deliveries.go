@@ -68,7 +68,12 @@ time); a name several deliveries share is refused with their IDs.`}
 			}
 			if !d.ResumeAfter.IsZero() {
 				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
-				if d.Status == delivery.StatusPaused && d.Cause == delivery.CauseDailyLimit {
+				// What the scheduler's resume itself tests, not a copy.
+				auto, err := svc.ResumedByScheduler(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				if auto {
 					app.Printf("bluemoon serve, if it runs then, resumes it by itself ('bluemoon deliveries pause %d' keeps it waiting for you).\n", d.ID)
 				}
 			}

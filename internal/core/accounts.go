@@ -107,7 +107,7 @@ func (s *Service) EditAccount(ctx context.Context, name string, in AccountInput)
 
 func (s *Service) saveAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool) (*AccountChange, error) {
 	ch := &AccountChange{Account: a}
-	if err := s.applyAccount(ctx, a, in, isAdd, ch); err != nil {
+	if err := s.applyAccount(ctx, a, in, isAdd, ch, nil); err != nil {
 		return nil, err
 	}
 	if err := s.accounts().Put(ctx, a); err != nil {
@@ -134,9 +134,17 @@ func (s *Service) saveAccount(ctx context.Context, a *account.Account, in Accoun
 
 func usesPassword(m account.AuthMethod) bool { return m == account.AuthPlain || m == account.AuthLogin }
 
+// incomingCredentials are credentials not stored yet, checked as if they
+// were (ImportCredentialFileFor): a credential file's name and provider.
+type incomingCredentials struct {
+	name string
+	kind provider.Kind
+}
+
 // applyAccount sets a's fields from in; add (isAdd) also fills what was
-// not given from the credentials' provider presets.
-func (s *Service) applyAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool, ch *AccountChange) error {
+// not given from the credentials' provider presets. Credentials named as
+// incoming (nil: none) are taken to be of its provider, not looked up.
+func (s *Service) applyAccount(ctx context.Context, a *account.Account, in AccountInput, isAdd bool, ch *AccountChange, incoming *incomingCredentials) error {
 	if isAdd && in.From == nil {
 		return fieldErr("from", CodeRequired, "--from ADDRESS is required")
 	}
@@ -152,7 +160,9 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 
 	kind := provider.Generic
 	set(&a.Credentials, in.Credentials, nil)
-	if a.Credentials != "" {
+	if incoming != nil && a.Credentials == incoming.name {
+		kind = incoming.kind
+	} else if a.Credentials != "" {
 		cs, err := s.credentials()
 		if err != nil {
 			return err
@@ -237,16 +247,18 @@ func (s *Service) applyAccount(ctx context.Context, a *account.Account, in Accou
 			Message: "--security none sends the password in clear text; use it only for a relay on this machine"})
 	}
 
+	// Checked when this call sets the credentials, the server, the
+	// provider or an API way: an edit of something else leaves an older
+	// account be. Before the way's own check, which could only say that
+	// the way needs a file of its provider: this says which file is whose.
+	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil || viaAPI(in) != "") {
+		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, viaOf(a, in), in); err != nil {
+			return err
+		}
+	}
 	viaChanged, err := applyVia(a, in, kind, isAdd, ch)
 	if err != nil {
 		return err
-	}
-	// Checked when this call sets the credentials, the server or the
-	// provider: an edit of something else leaves an older account be.
-	if a.Credentials != "" && (isAdd || in.Credentials != nil || in.SMTPHost != nil || in.Provider != nil) {
-		if err := checkCredentialsProvider(a.Credentials, kind, a.SMTPHost, in); err != nil {
-			return err
-		}
 	}
 
 	if err := applyTLSFiles(a, in); err != nil {
@@ -293,11 +305,16 @@ func applyVia(a *account.Account, in AccountInput, kind provider.Kind, isAdd boo
 type ProviderMismatchError struct {
 	Credentials string        // the credentials' name
 	Have        provider.Kind // what the credential file is for
-	Want        provider.Kind // what was chosen, or whose server was given
+	Want        provider.Kind // what was chosen, or whose server or API was given
 	Server      string        // the SMTP server given, when it told Want
+	Via         account.Via   // the provider's API given (no provider chosen), when it told Want
 }
 
 func (e *ProviderMismatchError) Error() string {
+	if e.Via != "" {
+		return fmt.Sprintf("--credentials %s are for %s, but --via %s sends with a %s sign-in: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or --via %s",
+			e.Credentials, e.Have, e.Via, e.Want, e.Want, viaFor(e.Have))
+	}
 	if e.Server != "" {
 		p, _ := provider.SMTPPresetFor(e.Have)
 		return fmt.Sprintf("--credentials %s are for %s, but the SMTP server %s is %s's: use --credentials of a %s credential file (import it with 'bluemoon credentials import'), or %s's server (--smtp %s:%d, or no --smtp on add)",
@@ -311,15 +328,19 @@ func (e *ProviderMismatchError) Error() string {
 const CodeProviderMismatch = "provider_mismatch"
 
 // checkCredentialsProvider refuses credentials of one provider for an
-// account chosen to be another's, or whose SMTP server (host, as it is to
-// be saved) is another provider's well-known one: its sign-in could never
-// work there, and the account would be saved as the credentials'
-// provider, not the one the user meant.
-func checkCredentialsProvider(name string, have provider.Kind, host string, in AccountInput) error {
+// account chosen to be another's, sending through another provider's API
+// (via, as it is to be saved, when no provider is chosen), or whose SMTP
+// server (host, as it is to be saved) is another provider's well-known
+// one: its sign-in could never work there, and the account would be saved
+// as the credentials' provider, not the one the user meant.
+func checkCredentialsProvider(name string, have provider.Kind, host string, via account.Via, in AccountInput) error {
 	mismatch := func(pm *ProviderMismatchError) error {
 		field := "credentials"
-		if pm.Server != "" {
+		switch {
+		case pm.Server != "":
 			field = "smtp_host"
+		case pm.Via != "":
+			field = "via"
 		}
 		return &FieldError{Field: field, Code: CodeProviderMismatch, Message: pm.Error(), Err: pm}
 	}
@@ -331,18 +352,53 @@ func checkCredentialsProvider(name string, have provider.Kind, host string, in A
 		if want != have {
 			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: want})
 		}
+	} else if via.API() && via.Provider() != have {
+		// No provider chosen (the CLI): the API way, given or kept, names it.
+		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: via.Provider(), Via: via})
 	}
 	// A Google or Microsoft sign-in works on its own provider's server
 	// only; a generic file's server is whatever its administrator says.
 	if _, known := provider.SMTPPresetFor(have); !known {
 		return nil
 	}
-	for _, k := range []provider.Kind{provider.Google, provider.Microsoft} {
-		if p, _ := provider.SMTPPresetFor(k); k != have && strings.EqualFold(host, p.Host) {
-			return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
-		}
+	if k, known := provider.HostProvider(host); known && k != have {
+		return mismatch(&ProviderMismatchError{Credentials: name, Have: have, Want: k, Server: host})
 	}
 	return nil
+}
+
+// viaAPI is the provider's API in.Via names, "" when it names none (or is
+// not a way at all: applyVia says so).
+func viaAPI(in AccountInput) account.Via {
+	if in.Via == nil {
+		return ""
+	}
+	if v, err := account.ParseVia(*in.Via); err == nil && v.API() {
+		return v
+	}
+	return ""
+}
+
+// viaOf is the way a's messages are to leave once in is applied: in's,
+// if it names one, else a's as it is.
+func viaOf(a *account.Account, in AccountInput) account.Via {
+	if in.Via != nil {
+		if v, err := account.ParseVia(*in.Via); err == nil {
+			return v
+		}
+	}
+	return a.SendsVia()
+}
+
+// viaFor is the way of sending a provider's own API is, smtp for one
+// without.
+func viaFor(k provider.Kind) account.Via {
+	for _, v := range []account.Via{account.ViaGraph, account.ViaGmailAPI} {
+		if v.Provider() == k {
+			return v
+		}
+	}
+	return account.ViaSMTP
 }
 
 // WarnViaChanged is the Warning code of an account whose way of sending
@@ -454,14 +510,18 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			by := make([]string, len(ids))
-			for i, id := range ids {
-				by[i] = strconv.FormatInt(id, 10)
-			}
-			return &InUseError{Kind: KindAccount, Name: name, By: by}
+		if len(ids) == 0 {
+			return nil
 		}
-		return nil
+		// Those being prepared are hidden from the lists until their
+		// preflight ends: the refusal says so, rather than name a
+		// delivery no list shows.
+		preparing, err := delivery.Preparing(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		return &InUseError{Kind: KindAccount, Name: name, By: idStrings(ids), Preparing: idStrings(preparing),
+			CleanedAfter: delivery.AbandonedAfter}
 	})
 	if err != nil {
 		return accountNotFound(name, err)
@@ -480,6 +540,14 @@ func (s *Service) RemoveAccount(ctx context.Context, name string) error {
 		}
 	}
 	return nil
+}
+
+func idStrings(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
 }
 
 // account loads the named account.

@@ -250,6 +250,25 @@ func (e *CustomEndpointsError) ExitCode() int { return exitcode.Usage }
 // it and stores it under in.Name. Nothing is imported when any check
 // fails.
 func (s *Service) ImportCredentialFile(ctx context.Context, in ImportInput) (*ImportResult, error) {
+	o, err := s.openImport(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeImport(ctx, in, o); err != nil {
+		return nil, err
+	}
+	return o.res, nil
+}
+
+// openedImport is a credential file checked and decrypted for an import,
+// not stored yet.
+type openedImport struct {
+	cfg provider.Config
+	res *ImportResult
+}
+
+// openImport does every check of an import that needs nothing stored.
+func (s *Service) openImport(ctx context.Context, in ImportInput) (*openedImport, error) {
 	if err := credstore.ValidateName(in.Name); err != nil {
 		return nil, fieldErr("name", CodeInvalid, "--name: %w", err)
 	}
@@ -290,14 +309,20 @@ func (s *Service) ImportCredentialFile(ctx context.Context, in ImportInput) (*Im
 			}
 		}
 	}
-	err = cs.Import(ctx, in.Name, cfg, credstore.ImportOptions{Signer: fp, Replace: in.Replace})
-	if errors.Is(err, credstore.ErrExists) {
-		return nil, fieldErr("name", CodeExists, "%w; nothing was imported", err)
-	}
+	return &openedImport{cfg: cfg, res: res}, nil
+}
+
+// storeImport stores an opened import under in.Name.
+func (s *Service) storeImport(ctx context.Context, in ImportInput, o *openedImport) error {
+	cs, err := s.credentials()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return res, nil
+	err = cs.Import(ctx, in.Name, o.cfg, credstore.ImportOptions{Signer: o.res.Signer, Replace: in.Replace})
+	if errors.Is(err, credstore.ErrExists) {
+		return fieldErr("name", CodeExists, "%w; nothing was imported", err)
+	}
+	return err
 }
 
 // explainFileError turns credfile's errors into what the user should do.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,16 @@ func (s *Service) Deliveries(ctx context.Context) ([]*delivery.Summary, error) {
 func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, error) {
 	d, err := delivery.Get(ctx, s.db.DB, id)
 	return d, deliveryNotFound(id, err)
+}
+
+// ResumedByScheduler reports whether the scheduler (bluemoon serve, or the
+// console's) resumes delivery id by itself once its daily limit's window
+// reopens: the very test its resume makes (delivery.StillDueAfterDailyLimit),
+// asked of a time after any window. A delivery paused before causes were
+// stored, whose reason only reads as a daily limit, is not resumed so:
+// a person resumes it.
+func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error) {
+	return delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
@@ -85,13 +96,16 @@ type Progress struct {
 	Cause       string // why it stopped short: a Cause… (see PauseCause)
 	Reason      string
 	ResumeAfter time.Time
-	Counts      delivery.Counts
-	Total       int           // recipients to send to (all but skipped and suppressed)
-	Done        int           // sent + failed
-	Rate        float64       // messages a second, lately
-	ETA         time.Duration // at that rate, for what is left; 0 when unknown
-	StartedAt   time.Time
-	FinishedAt  time.Time
+	// SchedulerResumes: the scheduler resumes it by itself after
+	// ResumeAfter (ResumedByScheduler).
+	SchedulerResumes bool
+	Counts           delivery.Counts
+	Total            int           // recipients to send to (all but skipped and suppressed)
+	Done             int           // sent + failed
+	Rate             float64       // messages a second, lately
+	ETA              time.Duration // at that rate, for what is left; 0 when unknown
+	StartedAt        time.Time
+	FinishedAt       time.Time
 }
 
 // rateWindow is how far back a process that does not run a delivery looks
@@ -111,6 +125,11 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 		Cause:  PauseCause(d.Status, d.Cause, d.Reason),
 		Counts: c, Total: c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled,
 		Done: c.Sent + c.Failed, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
+	if d.Status == delivery.StatusPaused {
+		if p.SchedulerResumes, err = s.ResumedByScheduler(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	if d.Status != delivery.StatusRunning {
 		return p, nil
 	}

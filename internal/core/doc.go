@@ -28,8 +28,10 @@
 //	svc.RemoveAccount(ctx, name)
 //
 // AccountInput.Via is how messages leave: smtp, graph (Microsoft
-// credentials) or gmail-api (Google); a mismatch is a *FieldError for
-// "via", and a change resets the limits to the way's preset (a Warning,
+// credentials) or gmail-api (Google); credentials of another provider than
+// the one chosen (AccountInput.Provider), than the way's or than the
+// server's (provider.HostProvider) are a *ProviderMismatchError (in a
+// *FieldError, code provider_mismatch), and a change resets the limits to the way's preset (a Warning,
 // WarnViaChanged). The token source, the sign-in's scopes and the
 // transport's API endpoint follow the way (tokens.go).
 //
@@ -39,6 +41,7 @@
 //	svc.CreateCredentialFile(ctx, core.CreateInput{...})  // bytes to download / write, *CreatedFile (signer…)
 //	svc.InspectCredentialFile(ctx, name, data, passphrase) // signer fingerprint, passphrase needed?, endpoints
 //	svc.ImportCredentialFile(ctx, core.ImportInput{Data, Passphrase, Name, Trust, AcceptCustomEndpoints, Replace})
+//	svc.ImportCredentialFileFor(ctx, account, in)         // import and take it, checked before anything is stored
 //	svc.Credentials(ctx) / svc.Credential(ctx, name) / svc.RemoveCredentials(ctx, name)
 //
 // # Sign-in
@@ -74,6 +77,7 @@
 //	svc.ReportCSV(ctx, id, w)            // the CSV export, formulas made text (csvsafe)
 //	Progress.Cause / delivery.Summary.Cause   // why it stopped short (delivery.Cause…), stored where the run stops;
 //	core.PauseCause(status, cause, reason)    // also reads the English reason of deliveries stopped before causes were kept
+//	svc.ResumedByScheduler(ctx, id) / Progress.SchedulerResumes   // the scheduler's own test: it resumes this one by itself
 //	DeliveryCheck.Preflight.Problems / Notes  // each with Code (delivery.Code…), Value, Got, Want for a face's own words
 //	svc.Preview(ctx, in)                 // the .eml one row would get
 //
@@ -133,7 +137,8 @@
 //   - *NotFoundError (errors.Is(err, ErrNotFound)): the account, credentials,
 //     delivery, saved delivery or schedule does not exist. Exit 2.
 //   - *InUseError: a saved delivery that schedules run cannot be removed,
-//     nor an account whose deliveries are unfinished; By names them. Exit 2.
+//     nor an account whose deliveries are unfinished; By names them
+//     (Preparing: those still being prepared, in no list yet). Exit 2.
 //   - *BusyError: the account is sending another delivery (exit 5; the new
 //     one is left ready), the delivery runs in another process, a sign-in of
 //     the account is already waiting, another scheduler runs (exit 2).

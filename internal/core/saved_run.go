@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/saved"
@@ -24,16 +25,49 @@ type InUseError struct {
 	Kind string   // KindSavedDelivery, KindAccount
 	Name string   // the saved delivery, the account
 	By   []string // the schedules that run it, by name; the account's unfinished deliveries, by ID
+	// Preparing are those of By still being prepared (an account's): no
+	// list shows them until their preflight ends, and one whose preflight
+	// was abandoned is cleaned away CleanedAfter its last sign of life.
+	Preparing    []string
+	CleanedAfter time.Duration
+}
+
+// Listed are the deliveries of By that the lists show (not Preparing).
+func (e *InUseError) Listed() []string {
+	var out []string
+	for _, id := range e.By {
+		if !slices.Contains(e.Preparing, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (e *InUseError) Error() string {
 	if e.Kind == KindAccount {
-		return fmt.Sprintf("account %s was not removed: its deliveries %s are not finished (they could not be resumed without it); "+
-			"resume them to the end, or cancel them (bluemoon deliveries cancel ID), then remove the account", e.Name, strings.Join(e.By, ", "))
+		var parts []string
+		if listed := e.Listed(); len(listed) > 0 {
+			parts = append(parts, fmt.Sprintf("its deliveries %s are not finished (they could not be resumed without it); "+
+				"resume them to the end, or cancel them (bluemoon deliveries cancel ID)", strings.Join(listed, ", ")))
+		}
+		if len(e.Preparing) > 0 {
+			parts = append(parts, fmt.Sprintf("delivery %s is being prepared through it (its list is read and checked; 'bluemoon deliveries list' shows it once that ends): "+
+				"wait for the preparation to end and finish or cancel the delivery; if the program preparing it was stopped, the delivery is cleaned away %s after its last sign of life",
+				strings.Join(e.Preparing, ", "), minutes(e.CleanedAfter)))
+		}
+		return fmt.Sprintf("account %s was not removed: %s, then remove the account", e.Name, strings.Join(parts, "; "))
 	}
 	return fmt.Sprintf("saved delivery %s is run by schedule %s: remove or change the schedule first", e.Name, strings.Join(e.By, ", "))
 }
 func (e *InUseError) ExitCode() int { return exitcode.Usage }
+
+// minutes says a duration of whole minutes in words ("15 minutes").
+func minutes(d time.Duration) string {
+	if m := int(d.Round(time.Minute).Minutes()); m != 1 {
+		return fmt.Sprintf("%d minutes", m)
+	}
+	return "1 minute"
+}
 
 // SavedInput is the send a saved delivery stands for, as `bluemoon run`
 // would send it; a delivery without its own --name is named after it.

@@ -308,6 +308,19 @@ var AbandonedAfter = 15 * time.Minute
 // preparing was abandoned.
 func abandonedBefore() int64 { return time.Now().Add(-AbandonedAfter).UnixMilli() }
 
+// Preparing returns the IDs of the account's deliveries still being
+// prepared by a live preflight (hidden from the lists until it ends; not
+// those RemoveAbandoned would remove), oldest first; db is a *sql.DB or a
+// *sql.Tx.
+func Preparing(ctx context.Context, db querier, account string) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE account = ? AND status = ? AND heartbeat >= ? ORDER BY id`,
+		account, statusPreparing, abandonedBefore())
+	if err != nil {
+		return nil, fmt.Errorf("deliveries of account %s being prepared: %w", account, err)
+	}
+	return ids, nil
+}
+
 // RemoveAbandoned deletes the deliveries a process left 'preparing' when
 // it died in preflight: they were never shown, never sent and could never
 // be resumed, only take up space. It returns how many it removed.

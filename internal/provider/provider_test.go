@@ -211,3 +211,28 @@ func TestMicrosoftSecretWarns(t *testing.T) {
 		t.Errorf("google with its secret: %v", w)
 	}
 }
+
+// The providers' documented submission servers are known in any case,
+// with a trailing dot; the presets among them; anything else is no one's.
+func TestHostProviderKnowsTheDocumentedSubmissionServers(t *testing.T) {
+	for host, want := range map[string]Kind{
+		"smtp.gmail.com": Google, "SMTP.Gmail.com": Google, "smtp.gmail.com.": Google, "smtp-relay.gmail.com": Google,
+		"smtp.office365.com": Microsoft, "Smtp-Mail.Outlook.com": Microsoft, "smtp-mail.outlook.com.": Microsoft,
+		"smtp.office365.us": Microsoft, "smtp.partner.outlook.cn": Microsoft,
+	} {
+		if got, ok := HostProvider(host); !ok || got != want {
+			t.Errorf("HostProvider(%q) = %q, %v; want %q", host, got, ok, want)
+		}
+	}
+	for _, host := range []string{"", "mail.example.com", "gmail.com", "smtp.gmail.com.evil.example", "evilsmtp.gmail.com", "smtp.office365.com..", "outlook.com"} {
+		if got, ok := HostProvider(host); ok {
+			t.Errorf("HostProvider(%q) = %q; want no provider", host, got)
+		}
+	}
+	for _, k := range []Kind{Google, Microsoft} {
+		p, _ := SMTPPresetFor(k)
+		if got, ok := HostProvider(p.Host); !ok || got != k {
+			t.Errorf("%s's preset server %s is not known as %s's", k, p.Host, k)
+		}
+	}
+}

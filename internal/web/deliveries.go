@@ -174,7 +174,7 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 	pv.Final = !p.Live && p.Status != delivery.StatusRunning
 	// Paused by a daily limit, it goes on by itself under the scheduler:
 	// Pause makes it wait for a person instead.
-	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.Status == delivery.StatusPaused && p.Cause == core.CauseDailyLimit
+	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.SchedulerResumes
 	pv.CanCancel = p.Status != delivery.StatusDone && p.Status != delivery.StatusCancelled
 	pv.CanResume = !p.Live && (p.Status == delivery.StatusPaused || p.Status == delivery.StatusReady || p.Status == core.StatusInterrupted)
 	if cause := p.Cause; cause != "" {
@@ -182,7 +182,13 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 		pv.Why = v.T("progress.why." + cause)
 		pv.Next = v.T("progress.next." + cause)
 		pv.Detail = p.Reason
-		if cause == core.CauseDailyLimit && !p.ResumeAfter.IsZero() {
+		switch {
+		case cause != core.CauseDailyLimit || p.ResumeAfter.IsZero():
+		case !p.SchedulerResumes:
+			// Paused before causes were stored: its reason reads as a
+			// daily limit, but the scheduler leaves it to a person.
+			pv.Next = v.T("progress.next.daily_limit_at_hand", v.When(p.ResumeAfter))
+		default:
 			pv.Next = v.T("progress.next.daily_limit_at", v.When(p.ResumeAfter))
 			if on, _ := s.svc.ServeRunning(); on {
 				pv.Next = v.T("progress.next.daily_limit_auto", v.When(p.ResumeAfter))

@@ -76,6 +76,19 @@ func (v *view) explain(err error) problem {
 		p.Message = v.T("err.notfound."+nf.Kind, nf.Name)
 	case errors.As(err, &busy):
 		p.Message = v.T("err.busy."+busy.Kind, busy.Name)
+	case errors.As(err, &inUse) && inUse.Kind == core.KindAccount && len(inUse.Preparing) > 0:
+		// A delivery being prepared is in no list yet: say so, and when
+		// an abandoned one is cleaned away.
+		sep := v.T("saved.list.sep")
+		fix := v.T("fix.in_use.account_preparing", durationWords(v, inUse.CleanedAfter))
+		if listed := inUse.Listed(); len(listed) > 0 {
+			p.Message = v.T("err.in_use.account", inUse.Name, strings.Join(listed, sep)) + " " +
+				v.T("err.in_use.account_also_preparing", strings.Join(inUse.Preparing, sep))
+			p.Fix = v.T("fix.in_use.account") + " " + fix
+		} else {
+			p.Message = v.T("err.in_use.account_preparing", inUse.Name, strings.Join(inUse.Preparing, sep))
+			p.Fix = fix
+		}
 	case errors.As(err, &inUse) && v.Has("err.in_use."+inUse.Kind):
 		p.Message = v.T("err.in_use."+inUse.Kind, inUse.Name, strings.Join(inUse.By, v.T("saved.list.sep")))
 		p.Fix = v.T("fix.in_use." + inUse.Kind)

@@ -640,8 +640,11 @@ func TestAccountFormAdvancedFieldsSayWhatToDo(t *testing.T) {
 	}{
 		{with(plain, "ca_file", notPEM), "ca_file", map[string]string{"en": "holds no certificate", "ja": "証明書が入っていません"}},
 		{with(plain, "use_client_cert", "on", "client_cert", notPEM, "client_key", notPEM), "client_cert", map[string]string{"en": "cannot be used together", "ja": "組み合わせて使えません"}},
+		// Graph with a Google file: whose file it is, as with SMTP (it
+		// used to get the way's "needs a credential file of the same
+		// provider", which no longer comes first).
 		{url.Values{"name": {"office"}, "from": {"news@example.jp"}, "auth_choice": {"microsoft"}, "credentials": {"google-file"}, "via": {"graph"}}, "",
-			map[string]string{"en": "needs a credential file of the same provider", "ja": "同じプロバイダーの資格情報ファイルが必要です"}},
+			map[string]string{"en": "is for Google Workspace, not Microsoft 365", "ja": "は Google Workspace 用で、Microsoft 365 用ではありません"}},
 	} {
 		for lang, want := range tc.want {
 			s := c.session()

@@ -191,12 +191,26 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 	in := core.ImportInput{Source: e.source, Data: e.file, Passphrase: e.form.Get("passphrase"), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Trust: strings.TrimSpace(r.PostFormValue("trust")), AcceptCustomEndpoints: r.PostFormValue("accept_custom") != "",
 		Replace: r.PostFormValue("replace") != ""}
-	res, err := s.svc.ImportCredentialFile(r.Context(), in)
+	// For an account, the import and the account's change are one: a
+	// file the account cannot use is refused with nothing imported.
+	account := ""
+	if localPath(r.PostFormValue("back")) == "" {
+		account = r.PostFormValue("account")
+	}
+	var res *core.ImportResult
+	var err error
+	if account != "" {
+		res, _, err = s.svc.ImportCredentialFileFor(r.Context(), account, in)
+	} else {
+		res, err = s.svc.ImportCredentialFile(r.Context(), in)
+	}
 	if err != nil {
 		info, _ := s.svc.InspectCredentialFile(r.Context(), e.source, e.file, e.form.Get("passphrase"))
 		var fe *core.FieldError
+		var pm *core.ProviderMismatchError
 		status := http.StatusUnprocessableEntity
-		if info == nil || (errors.As(err, &fe) && fe.Field == "passphrase") {
+		// A file the account cannot use is chosen again, not confirmed again.
+		if info == nil || (errors.As(err, &fe) && fe.Field == "passphrase") || errors.As(err, &pm) {
 			s.renderOAuth(w, r, status, nil, err)
 			return
 		}
@@ -215,12 +229,8 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back+"?"+q.Encode(), http.StatusSeeOther)
 		return
 	}
-	if name := r.PostFormValue("account"); name != "" {
-		if _, err := s.svc.EditAccount(r.Context(), name, core.AccountInput{Credentials: &res.Name}); err != nil {
-			s.renderOAuth(w, r, http.StatusUnprocessableEntity, nil, err)
-			return
-		}
-		http.Redirect(w, r, "/accounts/"+url.PathEscape(name)+"/oauth?"+q.Encode(), http.StatusSeeOther)
+	if account != "" {
+		http.Redirect(w, r, "/accounts/"+url.PathEscape(account)+"/oauth?"+q.Encode(), http.StatusSeeOther)
 		return
 	}
 	q.Set("provider", string(res.Provider))

@@ -56,3 +56,31 @@ func TestDailyLimitPauseSaysWhetherTheSchedulerResumesIt(t *testing.T) {
 		t.Fatalf("paused by hand, progress still says the scheduler resumes it: %s", js)
 	}
 }
+
+// A delivery paused by a daily limit before causes were stored (its cause
+// empty, its reason the limit's) is not resumed by the scheduler: the page
+// says to press Resume, never that the scheduler will, and offers no Pause
+// to stop a resume that will not come.
+func TestAnOldDailyLimitPauseIsNotSaidToBeResumedByTheScheduler(t *testing.T) {
+	c := startConsole(t)
+	at := time.Now().Add(20 * time.Hour)
+	id := pausedDelivery(t, c, fmt.Sprintf(`status = 'paused', cause = '', resume_after = %d,
+		reason = 'the account''s limit of 3 messages per 24 hours is reached'`, at.UnixMilli()))
+	s := c.session()
+	s.hc.Transport = langTransport{"ja"}
+	check := func(when string) {
+		t.Helper()
+		_, page := s.get(fmt.Sprintf("/deliveries/%d", id))
+		_, js := s.get(fmt.Sprintf("/deliveries/%d/progress", id))
+		if !strings.Contains(page, "スケジューラーは自動では再開しません") || strings.Contains(page, "スケジューラーを動かしておくと") ||
+			strings.Contains(js, "スケジューラーが自動で再開します") || !strings.Contains(js, `"can_pause":false`) || !strings.Contains(js, `"cause":"daily_limit"`) {
+			t.Errorf("%s: the old pause is said to be resumed by the scheduler, or Pause is offered:\n%s\n%s", when, js, page)
+		}
+	}
+	check("without a scheduler")
+	if _, err := c.svc.StartServe(t.Context(), core.ServeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.svc.StopServe()
+	check("with the scheduler running")
+}
