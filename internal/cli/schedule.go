@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -191,9 +193,9 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 
 func scheduleRunCmd(app *App) *cobra.Command {
 	var (
-		preflight, unattended bool
-		resume                int64
-		fallback              alert.Config
+		preflight, unattended, scheduled bool
+		resume                           int64
+		fallback                         alert.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME [--preflight]",
@@ -212,14 +214,30 @@ unattended deliveries; paused again by the limit, no alert).`,
 			return checkArgs(c, args, 1, 1)
 		},
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
-			if len(args) == 0 {
-				return quiet(svc.RunResumeJob(ctx, resume, fallback, app.sendEvents(unattended)))
+			if scheduled {
+				// The scheduler stopping reaches its job as SIGTERM too:
+				// systemd stops every process of the service, a shutdown
+				// every program (Windows: as CTRL_SHUTDOWN_EVENT). Taken
+				// as Ctrl-C, a delivery pauses cleanly for the next serve
+				// instead of dying mid-send for a person to recover.
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
+				defer stop()
 			}
-			return quiet(svc.RunSchedule(ctx, args[0], preflight, fallback, app.sendEvents(unattended)))
+			if len(args) == 0 {
+				return quiet(svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended)))
+			}
+			return quiet(svc.RunSchedule(ctx, args[0], preflight, scheduled, fallback, app.sendEvents(unattended)))
 		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
 	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit, as serve does (instead of NAME)")
+	// Given by serve to its children only: serve's stopping (SIGTERM,
+	// shutdown) is what stops them, and a delivery they send then is the
+	// next serve's to resume. A person's Ctrl-C of `schedule run` waits
+	// for them, as `send`'s does.
+	cmd.Flags().BoolVar(&scheduled, "scheduled", false, "run as serve's job: a delivery stopped with serve is resumed by the next serve")
+	cmd.Flags().MarkHidden("scheduled")
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd

@@ -73,7 +73,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if err != nil {
 		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
 	}
-	args := []string{"--home", r.home, "schedule", "run", "--unattended"}
+	args := []string{"--home", r.home, "schedule", "run", "--unattended", "--scheduled"}
 	if job.Schedule.Kind == schedule.KindResume {
 		args = append(args, "--resume-delivery", job.Schedule.Target)
 	}

@@ -30,6 +30,12 @@ type Job struct {
 	// that say it again, the job's end and its alert, are marked
 	// logfile.FileOnly, for the log file alone, so stderr says it once.
 	ErrorShown bool
+	// Scheduled: the scheduler runs it (serve's child, or the console's
+	// scheduler in its process), and ctx ends when the scheduler stops.
+	// A delivery it sends then pauses for the next scheduler to resume
+	// (delivery.CauseSchedulerStopped), quietly; a job a person started
+	// (`run`, `schedule run NAME` typed in) stopped so waits for them.
+	Scheduled bool
 }
 
 // RunJob does j exactly as the command typed by hand would (a saved
@@ -58,7 +64,7 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 		acctName, err = s.runSaved(ctx, &j, ev)
 	case schedule.KindResume:
 		what, deliveryRef = "resume of delivery", j.Target
-		acctName, err = s.runResume(ctx, j.Target, ev)
+		acctName, err = s.runResume(ctx, j.Target, j.Scheduled, ev)
 	case schedule.KindKeepAlive:
 		what, acctName = "keep-alive", j.Target
 		var rep keepalive.Report
@@ -73,9 +79,12 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 			log = log.With(kv[0], kv[1])
 		}
 	}
-	var quiet string // why a resume that did not end needs nobody told
+	var quiet string // why a job that did not end needs nobody told
 	if j.Kind == schedule.KindResume {
 		quiet = resumeNotDone(err)
+	}
+	if stoppedWithTheScheduler(err) {
+		quiet = "stopped with the scheduler; the scheduler resumes it when it runs next"
 	}
 	// failedLog and failed say the error again: for the file alone when
 	// the caller shows it.
@@ -118,6 +127,7 @@ func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, 
 	if err != nil {
 		return d.Account, err
 	}
+	in.scheduled = j.Scheduled
 	if j.Preflight {
 		// The refresh token is what dies between now and the delivery: an
 		// access token still valid for an hour proves nothing about it, so

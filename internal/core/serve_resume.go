@@ -20,6 +20,15 @@ import (
 // process, queued behind the account's other deliveries), so that a list
 // of several days' sending goes out without a person resuming it each
 // morning.
+//
+// A delivery the scheduler's job was sending when the scheduler itself
+// stopped (serve's SIGTERM, a shutdown, the console quitting with its
+// scheduler) paused cleanly for that (CauseSchedulerStopped), due at
+// once: the next scheduler — serve started again, or the next serve
+// --once — resumes it the same way, rather than leave a multi-day
+// delivery waiting for a person who may not know it stopped. One whose
+// process died instead (left interrupted, what was with the server
+// unknown) is not resumed: a person decides (diedMidRun).
 
 // resumeRetry is how long the scheduler leaves a due delivery whose resume
 // did not get going (its account busy with a delivery started by hand, a
@@ -47,7 +56,7 @@ func newResumer(s *Service, runner schedule.Runner, notify alert.Config) *resume
 // resumed already.
 func (r *resumer) pass(ctx context.Context) {
 	now := r.s.now()
-	ids, err := delivery.DueAfterDailyLimit(ctx, r.s.db.DB, now)
+	ids, err := delivery.DueForResume(ctx, r.s.db.DB, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.s.log.Error("cannot look for deliveries to resume", "err", err)
@@ -61,7 +70,7 @@ func (r *resumer) pass(ctx context.Context) {
 			continue
 		}
 		r.inFlight[id] = true
-		r.s.log.Info("resuming: the daily limit it paused on has reset", "delivery", id)
+		r.s.log.Info("resuming: it paused on a daily limit that has reset, or stopped with the scheduler", "delivery", id)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -132,7 +141,7 @@ func (r *resumer) watch(ctx context.Context, poll time.Duration) {
 // A resume that fails before it runs (the account removed, a sign-in
 // needed) leaves the delivery paused for that cause, no longer due: the
 // alert says it once, not at every look.
-func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (string, error) {
+func (s *Service) runResume(ctx context.Context, target string, scheduled bool, ev SendEvents) (string, error) {
 	id, err := strconv.ParseInt(target, 10, 64)
 	if err != nil {
 		return "", &exitcode.UsageError{Err: fmt.Errorf("delivery ID %q: %w", target, err)}
@@ -164,21 +173,21 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 		return d.Account, err
 	}
 	defer unqueue()
-	due, err := delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, s.now())
+	due, err := delivery.StillDue(ctx, s.db.DB, id, s.now())
 	if err != nil {
 		return d.Account, err
 	}
-	if !due {
-		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+	if due == "" {
+		s.log.Info("not resumed: no longer waiting for the scheduler (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
 		return d.Account, nil
 	}
 	acct, cur, err := s.deliveryAccount(ctx, id)
 	if err == nil {
-		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: delivery.CauseDailyLimit}, ev)
+		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: due, scheduled: scheduled}, ev)
 	}
 	if errors.Is(err, delivery.ErrNotPausedFor) {
 		// Paused by hand or cancelled as it was starting: left so.
-		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+		s.log.Info("not resumed: no longer waiting for the scheduler (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
 		return d.Account, nil
 	}
 	if err != nil && ctx.Err() == nil && resumeNotDone(err) == "" {
@@ -191,6 +200,13 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 		}
 	}
 	return d.Account, err
+}
+
+// stoppedWithTheScheduler says whether err is a delivery's pause by the
+// scheduler's stopping: the next scheduler resumes it, nobody need act.
+func stoppedWithTheScheduler(err error) bool {
+	var oe *OutcomeError
+	return errors.As(err, &oe) && oe.Outcome.Status == delivery.StatusPaused && oe.Outcome.Cause == delivery.CauseSchedulerStopped
 }
 
 // resumeNotDone says why a resume that did not finish its delivery needs
@@ -210,13 +226,14 @@ func resumeNotDone(err error) string {
 }
 
 // RunResumeJob is the scheduler's resume of delivery id, paused by a daily
-// limit (what `bluemoon schedule run --resume-delivery ID` does in the
-// scheduler's child process): RunJob of a KindResume job, its alerts to
+// limit or stopped with the scheduler (what `bluemoon schedule run
+// --resume-delivery ID` does in the scheduler's child process, scheduled
+// true there: Job.Scheduled): RunJob of a KindResume job, its alerts to
 // notify or, when that is empty, to the home's alert settings; the error
 // is the caller's to show (Job.ErrorShown).
-func (s *Service) RunResumeJob(ctx context.Context, id int64, notify alert.Config, ev SendEvents) error {
+func (s *Service) RunResumeJob(ctx context.Context, id int64, scheduled bool, notify alert.Config, ev SendEvents) error {
 	if err := s.CheckAlert(ctx, notify); err != nil {
 		return err
 	}
-	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify), ErrorShown: true}, ev)
+	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify), ErrorShown: true, Scheduled: scheduled}, ev)
 }

@@ -195,42 +195,44 @@ func Unfinished(ctx context.Context, db querier, account string) ([]int64, error
 	return ids, nil
 }
 
-// dueAfterDailyLimit is the condition on a delivery paused (?) by a daily
-// limit (?) whose window has reopened by now (?, unix ms).
-const dueAfterDailyLimit = `status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`
+// dueForResume is the condition on a delivery the scheduler resumes now
+// (?, unix ms): paused by a daily limit whose window has reopened, or
+// stopped with the scheduler that ran it.
+const dueForResume = `status = 'paused' AND cause IN ('` + CauseDailyLimit + `', '` + CauseSchedulerStopped + `') AND resume_after > 0 AND resume_after <= ?`
 
-// DueAfterDailyLimit returns the IDs of the deliveries paused by a daily
-// limit (the account's, or the provider's refusal) whose window has
-// reopened by now, oldest first: the scheduler resumes them.
-func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
-	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE `+dueAfterDailyLimit+` ORDER BY id`,
-		StatusPaused, CauseDailyLimit, now.UnixMilli())
+// DueForResume returns the IDs of the deliveries the scheduler resumes
+// now (see ResumedByScheduler), oldest first.
+func DueForResume(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE `+dueForResume+` ORDER BY id`, now.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("deliveries paused by a daily limit: %w", err)
+		return nil, fmt.Errorf("deliveries the scheduler resumes: %w", err)
 	}
 	return ids, nil
 }
 
-// StillDueAfterDailyLimit reports whether delivery id is still paused by
-// a daily limit whose window has reopened by now: what
-// DueAfterDailyLimit listed may have been paused by hand, cancelled or
-// resumed by someone else since.
-func StillDueAfterDailyLimit(ctx context.Context, db *sql.DB, id int64, now time.Time) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND `+dueAfterDailyLimit,
-		id, StatusPaused, CauseDailyLimit, now.UnixMilli()).Scan(&n)
-	return n > 0, err
+// StillDue reports the cause (CauseDailyLimit, CauseSchedulerStopped)
+// for which delivery id is still due for the scheduler's resume by now,
+// "" when it is not: what DueForResume listed may have been paused by
+// hand, cancelled or resumed by someone else since.
+func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (string, error) {
+	var cause string
+	err := db.QueryRowContext(ctx, `SELECT cause FROM deliveries WHERE id = ? AND `+dueForResume, id, now.UnixMilli()).Scan(&cause)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return cause, err
 }
 
-// StopResuming turns delivery id's pause by a daily limit, if it still is
-// one, into a pause for cause with reason: the scheduler's resume of it
+// StopResuming turns delivery id's pause for the scheduler, if it still
+// is one, into a pause for cause with reason: the scheduler's resume of it
 // failed before it ran (its account removed, a sign-in needed), and it
 // must not try again at every look, alerting each time. Its rows are not
 // touched, so a final stamp still holds. It reports whether it changed
 // the delivery.
 func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason string) (bool, error) {
-	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0 WHERE id = ? AND status = ? AND cause = ?`,
-		cause, reason, id, StatusPaused, CauseDailyLimit)
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0
+		WHERE id = ? AND status = 'paused' AND cause IN (?, ?)`,
+		cause, reason, id, CauseDailyLimit, CauseSchedulerStopped)
 	if err != nil {
 		return false, err
 	}
@@ -309,11 +311,11 @@ func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, 
 		requestRead(s)
 	}
 	switch {
-	case what == "pause" && s.Status == StatusPaused && s.Cause != CauseDailyLimit, what == "cancel" && s.Status == StatusCancelled:
+	case what == "pause" && s.Status == StatusPaused && !ResumedByScheduler(s.Cause), what == "cancel" && s.Status == StatusCancelled:
 		// Asked again: what was asked is in effect, and a paused
-		// delivery keeps the cause it paused for. One paused by a daily
-		// limit is paused by hand below: the scheduler would resume it
-		// once the limit resets, and a pause asked for holds.
+		// delivery keeps the cause it paused for. One the scheduler
+		// would resume (paused by a daily limit, stopped with the
+		// scheduler) is paused by hand below: a pause asked for holds.
 		return false, &AlreadyError{ID: id, Status: s.Status}
 	case s.Status == StatusDone:
 		return false, &usageErr{fmt.Errorf("delivery %d is done (every recipient has an outcome): there is nothing to %s; "+

@@ -104,6 +104,11 @@ type Options struct {
 	// paused by hand, cancelled or resumed by someone else before the
 	// run starts, it is left as it is and Run returns ErrNotPausedFor.
 	OnlyCause string
+	// Scheduled: the run is a job of the scheduler (serve, the console's
+	// scheduler), whose stopping is what ends ctx. It pauses then with
+	// CauseSchedulerStopped, due at once, so that the next scheduler goes
+	// on with it; a person's run that ctx ends (Ctrl-C) waits for them.
+	Scheduled bool
 }
 
 // ErrNotPausedFor is Run's error, with Options.OnlyCause, for a delivery
@@ -329,7 +334,14 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	r.done = make(chan struct{})
 
 	// Ctrl-C stops the run like `deliveries pause`.
-	stopWatch := context.AfterFunc(ctx, func() { r.halt(stopReason{status: StatusPaused, cause: CauseStopped, reason: "interrupted"}) })
+	stopWatch := context.AfterFunc(ctx, func() {
+		if o.Scheduled {
+			r.halt(stopReason{status: StatusPaused, cause: CauseSchedulerStopped, resumeAfter: time.Now(),
+				reason: "interrupted: the scheduler running it (bluemoon serve or the console) stopped; the next one resumes it"})
+			return
+		}
+		r.halt(stopReason{status: StatusPaused, cause: CauseStopped, reason: "interrupted"})
+	})
 	defer stopWatch()
 
 	ledgerDone := make(chan error, 1)
