@@ -181,8 +181,9 @@ func errText(err error, what, target string) string {
 	if err == nil {
 		return ""
 	}
+	var gave *ResumeGaveUpError
 	var oe *OutcomeError
-	if !errors.As(err, &oe) {
+	if errors.As(err, &gave) || !errors.As(err, &oe) {
 		return err.Error()
 	}
 	switch code := oe.ExitCode(); code {

@@ -161,6 +161,7 @@ type stopReason struct {
 	cause       string // Cause…
 	reason      string
 	resumeAfter time.Time
+	passing     bool // Outcome.Passing
 }
 
 // Engine runs deliveries stored in db.
@@ -314,8 +315,12 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	// Only as load found it: a pause or cancel asked meanwhile (they
 	// change a delivery that is not running at once, without its lock)
 	// holds, instead of being overwritten by 'running'.
+	// A run not started by the scheduler's resume (a person's) starts the
+	// count of that resume's failures afresh; the scheduler's keeps it,
+	// and clears it itself once a resume did not fail.
 	res, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
-		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, now, id, r.loaded.status, r.loaded.cause)
+		resume_failing_since = CASE WHEN ? THEN resume_failing_since ELSE 0 END,
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, o.OnlyCause != "", now, id, r.loaded.status, r.loaded.cause)
 	if err != nil {
 		return nil, err
 	}
@@ -517,6 +522,7 @@ func (r *run) finishOnce(ctx context.Context, journalFailed bool) (out *Outcome,
 	out = &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
 		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
+		out.Passing = r.stop.passing
 	}
 	now := time.Now().UnixMilli()
 	// The ledger kept the counts as it committed each change; only a
