@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/signal"
 	"syscall"
 
@@ -223,6 +224,16 @@ unattended deliveries; paused again by the limit, no alert).`,
 				var stop context.CancelFunc
 				ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
 				defer stop()
+				// And as the end of standard input, a pipe serve holds
+				// open while it runs (childRunner): how serve stops its
+				// job on Windows, where it has no Ctrl-C to send one, and
+				// what a serve that died leaves its job.
+				ctx, stop = context.WithCancel(ctx)
+				defer stop()
+				go func() {
+					io.Copy(io.Discard, app.Stdin)
+					stop()
+				}()
 			}
 			if len(args) == 0 {
 				return quiet(svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended)))

@@ -93,11 +93,20 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stdout, cmd.Stderr = r.app.Stderr, r.app.Stderr
+	// The job runs while its standard input stays open (schedule run
+	// --scheduled): closing it stops the job as the scheduler stopping,
+	// and a serve that dies closes it too.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+	}
 	// On shutdown ask the job to stop as Ctrl-C would (a delivery pauses
-	// cleanly), and kill it only if it does not within two minutes.
+	// cleanly, for the next serve to resume), and kill it only if it does
+	// not within two minutes. Windows has no Ctrl-C to send a child: the
+	// end of its input says it there.
 	cmd.Cancel = func() error {
 		if runtime.GOOS == "windows" {
-			return cmd.Process.Kill()
+			return stdin.Close()
 		}
 		return cmd.Process.Signal(os.Interrupt)
 	}

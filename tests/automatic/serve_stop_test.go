@@ -2,6 +2,7 @@ package automatic
 
 import (
 	"encoding/json"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -116,45 +117,96 @@ func TestServeStoppedMidScheduledDeliveryIsResumedByTheNextServe(t *testing.T) {
 	}
 }
 
-// systemd stops a service by sending SIGTERM to each of its processes,
-// serve's jobs too (and Windows tells every program of a shutdown): a
-// job serve started (schedule run --scheduled) takes it as the scheduler
-// stopping, not as a death that leaves the delivery for a person.
-func TestScheduledJobSIGTERMedPausesForTheNextServe(t *testing.T) {
+// serve killed outright (Task Scheduler's End task, an OOM kill) can
+// tell its job nothing, but the job's input ends with it: the delivery
+// pauses cleanly for the next serve rather than go on unwatched, and the
+// next serve --once finishes it.
+func TestServeKilledMidResumeLeavesItForTheNextServe(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
 	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
 	saveNews(t, h.home)
+	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
 	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
 		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
 	}
 	dayPasses(t, h.home)
 	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
-
-	cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
-	cmd.Env, _ = env(t)
-	out := &testbin.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	s := startServe(t, h.home, "--notify-cmd", "cat >> "+alerts)
 	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
 	time.Sleep(500 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatalf("the job did not stop on SIGTERM\n%s", out)
+	s.cmd.Process.Kill()
+	<-s.done
+	waitFor(t, "the job to pause", func() bool {
+		status, cause := deliveryCause(t, h.home, 1)
+		return status == "paused" && cause == "scheduler_stopped"
+	})
+	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
+	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
+		t.Fatalf("after the next serve: %s (%s); want done", status, cause)
 	}
-	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
-		t.Fatalf("after SIGTERM: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
+	eachOnce(t, h)
+	if evs := readEvents(t, alerts); len(evs) != 0 {
+		t.Fatalf("alerts: %+v; want none", evs)
+	}
+}
+
+// systemd stops a service by sending SIGTERM to each of its processes,
+// serve's jobs too (and Windows tells every program of a shutdown): a
+// job serve started (schedule run --scheduled) takes it as the scheduler
+// stopping, not as a death that leaves the delivery for a person. So it
+// takes the end of its standard input, the pipe serve holds open: how
+// serve stops it on Windows, and what a serve that died leaves it.
+func TestScheduledJobStoppedBySIGTERMOrItsInputPausesForTheNextServe(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		stop func(*exec.Cmd, io.Closer)
+	}{
+		{"SIGTERM", func(cmd *exec.Cmd, _ io.Closer) { cmd.Process.Signal(syscall.SIGTERM) }},
+		{"input closed", func(_ *exec.Cmd, in io.Closer) { in.Close() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			needSh(t)
+			h := newOAuthHome(t)
+			mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+			saveNews(t, h.home)
+			if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
+				t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
+			}
+			dayPasses(t, h.home)
+			mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+
+			cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
+			cmd.Env, _ = env(t)
+			out := &testbin.Buffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					cmd.Process.Kill()
+					<-done
+				}
+			})
+			waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+			time.Sleep(500 * time.Millisecond)
+			c.stop(cmd, in)
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+				t.Fatalf("the job did not stop\n%s", out)
+			}
+			if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
+				t.Fatalf("after the stop: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
+			}
+		})
 	}
 }
