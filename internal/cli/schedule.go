@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -197,6 +201,7 @@ func scheduleRunCmd(app *App) *cobra.Command {
 		preflight, unattended, scheduled bool
 		resume                           int64
 		fallback                         alert.Config
+		errorFile                        string
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME [--preflight]",
@@ -235,10 +240,26 @@ unattended deliveries; paused again by the limit, no alert).`,
 					stop()
 				}()
 			}
+			var err error
+			kind := schedule.KindResume
 			if len(args) == 0 {
-				return quiet(svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended)))
+				err = svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended))
+			} else {
+				kind = schedule.KindDelivery // or a keep-alive: the same to QuietEnd
+				err = svc.RunSchedule(ctx, args[0], preflight, scheduled, fallback, app.sendEvents(unattended))
 			}
-			return quiet(svc.RunSchedule(ctx, args[0], preflight, scheduled, fallback, app.sendEvents(unattended)))
+			if err != nil && errorFile != "" {
+				// serve says a failure, once, on its own output (this
+				// job's lines about it are in the log file already); an
+				// end that needs nobody told, the job logged as such.
+				if core.QuietEnd(kind, err) != "" {
+					return exitWith(exitcode.For(err))
+				}
+				if werr := os.WriteFile(errorFile, []byte(oneLine(err.Error())), 0o600); werr == nil {
+					return exitWith(exitcode.For(err))
+				}
+			}
+			return quiet(err)
 		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
@@ -249,7 +270,15 @@ unattended deliveries; paused again by the limit, no alert).`,
 	// for them, as `send`'s does.
 	cmd.Flags().BoolVar(&scheduled, "scheduled", false, "run as serve's job: a delivery stopped with serve is resumed by the next serve")
 	cmd.Flags().MarkHidden("scheduled")
+	cmd.Flags().StringVar(&errorFile, "error-file", "", "write the job's error there instead of to stderr (serve shows it)")
+	cmd.Flags().MarkHidden("error-file")
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd
+}
+
+// oneLine is s on one line, its credentials masked: a line of serve's
+// output.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(redact.String(s)), " ")
 }

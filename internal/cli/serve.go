@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/logfile"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -86,6 +88,15 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if r.fallback.Email != "" {
 		args = append(args, "--notify-email", r.fallback.Email, "--notify-account", r.fallback.EmailAccount)
 	}
+	// The job's error comes back through a file for serve to say on its
+	// own output: the job's lines saying it go to the log file alone.
+	errFile, err := os.CreateTemp("", "bluemoon-job-*.txt")
+	if err != nil {
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+	}
+	errFile.Close()
+	defer os.Remove(errFile.Name())
+	args = append(args, "--error-file", errFile.Name())
 	// After "--", a name is never read as a flag (one saved before
 	// names were checked may start with '-').
 	if job.Schedule.Kind != schedule.KindResume {
@@ -117,8 +128,24 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case err == nil:
 		return schedule.Result{ExitCode: exitcode.OK, Message: "ok"}
 	case errors.As(err, &ee):
+		r.sayError(job, ee.ExitCode(), errFile.Name())
 		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
 	default:
 		return schedule.Result{ExitCode: exitcode.Error, Message: err.Error()}
 	}
+}
+
+// sayError puts on serve's output, not in the log file (the job wrote it
+// there), the error the job left in file, one line per failed job.
+func (r *childRunner) sayError(job schedule.Job, code int, file string) {
+	raw, err := os.ReadFile(file)
+	text := strings.TrimSpace(string(raw))
+	if err != nil || text == "" {
+		return
+	}
+	log := r.app.Logger().With(logfile.StderrOnly())
+	if job.Schedule.Name != "" {
+		log = log.With("schedule", job.Schedule.Name)
+	}
+	log.Error("job did not succeed", "kind", string(job.Schedule.Kind), "target", job.Schedule.Target, "exit", code, "err", text)
 }

@@ -79,13 +79,7 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 			log = log.With(kv[0], kv[1])
 		}
 	}
-	var quiet string // why a job that did not end needs nobody told
-	if j.Kind == schedule.KindResume {
-		quiet = resumeNotDone(err)
-	}
-	if stoppedWithTheScheduler(err) {
-		quiet = "stopped with the scheduler; the scheduler resumes it when it runs next"
-	}
+	quiet := QuietEnd(j.Kind, err)
 	// failedLog and failed say the error again: for the file alone when
 	// the caller shows it.
 	n, failed, failedLog := s.notifier(), s.notifier(), log
@@ -110,6 +104,21 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 		})
 	}
 	return err
+}
+
+// QuietEnd says why a job of kind that ended with err needs nobody told
+// ("" when it does, or err is nil): a resume paused again by the daily
+// limit, or to be tried again later; a delivery stopped with the
+// scheduler, which the next one resumes. RunJob logs it at Info and
+// raises no alert.
+func QuietEnd(kind schedule.Kind, err error) string {
+	if stoppedWithTheScheduler(err) {
+		return "stopped with the scheduler; the scheduler resumes it when it runs next"
+	}
+	if kind == schedule.KindResume {
+		return resumeNotDone(err)
+	}
+	return ""
 }
 
 // runSaved runs (or preflights) a saved delivery. A run waits for any
