@@ -211,8 +211,9 @@ func scheduleRunCmd(app *App) *cobra.Command {
 --notify-* flags apply when the schedule has no alert settings of its own.
 
 With --resume-delivery ID instead of NAME: resume delivery ID as serve does
-once the daily limit it paused on has reset (after the account's other
-unattended deliveries; paused again by the limit, no alert).`,
+once the daily limit it paused on has reset, or after it stopped with the
+scheduler that sent it (after the account's other unattended deliveries;
+paused again by the limit, no alert).`,
 		Args: func(c *cobra.Command, args []string) error {
 			if c.Flags().Changed("resume-delivery") {
 				return checkArgs(c, args, 0, 0)
@@ -263,7 +264,7 @@ unattended deliveries; paused again by the limit, no alert).`,
 		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
-	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit, as serve does (instead of NAME)")
+	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit or stopped with the scheduler, as serve does (instead of NAME)")
 	// Given by serve to its children only: serve's stopping (SIGTERM,
 	// shutdown) is what stops them, and a delivery they send then is the
 	// next serve's to resume. A person's Ctrl-C of `schedule run` waits
