@@ -43,7 +43,11 @@ time); a name several deliveries share is refused with their IDs.`}
 			tw := newTable(app.Stdout, "ID", "NAME", "ACCOUNT", "STATUS", "SENT", "FAILED", "LEFT", "CREATED")
 			for _, d := range ds {
 				c := d.Counts
-				tw.Row(d.ID, d.Name, d.Account, d.Status, c.Sent, c.Failed,
+				status := d.Status
+				if d.Status == delivery.StatusPaused && delivery.ResumedByScheduler(d.Cause) {
+					status += " (serve resumes it)"
+				}
+				tw.Row(d.ID, d.Name, d.Account, status, c.Sent, c.Failed,
 					c.Pending+c.Deferred+c.Unknown+c.Sending, app.when(d.CreatedAt))
 			}
 			return tw.Flush()
@@ -73,7 +77,11 @@ time); a name several deliveries share is refused with their IDs.`}
 				if err != nil {
 					return err
 				}
-				if auto {
+				switch {
+				case !auto:
+				case d.Cause == delivery.CauseSchedulerStopped:
+					app.Printf("It stopped with the scheduler sending it: bluemoon serve (or the console's scheduler) resumes it by itself when it runs next ('bluemoon deliveries pause %d' keeps it waiting for you).\n", d.ID)
+				default:
 					app.Printf("bluemoon serve, if it runs then, resumes it by itself ('bluemoon deliveries pause %d' keeps it waiting for you).\n", d.ID)
 				}
 			}

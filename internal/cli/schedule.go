@@ -3,11 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/redact"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -191,9 +198,10 @@ func schedulePauseCmd(app *App, pause bool) *cobra.Command {
 
 func scheduleRunCmd(app *App) *cobra.Command {
 	var (
-		preflight, unattended bool
-		resume                int64
-		fallback              alert.Config
+		preflight, unattended, scheduled bool
+		resume                           int64
+		fallback                         alert.Config
+		errorFile                        string
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME [--preflight]",
@@ -203,8 +211,9 @@ func scheduleRunCmd(app *App) *cobra.Command {
 --notify-* flags apply when the schedule has no alert settings of its own.
 
 With --resume-delivery ID instead of NAME: resume delivery ID as serve does
-once the daily limit it paused on has reset (after the account's other
-unattended deliveries; paused again by the limit, no alert).`,
+once the daily limit it paused on has reset, or after it stopped with the
+scheduler that sent it (after the account's other unattended deliveries;
+paused again by the limit, no alert).`,
 		Args: func(c *cobra.Command, args []string) error {
 			if c.Flags().Changed("resume-delivery") {
 				return checkArgs(c, args, 0, 0)
@@ -212,15 +221,65 @@ unattended deliveries; paused again by the limit, no alert).`,
 			return checkArgs(c, args, 1, 1)
 		},
 		RunE: app.run(func(ctx context.Context, svc *core.Service, args []string) error {
-			if len(args) == 0 {
-				return quiet(svc.RunResumeJob(ctx, resume, fallback, app.sendEvents(unattended)))
+			if scheduled {
+				// The scheduler stopping reaches its job as SIGTERM too:
+				// systemd stops every process of the service, a shutdown
+				// every program (Windows: as CTRL_SHUTDOWN_EVENT). Taken
+				// as Ctrl-C, a delivery pauses cleanly for the next serve
+				// instead of dying mid-send for a person to recover.
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
+				defer stop()
+				// And as the end of standard input, a pipe serve holds
+				// open while it runs (childRunner): how serve stops its
+				// job on Windows, where it has no Ctrl-C to send one, and
+				// what a serve that died leaves its job.
+				ctx, stop = context.WithCancel(ctx)
+				defer stop()
+				go func() {
+					io.Copy(io.Discard, app.Stdin)
+					stop()
+				}()
 			}
-			return quiet(svc.RunSchedule(ctx, args[0], preflight, fallback, app.sendEvents(unattended)))
+			var err error
+			kind := schedule.KindResume
+			if len(args) == 0 {
+				err = svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended))
+			} else {
+				kind = schedule.KindDelivery // or a keep-alive: the same to QuietEnd
+				err = svc.RunSchedule(ctx, args[0], preflight, scheduled, fallback, app.sendEvents(unattended))
+			}
+			if err != nil && errorFile != "" {
+				// serve says a failure, once, on its own output (this
+				// job's lines about it are in the log file already); an
+				// end that needs nobody told, the job logged as such.
+				if core.QuietEnd(kind, err) != "" {
+					return exitWith(exitcode.For(err))
+				}
+				if werr := os.WriteFile(errorFile, []byte(oneLine(err.Error())), 0o600); werr == nil {
+					return exitWith(exitcode.For(err))
+				}
+			}
+			return quiet(err)
 		}),
 	}
 	cmd.Flags().BoolVar(&preflight, "preflight", false, "only check that the delivery would work")
-	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit, as serve does (instead of NAME)")
+	cmd.Flags().Int64Var(&resume, "resume-delivery", 0, "resume this delivery, paused by a daily limit or stopped with the scheduler, as serve does (instead of NAME)")
+	// Given by serve to its children only: serve's stopping (SIGTERM,
+	// shutdown) is what stops them, and a delivery they send then is the
+	// next serve's to resume. A person's Ctrl-C of `schedule run` waits
+	// for them, as `send`'s does.
+	cmd.Flags().BoolVar(&scheduled, "scheduled", false, "run as serve's job: a delivery stopped with serve is resumed by the next serve")
+	cmd.Flags().MarkHidden("scheduled")
+	cmd.Flags().StringVar(&errorFile, "error-file", "", "write the job's error there instead of to stderr (serve shows it)")
+	cmd.Flags().MarkHidden("error-file")
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd
+}
+
+// oneLine is s on one line, its credentials masked: a line of serve's
+// output.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(redact.String(s)), " ")
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/core"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/logfile"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -73,7 +75,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if err != nil {
 		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
 	}
-	args := []string{"--home", r.home, "schedule", "run", "--unattended"}
+	args := []string{"--home", r.home, "schedule", "run", "--unattended", "--scheduled"}
 	if job.Schedule.Kind == schedule.KindResume {
 		args = append(args, "--resume-delivery", job.Schedule.Target)
 	}
@@ -86,6 +88,15 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	if r.fallback.Email != "" {
 		args = append(args, "--notify-email", r.fallback.Email, "--notify-account", r.fallback.EmailAccount)
 	}
+	// The job's error comes back through a file for serve to say on its
+	// own output: the job's lines saying it go to the log file alone.
+	errFile, err := os.CreateTemp("", "bluemoon-job-*.txt")
+	if err != nil {
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+	}
+	errFile.Close()
+	defer os.Remove(errFile.Name())
+	args = append(args, "--error-file", errFile.Name())
 	// After "--", a name is never read as a flag (one saved before
 	// names were checked may start with '-').
 	if job.Schedule.Kind != schedule.KindResume {
@@ -93,11 +104,20 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stdout, cmd.Stderr = r.app.Stderr, r.app.Stderr
+	// The job runs while its standard input stays open (schedule run
+	// --scheduled): closing it stops the job as the scheduler stopping,
+	// and a serve that dies closes it too.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+	}
 	// On shutdown ask the job to stop as Ctrl-C would (a delivery pauses
-	// cleanly), and kill it only if it does not within two minutes.
+	// cleanly, for the next serve to resume), and kill it only if it does
+	// not within two minutes. Windows has no Ctrl-C to send a child: the
+	// end of its input says it there.
 	cmd.Cancel = func() error {
 		if runtime.GOOS == "windows" {
-			return cmd.Process.Kill()
+			return stdin.Close()
 		}
 		return cmd.Process.Signal(os.Interrupt)
 	}
@@ -108,8 +128,24 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case err == nil:
 		return schedule.Result{ExitCode: exitcode.OK, Message: "ok"}
 	case errors.As(err, &ee):
+		r.sayError(job, ee.ExitCode(), errFile.Name())
 		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
 	default:
 		return schedule.Result{ExitCode: exitcode.Error, Message: err.Error()}
 	}
+}
+
+// sayError puts on serve's output, not in the log file (the job wrote it
+// there), the error the job left in file, one line per failed job.
+func (r *childRunner) sayError(job schedule.Job, code int, file string) {
+	raw, err := os.ReadFile(file)
+	text := strings.TrimSpace(string(raw))
+	if err != nil || text == "" {
+		return
+	}
+	log := r.app.Logger().With(logfile.StderrOnly())
+	if job.Schedule.Name != "" {
+		log = log.With("schedule", job.Schedule.Name)
+	}
+	log.Error("job did not succeed", "kind", string(job.Schedule.Kind), "target", job.Schedule.Target, "exit", code, "err", text)
 }

@@ -64,6 +64,8 @@ type SendInput struct {
 	// DailyWait is how long to wait for the daily window to reopen before
 	// pausing (0 pauses at once; the CLI's default is DefaultDailyWait).
 	DailyWait time.Duration
+
+	scheduled bool // the scheduler's job: its stopping pauses the delivery for the next scheduler (delivery.Options.Scheduled)
 }
 
 // ResumeInput is how to go on with a delivery.
@@ -78,6 +80,7 @@ type ResumeInput struct {
 	DailyWait    time.Duration
 
 	onlyCause string // the scheduler's: run it only if still paused for this cause
+	scheduled bool   // the scheduler's job: its stopping pauses the delivery for the next scheduler
 }
 
 // SendEvents are how a delivery reports as it goes; any may be nil. They
@@ -274,7 +277,7 @@ func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendR
 		return res, err
 	}
 	defer unlock()
-	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, in.DailyWait, "", ev.Progress)
+	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, engineRun{dailyWait: in.DailyWait, scheduled: in.scheduled}, ev.Progress)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
 }
@@ -315,7 +318,7 @@ func (s *Service) resumeLocked(ctx context.Context, acct *account.Account, d *de
 	if err != nil {
 		return res, err
 	}
-	res.Outcome, err = s.runEngine(ctx, acct, id, dial, in.DailyWait, in.onlyCause, ev.Progress)
+	res.Outcome, err = s.runEngine(ctx, acct, id, dial, engineRun{dailyWait: in.DailyWait, onlyCause: in.onlyCause, scheduled: in.scheduled}, ev.Progress)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
 }
@@ -367,17 +370,23 @@ func (s *Service) recoverForRun(ctx context.Context, acct *account.Account, d *d
 // runEngine runs delivery id through acct under the account's send lock
 // (the provider's limits are per mailbox: one delivery at a time keeps
 // the per-minute, daily and connection counts true across processes).
-// The caller holds the delivery's lock. With onlyCause, only a delivery
-// paused for it is started (delivery.Options.OnlyCause).
-func (s *Service) runEngine(ctx context.Context, acct *account.Account, id int64, dial delivery.Dialer, dailyWait time.Duration, onlyCause string, progress func(delivery.Progress)) (*delivery.Outcome, error) {
+// The caller holds the delivery's lock.
+func (s *Service) runEngine(ctx context.Context, acct *account.Account, id int64, dial delivery.Dialer, how engineRun, progress func(delivery.Progress)) (*delivery.Outcome, error) {
 	unlock, err := s.lockAccount(acct.Name, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	e := s.engine(acct, dial, dailyWait, progress)
-	e.Opts.OnlyCause = onlyCause
+	e := s.engine(acct, dial, how.dailyWait, progress)
+	e.Opts.OnlyCause, e.Opts.Scheduled = how.onlyCause, how.scheduled
 	return e.Run(ctx, id)
+}
+
+// engineRun is how runEngine runs a delivery.
+type engineRun struct {
+	dailyWait time.Duration
+	onlyCause string // only a delivery paused for it is started (delivery.Options.OnlyCause)
+	scheduled bool   // delivery.Options.Scheduled
 }
 
 func (s *Service) engine(acct *account.Account, dial delivery.Dialer, dailyWait time.Duration, progress func(delivery.Progress)) *delivery.Engine {

@@ -43,13 +43,15 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, er
 }
 
 // ResumedByScheduler reports whether the scheduler (bluemoon serve, or the
-// console's) resumes delivery id by itself once its daily limit's window
-// reopens: the very test its resume makes (delivery.StillDueAfterDailyLimit),
+// console's) resumes delivery id by itself: once its daily limit's window
+// reopens, or (stopped with the scheduler that ran it) when a scheduler
+// runs next. It is the very test its resume makes (delivery.StillDue),
 // asked of a time after any window. A delivery paused before causes were
-// stored, whose reason only reads as a daily limit, is not resumed so:
-// a person resumes it.
+// stored, whose reason only reads as a daily limit, is not resumed so: a
+// person resumes it.
 func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error) {
-	return delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
+	d, err := delivery.StillDue(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
+	return d != nil, err
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
@@ -96,7 +98,7 @@ type Progress struct {
 	Cause       string // why it stopped short: a Cause… (see PauseCause)
 	Reason      string
 	ResumeAfter time.Time
-	// SchedulerResumes: the scheduler resumes it by itself after
+	// SchedulerResumes: the scheduler resumes it by itself, after
 	// ResumeAfter (ResumedByScheduler).
 	SchedulerResumes bool
 	Counts           delivery.Counts

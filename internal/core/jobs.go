@@ -30,6 +30,12 @@ type Job struct {
 	// that say it again, the job's end and its alert, are marked
 	// logfile.FileOnly, for the log file alone, so stderr says it once.
 	ErrorShown bool
+	// Scheduled: the scheduler runs it (serve's child, or the console's
+	// scheduler in its process), and ctx ends when the scheduler stops.
+	// A delivery it sends then pauses for the next scheduler to resume
+	// (delivery.CauseSchedulerStopped), quietly; a job a person started
+	// (`run`, `schedule run NAME` typed in) stopped so waits for them.
+	Scheduled bool
 }
 
 // RunJob does j exactly as the command typed by hand would (a saved
@@ -58,7 +64,7 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 		acctName, err = s.runSaved(ctx, &j, ev)
 	case schedule.KindResume:
 		what, deliveryRef = "resume of delivery", j.Target
-		acctName, err = s.runResume(ctx, j.Target, ev)
+		acctName, err = s.runResume(ctx, j.Target, j.Scheduled, ev)
 	case schedule.KindKeepAlive:
 		what, acctName = "keep-alive", j.Target
 		var rep keepalive.Report
@@ -73,10 +79,7 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 			log = log.With(kv[0], kv[1])
 		}
 	}
-	var quiet string // why a resume that did not end needs nobody told
-	if j.Kind == schedule.KindResume {
-		quiet = resumeNotDone(err)
-	}
+	quiet := QuietEnd(j.Kind, err)
 	// failedLog and failed say the error again: for the file alone when
 	// the caller shows it.
 	n, failed, failedLog := s.notifier(), s.notifier(), log
@@ -103,6 +106,21 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 	return err
 }
 
+// QuietEnd says why a job of kind that ended with err needs nobody told
+// ("" when it does, or err is nil): a resume paused again by the daily
+// limit, or to be tried again later; a delivery stopped with the
+// scheduler, which the next one resumes. RunJob logs it at Info and
+// raises no alert.
+func QuietEnd(kind schedule.Kind, err error) string {
+	if stoppedWithTheScheduler(err) {
+		return "stopped with the scheduler; the scheduler resumes it when it runs next"
+	}
+	if kind == schedule.KindResume {
+		return resumeNotDone(err)
+	}
+	return ""
+}
+
 // runSaved runs (or preflights) a saved delivery. A run waits for any
 // other unattended delivery through the account, so one per account runs
 // at a time.
@@ -118,6 +136,7 @@ func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, 
 	if err != nil {
 		return d.Account, err
 	}
+	in.scheduled = j.Scheduled
 	if j.Preflight {
 		// The refresh token is what dies between now and the delivery: an
 		// access token still valid for an hour proves nothing about it, so
@@ -171,8 +190,9 @@ func errText(err error, what, target string) string {
 	if err == nil {
 		return ""
 	}
+	var gave *ResumeGaveUpError
 	var oe *OutcomeError
-	if !errors.As(err, &oe) {
+	if errors.As(err, &gave) || !errors.As(err, &oe) {
 		return err.Error()
 	}
 	switch code := oe.ExitCode(); code {

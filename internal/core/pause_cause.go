@@ -11,15 +11,18 @@ import (
 // beside its English reason (which the CLI prints); these are the cases a
 // person acts on differently.
 const (
-	CauseSignIn      = delivery.CauseSignIn     // a new sign-in is needed: sign in, then resume
-	CauseDailyLimit  = delivery.CauseDailyLimit // the account's or provider's daily limit: resume after ResumeAfter
-	CauseByHand      = delivery.CauseByHand     // paused from the console or 'deliveries pause'
-	CauseStopped     = delivery.CauseStopped    // its program was closed (Ctrl-C, the console quit)
-	CauseConnect     = delivery.CauseConnect    // the server could not be reached
-	CauseSetup       = delivery.CauseSetup      // the server refuses the account as set up
-	CauseProcessDied = "process_died"           // the program sending it died
-	CauseCancelled   = delivery.CauseCancelled
-	CauseOther       = delivery.CauseOther
+	CauseSignIn     = delivery.CauseSignIn     // a new sign-in is needed: sign in, then resume
+	CauseDailyLimit = delivery.CauseDailyLimit // the account's or provider's daily limit: resume after ResumeAfter
+	CauseByHand     = delivery.CauseByHand     // paused from the console or 'deliveries pause'
+	CauseStopped    = delivery.CauseStopped    // its program was closed (Ctrl-C, the console quit)
+	// the scheduler that ran it stopped (serve's shutdown, the console quit
+	// with its scheduler): the next scheduler resumes it
+	CauseSchedulerStopped = delivery.CauseSchedulerStopped
+	CauseConnect          = delivery.CauseConnect // the server could not be reached
+	CauseSetup            = delivery.CauseSetup   // the server refuses the account as set up
+	CauseProcessDied      = "process_died"        // the program sending it died
+	CauseCancelled        = delivery.CauseCancelled
+	CauseOther            = delivery.CauseOther
 )
 
 // PauseCause is the Cause… of a delivery with this status and the cause

@@ -129,14 +129,14 @@ func TestAlertSettingsAreTheDefaultDestination(t *testing.T) {
 	if _, err := svc.AddSchedule(ctx, ScheduleInput{Name: "ka", Kind: schedule.KindKeepAlive, Target: "work", Cron: "@daily", Missed: schedule.MissedSkip}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.RunSchedule(ctx, "ka", false, alert.Config{}, SendEvents{}); err == nil {
+	if err := svc.RunSchedule(ctx, "ka", false, false, alert.Config{}, SendEvents{}); err == nil {
 		t.Fatal("the keep-alive of an account nobody signed in to succeeded")
 	}
 	if b, _ := os.ReadFile(home); !strings.Contains(string(b), `"kind":"keepalive_failed","account":"work","schedule":"ka"`) {
 		t.Fatalf("the home's alert command got %q", b)
 	}
 	// Destinations given to the runner (serve's --notify-*) win.
-	svc.RunSchedule(ctx, "ka", false, alert.Config{Command: "cat >> " + given}, SendEvents{})
+	svc.RunSchedule(ctx, "ka", false, false, alert.Config{Command: "cat >> " + given}, SendEvents{})
 	if b, _ := os.ReadFile(given); !strings.Contains(string(b), `"schedule":"ka"`) {
 		t.Fatalf("the given command got %q", b)
 	}

@@ -33,7 +33,7 @@ func TestResumedBySchedulerIsTheSchedulersOwnTest(t *testing.T) {
 	old := insert("", at.UnixMilli())
 	byHand := insert(CauseByHand, 0)
 	noTime := insert(CauseDailyLimit, 0)
-	due, err := delivery.DueAfterDailyLimit(ctx, svc.db.DB, at.Add(time.Minute))
+	due, err := delivery.DueForResume(ctx, svc.db.DB, at.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

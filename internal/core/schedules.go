@@ -241,9 +241,9 @@ func (s *Service) PauseSchedule(ctx context.Context, name string, pause bool) (*
 // when the schedule has none of its own, the home's AlertSettings when
 // notify is empty too): the saved delivery (with
 // preflight, only its checks) or the keep-alive. The scheduler runs each
-// job this way. The error it returns is the caller's to show
-// (Job.ErrorShown).
-func (s *Service) RunSchedule(ctx context.Context, name string, preflight bool, notify alert.Config, ev SendEvents) error {
+// job this way, scheduled (Job.Scheduled) true. The error it returns is
+// the caller's to show (Job.ErrorShown).
+func (s *Service) RunSchedule(ctx context.Context, name string, preflight, scheduled bool, notify alert.Config, ev SendEvents) error {
 	sc, err := s.schedules().Get(ctx, name)
 	if err != nil {
 		return scheduleNotFound(name, err)
@@ -256,5 +256,5 @@ func (s *Service) RunSchedule(ctx context.Context, name string, preflight bool, 
 		cfg = s.alertOr(ctx, notify)
 	}
 	return s.RunJob(ctx, Job{Schedule: sc.Name, Kind: sc.Kind, Target: sc.Target, SendTest: sc.SendTest,
-		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg, ErrorShown: true}, ev)
+		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg, ErrorShown: true, Scheduled: scheduled}, ev)
 }

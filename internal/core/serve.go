@@ -149,7 +149,7 @@ func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
 		cfg = r.Service.alertOr(ctx, r.Alert)
 	}
 	err := r.Service.RunJob(ctx, Job{Schedule: j.Schedule.Name, Kind: j.Schedule.Kind, Target: j.Schedule.Target,
-		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg}, SendEvents{})
+		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg, Scheduled: true}, SendEvents{})
 	code := exitcode.For(err)
 	if code == exitcode.OK {
 		return schedule.Result{ExitCode: code, Message: "ok"}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/oauth"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -20,11 +23,27 @@ import (
 // process, queued behind the account's other deliveries), so that a list
 // of several days' sending goes out without a person resuming it each
 // morning.
+//
+// A delivery the scheduler's job was sending when the scheduler itself
+// stopped (serve's SIGTERM, a shutdown, the console quitting with its
+// scheduler) paused cleanly for that (CauseSchedulerStopped), due at
+// once: the next scheduler — serve started again, or the next serve
+// --once — resumes it the same way, rather than leave a multi-day
+// delivery waiting for a person who may not know it stopped. One whose
+// process died instead (left interrupted, what was with the server
+// unknown) is not resumed: a person decides (diedMidRun).
 
 // resumeRetry is how long the scheduler leaves a due delivery whose resume
 // did not get going (its account busy with a delivery started by hand, a
-// crash) before it tries again.
+// crash, the network down) before it tries again.
 var resumeRetry = 5 * time.Minute
+
+// resumeGiveUp is how long the scheduler's resumes of a delivery may fail
+// for a reason that may pass by itself (the network, the server down or
+// busy) before it stops trying and alerts: long enough for a router's
+// restart or a provider's brief outage, short enough that a person hears
+// of a real one the same morning.
+var resumeGiveUp = time.Hour
 
 // resumer runs the resumes of deliveries whose daily limit has reset, one
 // job per delivery at a time.
@@ -47,7 +66,7 @@ func newResumer(s *Service, runner schedule.Runner, notify alert.Config) *resume
 // resumed already.
 func (r *resumer) pass(ctx context.Context) {
 	now := r.s.now()
-	ids, err := delivery.DueAfterDailyLimit(ctx, r.s.db.DB, now)
+	ids, err := delivery.DueForResume(ctx, r.s.db.DB, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.s.log.Error("cannot look for deliveries to resume", "err", err)
@@ -61,7 +80,7 @@ func (r *resumer) pass(ctx context.Context) {
 			continue
 		}
 		r.inFlight[id] = true
-		r.s.log.Info("resuming: the daily limit it paused on has reset", "delivery", id)
+		r.s.log.Info("resuming: it paused on a daily limit that has reset, or stopped with the scheduler", "delivery", id)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -129,10 +148,12 @@ func (r *resumer) watch(ctx context.Context, poll time.Duration) {
 // the account) is turned away at once instead of queueing behind it; and
 // it looks at the delivery again once it holds both locks: paused by hand,
 // cancelled, or resumed by someone else while it waited, it is left alone.
-// A resume that fails before it runs (the account removed, a sign-in
-// needed) leaves the delivery paused for that cause, no longer due: the
-// alert says it once, not at every look.
-func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (string, error) {
+// A resume that fails before it runs for good (the account removed, a
+// sign-in needed) leaves the delivery paused for that cause, no longer
+// due: the alert says it once, not at every look. One that fails for a
+// reason that may pass (passingFailure) leaves it due again resumeRetry
+// later, unsaid, until its resumes have failed for resumeGiveUp.
+func (s *Service) runResume(ctx context.Context, target string, scheduled bool, ev SendEvents) (string, error) {
 	id, err := strconv.ParseInt(target, 10, 64)
 	if err != nil {
 		return "", &exitcode.UsageError{Err: fmt.Errorf("delivery ID %q: %w", target, err)}
@@ -164,39 +185,154 @@ func (s *Service) runResume(ctx context.Context, target string, ev SendEvents) (
 		return d.Account, err
 	}
 	defer unqueue()
-	due, err := delivery.StillDueAfterDailyLimit(ctx, s.db.DB, id, s.now())
+	due, err := delivery.StillDue(ctx, s.db.DB, id, s.now())
 	if err != nil {
 		return d.Account, err
 	}
-	if !due {
-		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+	if due == nil {
+		s.log.Info("not resumed: no longer waiting for the scheduler (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
 		return d.Account, nil
 	}
 	acct, cur, err := s.deliveryAccount(ctx, id)
 	if err == nil {
-		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: delivery.CauseDailyLimit}, ev)
+		_, err = s.resumeLocked(ctx, acct, cur, ResumeInput{DailyWait: DefaultDailyWait, onlyCause: due.Cause, scheduled: scheduled}, ev)
 	}
 	if errors.Is(err, delivery.ErrNotPausedFor) {
 		// Paused by hand or cancelled as it was starting: left so.
-		s.log.Info("not resumed: no longer paused by a daily limit (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
+		s.log.Info("not resumed: no longer waiting for the scheduler (paused by hand, cancelled or resumed meanwhile)", "delivery", id)
 		return d.Account, nil
 	}
-	if err != nil && ctx.Err() == nil && resumeNotDone(err) == "" {
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case ctx.Err() != nil:
+		// Stopped with the scheduler: the run, if it started, recorded
+		// how; if not, the delivery is still due.
+	case passingFailure(err):
+		return d.Account, s.resumeFailed(bg, id, due, err)
+	case err == nil || isOutcome(err):
+		// It ran: done, paused again by the limit, or stopped for a cause
+		// it recorded itself (a sign-in, a setting refused), for which
+		// the delivery waits for a person. Its resumes no longer fail.
+		if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
+			s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
+		}
+	case resumeNotDone(err) != "":
+		// Not tried (the account busy): tried again later.
+	default:
 		cause := delivery.CauseOther
 		if needsSignIn(err) {
 			cause = delivery.CauseSignIn
 		}
-		if _, serr := delivery.StopResuming(context.WithoutCancel(ctx), s.db.DB, id, cause, "not resumed by the scheduler: "+err.Error()); serr != nil {
+		if _, serr := delivery.StopResuming(bg, s.db.DB, id, cause, "not resumed by the scheduler: "+err.Error()); serr != nil {
 			s.log.Error("cannot record why the delivery was not resumed", "delivery", id, "err", serr)
 		}
 	}
 	return d.Account, err
 }
 
+// resumeFailed handles err, a failure of the scheduler's resume of
+// delivery id that may pass by itself: the delivery is left due again
+// resumeRetry later, quietly (*resumeRetryError), unless its resumes have
+// failed so for resumeGiveUp already; then it waits for a person, paused
+// for a server that could not be reached (*ResumeGaveUpError, alerted).
+func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due, err error) error {
+	now := s.now()
+	since := due.FailingSince
+	if since.IsZero() || since.After(now) {
+		since = now
+	}
+	if now.Sub(since) < resumeGiveUp {
+		if rerr := delivery.RetryResume(ctx, s.db.DB, id, due.Cause, due.Reason, since, now.Add(resumeRetry)); rerr != nil {
+			return fmt.Errorf("delivery %d: cannot record its failed resume (%w) after: %w", id, rerr, err)
+		}
+		return &resumeRetryError{ID: id, Since: since, Err: err}
+	}
+	gave := &ResumeGaveUpError{ID: id, Since: since, Err: err}
+	if _, serr := delivery.StopResuming(ctx, s.db.DB, id, delivery.CauseConnect, "not resumed by the scheduler: "+gave.Error()); serr != nil {
+		s.log.Error("cannot record why the delivery was not resumed", "delivery", id, "err", serr)
+	}
+	return gave
+}
+
+// resumeRetryError: the scheduler's resume of delivery ID failed for a
+// reason that may pass, and is tried again later; nobody is told yet.
+type resumeRetryError struct {
+	ID    int64
+	Since time.Time // when its resumes began failing
+	Err   error
+}
+
+func (e *resumeRetryError) Error() string {
+	return fmt.Sprintf("delivery %d not resumed (failing since %s): %v", e.ID, e.Since.Format(time.RFC3339), e.Err)
+}
+func (e *resumeRetryError) Unwrap() error { return e.Err }
+
+// ResumeGaveUpError: the scheduler's resumes of delivery ID failed for
+// resumeGiveUp since Since, for reasons that may pass but did not; it no
+// longer tries, and a person resumes the delivery once the cause is gone.
+type ResumeGaveUpError struct {
+	ID    int64
+	Since time.Time
+	Err   error
+}
+
+func (e *ResumeGaveUpError) Error() string {
+	return fmt.Sprintf("the scheduler could not resume delivery %d since %s (for %s it tried every %s): %v; "+
+		"it does not try again by itself: check the network and the mail server, then run 'bluemoon deliveries resume %d'",
+		e.ID, e.Since.Format(time.RFC3339), resumeGiveUp, resumeRetry, e.Err, e.ID)
+}
+func (e *ResumeGaveUpError) Unwrap() error { return e.Err }
+
+// passingFailure says whether err, which ended the scheduler's resume of
+// a delivery, may pass by itself: the network, DNS, timeouts reaching the
+// token endpoint or the mail server, or a provider's 5xx or 429; the run
+// paused because it could not reach the server. A sign-in needed, a
+// setting refused, an account removed do not pass by waiting.
+func passingFailure(err error) bool {
+	if err == nil || needsSignIn(err) {
+		return false
+	}
+	var oe *OutcomeError
+	if errors.As(err, &oe) {
+		return oe.Outcome.Status == delivery.StatusPaused && oe.Outcome.Cause == delivery.CauseConnect && oe.Outcome.Passing
+	}
+	switch exitcode.For(err) {
+	case exitcode.Usage, exitcode.SignIn:
+		return false
+	}
+	var pe *oauth.ProviderError
+	if errors.As(err, &pe) {
+		return pe.Status >= 500 || pe.Status == http.StatusTooManyRequests
+	}
+	// The SMTP and API errors sort their failures themselves; a bare
+	// network error (refused, reset, DNS, timeout) passes.
+	var classed interface{ Temporary() bool }
+	if errors.As(err, &classed) {
+		if _, bare := classed.(net.Error); !bare {
+			return classed.Temporary()
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func isOutcome(err error) bool {
+	var oe *OutcomeError
+	return errors.As(err, &oe)
+}
+
+// stoppedWithTheScheduler says whether err is a delivery's pause by the
+// scheduler's stopping: the next scheduler resumes it, nobody need act.
+func stoppedWithTheScheduler(err error) bool {
+	var oe *OutcomeError
+	return errors.As(err, &oe) && oe.Outcome.Status == delivery.StatusPaused && oe.Outcome.Cause == delivery.CauseSchedulerStopped
+}
+
 // resumeNotDone says why a resume that did not finish its delivery needs
 // nobody told ("" when it does): paused again by the daily limit, the
 // scheduler resumes it at its new time; with the account busy sending a
-// delivery started by hand, it tries again later (resumeRetry).
+// delivery started by hand, or failing for a reason that may pass, it
+// tries again later (resumeRetry).
 func resumeNotDone(err error) string {
 	var oe *OutcomeError
 	if errors.As(err, &oe) && oe.Outcome.Status == delivery.StatusPaused && oe.Outcome.Cause == delivery.CauseDailyLimit {
@@ -206,17 +342,23 @@ func resumeNotDone(err error) string {
 	if errors.As(err, &busy) && busy.Kind == KindAccount {
 		return fmt.Sprintf("the account is sending another delivery; the scheduler tries again in %s", resumeRetry)
 	}
+	var retry *resumeRetryError
+	if errors.As(err, &retry) {
+		return fmt.Sprintf("failed (%v); the scheduler tries again in %s, and alerts if it still fails %s after %s",
+			retry.Err, resumeRetry, resumeGiveUp, retry.Since.Format(time.RFC3339))
+	}
 	return ""
 }
 
 // RunResumeJob is the scheduler's resume of delivery id, paused by a daily
-// limit (what `bluemoon schedule run --resume-delivery ID` does in the
-// scheduler's child process): RunJob of a KindResume job, its alerts to
+// limit or stopped with the scheduler (what `bluemoon schedule run
+// --resume-delivery ID` does in the scheduler's child process, scheduled
+// true there: Job.Scheduled): RunJob of a KindResume job, its alerts to
 // notify or, when that is empty, to the home's alert settings; the error
 // is the caller's to show (Job.ErrorShown).
-func (s *Service) RunResumeJob(ctx context.Context, id int64, notify alert.Config, ev SendEvents) error {
+func (s *Service) RunResumeJob(ctx context.Context, id int64, scheduled bool, notify alert.Config, ev SendEvents) error {
 	if err := s.CheckAlert(ctx, notify); err != nil {
 		return err
 	}
-	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify), ErrorShown: true}, ev)
+	return s.RunJob(ctx, Job{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10), Alert: s.alertOr(ctx, notify), ErrorShown: true, Scheduled: scheduled}, ev)
 }

@@ -148,7 +148,7 @@ func TestScheduledResumeLeavesADeliveryPausedByHandMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What the child started for it (schedule run --resume-delivery) does.
-	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+	if err := svc.RunResumeJob(ctx, id, true, notify, SendEvents{}); err != nil {
 		t.Fatalf("resume of a delivery paused by hand meanwhile: %v", err)
 	}
 	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {
@@ -168,7 +168,7 @@ func TestScheduledResumeOfADeliveryFinishedMeanwhileIsQuiet(t *testing.T) {
 	if _, err := svc.Resume(ctx, id, ResumeInput{DailyWait: DefaultDailyWait}, SendEvents{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+	if err := svc.RunResumeJob(ctx, id, true, notify, SendEvents{}); err != nil {
 		t.Fatalf("scheduler's resume of a delivery done meanwhile: %v", err)
 	}
 	if srv.Count() != 3 {
@@ -191,10 +191,10 @@ func TestSecondScheduledResumeDoesNotQueueBehindTheFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := make(chan error, 1)
-	go func() { first <- svc.RunResumeJob(ctx, id, notify, SendEvents{}) }()
+	go func() { first <- svc.RunResumeJob(ctx, id, true, notify, SendEvents{}) }()
 	time.Sleep(300 * time.Millisecond) // the first is waiting for the account
 	second := make(chan error, 1)
-	go func() { second <- svc.RunResumeJob(ctx, id, notify, SendEvents{}) }()
+	go func() { second <- svc.RunResumeJob(ctx, id, true, notify, SendEvents{}) }()
 	select {
 	case err := <-second:
 		if err != nil {
@@ -258,13 +258,13 @@ func TestScheduledResumeStoppedWhileQueuedIsQuiet(t *testing.T) {
 	defer unqueue()
 	ctx, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer stop()
-	if err := svc.RunResumeJob(ctx, id, notify, SendEvents{}); err != nil {
+	if err := svc.RunResumeJob(ctx, id, true, notify, SendEvents{}); err != nil {
 		t.Fatalf("resume stopped while queued: %v", err)
 	}
 	if a := alerted(); a != "" {
 		t.Fatalf("alerted: %s", a)
 	}
-	due, err := delivery.DueAfterDailyLimit(context.Background(), svc.db.DB, time.Now())
+	due, err := delivery.DueForResume(context.Background(), svc.db.DB, time.Now())
 	if err != nil || len(due) != 1 || due[0] != id || srv.Count() != 2 {
 		t.Fatalf("due %v (%v), %d sent; want delivery %d still due, 2 sent", due, err, srv.Count(), id)
 	}
@@ -316,7 +316,7 @@ func TestPauseByHandAsAScheduledResumeStartsHolds(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	if err := svc.RunResumeJob(ctx, id, notify, ev); err != nil {
+	if err := svc.RunResumeJob(ctx, id, true, notify, ev); err != nil {
 		t.Fatalf("resume of a delivery paused by hand as it started: %v", err)
 	}
 	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {

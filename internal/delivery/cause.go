@@ -8,8 +8,18 @@ const (
 	CauseDailyLimit = "daily_limit" // the account's or the provider's daily limit: resume after ResumeAfter
 	CauseByHand     = "by_hand"     // paused from the console or 'deliveries pause'
 	CauseStopped    = "stopped"     // its program was closed (Ctrl-C, the console quit) or stopped early
-	CauseConnect    = "connect"     // the server could not be reached
-	CauseSetup      = "setup"       // the server refuses the account as set up
-	CauseCancelled  = "cancelled"
-	CauseOther      = "other" // anything else (the journal could not be written…)
+	// The scheduler running it as its job (serve, the console's scheduler)
+	// stopped, and it with it, cleanly: the next scheduler resumes it.
+	CauseSchedulerStopped = "scheduler_stopped"
+	CauseConnect          = "connect" // the server could not be reached
+	CauseSetup            = "setup"   // the server refuses the account as set up
+	CauseCancelled        = "cancelled"
+	CauseOther            = "other" // anything else (the journal could not be written…)
 )
+
+// ResumedByScheduler says whether a delivery paused for cause is the
+// scheduler's to resume (once its ResumeAfter has come), not a person's:
+// paused by the daily limit, or stopped with the scheduler that ran it.
+func ResumedByScheduler(cause string) bool {
+	return cause == CauseDailyLimit || cause == CauseSchedulerStopped
+}

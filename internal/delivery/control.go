@@ -195,47 +195,88 @@ func Unfinished(ctx context.Context, db querier, account string) ([]int64, error
 	return ids, nil
 }
 
-// dueAfterDailyLimit is the condition on a delivery paused (?) by a daily
-// limit (?) whose window has reopened by now (?, unix ms).
-const dueAfterDailyLimit = `status = ? AND cause = ? AND resume_after > 0 AND resume_after <= ?`
+// dueForResume is the condition on a delivery the scheduler resumes now
+// (?, unix ms): paused by a daily limit whose window has reopened, or
+// stopped with the scheduler that ran it; either, when a resume failed
+// for a passing reason, once its retry time has come.
+const dueForResume = `status = 'paused' AND cause IN ('` + CauseDailyLimit + `', '` + CauseSchedulerStopped + `') AND resume_after > 0 AND resume_after <= ?`
 
-// DueAfterDailyLimit returns the IDs of the deliveries paused by a daily
-// limit (the account's, or the provider's refusal) whose window has
-// reopened by now, oldest first: the scheduler resumes them.
-func DueAfterDailyLimit(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
-	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE `+dueAfterDailyLimit+` ORDER BY id`,
-		StatusPaused, CauseDailyLimit, now.UnixMilli())
+// DueForResume returns the IDs of the deliveries the scheduler resumes
+// now (see ResumedByScheduler), oldest first.
+func DueForResume(ctx context.Context, db *sql.DB, now time.Time) ([]int64, error) {
+	ids, err := queryIDs(ctx, db, `SELECT id FROM deliveries WHERE `+dueForResume+` ORDER BY id`, now.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("deliveries paused by a daily limit: %w", err)
+		return nil, fmt.Errorf("deliveries the scheduler resumes: %w", err)
 	}
 	return ids, nil
 }
 
-// StillDueAfterDailyLimit reports whether delivery id is still paused by
-// a daily limit whose window has reopened by now: what
-// DueAfterDailyLimit listed may have been paused by hand, cancelled or
-// resumed by someone else since.
-func StillDueAfterDailyLimit(ctx context.Context, db *sql.DB, id int64, now time.Time) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE id = ? AND `+dueAfterDailyLimit,
-		id, StatusPaused, CauseDailyLimit, now.UnixMilli()).Scan(&n)
-	return n > 0, err
+// Due is a delivery the scheduler resumes, as StillDue found it.
+type Due struct {
+	Cause  string // CauseDailyLimit or CauseSchedulerStopped
+	Reason string
+	// FailingSince: when its resumes began failing for a passing reason
+	// (zero while they do not).
+	FailingSince time.Time
 }
 
-// StopResuming turns delivery id's pause by a daily limit, if it still is
-// one, into a pause for cause with reason: the scheduler's resume of it
-// failed before it ran (its account removed, a sign-in needed), and it
-// must not try again at every look, alerting each time. Its rows are not
-// touched, so a final stamp still holds. It reports whether it changed
-// the delivery.
+// StillDue reports whether delivery id is still due for the scheduler's
+// resume by now, and why: what DueForResume listed may have been paused
+// by hand, cancelled or resumed by someone else since.
+func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (*Due, error) {
+	var d Due
+	var since int64
+	err := db.QueryRowContext(ctx, `SELECT cause, reason, resume_failing_since FROM deliveries WHERE id = ? AND `+dueForResume,
+		id, now.UnixMilli()).Scan(&d.Cause, &d.Reason, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if since > 0 {
+		d.FailingSince = time.UnixMilli(since)
+	}
+	return &d, nil
+}
+
+// StopResuming turns delivery id's pause for the scheduler, if it still
+// is one, into a pause for cause with reason: the scheduler's resume of it
+// failed (its account removed, a sign-in needed, a server unreachable for
+// too long), and it must not try again at every look, alerting each time.
+// A pause for CauseConnect, which that resume's run just made (the caller
+// holds the delivery's lock), takes the reason too.
+// Its rows are not touched, so a final stamp still holds. It reports
+// whether it changed the delivery.
 func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason string) (bool, error) {
-	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0 WHERE id = ? AND status = ? AND cause = ?`,
-		cause, reason, id, StatusPaused, CauseDailyLimit)
+	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0, resume_failing_since = 0
+		WHERE id = ? AND status = 'paused' AND cause IN (?, ?, ?)`,
+		cause, reason, id, CauseDailyLimit, CauseSchedulerStopped, CauseConnect)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// RetryResume leaves delivery id due again for the scheduler at at, paused
+// for cause (what it was resumed from) with reason, its resumes failing
+// since since: one of them failed for a reason that may pass by itself.
+// A resume whose run could not reach the server leaves it paused for
+// CauseConnect: that is put back too. Nothing else is changed (paused by
+// hand or cancelled meanwhile, it stays so).
+func RetryResume(ctx context.Context, db *sql.DB, id int64, cause, reason string, since, at time.Time) error {
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = ?, resume_failing_since = ?
+		WHERE id = ? AND status = 'paused' AND cause IN (?, ?, ?)`,
+		cause, reason, at.UnixMilli(), since.UnixMilli(), id, CauseDailyLimit, CauseSchedulerStopped, CauseConnect)
+	return err
+}
+
+// ResumeNotFailing clears the record of delivery id's failing resumes:
+// the last one did not fail (it sent, or paused again for the limit).
+func ResumeNotFailing(ctx context.Context, db *sql.DB, id int64) error {
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = 0 WHERE id = ? AND resume_failing_since != 0`, id)
+	return err
 }
 
 func queryIDs(ctx context.Context, db querier, query string, args ...any) ([]int64, error) {
@@ -309,11 +350,11 @@ func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, 
 		requestRead(s)
 	}
 	switch {
-	case what == "pause" && s.Status == StatusPaused && s.Cause != CauseDailyLimit, what == "cancel" && s.Status == StatusCancelled:
+	case what == "pause" && s.Status == StatusPaused && !ResumedByScheduler(s.Cause), what == "cancel" && s.Status == StatusCancelled:
 		// Asked again: what was asked is in effect, and a paused
-		// delivery keeps the cause it paused for. One paused by a daily
-		// limit is paused by hand below: the scheduler would resume it
-		// once the limit resets, and a pause asked for holds.
+		// delivery keeps the cause it paused for. One the scheduler
+		// would resume (paused by a daily limit, stopped with the
+		// scheduler) is paused by hand below: a pause asked for holds.
 		return false, &AlreadyError{ID: id, Status: s.Status}
 	case s.Status == StatusDone:
 		return false, &usageErr{fmt.Errorf("delivery %d is done (every recipient has an outcome): there is nothing to %s; "+

@@ -104,6 +104,11 @@ type Options struct {
 	// paused by hand, cancelled or resumed by someone else before the
 	// run starts, it is left as it is and Run returns ErrNotPausedFor.
 	OnlyCause string
+	// Scheduled: the run is a job of the scheduler (serve, the console's
+	// scheduler), whose stopping is what ends ctx. It pauses then with
+	// CauseSchedulerStopped, due at once, so that the next scheduler goes
+	// on with it; a person's run that ctx ends (Ctrl-C) waits for them.
+	Scheduled bool
 }
 
 // ErrNotPausedFor is Run's error, with Options.OnlyCause, for a delivery
@@ -156,6 +161,7 @@ type stopReason struct {
 	cause       string // Cause…
 	reason      string
 	resumeAfter time.Time
+	passing     bool // Outcome.Passing
 }
 
 // Engine runs deliveries stored in db.
@@ -309,8 +315,12 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	// Only as load found it: a pause or cancel asked meanwhile (they
 	// change a delivery that is not running at once, without its lock)
 	// holds, instead of being overwritten by 'running'.
+	// A run not started by the scheduler's resume (a person's) starts the
+	// count of that resume's failures afresh; the scheduler's keeps it,
+	// and clears it itself once a resume did not fail.
 	res, err := e.DB.ExecContext(bg, `UPDATE deliveries SET status = 'running', cause = '', reason = '', control = '', resume_after = 0, heartbeat = ?, progress = '',
-		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, now, id, r.loaded.status, r.loaded.cause)
+		resume_failing_since = CASE WHEN ? THEN resume_failing_since ELSE 0 END,
+		started_at = CASE started_at WHEN 0 THEN ? ELSE started_at END WHERE id = ? AND status = ? AND cause = ?`, now, o.OnlyCause != "", now, id, r.loaded.status, r.loaded.cause)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +339,14 @@ func (e *Engine) Run(ctx context.Context, id int64) (*Outcome, error) {
 	r.done = make(chan struct{})
 
 	// Ctrl-C stops the run like `deliveries pause`.
-	stopWatch := context.AfterFunc(ctx, func() { r.halt(stopReason{status: StatusPaused, cause: CauseStopped, reason: "interrupted"}) })
+	stopWatch := context.AfterFunc(ctx, func() {
+		if o.Scheduled {
+			r.halt(stopReason{status: StatusPaused, cause: CauseSchedulerStopped, resumeAfter: time.Now(),
+				reason: "interrupted: the scheduler running it (bluemoon serve or the console) stopped; the next one resumes it"})
+			return
+		}
+		r.halt(stopReason{status: StatusPaused, cause: CauseStopped, reason: "interrupted"})
+	})
 	defer stopWatch()
 
 	ledgerDone := make(chan error, 1)
@@ -505,6 +522,7 @@ func (r *run) finishOnce(ctx context.Context, journalFailed bool) (out *Outcome,
 	out = &Outcome{ID: r.id, Status: StatusDone}
 	if r.stopped() {
 		out.Status, out.Cause, out.Reason, out.SignIn, out.ResumeAfter = r.stop.status, r.stop.cause, r.stop.reason, r.stop.cause == CauseSignIn, r.stop.resumeAfter
+		out.Passing = r.stop.passing
 	}
 	now := time.Now().UnixMilli()
 	// The ledger kept the counts as it committed each change; only a

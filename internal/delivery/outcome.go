@@ -90,7 +90,7 @@ func (r *run) connect(ctx context.Context, refresh bool) (Mailer, error) {
 			return nil, err
 		}
 		if attempt+1 >= r.o.DialRetries || !isTemporary(err) && attempt > 0 {
-			r.halt(stopReason{status: StatusPaused, cause: CauseConnect, reason: "cannot connect to the mail server: " + err.Error()})
+			r.halt(stopReason{status: StatusPaused, cause: CauseConnect, reason: "cannot connect to the mail server: " + err.Error(), passing: isTemporary(err)})
 			return nil, err
 		}
 		if !r.sleep(time.Duration(1<<attempt) * time.Second) {

@@ -56,6 +56,12 @@ type Outcome struct {
 	SignIn      bool      `json:"sign_in_needed,omitempty"`
 	ResumeAfter time.Time `json:"resume_after,omitzero"`
 	Counts      Counts    `json:"counts"`
+	// Passing: the failure that stopped the run may pass by itself (the
+	// server could not be reached for a reason a later try may not meet:
+	// the network, a timeout, a refused connection, a 4xx greeting), as
+	// opposed to one that needs a change (no STARTTLS, a refused
+	// certificate). Not stored: the scheduler's resume reads it at once.
+	Passing bool `json:"-"`
 }
 
 // ExitCode is the process exit code the outcome stands for.

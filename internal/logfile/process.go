@@ -81,21 +81,21 @@ func (p *Process) Logger() *slog.Logger {
 		// is, and the file's lines are stamped by Stamped, the same way as
 		// the plain stderr lines copied there.
 		opts := &slog.HandlerOptions{ReplaceAttr: func(g []string, at slog.Attr) slog.Attr {
-			if len(g) == 0 && at.Key == slog.TimeKey || at.Key == FileOnlyKey {
+			if len(g) == 0 && at.Key == slog.TimeKey || at.Key == FileOnlyKey || at.Key == StderrOnlyKey {
 				return slog.Attr{}
 			}
 			return maskAttr(at)
 		}}
-		var h slog.Handler = &notFileOnly{h: slog.NewTextHandler(p.Stderr, opts)}
+		var h slog.Handler = &without{key: FileOnlyKey, h: slog.NewTextHandler(p.Stderr, opts)}
 		// When stderr is already copied into the file, the lines go
 		// there the same way (p.Stderr is the stderr before the copy).
 		if p.stamped != nil {
-			p.logger = slog.New(slog.NewMultiHandler(h, slog.NewTextHandler(p.stamped, opts)))
+			p.logger = slog.New(slog.NewMultiHandler(h, &without{key: StderrOnlyKey, h: slog.NewTextHandler(p.stamped, opts)}))
 			return
 		}
 		if f := p.open(); f != nil {
 			p.fileStamp = Stamped(f, time.Now, nil)
-			h = slog.NewMultiHandler(h, slog.NewTextHandler(p.fileStamp, opts))
+			h = slog.NewMultiHandler(h, &without{key: StderrOnlyKey, h: slog.NewTextHandler(p.fileStamp, opts)})
 		}
 		p.logger = slog.New(h)
 	})
@@ -112,20 +112,32 @@ const FileOnlyKey = "bluemoon_file_only"
 // Handlers other than a Process's print it as any attribute.
 func FileOnly() slog.Attr { return slog.Bool(FileOnlyKey, true) }
 
-// notFileOnly passes on to h the lines not marked FileOnly.
-type notFileOnly struct {
+// StderrOnlyKey marks a line for stderr alone, not the log file: a line
+// that says again what the file has already (serve showing the error its
+// job's process logged there).
+const StderrOnlyKey = "bluemoon_stderr_only"
+
+// StderrOnly is the attribute that keeps a line out of the log file
+// (StderrOnlyKey). Handlers other than a Process's print it as any
+// attribute.
+func StderrOnly() slog.Attr { return slog.Bool(StderrOnlyKey, true) }
+
+// without passes on to h the lines not marked key: a record carrying the
+// attribute, or any line of a logger made With it.
+type without struct {
+	key  string
 	h    slog.Handler
-	skip bool // made With(FileOnly())
+	skip bool // made With the mark
 }
 
-func (n *notFileOnly) Enabled(ctx context.Context, l slog.Level) bool {
+func (n *without) Enabled(ctx context.Context, l slog.Level) bool {
 	return !n.skip && n.h.Enabled(ctx, l)
 }
 
-func (n *notFileOnly) Handle(ctx context.Context, r slog.Record) error {
+func (n *without) Handle(ctx context.Context, r slog.Record) error {
 	marked := false
 	r.Attrs(func(at slog.Attr) bool {
-		marked = at.Key == FileOnlyKey
+		marked = at.Key == n.key
 		return !marked
 	})
 	if n.skip || marked {
@@ -134,13 +146,13 @@ func (n *notFileOnly) Handle(ctx context.Context, r slog.Record) error {
 	return n.h.Handle(ctx, r)
 }
 
-func (n *notFileOnly) WithAttrs(as []slog.Attr) slog.Handler {
-	skip := n.skip || slices.ContainsFunc(as, func(at slog.Attr) bool { return at.Key == FileOnlyKey })
-	return &notFileOnly{h: n.h.WithAttrs(as), skip: skip}
+func (n *without) WithAttrs(as []slog.Attr) slog.Handler {
+	skip := n.skip || slices.ContainsFunc(as, func(at slog.Attr) bool { return at.Key == n.key })
+	return &without{key: n.key, h: n.h.WithAttrs(as), skip: skip}
 }
 
-func (n *notFileOnly) WithGroup(name string) slog.Handler {
-	return &notFileOnly{h: n.h.WithGroup(name), skip: n.skip}
+func (n *without) WithGroup(name string) slog.Handler {
+	return &without{key: n.key, h: n.h.WithGroup(name), skip: n.skip}
 }
 
 // Close flushes and closes the log file.

@@ -69,3 +69,37 @@ func TestFileOnlyLinesStayOffStderr(t *testing.T) {
 		}
 	}
 }
+
+// A line marked StderrOnly goes to stderr and not to the file, teed or
+// not; the mark itself is printed nowhere.
+func TestStderrOnlyLinesStayOutOfTheFile(t *testing.T) {
+	for _, teed := range []bool{false, true} {
+		home := t.TempDir()
+		var stderr bytes.Buffer
+		p := &Process{Home: func() (string, error) { return home, nil }, Stderr: &stderr}
+		if teed {
+			p.TeeStderr()
+		}
+		log := slog.New(Lazy(p.Logger)).With("schedule", "monthly")
+		log.Info("starting")
+		log.Error("job did not succeed", StderrOnly(), "exit", 5)
+		log.With(StderrOnly()).Warn("again")
+		p.Close()
+		raw, err := os.ReadFile(filepath.Join(home, "logs", Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, out := string(raw), stderr.String()
+		if !strings.Contains(file, "msg=starting schedule=monthly") || strings.Contains(file, "did not succeed") || strings.Contains(file, "again") {
+			t.Errorf("teed %v: file:\n%s", teed, file)
+		}
+		for _, want := range []string{"msg=starting", `msg="job did not succeed" schedule=monthly exit=5`, "msg=again schedule=monthly"} {
+			if strings.Count(out, want) != 1 {
+				t.Errorf("teed %v: stderr has %q %d times:\n%s", teed, want, strings.Count(out, want), out)
+			}
+		}
+		if strings.Contains(file+out, StderrOnlyKey) {
+			t.Errorf("teed %v: the mark was printed:\n%s\n%s", teed, file, out)
+		}
+	}
+}

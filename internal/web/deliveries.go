@@ -172,8 +172,8 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 		pv.ETA = "—"
 	}
 	pv.Final = !p.Live && p.Status != delivery.StatusRunning
-	// Paused by a daily limit, it goes on by itself under the scheduler:
-	// Pause makes it wait for a person instead.
+	// Paused by a daily limit or stopped with the scheduler, it goes on by
+	// itself under the scheduler: Pause makes it wait for a person instead.
 	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.SchedulerResumes
 	pv.CanCancel = p.Status != delivery.StatusDone && p.Status != delivery.StatusCancelled
 	pv.CanResume = !p.Live && (p.Status == delivery.StatusPaused || p.Status == delivery.StatusReady || p.Status == core.StatusInterrupted)
@@ -192,6 +192,11 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 			pv.Next = v.T("progress.next.daily_limit_at", v.When(p.ResumeAfter))
 			if on, _ := s.svc.ServeRunning(); on {
 				pv.Next = v.T("progress.next.daily_limit_auto", v.When(p.ResumeAfter))
+			}
+		}
+		if cause == core.CauseSchedulerStopped {
+			if on, _ := s.svc.ServeRunning(); on {
+				pv.Next = v.T("progress.next.scheduler_stopped_auto")
 			}
 		}
 		if cause == core.CauseSignIn {

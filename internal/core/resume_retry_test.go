@@ -1,0 +1,162 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+)
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func setPort(t *testing.T, svc *Service, port int) {
+	t.Helper()
+	if _, err := svc.EditAccount(context.Background(), "news", AccountInput{SMTPPort: &port, Security: Ptr("none")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failingSince reads when delivery id's resumes began failing (0: they do not).
+func failingSince(t *testing.T, svc *Service, id int64) int64 {
+	t.Helper()
+	var ms int64
+	if err := svc.db.QueryRowContext(context.Background(), `SELECT resume_failing_since FROM deliveries WHERE id = ?`, id).Scan(&ms); err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// dueNow makes delivery id's retry time come, as resumeRetry passing would.
+func dueNow(t *testing.T, svc *Service, id int64) {
+	t.Helper()
+	if _, err := svc.db.ExecContext(context.Background(), `UPDATE deliveries SET resume_after = ? WHERE id = ?`, time.Now().Add(-time.Second).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A resume at 09:00 that cannot reach the mail server (the network down
+// a moment) leaves the delivery due, quietly: tried again resumeRetry
+// later (not at the next look), and once the server answers the delivery
+// goes on and its failures are forgotten.
+func TestScheduledResumeThatCannotConnectIsRetriedQuietly(t *testing.T) {
+	svc, srv, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	realPort, _ := strconv.Atoi(srv.Addr[strings.LastIndex(srv.Addr, ":")+1:])
+	setPort(t, svc, closedPort(t))
+	before := time.Now()
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
+		t.Fatalf("after a resume that could not connect: %s (%s: %s), %d sent; want still paused by the daily limit", d.Status, d.Cause, d.Reason, srv.Count())
+	}
+	if d.ResumeAfter.Before(before.Add(resumeRetry - time.Minute)) {
+		t.Fatalf("due again at %s; want about %s later", d.ResumeAfter, resumeRetry)
+	}
+	if failingSince(t, svc, id) == 0 {
+		t.Fatal("the failure is not recorded")
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted for a passing failure: %s", a)
+	}
+
+	setPort(t, svc, realPort)
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count() != 2 {
+		t.Fatalf("resumed before its retry time: %d sent", srv.Count())
+	}
+	dueNow(t, svc, id)
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusDone || srv.Count() != 3 {
+		t.Fatalf("once the server answers: %s (%s: %s, after %s), %d sent; want done", d.Status, d.Cause, d.Reason, d.ResumeAfter, srv.Count())
+	}
+	if failingSince(t, svc, id) != 0 {
+		t.Fatal("the failures are still recorded after a resume that went")
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+// Resumes that keep failing so for resumeGiveUp stop: the delivery waits
+// for a person, paused because the server could not be reached, and one
+// alert says what failed and what to do; later looks do not alert again.
+func TestScheduledResumeFailingForLongAlertsOnce(t *testing.T) {
+	svc, srv, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted at the first failure: %s", a)
+	}
+	// An hour of failures later (in the database, as a restarted serve
+	// or the next serve --once reads it).
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = resume_failing_since - ? WHERE id = ?`,
+		(resumeGiveUp + time.Minute).Milliseconds(), id); err != nil {
+		t.Fatal(err)
+	}
+	dueNow(t, svc, id)
+	for range 3 {
+		if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+			t.Fatal(err)
+		}
+		dueNow(t, svc, id) // were it still due, the next look would try
+	}
+	a := alerted()
+	if strings.Count(a, "\n") != 1 || !strings.Contains(a, "could not resume delivery") || !strings.Contains(a, "deliveries resume "+strconv.FormatInt(id, 10)) {
+		t.Fatalf("alerts:\n%s\nwant one, saying the scheduler could not resume it and to resume it", a)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseConnect || srv.Count() != 2 {
+		t.Fatalf("%s (%s: %s), %d sent; want paused, the server unreachable, waiting for a person", d.Status, d.Cause, d.Reason, srv.Count())
+	}
+	if !strings.Contains(d.Reason, "not resumed by the scheduler") {
+		t.Fatalf("reason %q does not say the scheduler gave up", d.Reason)
+	}
+}
+
+// A failure no waiting mends (the account removed, a sign-in needed) is
+// not retried: the first look alerts and the delivery waits for a person
+// (TestFailedScheduledResumeAlertsOnce); passingFailure sorts them.
+func TestPassingFailureSortsFailures(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, true},
+		{&net.DNSError{Err: "no such host", Name: "smtp.example.com"}, true},
+		{context.DeadlineExceeded, true},
+		{&NotFoundError{Kind: KindAccount, Name: "news", Err: errors.New("removed")}, false},
+		{errors.New("the journal could not be written"), false},
+		{&OutcomeError{Outcome: &delivery.Outcome{Status: delivery.StatusPaused, Cause: delivery.CauseConnect, Passing: true}}, true},
+		{&OutcomeError{Outcome: &delivery.Outcome{Status: delivery.StatusPaused, Cause: delivery.CauseConnect}}, false}, // no STARTTLS offered
+		{&OutcomeError{Outcome: &delivery.Outcome{Status: delivery.StatusPaused, Cause: delivery.CauseSetup}}, false},
+		{&OutcomeError{Outcome: &delivery.Outcome{Status: delivery.StatusPaused, Cause: delivery.CauseSignIn, SignIn: true}}, false},
+	} {
+		if got := passingFailure(c.err); got != c.want {
+			t.Errorf("passingFailure(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
