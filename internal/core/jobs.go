@@ -181,11 +181,11 @@ func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (acct str
 		// rendered, the SMTP login tried.
 		in.DryRun = true
 	} else {
-		unlock, err := s.queueOnAccount(ctx, d.Account, func() {
+		unlock, qerr := s.queueOnAccount(ctx, d.Account, func() {
 			s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", d.Name)
 		})
-		if err != nil {
-			return d.Account, s.interruptedRun(ctx, j, err)
+		if qerr != nil {
+			return d.Account, s.interruptedRun(ctx, j, qerr)
 		}
 		defer unlock()
 		// Once stored and started, a stop pauses the delivery for the

@@ -87,3 +87,63 @@ func TestServeStoppedBeforeAScheduledDeliveryBeganRunsItAtTheNextStart(t *testin
 		})
 	}
 }
+
+// The same when serve stops while its job signs in to a slow mail server
+// (the delivery's list already read and stored): the delivery is given up
+// unsent, and the next serve runs the occurrence once.
+func TestServeStoppedWhileAScheduledDeliverySignsInRunsItAtTheNextStart(t *testing.T) {
+	needSh(t)
+	h := newOAuthHome(t)
+	saveNews(t, h.home)
+	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
+	gate := make(chan struct{})
+	h.signInGate.Store(&gate)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(gate)
+		}
+	}
+	defer release()
+	addSchedule(t, h.home, &schedule.Schedule{Name: "weekly", Kind: schedule.KindDelivery, Target: "news",
+		At: time.Now().Add(time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now()})
+
+	s := startServe(t, h.home, "--notify-cmd", "cat >> "+alerts)
+	waitFor(t, "the job to sign in", func() bool { return h.signInHeld.Load() > 0 })
+	time.Sleep(300 * time.Millisecond)
+	stopped := make(chan struct{})
+	var code int
+	var out string
+	go func() { defer close(stopped); code, out = s.stop(t) }()
+	select {
+	case <-stopped:
+	case <-time.After(20 * time.Second):
+		release()
+		<-stopped
+		t.Fatalf("serve did not stop while its job signed in\n%s", out)
+	}
+	release()
+	h.signInGate.Store(nil)
+	if code != 0 {
+		t.Fatalf("serve exit %d after SIGTERM\n%s", code, out)
+	}
+	if n := len(h.smtp.Messages()); n != 0 {
+		t.Fatalf("%d message(s) sent by a job stopped as it signed in", n)
+	}
+	if list := mustRun(t, h.home, "schedule", "list").Stdout; !strings.Contains(list, "interrupted (runs when serve starts)") {
+		t.Fatalf("schedule list does not say the last run was interrupted:\n%s\nserve:\n%s", list, out)
+	}
+	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+	eachOnce(t, h)
+	if n := deliveryCount(t, h.home); n != 1 {
+		t.Fatalf("%d deliveries; want 1 (the one given up as it signed in is not kept)", n)
+	}
+	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+	if n := len(h.smtp.Messages()); n != 3 {
+		t.Fatalf("%d messages after another serve; want 3", n)
+	}
+	if evs := readEvents(t, alerts); len(evs) != 0 {
+		t.Fatalf("alerts: %+v; want none", evs)
+	}
+}
