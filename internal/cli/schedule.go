@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -149,7 +150,13 @@ func scheduleListCmd(app *App) *cobra.Command {
 					when = "at " + app.when(s.At)
 				}
 				last := "-"
-				if !s.LastRunAt.IsZero() {
+				switch {
+				case s.LastRunAt.IsZero():
+				case s.LastInterrupted && !s.Interrupted.IsZero():
+					last = app.when(s.LastRunAt) + " interrupted (runs when serve starts)"
+				case s.LastInterrupted:
+					last = app.when(s.LastRunAt) + " interrupted"
+				default:
 					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit)
 				}
 				tw.Row(s.Name, s.Kind, s.Target, when, s.TZ, app.nextText(s), last)
@@ -202,6 +209,7 @@ func scheduleRunCmd(app *App) *cobra.Command {
 		resume                           int64
 		fallback                         alert.Config
 		errorFile                        string
+		due                              string
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME [--preflight]",
@@ -247,7 +255,13 @@ paused again by the limit, no alert).`,
 				err = svc.RunResumeJob(ctx, resume, scheduled, fallback, app.sendEvents(unattended))
 			} else {
 				kind = schedule.KindDelivery // or a keep-alive: the same to QuietEnd
-				err = svc.RunSchedule(ctx, args[0], preflight, scheduled, fallback, app.sendEvents(unattended))
+				var at time.Time
+				if due != "" {
+					if at, err = time.Parse(time.RFC3339Nano, due); err != nil {
+						return exitcode.Usagef("--due %q: %w", due, err)
+					}
+				}
+				err = svc.RunScheduleDue(ctx, args[0], preflight, scheduled, at, fallback, app.sendEvents(unattended))
 			}
 			if err != nil && errorFile != "" {
 				// serve says a failure, once, on its own output (this
@@ -273,6 +287,10 @@ paused again by the limit, no alert).`,
 	cmd.Flags().MarkHidden("scheduled")
 	cmd.Flags().StringVar(&errorFile, "error-file", "", "write the job's error there instead of to stderr (serve shows it)")
 	cmd.Flags().MarkHidden("error-file")
+	// Given by serve too: the occurrence the run is for, recorded on the
+	// schedule if serve's stop ends the run before its delivery is stored.
+	cmd.Flags().StringVar(&due, "due", "", "the occurrence (RFC 3339) this run is for (serve's job)")
+	cmd.Flags().MarkHidden("due")
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd

@@ -81,6 +81,8 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	}
 	if job.Preflight {
 		args = append(args, "--preflight")
+	} else if job.Schedule.Kind == schedule.KindDelivery {
+		args = append(args, "--due", job.Due.UTC().Format(time.RFC3339Nano))
 	}
 	if r.fallback.Command != "" {
 		args = append(args, "--notify-cmd", r.fallback.Command)
@@ -130,6 +132,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case errors.As(err, &ee):
 		r.sayError(job, ee.ExitCode(), errFile.Name())
 		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
+	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
+		// serve stopped before the job could start: it sent nothing.
+		return schedule.Result{ExitCode: schedule.InterruptedExit, Message: schedule.InterruptedMessage, Interrupted: true}
 	default:
 		return schedule.Result{ExitCode: exitcode.Error, Message: err.Error()}
 	}

@@ -248,11 +248,18 @@ func (e *CustomEndpointsError) ExitCode() int { return exitcode.Usage }
 
 // ImportCredentialFile checks a credential file as Inspect does, decrypts
 // it and stores it under in.Name. Nothing is imported when any check
-// fails.
+// fails; replacing credentials that accounts sign in with, when one of
+// them could not use the new file, is a *CredentialsInUseError.
 func (s *Service) ImportCredentialFile(ctx context.Context, in ImportInput) (*ImportResult, error) {
 	o, err := s.openImport(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if in.Replace {
+		// Accounts sign in with the name: the new file must suit each.
+		if err := s.checkReplace(ctx, in.Name, o.cfg.Provider); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.storeImport(ctx, in, o); err != nil {
 		return nil, err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bluemoon-mail/bluemoon/internal/credstore"
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // ImportCredentialFileFor imports a credential file for an account and
@@ -41,28 +44,25 @@ func (s *Service) ImportCredentialFileFor(ctx context.Context, accountName strin
 	}
 	users := []string{a.Name}
 	if prev != nil {
-		all, err := s.accounts().List(ctx)
+		others, err := s.credentialUsers(ctx, in.Name)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, u := range all {
-			if u.Credentials == in.Name && u.Name != a.Name {
-				users = append(users, u.Name)
+		for _, u := range others {
+			if u != a.Name {
+				users = append(users, u)
 			}
 		}
 	}
-	incoming := &incomingCredentials{name: in.Name, kind: o.cfg.Provider}
-	for _, name := range users {
-		u, err := s.account(ctx, name)
-		if err != nil {
-			return nil, nil, err
+	refused, err := s.accountsRefusing(ctx, users, &incomingCredentials{name: in.Name, kind: o.cfg.Provider})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(refused) > 0 {
+		if r := refused[0]; r.account != a.Name {
+			return nil, nil, fmt.Errorf("account %s also uses credentials %s: %w; nothing was imported", r.account, in.Name, r.err)
 		}
-		if err := s.applyAccount(ctx, u, AccountInput{Credentials: &in.Name}, false, &AccountChange{Account: u}, incoming); err != nil {
-			if name != a.Name {
-				return nil, nil, fmt.Errorf("account %s also uses credentials %s: %w; nothing was imported", name, in.Name, err)
-			}
-			return nil, nil, err
-		}
+		return nil, nil, refused[0].err
 	}
 	var undo func() error
 	if prev != nil {
@@ -88,4 +88,81 @@ func (s *Service) ImportCredentialFileFor(ctx context.Context, accountName strin
 		return nil, nil, err
 	}
 	return o.res, ch, nil
+}
+
+// credentialUsers names the accounts that sign in with credentials name.
+func (s *Service) credentialUsers(ctx context.Context, name string) ([]string, error) {
+	all, err := s.accounts().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, u := range all {
+		if u.Credentials == name {
+			users = append(users, u.Name)
+		}
+	}
+	return users, nil
+}
+
+// refusal is an account that could not sign in with incoming credentials,
+// and why.
+type refusal struct {
+	account string
+	err     error
+}
+
+// accountsRefusing checks, in order, whether each of the accounts named
+// could sign in with incoming credentials (not stored yet): the check an
+// account's change of credentials gets (the provider against the
+// account's server and way of sending). It returns those that could not.
+func (s *Service) accountsRefusing(ctx context.Context, names []string, incoming *incomingCredentials) ([]refusal, error) {
+	var out []refusal
+	for _, name := range names {
+		u, err := s.account(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.applyAccount(ctx, u, AccountInput{Credentials: &incoming.name}, false, &AccountChange{Account: u}, incoming); err != nil {
+			out = append(out, refusal{account: name, err: err})
+		}
+	}
+	return out, nil
+}
+
+// CredentialsInUseError refuses to replace credentials with a file that
+// accounts signing in with them could not use (another provider's, or the
+// account's server or API way is another provider's): nothing is
+// imported.
+type CredentialsInUseError struct {
+	Name     string        // the credentials' name
+	Have     provider.Kind // what the new file is for
+	Accounts []string      // the accounts that could not use it
+	Err      error         // why the first could not
+}
+
+func (e *CredentialsInUseError) Error() string {
+	return fmt.Sprintf("credentials %s are used by account(s) %s, which could not sign in with this %s file (%s: %v); nothing was imported. "+
+		"Import it under another --name and switch each account that should use it ('bluemoon account edit ACCOUNT --credentials NEWNAME'), "+
+		"or first switch those accounts to other credentials",
+		e.Name, strings.Join(e.Accounts, ", "), e.Have, e.Accounts[0], e.Err)
+}
+func (e *CredentialsInUseError) ExitCode() int { return exitcode.Usage }
+
+// checkReplace refuses to replace credentials name with a file for kind
+// when an account using them could not use it (nil when name is new).
+func (s *Service) checkReplace(ctx context.Context, name string, kind provider.Kind) error {
+	users, err := s.credentialUsers(ctx, name)
+	if err != nil || len(users) == 0 {
+		return err
+	}
+	refused, err := s.accountsRefusing(ctx, users, &incomingCredentials{name: name, kind: kind})
+	if err != nil || len(refused) == 0 {
+		return err
+	}
+	e := &CredentialsInUseError{Name: name, Have: kind, Err: refused[0].err}
+	for _, r := range refused {
+		e.Accounts = append(e.Accounts, r.account)
+	}
+	return e
 }

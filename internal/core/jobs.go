@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
@@ -36,7 +37,29 @@ type Job struct {
 	// (delivery.CauseSchedulerStopped), quietly; a job a person started
 	// (`run`, `schedule run NAME` typed in) stopped so waits for them.
 	Scheduled bool
+	// Due is the occurrence a scheduled delivery's run is for (serve's
+	// child gets it with --due): stopped with the scheduler before its
+	// delivery was stored, the run records it on the schedule for the
+	// next scheduler to run (an *InterruptedRunError).
+	Due time.Time
 }
+
+// InterruptedRunError is a scheduled delivery's run that stopped with the
+// scheduler before its delivery was stored: it sent nothing, no resume
+// will go on with it, and the schedule keeps its occurrence for the next
+// scheduler to run (schedule.Store.MarkInterrupted). Quiet, as a delivery
+// paused by the scheduler's stop is.
+type InterruptedRunError struct {
+	Schedule string
+	Due      time.Time
+	Err      error // what the stop made of the step it came in
+}
+
+func (e *InterruptedRunError) Error() string {
+	return fmt.Sprintf("schedule %s: %s", e.Schedule, schedule.InterruptedMessage)
+}
+func (e *InterruptedRunError) Unwrap() error { return e.Err }
+func (e *InterruptedRunError) ExitCode() int { return schedule.InterruptedExit }
 
 // RunJob does j exactly as the command typed by hand would (a saved
 // delivery is `send` with its saved options: same checks, same exit
@@ -115,6 +138,10 @@ func QuietEnd(kind schedule.Kind, err error) string {
 	if stoppedWithTheScheduler(err) {
 		return "stopped with the scheduler; the scheduler resumes it when it runs next"
 	}
+	var ir *InterruptedRunError
+	if errors.As(err, &ir) {
+		return schedule.InterruptedMessage
+	}
 	if kind == schedule.KindResume {
 		return resumeNotDone(err)
 	}
@@ -124,7 +151,7 @@ func QuietEnd(kind schedule.Kind, err error) string {
 // runSaved runs (or preflights) a saved delivery. A run waits for any
 // other unattended delivery through the account, so one per account runs
 // at a time.
-func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, error) {
+func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (acct string, err error) {
 	d, err := s.SavedDelivery(ctx, j.Target)
 	if err != nil {
 		return "", err
@@ -154,17 +181,45 @@ func (s *Service) runSaved(ctx context.Context, j *Job, ev SendEvents) (string, 
 		// rendered, the SMTP login tried.
 		in.DryRun = true
 	} else {
-		unlock, err := s.queueOnAccount(ctx, d.Account, func() {
+		unlock, qerr := s.queueOnAccount(ctx, d.Account, func() {
 			s.log.Info("waiting: another delivery through this account is running", "account", d.Account, "delivery", d.Name)
 		})
-		if err != nil {
-			return d.Account, err
+		if qerr != nil {
+			return d.Account, s.interruptedRun(ctx, j, qerr)
 		}
 		defer unlock()
+		// Once stored and started, a stop pauses the delivery for the
+		// next scheduler's resume; before, nothing would go on with it.
+		started, inner := false, ev.Started
+		ev.Started = func(id int64, ready int) {
+			started = true
+			if inner != nil {
+				inner(id, ready)
+			}
+		}
+		defer func() {
+			if !started {
+				err = s.interruptedRun(ctx, j, err)
+			}
+		}()
 	}
 	s.log.Info("starting", "delivery", d.Name, "account", d.Account, "preflight", j.Preflight)
 	_, err = s.Send(ctx, in, ev)
 	return d.Account, err
+}
+
+// interruptedRun is err, the end of j's run before its delivery was
+// started, as an *InterruptedRunError (recorded on the schedule) when the
+// scheduler's stop is what ended it.
+func (s *Service) interruptedRun(ctx context.Context, j *Job, err error) error {
+	if err == nil || ctx.Err() == nil || !j.Scheduled || j.Preflight || j.Schedule == "" || j.Due.IsZero() {
+		return err
+	}
+	if merr := s.schedules().MarkInterrupted(context.WithoutCancel(ctx), j.Schedule, j.Due, s.now()); merr != nil {
+		s.log.Error("record the interrupted run on its schedule", "schedule", j.Schedule, "err", merr)
+		return err
+	}
+	return &InterruptedRunError{Schedule: j.Schedule, Due: j.Due, Err: err}
 }
 
 // alertKind chooses what to call a failure: a sign-in is the most useful

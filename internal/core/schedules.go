@@ -244,6 +244,14 @@ func (s *Service) PauseSchedule(ctx context.Context, name string, pause bool) (*
 // job this way, scheduled (Job.Scheduled) true. The error it returns is
 // the caller's to show (Job.ErrorShown).
 func (s *Service) RunSchedule(ctx context.Context, name string, preflight, scheduled bool, notify alert.Config, ev SendEvents) error {
+	return s.RunScheduleDue(ctx, name, preflight, scheduled, time.Time{}, notify, ev)
+}
+
+// RunScheduleDue is RunSchedule of the occurrence due, as the scheduler's
+// job (scheduled): a delivery's run that the scheduler's stop ends before
+// the delivery is stored records due on the schedule, for the next
+// scheduler to run (an *InterruptedRunError). A zero due records nothing.
+func (s *Service) RunScheduleDue(ctx context.Context, name string, preflight, scheduled bool, due time.Time, notify alert.Config, ev SendEvents) error {
 	sc, err := s.schedules().Get(ctx, name)
 	if err != nil {
 		return scheduleNotFound(name, err)
@@ -256,5 +264,5 @@ func (s *Service) RunSchedule(ctx context.Context, name string, preflight, sched
 		cfg = s.alertOr(ctx, notify)
 	}
 	return s.RunJob(ctx, Job{Schedule: sc.Name, Kind: sc.Kind, Target: sc.Target, SendTest: sc.SendTest,
-		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg, ErrorShown: true, Scheduled: scheduled}, ev)
+		Preflight: preflight && sc.Kind == schedule.KindDelivery, Alert: cfg, ErrorShown: true, Scheduled: scheduled, Due: due}, ev)
 }

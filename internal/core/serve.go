@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -149,10 +150,11 @@ func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
 		cfg = r.Service.alertOr(ctx, r.Alert)
 	}
 	err := r.Service.RunJob(ctx, Job{Schedule: j.Schedule.Name, Kind: j.Schedule.Kind, Target: j.Schedule.Target,
-		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg, Scheduled: true}, SendEvents{})
+		SendTest: j.Schedule.SendTest, Preflight: j.Preflight, Alert: cfg, Scheduled: true, Due: j.Due}, SendEvents{})
 	code := exitcode.For(err)
 	if code == exitcode.OK {
 		return schedule.Result{ExitCode: code, Message: "ok"}
 	}
-	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target)}
+	var ir *InterruptedRunError
+	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target), Interrupted: errors.As(err, &ir)}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,9 +280,34 @@ type ResumeGaveUpError struct {
 func (e *ResumeGaveUpError) Error() string {
 	return fmt.Sprintf("the scheduler could not resume delivery %d since %s (for %s it tried every %s): %v; "+
 		"it does not try again by itself: check the network and the mail server, then run 'bluemoon deliveries resume %d'",
-		e.ID, e.Since.Format(time.RFC3339), resumeGiveUp, resumeRetry, e.Err, e.ID)
+		e.ID, e.Since.Format(time.RFC3339), spokenDuration(resumeGiveUp), spokenDuration(resumeRetry), e.Err, e.ID)
 }
+
 func (e *ResumeGaveUpError) Unwrap() error { return e.Err }
+
+// spokenDuration is d as people write it ("1 hour", "5 minutes", "1 hour
+// 30 minutes"), not as Go prints it ("1h0m0s"); under a second, as Go does.
+func spokenDuration(d time.Duration) string {
+	if d < time.Second {
+		return d.String()
+	}
+	d = d.Round(time.Second)
+	var parts []string
+	for _, u := range []struct {
+		size time.Duration
+		name string
+	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		n := d / u.size
+		d -= n * u.size
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+u.name)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+	}
+	return strings.Join(parts, " ")
+}
 
 // passingFailure says whether err, which ended the scheduler's resume of
 // a delivery, may pass by itself: the network, DNS, timeouts reaching the

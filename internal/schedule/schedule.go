@@ -67,7 +67,13 @@ type Schedule struct {
 	LastRunAt    time.Time `json:"last_run_at,omitempty"`
 	LastExit     int       `json:"last_exit"`
 	LastMessage  string    `json:"last_message,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	// LastInterrupted: the last run stopped with the scheduler before its
+	// delivery was stored, so it sent nothing (its exit code says no more).
+	LastInterrupted bool `json:"last_interrupted,omitempty"`
+	// Interrupted is the occurrence of such a run, still to be run by the
+	// next scheduler (zero when none): see Scheduler.tickOne.
+	Interrupted time.Time `json:"interrupted,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // parser reads the five-field expressions people already write in

@@ -16,12 +16,18 @@ type Job struct {
 	Due       time.Time // the occurrence this job is for
 	Preflight bool      // a check ahead of Due, not the run itself
 	Missed    int       // occurrences missed while the scheduler was down (run-once catch-up)
+	// Rerun: the run of Due stopped with the scheduler before it sent
+	// anything, and this job runs it again.
+	Rerun bool
 }
 
 // Result is what a job came to. ExitCode follows internal/exitcode.
 type Result struct {
 	ExitCode int
 	Message  string
+	// Interrupted: the job stopped with the scheduler before its delivery
+	// was stored (it sent nothing): the next scheduler runs the occurrence.
+	Interrupted bool
 }
 
 // Runner does the work of a job. The real one starts `bluemoon schedule run`
@@ -96,6 +102,11 @@ func (s *Scheduler) Wait() { s.wg.Wait() }
 // Tick starts every job due at now (each in its own goroutine) and returns
 // when the next occurrence or preflight falls (zero if none).
 func (s *Scheduler) Tick(ctx context.Context, now time.Time) (time.Time, error) {
+	if ctx.Err() != nil {
+		// Stopping: an occurrence recorded as handled now would only be
+		// interrupted before it began.
+		return time.Time{}, nil
+	}
 	list, err := s.Store.List(ctx)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read schedules: %w", err)
@@ -126,6 +137,27 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 	if err != nil {
 		return time.Time{}, err
 	}
+	// A run that stopped with the scheduler before its delivery was
+	// stored sent nothing, and no resume goes on with it: it is run again
+	// now, whatever the --missed policy, for it fell due while the
+	// scheduler ran (the policy is for runs due while none did), and a
+	// delivery stopped a moment later, while sending, is resumed whatever
+	// the policy too. Only a later occurrence already due supersedes it:
+	// then it counts as one of the runs missed, and the policy decides.
+	interrupted := sc.Interrupted
+	if !interrupted.IsZero() && sc.Kind == KindDelivery && (next.IsZero() || next.After(now)) {
+		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error {
+			if x.Interrupted.Equal(interrupted) {
+				x.Interrupted = time.Time{}
+			}
+			return nil
+		}); err != nil {
+			return time.Time{}, err
+		}
+		sc.Interrupted = time.Time{}
+		s.Log.Warn("scheduled run stopped with the scheduler before it sent anything: running it now", "schedule", sc.Name, "due", interrupted.Format(time.RFC3339), "policy", string(sc.Missed))
+		s.start(ctx, Job{Schedule: sc, Due: interrupted, Rerun: true})
+	}
 	if !next.IsZero() && !next.After(now) {
 		// Walk to the latest occurrence not after now, counting the earlier ones.
 		last, count := next, 1
@@ -144,13 +176,23 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 		if onTime {
 			missed = count - 1
 		}
+		if !interrupted.IsZero() {
+			missed++ // the interrupted run, superseded by this one
+			s.Log.Warn("a scheduled run stopped with the scheduler before it sent anything; a later run is due now and takes its place", "schedule", sc.Name, "interrupted_due", interrupted.Format(time.RFC3339))
+		}
 		// Record the occurrence as handled before running it: a crash while it
 		// runs must not run it again at the next start (the delivery itself
 		// is resumed with `deliveries resume`, which never sends twice).
-		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error { x.LastDue = last; return nil }); err != nil {
+		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error {
+			x.LastDue = last
+			if x.Interrupted.Equal(interrupted) {
+				x.Interrupted = time.Time{}
+			}
+			return nil
+		}); err != nil {
 			return time.Time{}, err
 		}
-		sc.LastDue = last
+		sc.LastDue, sc.Interrupted = last, time.Time{}
 		switch {
 		case onTime:
 			if missed > 0 {
@@ -243,10 +285,15 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 				}
 			})
 			if err != nil {
+				s.interrupted(ctx, job)
 				return
 			}
 			defer unlock()
 		}
+	}
+	if sc.Kind == KindDelivery && !job.Preflight && ctx.Err() != nil {
+		s.interrupted(ctx, job)
+		return
 	}
 	s.Log.Info("schedule "+what+" starts", "schedule", sc.Name, "kind", string(sc.Kind), "target", sc.Target, "due", job.Due.Format(time.RFC3339))
 	res := s.Runner.Run(ctx, job)
@@ -256,9 +303,26 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 	}
 	at := s.Clock.Now().UTC()
 	if _, err := s.Store.Update(context.WithoutCancel(ctx), sc.Name, func(x *Schedule) error {
-		x.LastRunAt, x.LastExit, x.LastMessage = at, res.ExitCode, res.Message
+		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted = at, res.ExitCode, res.Message, false
+		// The job says it stopped before it sent anything, or (a child
+		// process) recorded so itself: the next scheduler runs it.
+		if sc.Kind == KindDelivery && (res.Interrupted || x.Interrupted.Equal(job.Due)) {
+			if job.Due.After(x.Interrupted) {
+				x.Interrupted = job.Due.UTC()
+			}
+			x.LastInterrupted, x.LastMessage = true, InterruptedMessage
+		}
 		return nil
 	}); err != nil {
 		s.Log.Error("schedule: record the result", "schedule", sc.Name, "err", err)
+	}
+}
+
+// interrupted records that job, a scheduled delivery, stopped with the
+// scheduler before it started: the next scheduler runs its occurrence.
+func (s *Scheduler) interrupted(ctx context.Context, job Job) {
+	s.Log.Info("schedule run stopped with the scheduler before it started; the scheduler runs it when it starts next", "schedule", job.Schedule.Name, "due", job.Due.Format(time.RFC3339))
+	if err := s.Store.MarkInterrupted(context.WithoutCancel(ctx), job.Schedule.Name, job.Due, s.Clock.Now()); err != nil {
+		s.Log.Error("schedule: record the interrupted run", "schedule", job.Schedule.Name, "err", err)
 	}
 }

@@ -163,3 +163,28 @@ func (st *Store) Edit(ctx context.Context, name string, in *Schedule, now time.T
 		return s.Validate()
 	})
 }
+
+// InterruptedMessage is a schedule's last message for a run that stopped
+// with the scheduler before its delivery was stored.
+const InterruptedMessage = "stopped with the scheduler before it sent anything; the scheduler runs it when it starts next"
+
+// InterruptedExit is the exit code of such a run (exitcode.Paused: the
+// delivery stopped, with a shutdown).
+const InterruptedExit = 5
+
+// MarkInterrupted records that the run of name's occurrence due stopped
+// with the scheduler before its delivery was stored (so it sent nothing,
+// and no resume will go on with it): the next scheduler runs that
+// occurrence (Scheduler.tickOne). The job records it itself, for a
+// scheduler that died cannot; the scheduler does too, for a job it never
+// started.
+func (st *Store) MarkInterrupted(ctx context.Context, name string, due, now time.Time) error {
+	_, err := st.Update(ctx, name, func(s *Schedule) error {
+		if due.After(s.Interrupted) {
+			s.Interrupted = due.UTC()
+		}
+		s.LastRunAt, s.LastExit, s.LastInterrupted, s.LastMessage = now.UTC(), InterruptedExit, true, InterruptedMessage
+		return nil
+	})
+	return err
+}

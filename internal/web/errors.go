@@ -57,7 +57,14 @@ func (v *view) explain(err error) problem {
 	var custom *core.CustomEndpointsError
 	var te *transport.Error
 	var pm *core.ProviderMismatchError
+	var replace *core.CredentialsInUseError
 	switch {
+	case errors.As(err, &replace):
+		// Replacing credentials accounts sign in with, by a file one of
+		// them could not use: which accounts, and another name to choose.
+		p.Field = "name"
+		p.Message = v.T("err.credentials.replace_in_use", replace.Name, strings.Join(replace.Accounts, v.T("saved.list.sep")), v.T("auth."+string(replace.Have)))
+		p.Fix = v.T("fix.credentials.replace_in_use")
 	case errors.As(err, &pm):
 		// What the file is for, what was chosen (or whose server was
 		// given), and what to do, beside the input at fault.

@@ -131,3 +131,37 @@ func TestARefusedImportForAnAccountKeepsItsCredentialFile(t *testing.T) {
 		t.Errorf("after importing g2 the account uses %q", info.Credentials)
 	}
 }
+
+// Replacing, outside an account, credentials that accounts sign in with
+// by a file one of them could not use is refused as the import for an
+// account is: naming the accounts and what to do, in the person's
+// language, importing nothing.
+func TestReplacingCredentialsAccountsCannotUseIsRefused(t *testing.T) {
+	c := startConsole(t)
+	importFile(t, c, "google", "gfile")
+	for _, name := range []string{"work", "news"} {
+		if _, err := c.svc.AddAccount(t.Context(), name, core.AccountInput{From: core.Ptr(name + "@example.com"), Credentials: core.Ptr("gfile")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, _, err := c.svc.CreateCredentialFile(t.Context(), core.CreateInput{Provider: "microsoft", ClientID: "cid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{
+		"en": {"Accounts news, work sign in with “gfile” and could not use this Microsoft 365 credential file, so nothing was imported.", "Import it under another name"},
+		"ja": {"アカウント news、work が「gfile」でサインインしており、この Microsoft 365 用の資格情報ファイルは使えないため、何もインポートしていません。", "別の名前でインポートして"},
+	} {
+		s := c.session()
+		s.hc.Transport = langTransport{lang}
+		code, page := importForAccount(t, s, "", "gfile", true, ms)
+		for _, w := range want {
+			if code != http.StatusUnprocessableEntity || !strings.Contains(page, template.HTMLEscapeString(w)) {
+				t.Errorf("%s: replace gfile with a Microsoft file: %d; want 422 saying %q\n%s", lang, code, w, page)
+			}
+		}
+		if cr, err := c.svc.Credential(t.Context(), "gfile"); err != nil || cr.Provider != "google" {
+			t.Fatalf("%s: after the refusal gfile is for %v (%v)", lang, cr.Provider, err)
+		}
+	}
+}

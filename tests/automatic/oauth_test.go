@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,10 @@ type oauthHome struct {
 	home string
 	auth *oauthsrv.Server
 	smtp *smtpsrv.Server
+	// signInGate, when set, holds each SMTP sign-in until it is closed (a
+	// slow server).
+	signInGate atomic.Pointer[chan struct{}]
+	signInHeld atomic.Int32 // sign-ins the gate held
 }
 
 func newOAuthHome(t *testing.T) *oauthHome {
@@ -45,7 +50,12 @@ func newOAuthHome(t *testing.T) *oauthHome {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { auth.Close() })
+	h := &oauthHome{home: t.TempDir(), auth: auth}
 	smtp, err := smtpsrv.Start(smtpsrv.Options{Flavor: smtpsrv.Microsoft, CheckToken: func(user, token string) error {
+		if g := h.signInGate.Load(); g != nil {
+			h.signInHeld.Add(1)
+			<-*g
+		}
 		sub, _, err := auth.ValidateAccessToken(token)
 		if err != nil {
 			return err
@@ -63,7 +73,7 @@ func newOAuthHome(t *testing.T) *oauthHome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &oauthHome{home: t.TempDir(), auth: auth, smtp: smtp}
+	h.smtp = smtp
 	st, err := secrets.Open(h.home)
 	if err != nil {
 		t.Fatal(err)
