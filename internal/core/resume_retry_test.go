@@ -160,3 +160,40 @@ func TestPassingFailureSortsFailures(t *testing.T) {
 		}
 	}
 }
+
+// A resume that went (it sent) before the scheduler stopped it no longer
+// counts as failing: the next scheduler — serve started at boot, say,
+// before the network is up — retries a passing failure of its resume for
+// the full hour, quietly, rather than giving up at once because of a
+// failure from before that run.
+func TestResumeThatSentBeforeTheSchedulerStoppedForgetsEarlierFailures(t *testing.T) {
+	svc, srv, id := slowDue(t)
+	ctx := context.Background()
+	notify, alerted := resumeAlerts(t)
+	// Its last resume failed ten minutes ago (the network down a moment);
+	// this one, its retry, goes.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = ? WHERE id = ?`,
+		time.Now().Add(-10*time.Minute).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	stopAfter(t, svc, srv, id, 3, true, notify)
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseSchedulerStopped || srv.Count() != 3 {
+		t.Fatalf("after the scheduler stopped: %s (%s: %s), %d sent; want paused for the scheduler, 3 sent", d.Status, d.Cause, d.Reason, srv.Count())
+	}
+	// Two hours later serve starts again, the mail server not reachable yet.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = resume_failing_since - ?, resume_after = resume_after - ?
+		WHERE id = ?`, (2 * time.Hour).Milliseconds(), (2 * time.Hour).Milliseconds(), id); err != nil {
+		t.Fatal(err)
+	}
+	setLimits(t, svc, 600, 100)
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted at the first failure after a resume that went: %s", a)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseSchedulerStopped || d.ResumeAfter.IsZero() {
+		t.Fatalf("%s (%s: %s), due %s; want still due for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
+	}
+}
