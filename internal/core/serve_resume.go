@@ -185,7 +185,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		return d.Account, err
 	}
 	defer unqueue()
-	due, err := delivery.StillDue(ctx, s.db.DB, id, s.now())
+	// Read even if the scheduler is stopping meanwhile: what follows
+	// leaves the delivery so, quietly.
+	due, err := delivery.StillDue(context.WithoutCancel(ctx), s.db.DB, id, s.now())
 	if err != nil {
 		return d.Account, err
 	}
@@ -212,6 +214,15 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		if (err == nil || isOutcome(err)) && !passingFailure(err) {
 			if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
 				s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
+			}
+		}
+		// One that had not started (it was signing in, say) is still
+		// due, untouched: nothing to alert, as when the stop comes while
+		// it waits for the account.
+		if err != nil && !isOutcome(err) {
+			if still, serr := delivery.StillDue(bg, s.db.DB, id, s.now()); serr == nil && still != nil {
+				s.log.Info("not resumed: the scheduler stopped as the resume was starting", "delivery", id, "err", err)
+				return d.Account, nil
 			}
 		}
 	case passingFailure(err):
