@@ -6,10 +6,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // closedPort is a loopback port nothing listens on.
@@ -195,5 +198,46 @@ func TestResumeThatSentBeforeTheSchedulerStoppedForgetsEarlierFailures(t *testin
 	}
 	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseSchedulerStopped || d.ResumeAfter.IsZero() {
 		t.Fatalf("%s (%s: %s), due %s; want still due for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
+	}
+}
+
+// A resume that sends for hours (its earlier try, that morning, failed a
+// moment) and then loses the network is a new failure: retried quietly
+// for its own hour, not given up at once for the morning's.
+func TestResumeThatSentForLongThenLostTheServerIsRetriedQuietly(t *testing.T) {
+	notify, alerted := resumeAlerts(t)
+	var later atomic.Int64 // how far the service's clock is ahead
+	srv := startSMTP(t, func(s *smtptest.Server) {
+		s.OnData = func(n int64) {
+			if n == 10 {
+				// Hours of sending later, the server goes away.
+				later.Store(int64(3 * time.Hour))
+				go s.Close()
+			}
+		}
+	})
+	svc := newService(t, Options{Clock: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
+	ctx := context.Background()
+	_, err := svc.Send(ctx, newsInput(t, "news", 40), SendEvents{})
+	var oe *OutcomeError
+	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit {
+		t.Fatalf("want the delivery paused by the daily limit; got %v", err)
+	}
+	id := oe.Outcome.ID
+	dayPasses(t, svc)
+	setLimits(t, svc, 6000, 1000)
+	// Its resume failed once, a few minutes ago; this one, its retry, goes.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = ? WHERE id = ?`,
+		time.Now().Add(-5*time.Minute).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	err = svc.RunResumeJob(ctx, id, true, notify, SendEvents{})
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted at the first failure of a resume that sent for hours: %s", a)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || d.ResumeAfter.IsZero() || srv.Count() < 10 {
+		t.Fatalf("%s (%s: %s), due %s, %d sent, err %v; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter, srv.Count(), err)
 	}
 }

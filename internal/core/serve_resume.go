@@ -226,6 +226,12 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 			}
 		}
 	case passingFailure(err):
+		if sentSome(d, err) {
+			// It reached the server and sent before it lost it: a new
+			// failure, whose hour starts now, not the one (read before
+			// the run) of an earlier try's.
+			due.FailingSince = time.Time{}
+		}
 		return d.Account, s.resumeFailed(bg, id, due, err)
 	case err == nil || isOutcome(err):
 		// It ran: done, paused again by the limit, or stopped for a cause
@@ -332,6 +338,17 @@ func passingFailure(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sentSome says whether the run that ended with err gave a recipient of
+// delivery d (as it was before the run) an outcome from the server.
+func sentSome(d *delivery.Summary, err error) bool {
+	var oe *OutcomeError
+	if !errors.As(err, &oe) {
+		return false
+	}
+	c := oe.Outcome.Counts
+	return c.Sent+c.Failed > d.Counts.Sent+d.Counts.Failed
 }
 
 func isOutcome(err error) bool {
