@@ -158,7 +158,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 	if err != nil {
 		return "", &exitcode.UsageError{Err: fmt.Errorf("delivery ID %q: %w", target, err)}
 	}
-	d, err := s.Delivery(ctx, id)
+	// Read even if the scheduler is stopping as the job starts: the wait
+	// for the account below then leaves the delivery due, quietly.
+	d, err := s.Delivery(context.WithoutCancel(ctx), id)
 	if err != nil {
 		return "", err
 	}
