@@ -210,10 +210,10 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 	switch {
 	case ctx.Err() != nil:
 		// Stopped with the scheduler: the run, if it started, recorded
-		// how; if not, the delivery is still due. One that ran and did
-		// not fail to reach the server went: the next scheduler's
-		// resume starts the count of failures afresh.
-		if (err == nil || isOutcome(err)) && !passingFailure(err) {
+		// how; if not, the delivery is still due. One that ran and sent
+		// went: the next scheduler's resume starts the count of
+		// failures afresh.
+		if err == nil || sentSome(d, err) {
 			if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
 				s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
 			}
