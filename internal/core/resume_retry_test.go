@@ -241,3 +241,35 @@ func TestResumeThatSentForLongThenLostTheServerIsRetriedQuietly(t *testing.T) {
 		t.Fatalf("%s (%s: %s), due %s, %d sent, err %v; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter, srv.Count(), err)
 	}
 }
+
+// A laptop closed just after a resume failed (the network down) and
+// opened hours later: the first try after it wakes, before its Wi-Fi is
+// back, is not "an hour of failures" — nothing tried in between. It is
+// retried quietly; the hour counts from there.
+func TestResumeFailingAcrossHoursAsleepIsNotGivenUpAtOnce(t *testing.T) {
+	svc, _, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if failingSince(t, svc, id) == 0 {
+		t.Fatal("the failure is not recorded")
+	}
+	// Four hours asleep: the retry's time came and went while nothing ran.
+	asleep := (4 * time.Hour).Milliseconds()
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = resume_failing_since - ?, resume_after = resume_after - ? WHERE id = ?`,
+		asleep, asleep, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("gave up at the first try after hours asleep: %s", a)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || d.ResumeAfter.Before(time.Now()) {
+		t.Fatalf("%s (%s: %s), due %s; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
+	}
+}

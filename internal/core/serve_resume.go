@@ -264,7 +264,10 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due, err error) error {
 	now := s.now()
 	since := due.FailingSince
-	if since.IsZero() || since.After(now) {
+	// Retried long after its retry was due (the computer asleep, no
+	// scheduler running, the clock put forward), nothing tried in
+	// between: the failures before do not count towards the hour.
+	if since.IsZero() || since.After(now) || now.Sub(due.At) > 3*resumeRetry {
 		since = now
 	}
 	if now.Sub(since) < resumeGiveUp {
