@@ -235,8 +235,14 @@ paused again by the limit, no alert).`,
 				// every program (Windows: as CTRL_SHUTDOWN_EVENT). Taken
 				// as Ctrl-C, a delivery pauses cleanly for the next serve
 				// instead of dying mid-send for a person to recover.
+				// SIGINT stays caught while the job runs: Ctrl-C to serve
+				// in a terminal reaches its job from the terminal and
+				// again from serve (childRunner), and the second must not
+				// end the job at once ("Ctrl-C again to quit"), leaving
+				// the delivery interrupted for a person. serve kills a
+				// job that has not ended two minutes later.
 				var stop context.CancelFunc
-				ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
+				ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 				defer stop()
 				// And as the end of standard input, a pipe serve holds
 				// open while it runs (childRunner): how serve stops its

@@ -92,13 +92,17 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	}
 	// The job's error comes back through a file for serve to say on its
 	// own output: the job's lines saying it go to the log file alone.
-	errFile, err := os.CreateTemp("", "bluemoon-job-*.txt")
-	if err != nil {
-		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+	// Without a temporary folder to write it in, the job runs all the
+	// same and says its error itself, as it did before.
+	errName := ""
+	if errFile, err := os.CreateTemp("", "bluemoon-job-*.txt"); err != nil {
+		r.app.Logger().Warn("the job's error is left to its own output", "err", err)
+	} else {
+		errName = errFile.Name()
+		errFile.Close()
+		defer os.Remove(errName)
+		args = append(args, "--error-file", errName)
 	}
-	errFile.Close()
-	defer os.Remove(errFile.Name())
-	args = append(args, "--error-file", errFile.Name())
 	// After "--", a name is never read as a flag (one saved before
 	// names were checked may start with '-').
 	if job.Schedule.Kind != schedule.KindResume {
@@ -130,7 +134,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case err == nil:
 		return schedule.Result{ExitCode: exitcode.OK, Message: "ok"}
 	case errors.As(err, &ee):
-		r.sayError(job, ee.ExitCode(), errFile.Name())
+		if errName != "" {
+			r.sayError(job, ee.ExitCode(), errName)
+		}
 		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.

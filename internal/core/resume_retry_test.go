@@ -6,10 +6,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
+	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // closedPort is a loopback port nothing listens on.
@@ -158,5 +161,115 @@ func TestPassingFailureSortsFailures(t *testing.T) {
 		if got := passingFailure(c.err); got != c.want {
 			t.Errorf("passingFailure(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// A resume that went (it sent) before the scheduler stopped it no longer
+// counts as failing: the next scheduler — serve started at boot, say,
+// before the network is up — retries a passing failure of its resume for
+// the full hour, quietly, rather than giving up at once because of a
+// failure from before that run.
+func TestResumeThatSentBeforeTheSchedulerStoppedForgetsEarlierFailures(t *testing.T) {
+	svc, srv, id := slowDue(t)
+	ctx := context.Background()
+	notify, alerted := resumeAlerts(t)
+	// Its last resume failed ten minutes ago (the network down a moment);
+	// this one, its retry, goes.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = ? WHERE id = ?`,
+		time.Now().Add(-10*time.Minute).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	stopAfter(t, svc, srv, id, 3, true, notify)
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseSchedulerStopped || srv.Count() != 3 {
+		t.Fatalf("after the scheduler stopped: %s (%s: %s), %d sent; want paused for the scheduler, 3 sent", d.Status, d.Cause, d.Reason, srv.Count())
+	}
+	// Two hours later serve starts again, the mail server not reachable yet.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = resume_failing_since - ?, resume_after = resume_after - ?
+		WHERE id = ?`, (2 * time.Hour).Milliseconds(), (2 * time.Hour).Milliseconds(), id); err != nil {
+		t.Fatal(err)
+	}
+	setLimits(t, svc, 600, 100)
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted at the first failure after a resume that went: %s", a)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseSchedulerStopped || d.ResumeAfter.IsZero() {
+		t.Fatalf("%s (%s: %s), due %s; want still due for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
+	}
+}
+
+// A resume that sends for hours (its earlier try, that morning, failed a
+// moment) and then loses the network is a new failure: retried quietly
+// for its own hour, not given up at once for the morning's.
+func TestResumeThatSentForLongThenLostTheServerIsRetriedQuietly(t *testing.T) {
+	notify, alerted := resumeAlerts(t)
+	var later atomic.Int64 // how far the service's clock is ahead
+	srv := startSMTP(t, func(s *smtptest.Server) {
+		s.OnData = func(n int64) {
+			if n == 10 {
+				// Hours of sending later, the server goes away.
+				later.Store(int64(3 * time.Hour))
+				go s.Close()
+			}
+		}
+	})
+	svc := newService(t, Options{Clock: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }})
+	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
+	ctx := context.Background()
+	_, err := svc.Send(ctx, newsInput(t, "news", 40), SendEvents{})
+	var oe *OutcomeError
+	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit {
+		t.Fatalf("want the delivery paused by the daily limit; got %v", err)
+	}
+	id := oe.Outcome.ID
+	dayPasses(t, svc)
+	setLimits(t, svc, 6000, 1000)
+	// Its resume failed once, a few minutes ago; this one, its retry, goes.
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = ? WHERE id = ?`,
+		time.Now().Add(-5*time.Minute).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	err = svc.RunResumeJob(ctx, id, true, notify, SendEvents{})
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted at the first failure of a resume that sent for hours: %s", a)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || d.ResumeAfter.IsZero() || srv.Count() < 10 {
+		t.Fatalf("%s (%s: %s), due %s, %d sent, err %v; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter, srv.Count(), err)
+	}
+}
+
+// A laptop closed just after a resume failed (the network down) and
+// opened hours later: the first try after it wakes, before its Wi-Fi is
+// back, is not "an hour of failures" — nothing tried in between. It is
+// retried quietly; the hour counts from there.
+func TestResumeFailingAcrossHoursAsleepIsNotGivenUpAtOnce(t *testing.T) {
+	svc, _, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if failingSince(t, svc, id) == 0 {
+		t.Fatal("the failure is not recorded")
+	}
+	// Four hours asleep: the retry's time came and went while nothing ran.
+	asleep := (4 * time.Hour).Milliseconds()
+	if _, err := svc.db.ExecContext(ctx, `UPDATE deliveries SET resume_failing_since = resume_failing_since - ?, resume_after = resume_after - ? WHERE id = ?`,
+		asleep, asleep, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("gave up at the first try after hours asleep: %s", a)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseDailyLimit || d.ResumeAfter.Before(time.Now()) {
+		t.Fatalf("%s (%s: %s), due %s; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
 	}
 }

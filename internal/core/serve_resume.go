@@ -159,7 +159,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 	if err != nil {
 		return "", &exitcode.UsageError{Err: fmt.Errorf("delivery ID %q: %w", target, err)}
 	}
-	d, err := s.Delivery(ctx, id)
+	// Read even if the scheduler is stopping as the job starts: the wait
+	// for the account below then leaves the delivery due, quietly.
+	d, err := s.Delivery(context.WithoutCancel(ctx), id)
 	if err != nil {
 		return "", err
 	}
@@ -186,7 +188,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		return d.Account, err
 	}
 	defer unqueue()
-	due, err := delivery.StillDue(ctx, s.db.DB, id, s.now())
+	// Read even if the scheduler is stopping meanwhile: what follows
+	// leaves the delivery so, quietly.
+	due, err := delivery.StillDue(context.WithoutCancel(ctx), s.db.DB, id, s.now())
 	if err != nil {
 		return d.Account, err
 	}
@@ -207,8 +211,30 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 	switch {
 	case ctx.Err() != nil:
 		// Stopped with the scheduler: the run, if it started, recorded
-		// how; if not, the delivery is still due.
+		// how; if not, the delivery is still due. One that ran and sent
+		// went: the next scheduler's resume starts the count of
+		// failures afresh.
+		if err == nil || sentSome(d, err) {
+			if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
+				s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
+			}
+		}
+		// One that had not started (it was signing in, say) is still
+		// due, untouched: nothing to alert, as when the stop comes while
+		// it waits for the account.
+		if err != nil && !isOutcome(err) {
+			if still, serr := delivery.StillDue(bg, s.db.DB, id, s.now()); serr == nil && still != nil {
+				s.log.Info("not resumed: the scheduler stopped as the resume was starting", "delivery", id, "err", err)
+				return d.Account, nil
+			}
+		}
 	case passingFailure(err):
+		if sentSome(d, err) {
+			// It reached the server and sent before it lost it: a new
+			// failure, whose hour starts now, not the one (read before
+			// the run) of an earlier try's.
+			due.FailingSince = time.Time{}
+		}
 		return d.Account, s.resumeFailed(bg, id, due, err)
 	case err == nil || isOutcome(err):
 		// It ran: done, paused again by the limit, or stopped for a cause
@@ -239,7 +265,10 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due, err error) error {
 	now := s.now()
 	since := due.FailingSince
-	if since.IsZero() || since.After(now) {
+	// Retried long after its retry was due (the computer asleep, no
+	// scheduler running, the clock put forward), nothing tried in
+	// between: the failures before do not count towards the hour.
+	if since.IsZero() || since.After(now) || now.Sub(due.At) > 3*resumeRetry {
 		since = now
 	}
 	if now.Sub(since) < resumeGiveUp {
@@ -340,6 +369,17 @@ func passingFailure(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sentSome says whether the run that ended with err gave a recipient of
+// delivery d (as it was before the run) an outcome from the server.
+func sentSome(d *delivery.Summary, err error) bool {
+	var oe *OutcomeError
+	if !errors.As(err, &oe) {
+		return false
+	}
+	c := oe.Outcome.Counts
+	return c.Sent+c.Failed > d.Counts.Sent+d.Counts.Failed
 }
 
 func isOutcome(err error) bool {

@@ -116,3 +116,23 @@ func TestDeliveryStoppedByAPersonOrPausedByHandIsNotResumed(t *testing.T) {
 		}
 	})
 }
+
+// The scheduler stopping as its resume job starts (a service restarted
+// right after it started, a shutdown at boot) leaves the delivery due for
+// the next scheduler, and alerts nobody.
+func TestResumeJobStoppedAsItStartsIsQuiet(t *testing.T) {
+	svc, srv, id := slowDue(t)
+	notify, alerted := resumeAlerts(t)
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	if err := svc.RunResumeJob(ctx, id, true, notify, SendEvents{}); err != nil {
+		t.Logf("resume job: %v", err)
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+	due, err := delivery.DueForResume(context.Background(), svc.db.DB, time.Now())
+	if err != nil || len(due) != 1 || due[0] != id || srv.Count() != 2 {
+		t.Fatalf("due %v (%v), %d sent; want delivery %d still due, 2 sent", due, err, srv.Count(), id)
+	}
+}

@@ -218,6 +218,9 @@ type Due struct {
 	// FailingSince: when its resumes began failing for a passing reason
 	// (zero while they do not).
 	FailingSince time.Time
+	// At is the time it was due at (its resume_after): after a failed
+	// resume, when the retry was to be.
+	At time.Time
 }
 
 // StillDue reports whether delivery id is still due for the scheduler's
@@ -225,9 +228,9 @@ type Due struct {
 // by hand, cancelled or resumed by someone else since.
 func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (*Due, error) {
 	var d Due
-	var since int64
-	err := db.QueryRowContext(ctx, `SELECT cause, reason, resume_failing_since FROM deliveries WHERE id = ? AND `+dueForResume,
-		id, now.UnixMilli()).Scan(&d.Cause, &d.Reason, &since)
+	var since, at int64
+	err := db.QueryRowContext(ctx, `SELECT cause, reason, resume_failing_since, resume_after FROM deliveries WHERE id = ? AND `+dueForResume,
+		id, now.UnixMilli()).Scan(&d.Cause, &d.Reason, &since, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -237,6 +240,7 @@ func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (*Due, e
 	if since > 0 {
 		d.FailingSince = time.UnixMilli(since)
 	}
+	d.At = time.UnixMilli(at)
 	return &d, nil
 }
 

@@ -1,0 +1,128 @@
+//go:build unix
+
+package automatic
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/testbin"
+)
+
+// Ctrl-C to `bluemoon serve` in a terminal reaches serve and its job
+// alike (the terminal signals its whole foreground process group), and
+// serve then asks its job to stop with a SIGINT of its own: the job must
+// take the two as one stop, pausing the delivery cleanly for the next
+// serve, not as "Ctrl-C again to quit at once" (which left the delivery
+// interrupted for a person, its messages then with the server unknown).
+func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
+	needSh(t)
+	h := newOAuthHome(t)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+	saveNews(t, h.home)
+	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
+	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
+		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
+	}
+	dayPasses(t, h.home)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+
+	// serve as a terminal runs it: its own process group, its jobs in it.
+	cmd := exec.Command(binary(t), "--home", h.home, "serve", "--poll", "200ms", "--notify-cmd", "cat >> "+alerts)
+	cmd.Env, _ = env(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &testbin.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+	time.Sleep(500 * time.Millisecond) // it waits for the next minute now
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("serve did not stop on Ctrl-C\n%s", out)
+	}
+	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
+		t.Fatalf("after Ctrl-C to serve: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
+	}
+	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
+	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
+		t.Fatalf("after the next serve: %s (%s); want done", status, cause)
+	}
+	eachOnce(t, h)
+	if evs := readEvents(t, alerts); len(evs) != 0 {
+		t.Fatalf("alerts: %+v; want none", evs)
+	}
+}
+
+// The same at the job alone, the second SIGINT (serve's) once the job
+// has taken the first (the terminal's): one stop, the delivery paused
+// for the next serve.
+func TestScheduledJobTakesTwoSIGINTsAsOneStop(t *testing.T) {
+	needSh(t)
+	h := newOAuthHome(t)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+	saveNews(t, h.home)
+	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
+		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
+	}
+	dayPasses(t, h.home)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+
+	cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
+	cmd.Env, _ = env(t)
+	out := &testbin.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	// The second once the job has taken the first, as serve's comes.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "stopping (Ctrl-C again"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not take SIGINT\n%s", out)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("the job did not stop\n%s", out)
+	}
+	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
+		t.Fatalf("after two SIGINTs: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
+	}
+}

@@ -1,0 +1,45 @@
+package automatic
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A cron line's serve --once left in place when serve was installed as a
+// service: while serve resumes a delivery, serve --once leaves the work
+// to it (it neither resumes the delivery a second time nor waits for
+// it), and nobody gets a message twice.
+func TestServeOnceBesideARunningServeSendsNothingTwice(t *testing.T) {
+	needSh(t)
+	h := newOAuthHome(t)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+	saveNews(t, h.home)
+	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
+	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
+		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
+	}
+	dayPasses(t, h.home)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+
+	s := startServe(t, h.home, "--notify-cmd", "cat >> "+alerts)
+	waitFor(t, "serve's resume's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+	for range 3 {
+		r := mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+		if r.Took > 20*time.Second {
+			t.Fatalf("serve --once waited %s for the running serve's work\n%s", r.Took, r.Stderr)
+		}
+	}
+	if code, out := s.stop(t); code != 0 {
+		t.Fatalf("serve exit %d\n%s", code, out)
+	}
+	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
+	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
+	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
+		t.Fatalf("after the next serve: %s (%s); want done", status, cause)
+	}
+	eachOnce(t, h)
+	if evs := readEvents(t, alerts); len(evs) != 0 {
+		t.Fatalf("alerts: %+v; want none", evs)
+	}
+}
