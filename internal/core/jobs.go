@@ -61,6 +61,20 @@ func (e *InterruptedRunError) Error() string {
 func (e *InterruptedRunError) Unwrap() error { return e.Err }
 func (e *InterruptedRunError) ExitCode() int { return schedule.InterruptedExit }
 
+// CheckStoppedError is a scheduled preflight or keep-alive that the
+// scheduler's stop cut short: it says nothing about the account or the
+// delivery, so nobody is alerted (QuietEnd).
+type CheckStoppedError struct {
+	What string // "preflight", "keep-alive"
+	Err  error
+}
+
+func (e *CheckStoppedError) Error() string {
+	return e.What + " stopped with the scheduler before it ended; it runs again at its next time"
+}
+func (e *CheckStoppedError) Unwrap() error { return e.Err }
+func (e *CheckStoppedError) ExitCode() int { return schedule.InterruptedExit }
+
 // RunJob does j exactly as the command typed by hand would (a saved
 // delivery is `send` with its saved options: same checks, same exit
 // codes), logs it, and raises an alert when it did not succeed: sign-in
@@ -95,6 +109,12 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 		warnings = rep.Warnings
 	default:
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
+	}
+	if err != nil && j.Scheduled && ctx.Err() != nil && (j.Preflight || j.Kind == schedule.KindKeepAlive) {
+		// A check the scheduler's stop cut short found nothing wrong:
+		// the delivery is checked again as it runs, the keep-alive runs
+		// again at its next time.
+		err = &CheckStoppedError{What: what, Err: err}
 	}
 	code := exitcode.For(err)
 	for _, kv := range [][2]string{{"schedule", j.Schedule}, {"account", acctName}, {"delivery", deliveryRef}} {
@@ -141,6 +161,10 @@ func QuietEnd(kind schedule.Kind, err error) string {
 	var ir *InterruptedRunError
 	if errors.As(err, &ir) {
 		return schedule.InterruptedMessage
+	}
+	var cs *CheckStoppedError
+	if errors.As(err, &cs) {
+		return cs.Error()
 	}
 	if kind == schedule.KindResume {
 		return resumeNotDone(err)
