@@ -13,13 +13,7 @@ import (
 func TestScheduleRunByHandWithNoInputRunsToTheEnd(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100")
+	pausedForADay(t, h, "--per-day", "100")
 	cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--resume-delivery", "1")
 	cmd.Env, _ = env(t)
 	out := &testbin.Buffer{}

@@ -22,14 +22,8 @@ import (
 func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
 	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+	pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 
 	// serve as a terminal runs it: its own process group, its jobs in it.
 	cmd := exec.Command(binary(t), "--home", h.home, "serve", "--poll", "200ms", "--notify-cmd", "cat >> "+alerts)
@@ -78,35 +72,9 @@ func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
 func TestScheduledJobTakesTwoSIGINTsAsOneStop(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+	pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 
-	cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
-	cmd.Env, _ = env(t)
-	out := &testbin.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+	cmd, _, out, done := startScheduledResume(t, h)
 	time.Sleep(500 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	// The second once the job has taken the first, as serve's comes.

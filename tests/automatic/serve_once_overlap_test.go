@@ -13,14 +13,8 @@ import (
 func TestServeOnceBesideARunningServeSendsNothingTwice(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
 	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+	pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 
 	s := startServe(t, h.home, "--notify-cmd", "cat >> "+alerts)
 	waitFor(t, "serve's resume's first message", func() bool { return len(h.smtp.Messages()) == 2 })

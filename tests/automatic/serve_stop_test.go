@@ -41,6 +41,51 @@ func eachOnce(t *testing.T, h *oauthHome) {
 	}
 }
 
+// pausedForADay has h's saved delivery "news" (delivery 1, three
+// recipients) send one message and pause on the account's daily limit of
+// one, then lets a day pass and edits the account with then (its new
+// limits): delivery 1 is due for the scheduler's resume.
+func pausedForADay(t *testing.T, h *oauthHome, then ...string) {
+	t.Helper()
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+	saveNews(t, h.home)
+	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 || len(h.smtp.Messages()) != 1 {
+		t.Fatalf("first day: exit %d, %d sent; want 5, 1 sent\n%s", r.Code, len(h.smtp.Messages()), r.Stderr)
+	}
+	dayPasses(t, h.home)
+	mustRun(t, h.home, append([]string{"account", "edit", "sales"}, then...)...)
+}
+
+// startScheduledResume starts the resume of delivery 1 as serve starts
+// its job (schedule run --scheduled, its input a pipe serve holds) and
+// waits for its first message; done has the job's end. A job still
+// running when the test ends is killed.
+func startScheduledResume(t *testing.T, h *oauthHome) (cmd *exec.Cmd, in io.WriteCloser, out *testbin.Buffer, done chan error) {
+	t.Helper()
+	cmd = exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
+	cmd.Env, _ = env(t)
+	out = &testbin.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done = make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+	return cmd, in, out, done
+}
+
 // serveStopsMidSend starts serve, waits for its job to have sent `after`
 // messages in all and to be waiting for the next minute (the account
 // sends one a minute), stops serve with SIGTERM (a service stop, a
@@ -72,14 +117,8 @@ func serveStopsMidSend(t *testing.T, h *oauthHome, alerts string, after int) {
 func TestServeStoppedMidResumeIsResumedByTheNextServe(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
 	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 || len(h.smtp.Messages()) != 1 {
-		t.Fatalf("first day: exit %d, %d sent; want 5, 1 sent\n%s", r.Code, len(h.smtp.Messages()), r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+	pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 
 	serveStopsMidSend(t, h, alerts, 2)
 
@@ -124,14 +163,8 @@ func TestServeStoppedMidScheduledDeliveryIsResumedByTheNextServe(t *testing.T) {
 func TestServeKilledMidResumeLeavesItForTheNextServe(t *testing.T) {
 	needSh(t)
 	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
 	alerts := filepath.Join(t.TempDir(), "serve-alerts.json")
-	if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-	}
-	dayPasses(t, h.home)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+	pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 	s := startServe(t, h.home, "--notify-cmd", "cat >> "+alerts)
 	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
 	time.Sleep(500 * time.Millisecond)
@@ -169,34 +202,9 @@ func TestScheduledJobStoppedBySIGTERMOrItsInputPausesForTheNextServe(t *testing.
 		t.Run(c.name, func(t *testing.T) {
 			needSh(t)
 			h := newOAuthHome(t)
-			mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-			saveNews(t, h.home)
-			if r := run(t, h.home, "run", "news", "--unattended"); r.Code != 5 {
-				t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
-			}
-			dayPasses(t, h.home)
-			mustRun(t, h.home, "account", "edit", "sales", "--per-day", "100", "--per-minute", "1")
+			pausedForADay(t, h, "--per-day", "100", "--per-minute", "1")
 
-			cmd := exec.Command(binary(t), "--home", h.home, "schedule", "run", "--unattended", "--scheduled", "--resume-delivery", "1")
-			cmd.Env, _ = env(t)
-			out := &testbin.Buffer{}
-			cmd.Stdout, cmd.Stderr = out, out
-			in, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					<-done
-				}
-			})
-			waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
+			cmd, in, out, done := startScheduledResume(t, h)
 			time.Sleep(500 * time.Millisecond)
 			c.stop(cmd, in)
 			select {
