@@ -263,6 +263,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 // failed so for resumeGiveUp already; then it waits for a person, paused
 // for a server that could not be reached (*ResumeGaveUpError, alerted).
 func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due, err error) error {
+	if resumeFailing != nil {
+		resumeFailing(id)
+	}
 	now := s.now()
 	since := due.FailingSince
 	// Retried long after its retry was due (the computer asleep, no
@@ -283,6 +286,10 @@ func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due,
 	}
 	return gave
 }
+
+// resumeFailing, when set (by tests), is called as resumeFailed begins:
+// the resume's run has ended, the delivery not yet due again.
+var resumeFailing func(id int64)
 
 // resumeRetryError: the scheduler's resume of delivery ID failed for a
 // reason that may pass, and is tried again later; nobody is told yet.
