@@ -70,10 +70,14 @@ type childRunner struct {
 	fallback alert.Config
 }
 
+// jobExecutable is the program childRunner starts for each job: this
+// one (tests point it elsewhere).
+var jobExecutable = os.Executable
+
 func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result {
-	exe, err := os.Executable()
+	exe, err := jobExecutable()
 	if err != nil {
-		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error(), NotStarted: true}
 	}
 	args := []string{"--home", r.home, "schedule", "run", "--unattended", "--scheduled"}
 	if job.Schedule.Kind == schedule.KindResume {
@@ -115,7 +119,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	// and a serve that dies closes it too.
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error(), NotStarted: true}
 	}
 	// On shutdown ask the job to stop as Ctrl-C would (a delivery pauses
 	// cleanly, for the next serve to resume), and kill it only if it does
@@ -141,6 +145,10 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.
 		return schedule.Result{ExitCode: schedule.InterruptedExit, Message: schedule.InterruptedMessage, Interrupted: true}
+	case ctx.Err() == nil && cmd.Process == nil:
+		// The program could not be started (missing, not executable):
+		// the job did nothing and said nothing; the scheduler alerts.
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start " + exe + ": " + err.Error(), NotStarted: true}
 	default:
 		return schedule.Result{ExitCode: exitcode.Error, Message: err.Error()}
 	}

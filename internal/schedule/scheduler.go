@@ -28,6 +28,10 @@ type Result struct {
 	// Interrupted: the job stopped with the scheduler before its delivery
 	// was stored (it sent nothing): the next scheduler runs the occurrence.
 	Interrupted bool
+	// NotStarted: the job could not be started at all (the bluemoon
+	// program missing or not runnable; Message says why): it did
+	// nothing, and raised no alert itself.
+	NotStarted bool
 }
 
 // Runner does the work of a job. The real one starts `bluemoon schedule run`
@@ -298,6 +302,9 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 	s.Log.Info("schedule "+what+" starts", "schedule", sc.Name, "kind", string(sc.Kind), "target", sc.Target, "due", job.Due.Format(time.RFC3339))
 	res := s.Runner.Run(ctx, job)
 	s.Log.Info("schedule "+what+" ended", "schedule", sc.Name, "exit", res.ExitCode, "message", res.Message)
+	if res.NotStarted {
+		s.notStarted(ctx, job, res)
+	}
 	if job.Preflight {
 		return
 	}
@@ -325,4 +332,30 @@ func (s *Scheduler) interrupted(ctx context.Context, job Job) {
 	if err := s.Store.MarkInterrupted(context.WithoutCancel(ctx), job.Schedule.Name, job.Due, s.Clock.Now()); err != nil {
 		s.Log.Error("schedule: record the interrupted run", "schedule", job.Schedule.Name, "err", err)
 	}
+}
+
+// notStarted alerts that job could not be started at all: nothing ran to
+// say so. Once per occurrence (or preflight): each is started once.
+func (s *Scheduler) notStarted(ctx context.Context, job Job, res Result) {
+	sc := job.Schedule
+	kind, what, cmd := alert.DeliveryFailed, "run", "bluemoon schedule run "+sc.Name
+	switch {
+	case job.Preflight:
+		kind, what, cmd = alert.PreflightFailed, "preflight", cmd+" --preflight"
+	case sc.Kind == KindKeepAlive:
+		kind, what = alert.KeepAliveFailed, "keep-alive"
+	}
+	msg := fmt.Sprintf("schedule %s: the scheduler could not start its %s due %s, which did not happen: %s; "+
+		"check that the bluemoon program it runs is installed and runs (reinstall it, then restart 'bluemoon serve'), then run '%s'",
+		sc.Name, what, job.Due.Format(time.RFC3339), res.Message, cmd)
+	s.Log.Error(msg, "schedule", sc.Name)
+	if s.Notifier == nil {
+		return
+	}
+	cfg := sc.Alert
+	if cfg.IsZero() {
+		cfg = s.DefaultAlert
+	}
+	s.Notifier.Notify(context.WithoutCancel(ctx), cfg, alert.Event{Kind: kind, Schedule: sc.Name, Delivery: deliveryName(sc),
+		Message: msg, ExitCode: res.ExitCode, Time: s.Clock.Now()})
 }
