@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
@@ -138,10 +137,12 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case err == nil:
 		return schedule.Result{ExitCode: exitcode.OK, Message: "ok"}
 	case errors.As(err, &ee):
+		var end jobEnd
 		if errName != "" {
-			r.sayError(job, ee.ExitCode(), errName)
+			end = readJobEnd(errName)
+			r.sayError(job, ee.ExitCode(), end.Error)
 		}
-		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
+		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode()), Cause: end.Cause}
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.
 		return schedule.Result{ExitCode: schedule.InterruptedExit, Message: schedule.InterruptedMessage, Interrupted: true}
@@ -155,11 +156,9 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 }
 
 // sayError puts on serve's output, not in the log file (the job wrote it
-// there), the error the job left in file, one line per failed job.
-func (r *childRunner) sayError(job schedule.Job, code int, file string) {
-	raw, err := os.ReadFile(file)
-	text := strings.TrimSpace(string(raw))
-	if err != nil || text == "" {
+// there), the error the job left in its file, one line per failed job.
+func (r *childRunner) sayError(job schedule.Job, code int, text string) {
+	if text == "" {
 		return
 	}
 	log := r.app.Logger().With(logfile.StderrOnly())

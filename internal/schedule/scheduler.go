@@ -32,6 +32,10 @@ type Result struct {
 	// program missing or not runnable; Message says why): it did
 	// nothing, and raised no alert itself.
 	NotStarted bool
+	// Cause: the job's delivery paused for a cause the scheduler resumes
+	// by itself (its code: "scheduler_stopped", "daily_limit"), kept on
+	// the schedule as LastCause; "" otherwise.
+	Cause string
 }
 
 // Runner does the work of a job. The real one starts `bluemoon schedule run`
@@ -310,14 +314,17 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 	}
 	at := s.Clock.Now().UTC()
 	if _, err := s.Store.Update(context.WithoutCancel(ctx), sc.Name, func(x *Schedule) error {
-		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted = at, res.ExitCode, res.Message, false
+		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted, x.LastCause = at, res.ExitCode, res.Message, false, ""
+		if sc.Kind == KindDelivery {
+			x.LastCause = res.Cause
+		}
 		// The job says it stopped before it sent anything, or (a child
 		// process) recorded so itself: the next scheduler runs it.
 		if sc.Kind == KindDelivery && (res.Interrupted || x.Interrupted.Equal(job.Due)) {
 			if job.Due.After(x.Interrupted) {
 				x.Interrupted = job.Due.UTC()
 			}
-			x.LastInterrupted, x.LastMessage = true, InterruptedMessage
+			x.LastInterrupted, x.LastMessage, x.LastCause = true, InterruptedMessage, ""
 		}
 		return nil
 	}); err != nil {
