@@ -60,8 +60,8 @@ func serveStopsMidSend(t *testing.T, h *oauthHome, alerts string, after int) {
 	if !strings.Contains(show, "resumes it by itself when it runs next") {
 		t.Fatalf("deliveries show does not say the scheduler resumes it:\n%s", show)
 	}
-	if list := mustRun(t, h.home, "deliveries", "list").Stdout; !strings.Contains(list, "paused (serve resumes it)") {
-		t.Fatalf("deliveries list does not say serve resumes it:\n%s", list)
+	if list := mustRun(t, h.home, "deliveries", "list").Stdout; !strings.Contains(list, "paused (the scheduler resumes it)") {
+		t.Fatalf("deliveries list does not say the scheduler resumes it:\n%s", list)
 	}
 }
 
