@@ -142,7 +142,7 @@ func (r *resumer) notStarted(ctx context.Context, id int64, res schedule.Result)
 	if !changed {
 		return // paused by hand, cancelled or resumed meanwhile (or not recorded: said above)
 	}
-	r.s.log.Error(msg, "delivery", id)
+	// The alert is logged too, once.
 	acct := ""
 	if d, err := delivery.Get(bg, r.s.db.DB, id); err == nil {
 		acct = d.Account

@@ -355,10 +355,11 @@ func (s *Scheduler) notStarted(ctx context.Context, job Job, res Result) {
 	msg := fmt.Sprintf("schedule %s: the scheduler could not start its %s due %s, which did not happen: %s; "+
 		"check that the bluemoon program it runs is installed and runs (reinstall it, then restart 'bluemoon serve'), then run '%s'",
 		sc.Name, what, job.Due.Format(time.RFC3339), res.Message, cmd)
-	s.Log.Error(msg, "schedule", sc.Name)
 	if s.Notifier == nil {
+		s.Log.Error(msg, "schedule", sc.Name)
 		return
 	}
+	// The alert is logged too, once.
 	cfg := sc.Alert
 	if cfg.IsZero() {
 		cfg = s.DefaultAlert
