@@ -45,7 +45,9 @@ time); a name several deliveries share is refused with their IDs.`}
 				c := d.Counts
 				status := d.Status
 				if d.Status == delivery.StatusPaused && delivery.ResumedByScheduler(d.Cause) {
-					status += " (serve resumes it)"
+					// Whether a scheduler runs now is not known here: which
+					// one resumes it, and when, 'deliveries show' says.
+					status += " (the scheduler resumes it)"
 				}
 				tw.Row(d.ID, d.Name, d.Account, status, c.Sent, c.Failed,
 					c.Pending+c.Deferred+c.Unknown+c.Sending, app.when(d.CreatedAt))

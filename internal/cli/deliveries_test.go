@@ -163,6 +163,11 @@ func TestPauseAndCancelAgainAreIdempotent(t *testing.T) {
 	if r := mustRun(t, home, "deliveries", "show", "1"); !strings.Contains(r.Stdout, "bluemoon serve, if it runs then, resumes it by itself") {
 		t.Fatalf("paused by the daily limit, show does not say serve resumes it:\n%s", r.Stdout)
 	}
+	// No scheduler runs: the list does not say serve resumes it, only
+	// that the scheduler does (show says which, and when).
+	if r := mustRun(t, home, "deliveries", "list"); !strings.Contains(r.Stdout, "paused (the scheduler resumes it)") || strings.Contains(r.Stdout, "serve resumes it") {
+		t.Fatalf("paused by the daily limit, list:\n%s", r.Stdout)
+	}
 	if r := runCLI(t, home, "", "deliveries", "pause", "1"); r.Code != 0 || !strings.Contains(r.Stdout, "Delivery 1 paused.") {
 		t.Fatalf("pause of a delivery paused by the daily limit: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -158,6 +159,12 @@ func scheduleListCmd(app *App) *cobra.Command {
 					last = app.when(s.LastRunAt) + " interrupted"
 				default:
 					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit)
+					switch s.LastCause {
+					case core.CauseSchedulerStopped:
+						last += ", paused: the scheduler stopped as it sent (the scheduler resumes it)"
+					case core.CauseDailyLimit:
+						last += ", paused by the daily limit (the scheduler resumes it)"
+					}
 				}
 				tw.Row(s.Name, s.Kind, s.Target, when, s.TZ, app.nextText(s), last)
 			}
@@ -273,10 +280,13 @@ paused again by the limit, no alert).`,
 				// serve says a failure, once, on its own output (this
 				// job's lines about it are in the log file already); an
 				// end that needs nobody told, the job logged as such.
-				if core.QuietEnd(kind, err) != "" {
-					return exitWith(exitcode.For(err))
+				// serve keeps on the schedule whether the scheduler goes
+				// on with the delivery by itself.
+				end := jobEnd{Cause: core.ResumedCause(err)}
+				if core.QuietEnd(kind, err) == "" {
+					end.Error = oneLine(err.Error())
 				}
-				if werr := os.WriteFile(errorFile, []byte(oneLine(err.Error())), 0o600); werr == nil {
+				if werr := writeJobEnd(errorFile, end); werr == nil || end.Error == "" {
 					return exitWith(exitcode.For(err))
 				}
 			}
@@ -300,6 +310,37 @@ paused again by the limit, no alert).`,
 	addUnattendedFlag(cmd, &unattended)
 	addNotifyFlags(cmd, &fallback)
 	return cmd
+}
+
+// jobEnd is what a job serve runs (schedule run --error-file) leaves it
+// in that file: its error for serve to say ("" when it needs nobody
+// told), and the cause its delivery paused for when the scheduler resumes
+// it by itself (core.ResumedCause).
+type jobEnd struct {
+	Error string `json:"error,omitempty"`
+	Cause string `json:"cause,omitempty"`
+}
+
+func writeJobEnd(file string, end jobEnd) error {
+	raw, err := json.Marshal(end)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, raw, 0o600)
+}
+
+// readJobEnd reads what writeJobEnd left in file (nothing: the zero
+// jobEnd).
+func readJobEnd(file string) jobEnd {
+	var end jobEnd
+	raw, err := os.ReadFile(file)
+	if err != nil || len(strings.TrimSpace(string(raw))) == 0 {
+		return end
+	}
+	if json.Unmarshal(raw, &end) != nil {
+		end = jobEnd{Error: strings.TrimSpace(string(raw))}
+	}
+	return end
 }
 
 // oneLine is s on one line, its credentials masked: a line of serve's

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
@@ -70,10 +69,14 @@ type childRunner struct {
 	fallback alert.Config
 }
 
+// jobExecutable is the program childRunner starts for each job: this
+// one (tests point it elsewhere).
+var jobExecutable = os.Executable
+
 func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result {
-	exe, err := os.Executable()
+	exe, err := jobExecutable()
 	if err != nil {
-		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error()}
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot find the bluemoon program: " + err.Error(), NotStarted: true}
 	}
 	args := []string{"--home", r.home, "schedule", "run", "--unattended", "--scheduled"}
 	if job.Schedule.Kind == schedule.KindResume {
@@ -115,7 +118,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	// and a serve that dies closes it too.
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error()}
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start the job: " + err.Error(), NotStarted: true}
 	}
 	// On shutdown ask the job to stop as Ctrl-C would (a delivery pauses
 	// cleanly, for the next serve to resume), and kill it only if it does
@@ -134,24 +137,28 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 	case err == nil:
 		return schedule.Result{ExitCode: exitcode.OK, Message: "ok"}
 	case errors.As(err, &ee):
+		var end jobEnd
 		if errName != "" {
-			r.sayError(job, ee.ExitCode(), errName)
+			end = readJobEnd(errName)
+			r.sayError(job, ee.ExitCode(), end.Error)
 		}
-		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())}
+		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode()), Cause: end.Cause}
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.
 		return schedule.Result{ExitCode: schedule.InterruptedExit, Message: schedule.InterruptedMessage, Interrupted: true}
+	case ctx.Err() == nil && cmd.Process == nil:
+		// The program could not be started (missing, not executable):
+		// the job did nothing and said nothing; the scheduler alerts.
+		return schedule.Result{ExitCode: exitcode.Error, Message: "cannot start " + exe + ": " + err.Error(), NotStarted: true}
 	default:
 		return schedule.Result{ExitCode: exitcode.Error, Message: err.Error()}
 	}
 }
 
 // sayError puts on serve's output, not in the log file (the job wrote it
-// there), the error the job left in file, one line per failed job.
-func (r *childRunner) sayError(job schedule.Job, code int, file string) {
-	raw, err := os.ReadFile(file)
-	text := strings.TrimSpace(string(raw))
-	if err != nil || text == "" {
+// there), the error the job left in its file, one line per failed job.
+func (r *childRunner) sayError(job schedule.Job, code int, text string) {
+	if text == "" {
 		return
 	}
 	log := r.app.Logger().With(logfile.StderrOnly())

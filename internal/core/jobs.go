@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluemoon-mail/bluemoon/internal/account"
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 	"github.com/bluemoon-mail/bluemoon/internal/keepalive"
 	"github.com/bluemoon-mail/bluemoon/internal/logfile"
@@ -168,6 +169,24 @@ func QuietEnd(kind schedule.Kind, err error) string {
 	}
 	if kind == schedule.KindResume {
 		return resumeNotDone(err)
+	}
+	return ""
+}
+
+// ResumedCause says, of err ending a job, whether its delivery paused for
+// a cause the scheduler resumes by itself: stopped with the scheduler, or
+// paused by the daily limit until a known time. It returns that cause
+// (delivery.CauseSchedulerStopped, CauseDailyLimit), "" otherwise: what
+// the schedule records of its last run (schedule.Result.Cause), for its
+// faces to say the scheduler goes on with it, not that a person must.
+func ResumedCause(err error) string {
+	var oe *OutcomeError
+	if !errors.As(err, &oe) || oe.Outcome.Status != delivery.StatusPaused {
+		return ""
+	}
+	switch c := oe.Outcome.Cause; {
+	case c == delivery.CauseSchedulerStopped, c == delivery.CauseDailyLimit && !oe.Outcome.ResumeAfter.IsZero():
+		return c
 	}
 	return ""
 }

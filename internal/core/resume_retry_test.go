@@ -273,3 +273,88 @@ func TestResumeFailingAcrossHoursAsleepIsNotGivenUpAtOnce(t *testing.T) {
 		t.Fatalf("%s (%s: %s), due %s; want due again for the scheduler's retry", d.Status, d.Cause, d.Reason, d.ResumeAfter)
 	}
 }
+
+// A person's pause that lands after the scheduler's resume paused for a
+// server it could not reach, before the scheduler made the delivery due
+// again for its retry, holds: the delivery is paused by hand, never
+// resumed by the scheduler, and nobody is alerted.
+func TestPauseAsTheSchedulersResumeFailsHolds(t *testing.T) {
+	svc, srv, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	setPort(t, svc, closedPort(t))
+	var pausedOn string
+	resumeFailing = func(got int64) {
+		if got != id {
+			return
+		}
+		d, _ := svc.Delivery(ctx, id)
+		pausedOn = d.Cause
+		res, err := svc.PauseDelivery(ctx, id)
+		if err != nil {
+			t.Errorf("pause: %v", err)
+		} else if res.Already {
+			t.Errorf("pause of a delivery the scheduler is about to retry: %q, want it paused by hand", "already paused")
+		}
+	}
+	defer func() { resumeFailing = nil }()
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	resumeFailing = nil
+	if pausedOn != delivery.CauseConnect {
+		t.Fatalf("the pause came with the delivery paused for %q, want %q (the run's pause, before the retry)", pausedOn, delivery.CauseConnect)
+	}
+	d, _ := svc.Delivery(ctx, id)
+	if d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || !d.ResumeAfter.IsZero() {
+		t.Fatalf("after the retry: %s (%s: %s, after %s); want paused by hand, not due", d.Status, d.Cause, d.Reason, d.ResumeAfter)
+	}
+	dueNow(t, svc, id)
+	setPort(t, svc, mustPort(t, srv))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {
+		t.Fatalf("the next look: %s (%s), %d sent; want still paused by hand, 2 sent", d.Status, d.Cause, srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+// A person's pause while the delivery waits for the scheduler's retry of
+// a failed resume (paused for the daily limit, its resumes failing) holds
+// too.
+func TestPauseWhileAResumeWaitsForItsRetryHolds(t *testing.T) {
+	svc, srv, id, notify, alerted := dueForResume(t)
+	ctx := context.Background()
+	setPort(t, svc, closedPort(t))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if failingSince(t, svc, id) == 0 {
+		t.Fatal("the failed resume is not recorded")
+	}
+	if res, err := svc.PauseDelivery(ctx, id); err != nil || res.Already {
+		t.Fatalf("pause of a delivery waiting for its retry: %+v, %v; want paused by hand", res, err)
+	}
+	dueNow(t, svc, id)
+	setPort(t, svc, mustPort(t, srv))
+	if err := svc.Serve(ctx, ServeOptions{Once: true, Alert: notify}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := svc.Delivery(ctx, id); d.Status != delivery.StatusPaused || d.Cause != delivery.CauseByHand || srv.Count() != 2 {
+		t.Fatalf("at its retry time: %s (%s), %d sent; want still paused by hand, 2 sent", d.Status, d.Cause, srv.Count())
+	}
+	if a := alerted(); a != "" {
+		t.Fatalf("alerted: %s", a)
+	}
+}
+
+func mustPort(t *testing.T, srv *smtptest.Server) int {
+	t.Helper()
+	port, err := strconv.Atoi(srv.Addr[strings.LastIndex(srv.Addr, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}

@@ -156,5 +156,6 @@ func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
 		return schedule.Result{ExitCode: code, Message: "ok"}
 	}
 	var ir *InterruptedRunError
-	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target), Interrupted: errors.As(err, &ir)}
+	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target), Interrupted: errors.As(err, &ir),
+		Cause: ResumedCause(err)}
 }

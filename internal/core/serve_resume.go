@@ -87,7 +87,10 @@ func (r *resumer) pass(ctx context.Context) {
 			defer r.wg.Done()
 			res := r.runner.Run(ctx, schedule.Job{Due: now,
 				Schedule: &schedule.Schedule{Kind: schedule.KindResume, Target: strconv.FormatInt(id, 10)}})
-			if res.ExitCode != exitcode.OK {
+			switch {
+			case res.NotStarted:
+				r.notStarted(ctx, id, res)
+			case res.ExitCode != exitcode.OK:
 				r.s.log.Info("resume of delivery ended", "delivery", id, "exit", res.ExitCode, "message", res.Message)
 				r.diedMidRun(ctx, id, res)
 			}
@@ -120,6 +123,32 @@ func (r *resumer) diedMidRun(ctx context.Context, id int64, res schedule.Result)
 	r.s.log.Error(msg, "delivery", id)
 	r.s.notifier().Notify(context.WithoutCancel(ctx), r.s.alertOr(ctx, r.alert), alert.Event{
 		Kind: alert.DeliveryFailed, Account: d.Account, Delivery: strconv.FormatInt(id, 10), Message: msg, ExitCode: res.ExitCode})
+}
+
+// notStarted alerts, once, that the scheduler could not start the job
+// resuming delivery id (the bluemoon program missing or not runnable):
+// the delivery, untouched, would be due at every look. It waits for a
+// person instead, paused for that reason, as after a resume that failed
+// for good.
+func (r *resumer) notStarted(ctx context.Context, id int64, res schedule.Result) {
+	bg := context.WithoutCancel(ctx)
+	msg := fmt.Sprintf("the scheduler could not start the job resuming delivery %d: %s; it does not try again by itself: "+
+		"check that the bluemoon program it runs is installed and runs (reinstall it, then restart 'bluemoon serve'), "+
+		"then run 'bluemoon deliveries resume %d'", id, res.Message, id)
+	changed, err := delivery.StopResuming(bg, r.s.db.DB, id, delivery.CauseOther, "not resumed by the scheduler: "+msg)
+	if err != nil {
+		r.s.log.Error("cannot record why the delivery was not resumed", "delivery", id, "err", err)
+	}
+	if !changed {
+		return // paused by hand, cancelled or resumed meanwhile (or not recorded: said above)
+	}
+	// The alert is logged too, once.
+	acct := ""
+	if d, err := delivery.Get(bg, r.s.db.DB, id); err == nil {
+		acct = d.Account
+	}
+	r.s.notifier().Notify(bg, r.s.alertOr(ctx, r.alert), alert.Event{
+		Kind: alert.DeliveryFailed, Account: acct, Delivery: strconv.FormatInt(id, 10), Message: msg, ExitCode: res.ExitCode})
 }
 
 // watch makes a pass now and every poll until ctx ends, then waits for the
@@ -263,6 +292,9 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 // failed so for resumeGiveUp already; then it waits for a person, paused
 // for a server that could not be reached (*ResumeGaveUpError, alerted).
 func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due, err error) error {
+	if resumeFailing != nil {
+		resumeFailing(id)
+	}
 	now := s.now()
 	since := due.FailingSince
 	// Retried long after its retry was due (the computer asleep, no
@@ -283,6 +315,10 @@ func (s *Service) resumeFailed(ctx context.Context, id int64, due *delivery.Due,
 	}
 	return gave
 }
+
+// resumeFailing, when set (by tests), is called as resumeFailed begins:
+// the resume's run has ended, the delivery not yet due again.
+var resumeFailing func(id int64)
 
 // resumeRetryError: the scheduler's resume of delivery ID failed for a
 // reason that may pass, and is tried again later; nobody is told yet.

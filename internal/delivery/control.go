@@ -268,7 +268,8 @@ func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason strin
 // since since: one of them failed for a reason that may pass by itself.
 // A resume whose run could not reach the server leaves it paused for
 // CauseConnect: that is put back too. Nothing else is changed (paused by
-// hand or cancelled meanwhile, it stays so).
+// hand or cancelled meanwhile, it stays so: a person's pause of the
+// CauseConnect pause made it by hand, see RequestPause).
 func RetryResume(ctx context.Context, db *sql.DB, id int64, cause, reason string, since, at time.Time) error {
 	_, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = ?, resume_failing_since = ?
 		WHERE id = ? AND status = 'paused' AND cause IN (?, ?, ?)`,
@@ -314,9 +315,10 @@ func (e *AlreadyError) Error() string {
 
 // RequestPause asks the process running delivery id to pause (it polls
 // the flag); a delivery that is not running is simply marked paused. A
-// paused one is left as it is (*AlreadyError), except one paused by a
-// daily limit, which becomes paused by hand (the scheduler resumes only
-// the former); a done or cancelled one is refused.
+// paused one is left as it is (*AlreadyError), except one the scheduler
+// may resume (pausedForScheduler), which becomes paused by hand: a
+// person's pause ends the scheduler's resumes of it. A done or cancelled
+// one is refused.
 func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "pause")
 }
@@ -326,6 +328,15 @@ func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err 
 // A cancelled one is left as it is (*AlreadyError); a done one is refused.
 func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "cancel")
+}
+
+// pausedForScheduler says whether a delivery paused for cause may yet be
+// resumed by the scheduler: it waits for it (ResumedByScheduler), or the
+// scheduler's resume of it just paused for a server it could not reach,
+// which RetryResume leaves due again. A person's pause of it is turned
+// into one by hand, which the scheduler never resumes.
+func pausedForScheduler(cause string) bool {
+	return ResumedByScheduler(cause) || cause == CauseConnect
 }
 
 // requestRead, when set (by tests), is called with what request read,
@@ -354,11 +365,13 @@ func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, 
 		requestRead(s)
 	}
 	switch {
-	case what == "pause" && s.Status == StatusPaused && !ResumedByScheduler(s.Cause), what == "cancel" && s.Status == StatusCancelled:
+	case what == "pause" && s.Status == StatusPaused && !pausedForScheduler(s.Cause), what == "cancel" && s.Status == StatusCancelled:
 		// Asked again: what was asked is in effect, and a paused
 		// delivery keeps the cause it paused for. One the scheduler
-		// would resume (paused by a daily limit, stopped with the
-		// scheduler) is paused by hand below: a pause asked for holds.
+		// may resume (paused by a daily limit, stopped with the
+		// scheduler, or its resume's run paused for a server it could
+		// not reach, retried by the scheduler) is paused by hand below:
+		// a pause asked for holds.
 		return false, &AlreadyError{ID: id, Status: s.Status}
 	case s.Status == StatusDone:
 		return false, &usageErr{fmt.Errorf("delivery %d is done (every recipient has an outcome): there is nothing to %s; "+
@@ -406,7 +419,8 @@ func requestOnce(ctx context.Context, db *sql.DB, id int64, what string) (bool, 
 		if _, err := cancelRows(ctx, tx, id); err != nil {
 			return false, err
 		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', cause = 'by_hand', reason = 'paused by ''bluemoon deliveries pause''' WHERE id = ?`, id); err != nil {
+	} else if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', cause = 'by_hand', reason = 'paused by ''bluemoon deliveries pause''',
+		resume_after = 0, resume_failing_since = 0 WHERE id = ?`, id); err != nil {
 		return false, err
 	}
 	return false, tx.Commit()

@@ -402,3 +402,54 @@ func stoppedAs(what string) (status, cause string) {
 	}
 	return StatusPaused, CauseByHand
 }
+
+// A person's pause of a delivery the scheduler may still resume — paused
+// for it, or its resume's run paused for a server it could not reach,
+// which RetryResume would make due again — makes it paused by hand, and
+// RetryResume (or StopResuming) coming after leaves it so. A pause for a
+// cause the scheduler never resumes is left as it is (*AlreadyError).
+func TestPauseEndsTheSchedulersResumes(t *testing.T) {
+	ctx := context.Background()
+	for _, cause := range []string{CauseConnect, CauseDailyLimit, CauseSchedulerStopped} {
+		t.Run(cause, func(t *testing.T) {
+			db := openDB(t)
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, reason = 'r', resume_after = 1, resume_failing_since = 1 WHERE id = ?`, cause, id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := RequestPause(ctx, db.DB, id); err != nil {
+				t.Fatalf("pause of a delivery paused for %s: %v, want it paused by hand", cause, err)
+			}
+			now := time.Now()
+			if err := RetryResume(ctx, db.DB, id, CauseDailyLimit, "limit", now, now.Add(-time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if changed, err := StopResuming(ctx, db.DB, id, CauseConnect, "gave up"); err != nil || changed {
+				t.Fatalf("StopResuming after the pause: changed %v, %v", changed, err)
+			}
+			s, _ := Get(ctx, db.DB, id)
+			if s.Status != StatusPaused || s.Cause != CauseByHand || !s.ResumeAfter.IsZero() {
+				t.Fatalf("%s (%s: %s, after %s); want paused by hand", s.Status, s.Cause, s.Reason, s.ResumeAfter)
+			}
+			if ids, _ := DueForResume(ctx, db.DB, now.Add(time.Hour)); len(ids) != 0 {
+				t.Fatalf("due for the scheduler: %v", ids)
+			}
+		})
+	}
+	for _, cause := range []string{CauseSignIn, CauseByHand, CauseSetup, CauseStopped, CauseOther} {
+		t.Run(cause, func(t *testing.T) {
+			db := openDB(t)
+			id := prepared(t, db, StatusPaused, "", stateSent)
+			if _, err := db.Exec(`UPDATE deliveries SET cause = ?, reason = 'r' WHERE id = ?`, cause, id); err != nil {
+				t.Fatal(err)
+			}
+			var already *AlreadyError
+			if _, err := RequestPause(ctx, db.DB, id); !errors.As(err, &already) {
+				t.Fatalf("pause of a delivery paused for %s: %v, want already paused", cause, err)
+			}
+			if s, _ := Get(ctx, db.DB, id); s.Cause != cause || s.Reason != "r" {
+				t.Fatalf("pause again changed it: %s: %s", s.Cause, s.Reason)
+			}
+		})
+	}
+}

@@ -70,6 +70,11 @@ type Schedule struct {
 	// LastInterrupted: the last run stopped with the scheduler before its
 	// delivery was stored, so it sent nothing (its exit code says no more).
 	LastInterrupted bool `json:"last_interrupted,omitempty"`
+	// LastCause: the last run's delivery paused for a cause the scheduler
+	// resumes by itself, as the job said (Result.Cause): the delivery's
+	// cause code, "scheduler_stopped" (the scheduler stopped as it sent)
+	// or "daily_limit"; "" for any other end.
+	LastCause string `json:"last_cause,omitempty"`
 	// Interrupted is the occurrence of such a run, still to be run by the
 	// next scheduler (zero when none): see Scheduler.tickOne.
 	Interrupted time.Time `json:"interrupted,omitempty"`

@@ -28,6 +28,14 @@ type Result struct {
 	// Interrupted: the job stopped with the scheduler before its delivery
 	// was stored (it sent nothing): the next scheduler runs the occurrence.
 	Interrupted bool
+	// NotStarted: the job could not be started at all (the bluemoon
+	// program missing or not runnable; Message says why): it did
+	// nothing, and raised no alert itself.
+	NotStarted bool
+	// Cause: the job's delivery paused for a cause the scheduler resumes
+	// by itself (its code: "scheduler_stopped", "daily_limit"), kept on
+	// the schedule as LastCause; "" otherwise.
+	Cause string
 }
 
 // Runner does the work of a job. The real one starts `bluemoon schedule run`
@@ -298,19 +306,25 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 	s.Log.Info("schedule "+what+" starts", "schedule", sc.Name, "kind", string(sc.Kind), "target", sc.Target, "due", job.Due.Format(time.RFC3339))
 	res := s.Runner.Run(ctx, job)
 	s.Log.Info("schedule "+what+" ended", "schedule", sc.Name, "exit", res.ExitCode, "message", res.Message)
+	if res.NotStarted {
+		s.notStarted(ctx, job, res)
+	}
 	if job.Preflight {
 		return
 	}
 	at := s.Clock.Now().UTC()
 	if _, err := s.Store.Update(context.WithoutCancel(ctx), sc.Name, func(x *Schedule) error {
-		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted = at, res.ExitCode, res.Message, false
+		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted, x.LastCause = at, res.ExitCode, res.Message, false, ""
+		if sc.Kind == KindDelivery {
+			x.LastCause = res.Cause
+		}
 		// The job says it stopped before it sent anything, or (a child
 		// process) recorded so itself: the next scheduler runs it.
 		if sc.Kind == KindDelivery && (res.Interrupted || x.Interrupted.Equal(job.Due)) {
 			if job.Due.After(x.Interrupted) {
 				x.Interrupted = job.Due.UTC()
 			}
-			x.LastInterrupted, x.LastMessage = true, InterruptedMessage
+			x.LastInterrupted, x.LastMessage, x.LastCause = true, InterruptedMessage, ""
 		}
 		return nil
 	}); err != nil {
@@ -325,4 +339,31 @@ func (s *Scheduler) interrupted(ctx context.Context, job Job) {
 	if err := s.Store.MarkInterrupted(context.WithoutCancel(ctx), job.Schedule.Name, job.Due, s.Clock.Now()); err != nil {
 		s.Log.Error("schedule: record the interrupted run", "schedule", job.Schedule.Name, "err", err)
 	}
+}
+
+// notStarted alerts that job could not be started at all: nothing ran to
+// say so. Once per occurrence (or preflight): each is started once.
+func (s *Scheduler) notStarted(ctx context.Context, job Job, res Result) {
+	sc := job.Schedule
+	kind, what, cmd := alert.DeliveryFailed, "run", "bluemoon schedule run "+sc.Name
+	switch {
+	case job.Preflight:
+		kind, what, cmd = alert.PreflightFailed, "preflight", cmd+" --preflight"
+	case sc.Kind == KindKeepAlive:
+		kind, what = alert.KeepAliveFailed, "keep-alive"
+	}
+	msg := fmt.Sprintf("schedule %s: the scheduler could not start its %s due %s, which did not happen: %s; "+
+		"check that the bluemoon program it runs is installed and runs (reinstall it, then restart 'bluemoon serve'), then run '%s'",
+		sc.Name, what, job.Due.Format(time.RFC3339), res.Message, cmd)
+	if s.Notifier == nil {
+		s.Log.Error(msg, "schedule", sc.Name)
+		return
+	}
+	// The alert is logged too, once.
+	cfg := sc.Alert
+	if cfg.IsZero() {
+		cfg = s.DefaultAlert
+	}
+	s.Notifier.Notify(context.WithoutCancel(ctx), cfg, alert.Event{Kind: kind, Schedule: sc.Name, Delivery: deliveryName(sc),
+		Message: msg, ExitCode: res.ExitCode, Time: s.Clock.Now()})
 }

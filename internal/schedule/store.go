@@ -183,7 +183,7 @@ func (st *Store) MarkInterrupted(ctx context.Context, name string, due, now time
 		if due.After(s.Interrupted) {
 			s.Interrupted = due.UTC()
 		}
-		s.LastRunAt, s.LastExit, s.LastInterrupted, s.LastMessage = now.UTC(), InterruptedExit, true, InterruptedMessage
+		s.LastRunAt, s.LastExit, s.LastInterrupted, s.LastMessage, s.LastCause = now.UTC(), InterruptedExit, true, InterruptedMessage, ""
 		return nil
 	})
 	return err

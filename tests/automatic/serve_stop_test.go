@@ -105,8 +105,8 @@ func serveStopsMidSend(t *testing.T, h *oauthHome, alerts string, after int) {
 	if !strings.Contains(show, "resumes it by itself when it runs next") {
 		t.Fatalf("deliveries show does not say the scheduler resumes it:\n%s", show)
 	}
-	if list := mustRun(t, h.home, "deliveries", "list").Stdout; !strings.Contains(list, "paused (serve resumes it)") {
-		t.Fatalf("deliveries list does not say serve resumes it:\n%s", list)
+	if list := mustRun(t, h.home, "deliveries", "list").Stdout; !strings.Contains(list, "paused (the scheduler resumes it)") {
+		t.Fatalf("deliveries list does not say the scheduler resumes it:\n%s", list)
 	}
 }
 
@@ -144,6 +144,14 @@ func TestServeStoppedMidScheduledDeliveryIsResumedByTheNextServe(t *testing.T) {
 		At: time.Now().Add(time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now()})
 
 	serveStopsMidSend(t, h, alerts, 1)
+	// The schedule says what happened to its run, as the job told serve:
+	// not a failure for a person to resume.
+	if list := mustRun(t, h.home, "schedule", "list").Stdout; !strings.Contains(list, "exit 5, paused: the scheduler stopped as it sent (the scheduler resumes it)") {
+		t.Fatalf("schedule list does not say the scheduler resumes the run:\n%s", list)
+	}
+	if list := mustRun(t, h.home, "schedule", "list", "--json").Stdout; !strings.Contains(list, `"last_cause": "scheduler_stopped"`) {
+		t.Fatalf("schedule list --json:\n%s", list)
+	}
 
 	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
 	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
