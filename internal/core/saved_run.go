@@ -53,21 +53,13 @@ func (e *InUseError) Error() string {
 		if len(e.Preparing) > 0 {
 			parts = append(parts, fmt.Sprintf("delivery %s is being prepared through it (its list is read and checked; 'bluemoon deliveries list' shows it once that ends): "+
 				"wait for the preparation to end and finish or cancel the delivery; if the program preparing it was stopped, the delivery is cleaned away %s after its last sign of life",
-				strings.Join(e.Preparing, ", "), minutes(e.CleanedAfter)))
+				strings.Join(e.Preparing, ", "), spokenDuration(e.CleanedAfter)))
 		}
 		return fmt.Sprintf("account %s was not removed: %s, then remove the account", e.Name, strings.Join(parts, "; "))
 	}
 	return fmt.Sprintf("saved delivery %s is run by schedule %s: remove or change the schedule first", e.Name, strings.Join(e.By, ", "))
 }
 func (e *InUseError) ExitCode() int { return exitcode.Usage }
-
-// minutes says a duration of whole minutes in words ("15 minutes").
-func minutes(d time.Duration) string {
-	if m := int(d.Round(time.Minute).Minutes()); m != 1 {
-		return fmt.Sprintf("%d minutes", m)
-	}
-	return "1 minute"
-}
 
 // SavedInput is the send a saved delivery stands for, as `bluemoon run`
 // would send it; a delivery without its own --name is named after it.

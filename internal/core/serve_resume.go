@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -350,30 +349,6 @@ func (e *ResumeGaveUpError) Error() string {
 
 func (e *ResumeGaveUpError) Unwrap() error { return e.Err }
 
-// spokenDuration is d as people write it ("1 hour", "5 minutes", "1 hour
-// 30 minutes"), not as Go prints it ("1h0m0s"); under a second, as Go does.
-func spokenDuration(d time.Duration) string {
-	if d < time.Second {
-		return d.String()
-	}
-	d = d.Round(time.Second)
-	var parts []string
-	for _, u := range []struct {
-		size time.Duration
-		name string
-	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
-		n := d / u.size
-		d -= n * u.size
-		switch {
-		case n == 1:
-			parts = append(parts, "1 "+u.name)
-		case n > 1:
-			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
 // passingFailure says whether err, which ended the scheduler's resume of
 // a delivery, may pass by itself: the network, DNS, timeouts reaching the
 // token endpoint or the mail server, or a provider's 5xx or 429; the run
@@ -442,12 +417,12 @@ func resumeNotDone(err error) string {
 	}
 	var busy *BusyError
 	if errors.As(err, &busy) && busy.Kind == KindAccount {
-		return fmt.Sprintf("the account is sending another delivery; the scheduler tries again in %s", resumeRetry)
+		return fmt.Sprintf("the account is sending another delivery; the scheduler tries again in %s", spokenDuration(resumeRetry))
 	}
 	var retry *resumeRetryError
 	if errors.As(err, &retry) {
 		return fmt.Sprintf("failed (%v); the scheduler tries again in %s, and alerts if it still fails %s after %s",
-			retry.Err, resumeRetry, resumeGiveUp, retry.Since.Format(time.RFC3339))
+			retry.Err, spokenDuration(resumeRetry), spokenDuration(resumeGiveUp), retry.Since.Format(time.RFC3339))
 	}
 	return ""
 }
