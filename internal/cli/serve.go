@@ -145,7 +145,7 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode()), Cause: end.Cause}
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.
-		return schedule.Result{ExitCode: schedule.InterruptedExit, Message: schedule.InterruptedMessage, Interrupted: true}
+		return schedule.Result{ExitCode: exitcode.Paused, Message: schedule.InterruptedMessage, Interrupted: true}
 	case ctx.Err() == nil && cmd.Process == nil:
 		// The program could not be started (missing, not executable):
 		// the job did nothing and said nothing; the scheduler alerts.

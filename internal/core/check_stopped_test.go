@@ -29,7 +29,7 @@ func TestScheduledCheckStoppedWithTheSchedulerIsQuiet(t *testing.T) {
 		j.Scheduled, j.Alert = true, notify
 		err := svc.RunJob(stopped, j, SendEvents{})
 		var cs *CheckStoppedError
-		if !errors.As(err, &cs) || exitcode.For(err) != schedule.InterruptedExit || QuietEnd(j.Kind, err) == "" {
+		if !errors.As(err, &cs) || exitcode.For(err) != exitcode.Paused || QuietEnd(j.Kind, err) == "" {
 			t.Errorf("%s %s stopped with the scheduler: %v (exit %d); want a quiet CheckStoppedError", j.Kind, j.Target, err, exitcode.For(err))
 		}
 	}

@@ -60,7 +60,7 @@ func (e *InterruptedRunError) Error() string {
 	return fmt.Sprintf("schedule %s: %s", e.Schedule, schedule.InterruptedMessage)
 }
 func (e *InterruptedRunError) Unwrap() error { return e.Err }
-func (e *InterruptedRunError) ExitCode() int { return schedule.InterruptedExit }
+func (e *InterruptedRunError) ExitCode() int { return exitcode.Paused }
 
 // CheckStoppedError is a scheduled preflight or keep-alive that the
 // scheduler's stop cut short: it says nothing about the account or the
@@ -74,7 +74,7 @@ func (e *CheckStoppedError) Error() string {
 	return e.What + " stopped with the scheduler before it ended; it runs again at its next time"
 }
 func (e *CheckStoppedError) Unwrap() error { return e.Err }
-func (e *CheckStoppedError) ExitCode() int { return schedule.InterruptedExit }
+func (e *CheckStoppedError) ExitCode() int { return exitcode.Paused }
 
 // RunJob does j exactly as the command typed by hand would (a saved
 // delivery is `send` with its saved options: same checks, same exit

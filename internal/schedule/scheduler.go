@@ -154,12 +154,7 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 	// then it counts as one of the runs missed, and the policy decides.
 	interrupted := sc.Interrupted
 	if !interrupted.IsZero() && sc.Kind == KindDelivery && (next.IsZero() || next.After(now)) {
-		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error {
-			if x.Interrupted.Equal(interrupted) {
-				x.Interrupted = time.Time{}
-			}
-			return nil
-		}); err != nil {
+		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error { x.takeInterrupted(interrupted); return nil }); err != nil {
 			return time.Time{}, err
 		}
 		sc.Interrupted = time.Time{}
@@ -193,9 +188,7 @@ func (s *Scheduler) tickOne(ctx context.Context, sc *Schedule, now time.Time) (t
 		// is resumed with `deliveries resume`, which never sends twice).
 		if _, err := s.Store.Update(ctx, sc.Name, func(x *Schedule) error {
 			x.LastDue = last
-			if x.Interrupted.Equal(interrupted) {
-				x.Interrupted = time.Time{}
-			}
+			x.takeInterrupted(interrupted)
 			return nil
 		}); err != nil {
 			return time.Time{}, err
@@ -321,10 +314,7 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 		// The job says it stopped before it sent anything, or (a child
 		// process) recorded so itself: the next scheduler runs it.
 		if sc.Kind == KindDelivery && (res.Interrupted || x.Interrupted.Equal(job.Due)) {
-			if job.Due.After(x.Interrupted) {
-				x.Interrupted = job.Due.UTC()
-			}
-			x.LastInterrupted, x.LastMessage, x.LastCause = true, InterruptedMessage, ""
+			x.markInterrupted(job.Due)
 		}
 		return nil
 	}); err != nil {

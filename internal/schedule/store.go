@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
 )
 
 // ErrNotFound is returned for a schedule name that does not exist.
@@ -168,10 +170,6 @@ func (st *Store) Edit(ctx context.Context, name string, in *Schedule, now time.T
 // with the scheduler before its delivery was stored.
 const InterruptedMessage = "stopped with the scheduler before it sent anything; the scheduler runs it when it starts next"
 
-// InterruptedExit is the exit code of such a run (exitcode.Paused: the
-// delivery stopped, with a shutdown).
-const InterruptedExit = 5
-
 // MarkInterrupted records that the run of name's occurrence due stopped
 // with the scheduler before its delivery was stored (so it sent nothing,
 // and no resume will go on with it): the next scheduler runs that
@@ -180,11 +178,28 @@ const InterruptedExit = 5
 // started.
 func (st *Store) MarkInterrupted(ctx context.Context, name string, due, now time.Time) error {
 	_, err := st.Update(ctx, name, func(s *Schedule) error {
-		if due.After(s.Interrupted) {
-			s.Interrupted = due.UTC()
-		}
-		s.LastRunAt, s.LastExit, s.LastInterrupted, s.LastMessage, s.LastCause = now.UTC(), InterruptedExit, true, InterruptedMessage, ""
+		s.LastRunAt, s.LastExit = now.UTC(), exitcode.Paused
+		s.markInterrupted(due)
 		return nil
 	})
 	return err
+}
+
+// markInterrupted records on s that the run of its occurrence due stopped
+// with the scheduler before it sent anything: the last run says so, and
+// the next scheduler runs the latest such occurrence.
+func (s *Schedule) markInterrupted(due time.Time) {
+	if due.After(s.Interrupted) {
+		s.Interrupted = due.UTC()
+	}
+	s.LastInterrupted, s.LastMessage, s.LastCause = true, InterruptedMessage, ""
+}
+
+// takeInterrupted clears s's interrupted occurrence if it is still due
+// (not one a later stop recorded meanwhile): it is being run, or a later
+// occurrence took its place.
+func (s *Schedule) takeInterrupted(due time.Time) {
+	if s.Interrupted.Equal(due) {
+		s.Interrupted = time.Time{}
+	}
 }
