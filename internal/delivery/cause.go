@@ -23,3 +23,19 @@ const (
 func ResumedByScheduler(cause string) bool {
 	return cause == CauseDailyLimit || cause == CauseSchedulerStopped
 }
+
+// resumedBySchedulerSQL is ResumedByScheduler's causes as an SQL list.
+const resumedBySchedulerSQL = `('` + CauseDailyLimit + `', '` + CauseSchedulerStopped + `')`
+
+// pausedForScheduler says whether a delivery paused for cause may yet be
+// resumed by the scheduler: it waits for it (ResumedByScheduler), or the
+// scheduler's resume of it just paused for a server it could not reach,
+// which RetryResume leaves due again. A person's pause of it is turned
+// into one by hand, which the scheduler never resumes.
+func pausedForScheduler(cause string) bool {
+	return ResumedByScheduler(cause) || cause == CauseConnect
+}
+
+// pausedForSchedulerSQL is pausedForScheduler's causes as an SQL list:
+// the pauses the scheduler's RetryResume and StopResuming may change.
+const pausedForSchedulerSQL = `('` + CauseDailyLimit + `', '` + CauseSchedulerStopped + `', '` + CauseConnect + `')`

@@ -199,7 +199,7 @@ func Unfinished(ctx context.Context, db querier, account string) ([]int64, error
 // (?, unix ms): paused by a daily limit whose window has reopened, or
 // stopped with the scheduler that ran it; either, when a resume failed
 // for a passing reason, once its retry time has come.
-const dueForResume = `status = 'paused' AND cause IN ('` + CauseDailyLimit + `', '` + CauseSchedulerStopped + `') AND resume_after > 0 AND resume_after <= ?`
+const dueForResume = `status = 'paused' AND cause IN ` + resumedBySchedulerSQL + ` AND resume_after > 0 AND resume_after <= ?`
 
 // DueForResume returns the IDs of the deliveries the scheduler resumes
 // now (see ResumedByScheduler), oldest first.
@@ -254,8 +254,7 @@ func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (*Due, e
 // whether it changed the delivery.
 func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason string) (bool, error) {
 	res, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = 0, resume_failing_since = 0
-		WHERE id = ? AND status = 'paused' AND cause IN (?, ?, ?)`,
-		cause, reason, id, CauseDailyLimit, CauseSchedulerStopped, CauseConnect)
+		WHERE id = ? AND status = 'paused' AND cause IN `+pausedForSchedulerSQL, cause, reason, id)
 	if err != nil {
 		return false, err
 	}
@@ -272,8 +271,7 @@ func StopResuming(ctx context.Context, db *sql.DB, id int64, cause, reason strin
 // CauseConnect pause made it by hand, see RequestPause).
 func RetryResume(ctx context.Context, db *sql.DB, id int64, cause, reason string, since, at time.Time) error {
 	_, err := db.ExecContext(ctx, `UPDATE deliveries SET cause = ?, reason = ?, resume_after = ?, resume_failing_since = ?
-		WHERE id = ? AND status = 'paused' AND cause IN (?, ?, ?)`,
-		cause, reason, at.UnixMilli(), since.UnixMilli(), id, CauseDailyLimit, CauseSchedulerStopped, CauseConnect)
+		WHERE id = ? AND status = 'paused' AND cause IN `+pausedForSchedulerSQL, cause, reason, at.UnixMilli(), since.UnixMilli(), id)
 	return err
 }
 
@@ -328,15 +326,6 @@ func RequestPause(ctx context.Context, db *sql.DB, id int64) (running bool, err 
 // A cancelled one is left as it is (*AlreadyError); a done one is refused.
 func RequestCancel(ctx context.Context, db *sql.DB, id int64) (running bool, err error) {
 	return request(ctx, db, id, "cancel")
-}
-
-// pausedForScheduler says whether a delivery paused for cause may yet be
-// resumed by the scheduler: it waits for it (ResumedByScheduler), or the
-// scheduler's resume of it just paused for a server it could not reach,
-// which RetryResume leaves due again. A person's pause of it is turned
-// into one by hand, which the scheduler never resumes.
-func pausedForScheduler(cause string) bool {
-	return ResumedByScheduler(cause) || cause == CauseConnect
 }
 
 // requestRead, when set (by tests), is called with what request read,
