@@ -42,27 +42,19 @@ func (s *Service) ImportCredentialFileFor(ctx context.Context, accountName strin
 	case !in.Replace:
 		return nil, nil, fieldErr("name", CodeExists, "credentials %q: %w (import with another --name, or --replace); nothing was imported", in.Name, credstore.ErrExists)
 	}
-	users := []string{a.Name}
-	if prev != nil {
-		others, err := s.credentialUsers(ctx, in.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, u := range others {
-			if u != a.Name {
-				users = append(users, u)
-			}
-		}
-	}
-	refused, err := s.accountsRefusing(ctx, users, &incomingCredentials{name: in.Name, kind: o.cfg.Provider})
+	// The account itself first: its own refusal says whose file this is.
+	refused, err := s.accountsRefusing(ctx, []string{a.Name}, &incomingCredentials{name: in.Name, kind: o.cfg.Provider})
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(refused) > 0 {
-		if r := refused[0]; r.account != a.Name {
-			return nil, nil, fmt.Errorf("account %s also uses credentials %s: %w; nothing was imported", r.account, in.Name, r.err)
-		}
 		return nil, nil, refused[0].err
+	}
+	if prev != nil {
+		// Replacing: every other account using the name must suit it too.
+		if err := s.checkReplace(ctx, in.Name, o.cfg.Provider); err != nil {
+			return nil, nil, err
+		}
 	}
 	var undo func() error
 	if prev != nil {
@@ -147,6 +139,7 @@ func (e *CredentialsInUseError) Error() string {
 		"or first switch those accounts to other credentials",
 		e.Name, strings.Join(e.Accounts, ", "), e.Have, e.Accounts[0], e.Err)
 }
+func (e *CredentialsInUseError) Unwrap() error { return e.Err }
 func (e *CredentialsInUseError) ExitCode() int { return exitcode.Usage }
 
 // checkReplace refuses to replace credentials name with a file for kind

@@ -208,9 +208,12 @@ func (s *Server) importConfirm(w http.ResponseWriter, r *http.Request) {
 		info, _ := s.svc.InspectCredentialFile(r.Context(), e.source, e.file, e.form.Get("passphrase"))
 		var fe *core.FieldError
 		var pm *core.ProviderMismatchError
+		var inUse *core.CredentialsInUseError
 		status := http.StatusUnprocessableEntity
-		// A file the account cannot use is chosen again, not confirmed again.
-		if info == nil || (errors.As(err, &fe) && fe.Field == "passphrase") || errors.As(err, &pm) {
+		// A file the account cannot use is chosen again, not confirmed
+		// again; one other accounts' use of the name refuses is confirmed
+		// again, under another name.
+		if info == nil || (errors.As(err, &fe) && fe.Field == "passphrase") || errors.As(err, &pm) && !errors.As(err, &inUse) {
 			s.renderOAuth(w, r, status, nil, err)
 			return
 		}
