@@ -495,7 +495,9 @@ func seedThrottle(ctx context.Context, db *sql.DB, account string, th *Throttle,
 // after the rows run out or the daily limit stops it) is honoured here:
 // it is read once more, and the end is recorded only if no other was
 // asked meanwhile, for the flag is cleared with it and no run would see
-// it again.
+// it again. Four reads always suffice: while the delivery runs its flag
+// only goes from none to pause or cancel, and from pause to cancel (a
+// cancel stays, see requestOnce), so it changes twice at most.
 func (r *run) finish(ctx context.Context, journalFailed bool) (*Outcome, error) {
 	for try := 0; ; try++ {
 		out, recorded, err := r.finishOnce(ctx, journalFailed)
