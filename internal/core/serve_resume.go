@@ -243,9 +243,7 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		// went: the next scheduler's resume starts the count of
 		// failures afresh.
 		if err == nil || sentSome(d, err) {
-			if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
-				s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
-			}
+			s.resumeWent(bg, id)
 		}
 		// One that had not started (it was signing in, say) is still
 		// due, untouched: nothing to alert, as when the stop comes while
@@ -268,9 +266,7 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		// It ran: done, paused again by the limit, or stopped for a cause
 		// it recorded itself (a sign-in, a setting refused), for which
 		// the delivery waits for a person. Its resumes no longer fail.
-		if cerr := delivery.ResumeNotFailing(bg, s.db.DB, id); cerr != nil {
-			s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", cerr)
-		}
+		s.resumeWent(bg, id)
 	case resumeNotDone(err) != "":
 		// Not tried (the account busy): tried again later.
 	default:
@@ -283,6 +279,14 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		}
 	}
 	return d.Account, err
+}
+
+// resumeWent clears the record of delivery id's failing resumes: the
+// last one did not fail.
+func (s *Service) resumeWent(ctx context.Context, id int64) {
+	if err := delivery.ResumeNotFailing(ctx, s.db.DB, id); err != nil {
+		s.log.Error("cannot record that the delivery's resume went", "delivery", id, "err", err)
+	}
 }
 
 // resumeFailed handles err, a failure of the scheduler's resume of
