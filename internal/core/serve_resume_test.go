@@ -90,10 +90,16 @@ func TestDueResumeWaitsForABusyAccountWithoutAlerting(t *testing.T) {
 // day: the delivery (id) pauses after 2, to go on a day later.
 func pausedByTheDailyLimit(t *testing.T) (*Service, *smtptest.Server, int64) {
 	t.Helper()
+	return pausedAfterTwo(t, 3)
+}
+
+// pausedAfterTwo is pausedByTheDailyLimit of n recipients.
+func pausedAfterTwo(t *testing.T, n int) (*Service, *smtptest.Server, int64) {
+	t.Helper()
 	srv := startSMTP(t, nil)
 	svc := newService(t, Options{})
 	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
-	_, err := svc.Send(context.Background(), newsInput(t, "news", 3), SendEvents{})
+	_, err := svc.Send(context.Background(), newsInput(t, "news", n), SendEvents{})
 	var oe *OutcomeError
 	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
 		t.Fatalf("want the delivery paused by the daily limit after 2; got %v, %d sent", err, srv.Count())

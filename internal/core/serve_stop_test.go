@@ -9,7 +9,6 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/delivery/smtptest"
-	"github.com/bluemoon-mail/bluemoon/internal/provider"
 )
 
 // slowDue is a delivery (id) of 5 recipients whose account allowed 2 the
@@ -18,17 +17,10 @@ import (
 // running, for the next minute.
 func slowDue(t *testing.T) (*Service, *smtptest.Server, int64) {
 	t.Helper()
-	srv := startSMTP(t, nil)
-	svc := newService(t, Options{})
-	addRelay(t, svc, "news", srv.Addr, provider.Limits{Connections: 1, PerDay: 2})
-	_, err := svc.Send(context.Background(), newsInput(t, "news", 5), SendEvents{})
-	var oe *OutcomeError
-	if !errors.As(err, &oe) || oe.Outcome.Cause != delivery.CauseDailyLimit || srv.Count() != 2 {
-		t.Fatalf("want the delivery paused by the daily limit after 2; got %v, %d sent", err, srv.Count())
-	}
+	svc, srv, id := pausedAfterTwo(t, 5)
 	dayPasses(t, svc)
 	setLimits(t, svc, 1, 100)
-	return svc, srv, oe.Outcome.ID
+	return svc, srv, id
 }
 
 func setLimits(t *testing.T, svc *Service, perMinute, perDay int) {
