@@ -30,12 +30,17 @@ func main() {
 	// message, waits a second at most for the replies due, records them
 	// and pauses. stop() restores the default, so a second Ctrl-C ends the
 	// process at once (only the messages then with the server are left
-	// unknown).
+	// unknown) — except in a job serve started, which serve and the
+	// terminal both stop with a SIGINT: it keeps SIGINT caught, and says
+	// so rather than offer a quit that does not come.
+	line, secondQuits := cli.FirstInterrupt(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	go func() {
 		<-ctx.Done()
-		stop()
-		fmt.Fprintln(os.Stderr, "\nbluemoon: stopping (Ctrl-C again to quit at once)")
+		if secondQuits {
+			stop()
+		}
+		fmt.Fprintln(os.Stderr, "\n"+line)
 	}()
 	stopProfile := startProfile()
 	code := cli.Run(ctx, &cli.App{}, os.Args[1:])

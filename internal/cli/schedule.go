@@ -119,7 +119,8 @@ func (a *App) nextText(s *core.ScheduleInfo) string {
 
 type scheduleView struct {
 	*schedule.Schedule
-	Next string `json:"next"`
+	Next         string             `json:"next"`
+	LastDelivery *core.LastDelivery `json:"last_delivery_now,omitempty"`
 }
 
 func scheduleListCmd(app *App) *cobra.Command {
@@ -136,7 +137,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 			if asJSON {
 				views := []scheduleView{}
 				for _, s := range list {
-					views = append(views, scheduleView{Schedule: s.Schedule, Next: app.nextText(s)})
+					views = append(views, scheduleView{Schedule: s.Schedule, Next: app.nextText(s), LastDelivery: s.LastDelivery})
 				}
 				return app.PrintJSON(views)
 			}
@@ -158,13 +159,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 				case s.LastInterrupted:
 					last = app.when(s.LastRunAt) + " interrupted"
 				default:
-					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit)
-					switch s.LastCause {
-					case core.CauseSchedulerStopped:
-						last += ", paused: the scheduler stopped as it sent (the scheduler resumes it)"
-					case core.CauseDailyLimit:
-						last += ", paused by the daily limit (the scheduler resumes it)"
-					}
+					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit) + lastCauseText(s)
 				}
 				tw.Row(s.Name, s.Kind, s.Target, when, s.TZ, app.nextText(s), last)
 			}
@@ -173,6 +168,45 @@ func scheduleListCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// lastCauseText says how the delivery a schedule's last run left paused
+// for the scheduler to resume stands now: still paused for it, or gone on
+// since (the resume or a person finished, cancelled or paused it).
+func lastCauseText(s *core.ScheduleInfo) string {
+	resumes := func(cause string) string {
+		switch cause {
+		case core.CauseSchedulerStopped:
+			return ", paused: the scheduler stopped as it sent (the scheduler resumes it)"
+		case core.CauseDailyLimit:
+			return ", paused by the daily limit (the scheduler resumes it)"
+		}
+		return ""
+	}
+	ld := s.LastDelivery
+	if ld == nil {
+		return resumes(s.LastCause)
+	}
+	paused := "paused by the daily limit"
+	if s.LastCause == core.CauseSchedulerStopped {
+		paused = "paused as the scheduler stopped"
+	}
+	switch ld.State {
+	case core.LastDeliveryResumes:
+		return resumes(ld.Cause)
+	case core.LastDeliverySending:
+		return fmt.Sprintf(", delivery %d %s, being resumed now", ld.ID, paused)
+	case core.LastDeliveryDone:
+		if ld.Unsent > 0 {
+			return fmt.Sprintf(", delivery %d %s, then finished with %d failed or unknown (see 'bluemoon deliveries report %d')", ld.ID, paused, ld.Unsent, ld.ID)
+		}
+		return fmt.Sprintf(", delivery %d %s, then finished", ld.ID, paused)
+	case core.LastDeliveryCancelled:
+		return fmt.Sprintf(", delivery %d %s, then cancelled", ld.ID, paused)
+	case core.LastDeliveryRemoved:
+		return fmt.Sprintf(", delivery %d %s, since removed", ld.ID, paused)
+	}
+	return fmt.Sprintf(", delivery %d paused: waits for 'bluemoon deliveries resume %d'", ld.ID, ld.ID)
 }
 
 func scheduleRemoveCmd(app *App) *cobra.Command {
@@ -282,7 +316,7 @@ paused again by the limit, no alert).`,
 				// end that needs nobody told, the job logged as such.
 				// serve keeps on the schedule whether the scheduler goes
 				// on with the delivery by itself.
-				end := jobEnd{Cause: core.ResumedCause(err)}
+				end := jobEnd{Cause: core.ResumedCause(err), Delivery: core.ResumedDelivery(err)}
 				if core.QuietEnd(kind, err) == "" {
 					end.Error = oneLine(err.Error())
 				}
@@ -317,8 +351,9 @@ paused again by the limit, no alert).`,
 // told), and the cause its delivery paused for when the scheduler resumes
 // it by itself (core.ResumedCause).
 type jobEnd struct {
-	Error string `json:"error,omitempty"`
-	Cause string `json:"cause,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Cause    string `json:"cause,omitempty"`
+	Delivery int64  `json:"delivery,omitempty"` // with Cause: which delivery (schedule.Result.Delivery)
 }
 
 func writeJobEnd(file string, end jobEnd) error {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,5 +71,121 @@ func TestServeAlertsOnceForAJobItCannotStart(t *testing.T) {
 	}
 	if srv.Count() != 1 {
 		t.Errorf("%d sent, want 1 (the send's)", srv.Count())
+	}
+}
+
+// withScheduleStore calls f with the home's schedule store, as serve
+// keeps it.
+func withScheduleStore(t *testing.T, home string, f func(st *schedule.Store)) {
+	t.Helper()
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f(&schedule.Store{DB: db.DB})
+}
+
+// jobProgramGone makes serve's jobs run a program that does not exist,
+// and returns its path.
+func jobProgramGone(t *testing.T) string {
+	t.Helper()
+	missing := filepath.Join(t.TempDir(), "bluemoon-gone")
+	old := jobExecutable
+	jobExecutable = func() (string, error) { return missing, nil }
+	t.Cleanup(func() { jobExecutable = old })
+	return missing
+}
+
+// alertsOnce runs serve --once three times and returns the alerts raised
+// by them all, failing unless there are want of them.
+func alertsOnce(t *testing.T, home, out string, want int) []alert.Event {
+	t.Helper()
+	for range 3 {
+		mustRun(t, home, "serve", "--once", "--notify-cmd", "cat >> "+out)
+	}
+	evs := readEvents(t, out)
+	if len(evs) != want {
+		t.Fatalf("%d alerts, want %d: %+v", len(evs), want, evs)
+	}
+	return evs
+}
+
+// The same for a scheduled delivery's preflight: alerted once for the
+// occurrence it checks, however often serve looks meanwhile, and once
+// again for the next occurrence's.
+func TestServeAlertsOnceForAPreflightItCannotStart(t *testing.T) {
+	needSh(t)
+	home := t.TempDir()
+	srv := sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\n")
+	out := filepath.Join(t.TempDir(), "alert.json")
+	// Due in three hours, checked 24 hours ahead: its preflight is due now.
+	at := time.Now().UTC().Add(3 * time.Hour)
+	withScheduleStore(t, home, func(st *schedule.Store) {
+		if err := st.Add(context.Background(), &schedule.Schedule{Name: "daily", Kind: schedule.KindDelivery, Target: "news",
+			Cron: fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour()), TZ: "UTC", Missed: schedule.MissedSkip,
+			Preflight: 24 * time.Hour, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	missing := jobProgramGone(t)
+
+	ev := alertsOnce(t, home, out, 1)[0]
+	if ev.Kind != alert.PreflightFailed || ev.Schedule != "daily" || !strings.Contains(ev.Message, "could not start its preflight") ||
+		!strings.Contains(ev.Message, missing) || !strings.Contains(ev.Message, "bluemoon schedule run daily --preflight") {
+		t.Errorf("the preflight's alert: %+v", ev)
+	}
+	// The next occurrence (the run moved an hour on) is checked, and
+	// alerted, once again.
+	withScheduleStore(t, home, func(st *schedule.Store) {
+		at = at.Add(time.Hour)
+		if _, err := st.Update(context.Background(), "daily", func(x *schedule.Schedule) error {
+			x.Cron = fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	alertsOnce(t, home, out, 2)
+	if srv.Count() != 0 {
+		t.Errorf("%d sent, want none", srv.Count())
+	}
+}
+
+// And for a keep-alive: once for its run, however often serve looks
+// meanwhile, and once again for its next run.
+func TestServeAlertsOnceForAKeepAliveItCannotStart(t *testing.T) {
+	needSh(t)
+	home := t.TempDir()
+	srv := sendingNews(t, home, nil, provider.Limits{Connections: 1}, "email,name\na@example.com,A\n")
+	out := filepath.Join(t.TempDir(), "alert.json")
+	// Daily, three hours ago, serve down since: a keep-alive runs once.
+	ago := time.Now().UTC().Add(-3 * time.Hour)
+	withScheduleStore(t, home, func(st *schedule.Store) {
+		if err := st.Add(context.Background(), &schedule.Schedule{Name: "ka", Kind: schedule.KindKeepAlive, Target: "sales", SendTest: true,
+			Cron: fmt.Sprintf("%d %d * * *", ago.Minute(), ago.Hour()), TZ: "UTC", Missed: schedule.MissedRunOnce,
+			CreatedAt: time.Now().Add(-72 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	missing := jobProgramGone(t)
+
+	ev := alertsOnce(t, home, out, 1)[0]
+	if ev.Kind != alert.KeepAliveFailed || ev.Schedule != "ka" || !strings.Contains(ev.Message, "could not start its keep-alive") ||
+		!strings.Contains(ev.Message, missing) || !strings.Contains(ev.Message, "bluemoon schedule run ka") {
+		t.Errorf("the keep-alive's alert: %+v", ev)
+	}
+	// A day on: its next run is due, and alerted once again.
+	withScheduleStore(t, home, func(st *schedule.Store) {
+		if _, err := st.Update(context.Background(), "ka", func(x *schedule.Schedule) error {
+			x.LastDue = x.LastDue.Add(-24 * time.Hour)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	alertsOnce(t, home, out, 2)
+	if srv.Count() != 0 {
+		t.Errorf("%d sent, want none (no test message: the keep-alive never ran)", srv.Count())
 	}
 }

@@ -191,6 +191,18 @@ func ResumedCause(err error) string {
 	return ""
 }
 
+// ResumedDelivery is the ID of the delivery err says paused for a cause
+// the scheduler resumes by itself (ResumedCause), 0 otherwise: kept on the
+// schedule (schedule.Result.Delivery) so that its faces can say what
+// became of it since.
+func ResumedDelivery(err error) int64 {
+	var oe *OutcomeError
+	if ResumedCause(err) == "" || !errors.As(err, &oe) {
+		return 0
+	}
+	return oe.Outcome.ID
+}
+
 // runSaved runs (or preflights) a saved delivery. A run waits for any
 // other unattended delivery through the account, so one per account runs
 // at a time.

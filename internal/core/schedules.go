@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
+	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
@@ -36,6 +37,80 @@ type ScheduleInfo struct {
 	NextErr error     // why Next could not be worked out
 	// Location is the schedule's time zone (UTC if it cannot be loaded).
 	Location *time.Location
+	// LastDelivery is what became of the delivery the last run left
+	// paused for the scheduler to resume (LastCause), read now: the
+	// resume or a person may have finished it since. nil when the run
+	// left none, or was recorded before schedules kept which (LastCause
+	// alone then says).
+	LastDelivery *LastDelivery
+}
+
+// LastDelivery is the present state of the delivery a schedule's last run
+// left paused for the scheduler to resume.
+type LastDelivery struct {
+	ID    int64  `json:"id"`
+	State string `json:"state"` // a LastDelivery… state
+	// Cause is why it is paused now (LastDeliveryResumes,
+	// LastDeliveryPaused): a Cause… code, as PauseCause gives.
+	Cause string `json:"cause,omitempty"`
+	// Unsent: recipients of a finished delivery that failed or whose
+	// outcome is unknown (its report says which).
+	Unsent int `json:"unsent,omitempty"`
+}
+
+// States of a LastDelivery.
+const (
+	LastDeliveryResumes   = "resumes"   // still paused; the scheduler resumes it by itself
+	LastDeliverySending   = "sending"   // being sent now (the scheduler's resume, or a person's)
+	LastDeliveryDone      = "done"      // finished
+	LastDeliveryCancelled = "cancelled" // cancelled since
+	LastDeliveryPaused    = "paused"    // paused, or its process died, for a person to resume
+	LastDeliveryRemoved   = "removed"   // removed since
+)
+
+// lastDelivery reads what became of the delivery sc's last run left for
+// the scheduler to resume.
+func (s *Service) lastDelivery(ctx context.Context, sc *schedule.Schedule) (*LastDelivery, error) {
+	if sc.LastCause == "" || sc.LastDelivery == 0 {
+		return nil, nil
+	}
+	ld := &LastDelivery{ID: sc.LastDelivery}
+	p, err := s.DeliveryProgress(ctx, sc.LastDelivery)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		ld.State = LastDeliveryRemoved
+		return ld, nil
+	case err != nil:
+		return nil, err
+	}
+	switch p.Status {
+	case delivery.StatusPaused:
+		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
+		if p.SchedulerResumes {
+			ld.State = LastDeliveryResumes
+		}
+	case StatusInterrupted:
+		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
+	case delivery.StatusDone:
+		ld.State, ld.Unsent = LastDeliveryDone, p.Counts.Failed+p.Counts.Unknown
+	case delivery.StatusCancelled:
+		ld.State = LastDeliveryCancelled
+	default:
+		ld.State = LastDeliverySending
+	}
+	return ld, nil
+}
+
+// withLastDeliveries fills in the LastDelivery of each schedule of list.
+func (s *Service) withLastDeliveries(ctx context.Context, list []*ScheduleInfo) error {
+	for _, info := range list {
+		ld, err := s.lastDelivery(ctx, info.Schedule)
+		if err != nil {
+			return err
+		}
+		info.LastDelivery = ld
+	}
+	return nil
 }
 
 // AddSchedule checks and stores a schedule. The saved delivery (or the
@@ -178,6 +253,9 @@ func (s *Service) Schedules(ctx context.Context) ([]*ScheduleInfo, error) {
 	for _, sc := range list {
 		out = append(out, s.scheduleInfo(sc))
 	}
+	if err := s.withLastDeliveries(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -187,7 +265,11 @@ func (s *Service) Schedule(ctx context.Context, name string) (*ScheduleInfo, err
 	if err != nil {
 		return nil, scheduleNotFound(name, err)
 	}
-	return s.scheduleInfo(sc), nil
+	info := s.scheduleInfo(sc)
+	if err := s.withLastDeliveries(ctx, []*ScheduleInfo{info}); err != nil {
+		return nil, err
+	}
+	return info, nil
 }
 
 func scheduleNotFound(name string, err error) error {

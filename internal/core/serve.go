@@ -157,5 +157,5 @@ func (r JobRunner) Run(ctx context.Context, j schedule.Job) schedule.Result {
 	}
 	var ir *InterruptedRunError
 	return schedule.Result{ExitCode: code, Message: errText(err, string(j.Schedule.Kind), j.Schedule.Target), Interrupted: errors.As(err, &ir),
-		Cause: ResumedCause(err)}
+		Cause: ResumedCause(err), Delivery: ResumedDelivery(err)}
 }

@@ -40,12 +40,11 @@ func DeliverFrom(ctx context.Context, db *sql.DB, acct *account.Account, list st
 func LimitsOf(acct *account.Account) provider.Limits {
 	l := acct.Limits
 	if l == (provider.Limits{}) {
-		kind := provider.Generic
-		switch acct.SMTPHost {
-		case "smtp.gmail.com":
-			kind = provider.Google
-		case "smtp.office365.com", "smtp-mail.outlook.com":
-			kind = provider.Microsoft
+		// The provider's host table, as every other "whose server is
+		// this": any case, a trailing dot, all its submission hosts.
+		kind, known := provider.HostProvider(acct.SMTPHost)
+		if !known {
+			kind = provider.Generic
 		}
 		l = provider.LimitsFor(kind)
 		if via := acct.SendsVia(); via.API() {

@@ -75,6 +75,11 @@ type Schedule struct {
 	// cause code, "scheduler_stopped" (the scheduler stopped as it sent)
 	// or "daily_limit"; "" for any other end.
 	LastCause string `json:"last_cause,omitempty"`
+	// LastDelivery: the ID of that delivery (with LastCause; 0 otherwise,
+	// and for runs recorded before it was kept), for the faces to say
+	// what became of it since — the scheduler's resume or a person may
+	// have finished, cancelled or paused it.
+	LastDelivery int64 `json:"last_delivery,omitempty"`
 	// Interrupted is the occurrence of such a run, still to be run by the
 	// next scheduler (zero when none): see Scheduler.tickOne.
 	Interrupted time.Time `json:"interrupted,omitempty"`

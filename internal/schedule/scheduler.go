@@ -36,6 +36,8 @@ type Result struct {
 	// by itself (its code: "scheduler_stopped", "daily_limit"), kept on
 	// the schedule as LastCause; "" otherwise.
 	Cause string
+	// Delivery: with Cause, the ID of that delivery (LastDelivery).
+	Delivery int64
 }
 
 // Runner does the work of a job. The real one starts `bluemoon schedule run`
@@ -307,9 +309,9 @@ func (s *Scheduler) execute(ctx context.Context, job Job) {
 	}
 	at := s.Clock.Now().UTC()
 	if _, err := s.Store.Update(context.WithoutCancel(ctx), sc.Name, func(x *Schedule) error {
-		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted, x.LastCause = at, res.ExitCode, res.Message, false, ""
-		if sc.Kind == KindDelivery {
-			x.LastCause = res.Cause
+		x.LastRunAt, x.LastExit, x.LastMessage, x.LastInterrupted, x.LastCause, x.LastDelivery = at, res.ExitCode, res.Message, false, "", 0
+		if sc.Kind == KindDelivery && res.Cause != "" {
+			x.LastCause, x.LastDelivery = res.Cause, res.Delivery
 		}
 		// The job says it stopped before it sent anything, or (a child
 		// process) recorded so itself: the next scheduler runs it.

@@ -192,7 +192,7 @@ func (s *Schedule) markInterrupted(due time.Time) {
 	if due.After(s.Interrupted) {
 		s.Interrupted = due.UTC()
 	}
-	s.LastInterrupted, s.LastMessage, s.LastCause = true, InterruptedMessage, ""
+	s.LastInterrupted, s.LastMessage, s.LastCause, s.LastDelivery = true, InterruptedMessage, "", 0
 }
 
 // takeInterrupted clears s's interrupted occurrence if it is still due

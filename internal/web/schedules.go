@@ -49,6 +49,19 @@ type schedulesPage struct {
 type scheduleRow struct {
 	*core.ScheduleInfo
 	What, When, Zone string
+	// Resumes: why the delivery the last run left paused is paused now,
+	// while the scheduler resumes it by itself (a cause code); "" once
+	// it has gone on, Since then saying how.
+	Resumes string
+	Since   *lastSince
+}
+
+// lastSince says what became of the delivery a schedule's last run left
+// paused for the scheduler, once it is no longer so: finished, cancelled,
+// paused for a person, being sent, removed.
+type lastSince struct {
+	ID                 int64
+	Badge, Class, Note string
 }
 
 func (s *Server) scheduleList(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +112,31 @@ func scheduleFlash(r *http.Request, v *view) []flash {
 }
 
 func (s *Server) scheduleRow(v *view, sc *core.ScheduleInfo) *scheduleRow {
-	row := &scheduleRow{ScheduleInfo: sc, When: v.scheduleWhen(sc), Zone: zoneName(v, sc.TZ)}
+	row := &scheduleRow{ScheduleInfo: sc, When: v.scheduleWhen(sc), Zone: zoneName(v, sc.TZ), Resumes: sc.LastCause}
+	if ld := sc.LastDelivery; ld != nil {
+		row.Resumes = ""
+		key, class := "schedule.last.since."+ld.State, "badge-warn"
+		switch ld.State {
+		case core.LastDeliveryResumes:
+			row.Resumes = ld.Cause
+		case core.LastDeliveryDone:
+			class = "badge-ok"
+			if ld.Unsent > 0 {
+				key, class = "schedule.last.since.done_unsent", "badge-warn"
+			}
+		case core.LastDeliveryCancelled, core.LastDeliveryRemoved, core.LastDeliverySending:
+			class = ""
+		}
+		if row.Resumes == "" {
+			row.Since = &lastSince{ID: ld.ID, Badge: v.T(key), Class: class, Note: v.T(key + ".note")}
+			if ld.Unsent > 0 {
+				row.Since.Note = v.T(key+".note", ld.Unsent)
+			}
+			if ld.State == core.LastDeliveryRemoved {
+				row.Since.ID = 0 // no page to open
+			}
+		}
+	}
 	switch {
 	case sc.Kind == schedule.KindDelivery:
 		row.What = v.T("schedule.what.delivery", sc.Target)

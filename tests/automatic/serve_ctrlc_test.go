@@ -55,6 +55,14 @@ func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
 	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
 		t.Fatalf("after Ctrl-C to serve: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
 	}
+	// serve's own offer to quit at once is true (its jobs stop as
+	// asked all the same); its job's would not be.
+	if n := strings.Count(out.String(), quitAtOnce); n != 1 {
+		t.Errorf("%q %d times in serve's output; want once, serve's own\n%s", quitAtOnce, n, out)
+	}
+	if !strings.Contains(out.String(), stoppingWithTheScheduler) {
+		t.Errorf("the job did not say it stops with the scheduler\n%s", out)
+	}
 	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
 	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
 	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
@@ -78,7 +86,7 @@ func TestScheduledJobTakesTwoSIGINTsAsOneStop(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	// The second once the job has taken the first, as serve's comes.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "stopping (Ctrl-C again"); {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), stoppingWithTheScheduler); {
 		if time.Now().After(deadline) {
 			t.Fatalf("the job did not take SIGINT\n%s", out)
 		}
@@ -93,4 +101,14 @@ func TestScheduledJobTakesTwoSIGINTsAsOneStop(t *testing.T) {
 	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "scheduler_stopped" {
 		t.Fatalf("after two SIGINTs: %s (%s); want paused, stopped with the scheduler\n%s", status, cause, out)
 	}
+	if strings.Contains(out.String(), quitAtOnce) {
+		t.Errorf("the job offered to quit at once, which a second SIGINT does not do\n%s", out)
+	}
 }
+
+// What the first Ctrl-C says: a command typed by hand offers a quit at
+// once; a job serve started stops with the scheduler.
+const (
+	quitAtOnce               = "Ctrl-C again to quit at once"
+	stoppingWithTheScheduler = "stopping with the scheduler (a delivery under way pauses; the next scheduler run goes on with it)"
+)

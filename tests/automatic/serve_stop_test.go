@@ -162,6 +162,11 @@ func TestServeStoppedMidScheduledDeliveryIsResumedByTheNextServe(t *testing.T) {
 	if evs := readEvents(t, alerts); len(evs) != 0 {
 		t.Fatalf("alerts: %+v; want none", evs)
 	}
+	// And once the next serve has finished it, says so.
+	if list := mustRun(t, h.home, "schedule", "list").Stdout; !strings.Contains(list, "exit 5, delivery 1 paused as the scheduler stopped, then finished") ||
+		strings.Contains(list, "the scheduler resumes it") {
+		t.Fatalf("schedule list does not say the delivery finished since:\n%s", list)
+	}
 }
 
 // serve killed outright (Task Scheduler's End task, an OOM kill) can

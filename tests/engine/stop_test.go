@@ -133,6 +133,9 @@ func TestSecondCtrlCQuitsAtOnce(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("the second Ctrl-C took %s", took)
 	}
+	if !strings.Contains(out.String(), "stopping (Ctrl-C again to quit at once)") {
+		t.Errorf("the first Ctrl-C did not offer the quit the second one did\n%s", out.String())
+	}
 	if sending, _ := journalState(t, home); sending > 2*16 {
 		t.Errorf("%d rows left sending, over the bound of 32", sending)
 	}
