@@ -103,9 +103,14 @@ func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error)
 }
 
 // release gives the connection back with its foreign keys on again, or
-// closes it for good if that fails.
+// closes it for good if they are not (the pragma does nothing inside a
+// transaction a failed commit left open).
 func (w *rowWriter) release() {
-	if _, err := w.conn.ExecContext(w.ctx, `PRAGMA foreign_keys = ON`); err != nil {
+	on := 0
+	if _, err := w.conn.ExecContext(w.ctx, `PRAGMA foreign_keys = ON`); err == nil {
+		w.conn.QueryRowContext(w.ctx, `PRAGMA foreign_keys`).Scan(&on)
+	}
+	if on != 1 {
 		w.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	w.conn.Close()
