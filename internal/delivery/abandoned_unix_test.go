@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -105,5 +106,78 @@ func TestKilledPreflightLeavesNothing(t *testing.T) {
 	db.QueryRow(`SELECT COUNT(*) FROM delivery_recipients`).Scan(&rows)
 	if deliveries != 0 || rows != 0 {
 		t.Errorf("after cleanup: %d deliveries, %d recipient rows left; want none", deliveries, rows)
+	}
+}
+
+// A preflight stood still (the list is a pipe that stops, as a computer
+// that sleeps) long enough for another process to remove its delivery as
+// abandoned, then goes on: it stores no row for the delivery that is gone
+// and says why. The import does not rely on the rows' foreign key for it.
+func TestPreflightWhoseDeliveryWasRemovedStoresNothing(t *testing.T) {
+	home := t.TempDir()
+	fifo := filepath.Join(t.TempDir(), "list.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	db, err := store.Open(context.Background(), home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	done := make(chan error, 1)
+	go func() {
+		p := plan(fifo)
+		p.ListOptions.Encoding = "utf-8" // detecting it would read the pipe to its end
+		_, err := Prepare(context.Background(), db.DB, p)
+		done <- err
+	}()
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "email,name")
+	row := 0
+	more := func(n int) error {
+		for range n {
+			row++
+			fmt.Fprintf(w, "user%d@example.com,User %d\n", row, row)
+		}
+		return w.Flush()
+	}
+	// Exactly the rows of the first commit: the preflight then waits for
+	// the pipe with no write under way, so the removal below can go in.
+	first := (rowsPerTx/insertChunk + 1) * insertChunk
+	if err := more(first); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for n := 0; n < first; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the preflight stored %d rows in 30 s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+		db.QueryRow(`SELECT COUNT(*) FROM delivery_recipients`).Scan(&n)
+	}
+	// What RemoveAbandoned does once the heartbeat is old.
+	if _, err := db.Exec(`DELETE FROM deliveries WHERE status = 'preparing'`); err != nil {
+		t.Fatal(err)
+	}
+	more(3 * insertChunk) // the preflight may have stopped reading already
+	f.Close()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the preflight did not end")
+	}
+	if err == nil || !strings.Contains(err.Error(), "was removed while it was being prepared") {
+		t.Errorf("preflight error: %v; want one saying the delivery was removed while it was being prepared", err)
+	}
+	var deliveries, rows int
+	db.QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&deliveries)
+	db.QueryRow(`SELECT COUNT(*) FROM delivery_recipients`).Scan(&rows)
+	if deliveries != 0 || rows != 0 {
+		t.Errorf("%d deliveries and %d recipient rows left; want none (rows of no delivery are never cleaned)", deliveries, rows)
 	}
 }

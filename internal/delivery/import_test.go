@@ -102,3 +102,24 @@ func TestImportInChunksKeepsCountsAndOrder(t *testing.T) {
 	}
 	countsMatchJournal(t, db.DB, pf.DeliveryID, out.Counts)
 }
+
+// The import turns the rows' foreign key check off on its connection (it
+// checks the delivery itself); the connection goes back to the pool with
+// it on, or removing a delivery there would leave its rows behind.
+func TestImportGivesItsConnectionBackWithForeignKeysOn(t *testing.T) {
+	db := openDB(t)
+	db.SetMaxOpenConns(1) // the import's connection is the one used next
+	ctx := context.Background()
+	pf, err := Prepare(ctx, db.DB, plan(writeList(t, "l.csv", "email,name\na@example.com,A\nb@example.com,B\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM deliveries WHERE id = ?`, pf.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	db.QueryRow(`SELECT COUNT(*) FROM delivery_recipients`).Scan(&rows)
+	if rows != 0 {
+		t.Errorf("%d recipient rows left after their delivery was removed; want none", rows)
+	}
+}

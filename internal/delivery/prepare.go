@@ -277,9 +277,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		// Another process took it for a leftover (this one was stopped,
-		// e.g. suspended, for longer than AbandonedAfter).
-		return nil, fmt.Errorf("delivery %d was removed while it was being prepared (this process stood still for over %s): run the command again", id, AbandonedAfter)
+		return nil, removedWhilePreparing(id)
 	}
 	keep = true
 	pf.DeliveryID = id
@@ -298,6 +296,13 @@ type usageErr struct{ error }
 
 func (e *usageErr) Unwrap() error { return e.error }
 func (e *usageErr) ExitCode() int { return 2 }
+
+// removedWhilePreparing is the error of a preflight whose delivery another
+// process took for a leftover (this one was stopped, e.g. suspended, for
+// longer than AbandonedAfter) and removed.
+func removedWhilePreparing(id int64) error {
+	return fmt.Errorf("delivery %d was removed while it was being prepared (this process stood still for over %s): run the command again", id, AbandonedAfter)
+}
 
 // AbandonedAfter is how long a hidden delivery may go without a heartbeat
 // before it counts as left behind by a process killed during preflight.
