@@ -50,8 +50,36 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, er
 // stored, whose reason only reads as a daily limit, is not resumed so: a
 // person resumes it.
 func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error) {
+	r, err := s.SchedulerResumeOf(ctx, id)
+	return r != nil, err
+}
+
+// SchedulerResume is how the scheduler goes on with a paused delivery by
+// itself (SchedulerResumeOf).
+type SchedulerResume struct {
+	// Cause is what it waits on: CauseDailyLimit or CauseSchedulerStopped.
+	Cause string
+	// At is when it is due: the daily limit's window reopening, or (one
+	// stopped with the scheduler) the moment it stopped, due at once —
+	// or, Retrying, the next try.
+	At time.Time
+	// Retrying: the scheduler's resume of it failed for a reason that
+	// may pass (the network, the server), since FailingSince; it tries
+	// again at At, until it has failed for an hour. Nobody need act yet.
+	Retrying     bool
+	FailingSince time.Time
+}
+
+// SchedulerResumeOf says how the scheduler resumes delivery id by itself,
+// nil when it does not (a person resumes it). It is the scheduler's own
+// due test (delivery.StillDue), asked of a time after any window, so that
+// no face words a guess of its own.
+func (s *Service) SchedulerResumeOf(ctx context.Context, id int64) (*SchedulerResume, error) {
 	d, err := delivery.StillDue(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
-	return d != nil, err
+	if d == nil || err != nil {
+		return nil, err
+	}
+	return &SchedulerResume{Cause: d.Cause, At: d.At, Retrying: !d.FailingSince.IsZero(), FailingSince: d.FailingSince}, nil
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
