@@ -227,18 +227,16 @@ func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput, isNew bool)
 	return sc, nil
 }
 
-// flagError makes a schedule error that names its flag ("--tz …") a
-// *FieldError for that input.
+// flagError makes a setting internal/schedule refused (a
+// *schedule.InputError) a *FieldError for the input it names, its message
+// unchanged. Any other error (the database, a damaged schedule) is no
+// input's and comes back as it is.
 func flagError(err error) error {
-	msg := err.Error()
-	field := "name"
-	if rest, ok := strings.CutPrefix(msg, "--"); ok {
-		flag, _, _ := strings.Cut(rest, " ")
-		field = strings.ReplaceAll(strings.TrimSuffix(flag, ":"), "-", "_")
-	} else if strings.Contains(msg, "--cron") {
-		field = "cron"
+	var ie *schedule.InputError
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return &FieldError{Field: field, Code: CodeInvalid, Message: msg, Err: err}
+	return &FieldError{Field: strings.ReplaceAll(ie.Flag, "-", "_"), Code: CodeInvalid, Message: err.Error(), Err: err}
 }
 
 func (s *Service) schedules() *schedule.Store { return &schedule.Store{DB: s.db.DB} }
