@@ -65,9 +65,11 @@ type SchedulerResume struct {
 	At time.Time
 	// Retrying: the scheduler's resume of it failed for a reason that
 	// may pass (the network, the server), since FailingSince; it tries
-	// again at At, until it has failed for an hour. Nobody need act yet.
+	// again at At, and gives up at GiveUpAt (an hour of failures), then
+	// alerts and leaves it to a person. Nobody need act before.
 	Retrying     bool
 	FailingSince time.Time
+	GiveUpAt     time.Time
 }
 
 // SchedulerResumeOf says how the scheduler resumes delivery id by itself,
@@ -79,7 +81,11 @@ func (s *Service) SchedulerResumeOf(ctx context.Context, id int64) (*SchedulerRe
 	if d == nil || err != nil {
 		return nil, err
 	}
-	return &SchedulerResume{Cause: d.Cause, At: d.At, Retrying: !d.FailingSince.IsZero(), FailingSince: d.FailingSince}, nil
+	r := &SchedulerResume{Cause: d.Cause, At: d.At}
+	if !d.FailingSince.IsZero() {
+		r.Retrying, r.FailingSince, r.GiveUpAt = true, d.FailingSince, d.FailingSince.Add(resumeGiveUp)
+	}
+	return r, nil
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
@@ -127,8 +133,11 @@ type Progress struct {
 	Reason      string
 	ResumeAfter time.Time
 	// SchedulerResumes: the scheduler resumes it by itself, after
-	// ResumeAfter (ResumedByScheduler).
+	// ResumeAfter (ResumedByScheduler); Scheduler says how (nil when it
+	// does not): after a window, when it runs next, or — its resume
+	// failing for a while — at its next try.
 	SchedulerResumes bool
+	Scheduler        *SchedulerResume
 	Counts           delivery.Counts
 	Total            int           // recipients to send to (all but skipped and suppressed)
 	Done             int           // sent + failed
@@ -156,9 +165,10 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 		Counts: c, Total: c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled,
 		Done: c.Sent + c.Failed, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
 	if d.Status == delivery.StatusPaused {
-		if p.SchedulerResumes, err = s.ResumedByScheduler(ctx, id); err != nil {
+		if p.Scheduler, err = s.SchedulerResumeOf(ctx, id); err != nil {
 			return nil, err
 		}
+		p.SchedulerResumes = p.Scheduler != nil
 	}
 	if d.Status != delivery.StatusRunning {
 		return p, nil

@@ -54,4 +54,13 @@ func TestScheduledResumeThatCannotConnectTellsItsRetry(t *testing.T) {
 	if r == nil || !r.Retrying || r.Cause != delivery.CauseDailyLimit || r.At.Before(before.Add(resumeRetry-time.Minute)) {
 		t.Fatalf("told the scheduler resumes it as %+v; want a retry about %s later", r, resumeRetry)
 	}
+	// Every face reads the same from the delivery's progress.
+	p, err := svc.DeliveryProgress(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Scheduler; !p.SchedulerResumes || got == nil || !got.Retrying || !got.At.Equal(r.At) ||
+		got.FailingSince.IsZero() || !got.GiveUpAt.Equal(got.FailingSince.Add(resumeGiveUp)) {
+		t.Fatalf("progress says the scheduler resumes it as %+v; want retrying at %s, giving up %s after the first failure", got, r.At, resumeGiveUp)
+	}
 }

@@ -56,6 +56,10 @@ type LastDelivery struct {
 	// Unsent: recipients of a finished delivery that failed or whose
 	// outcome is unknown (its report says which).
 	Unsent int `json:"unsent,omitempty"`
+	// RetryAt (LastDeliveryResumes): the scheduler's resume of it failed
+	// for a reason that may pass, and it tries again then (zero while
+	// its resumes do not fail).
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 // States of a LastDelivery.
@@ -86,8 +90,11 @@ func (s *Service) lastDelivery(ctx context.Context, sc *schedule.Schedule) (*Las
 	switch p.Status {
 	case delivery.StatusPaused:
 		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
-		if p.SchedulerResumes {
+		if r := p.Scheduler; r != nil {
 			ld.State = LastDeliveryResumes
+			if r.Retrying {
+				ld.RetryAt = r.At.UTC()
+			}
 		}
 	case StatusInterrupted:
 		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
