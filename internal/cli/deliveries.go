@@ -97,7 +97,7 @@ time); a name several deliveries share is refused with their IDs.`}
 			case auto != nil:
 				// The scheduler goes on with it: resuming is a person's
 				// choice, not the next step.
-				app.Printf("To go on now yourself instead: 'bluemoon deliveries resume %d'.\n", d.ID)
+				app.Printf("To go on yourself instead: 'bluemoon deliveries resume %d'.\n", d.ID)
 			case d.Status == delivery.StatusInterrupted || d.Status == delivery.StatusPaused:
 				app.Printf("Go on with 'bluemoon deliveries resume %d'.\n", d.ID)
 			}

@@ -47,7 +47,7 @@ func TestShowAndScheduleListSayTheSchedulerRetriesAFailingResume(t *testing.T) {
 	show := mustRun(t, h.home, "deliveries", "show", "1").Stdout
 	for _, w := range []string{"The scheduler's resume of it has failed since " + at(since), "it tries again at " + at(after),
 		"if it still fails at " + at(since+time.Hour.Milliseconds()) + " it stops trying and alerts",
-		"To go on now yourself instead: 'bluemoon deliveries resume 1'."} {
+		"To go on yourself instead: 'bluemoon deliveries resume 1'."} {
 		if !strings.Contains(show, w) {
 			t.Errorf("deliveries show does not say %q:\n%s", w, show)
 		}
