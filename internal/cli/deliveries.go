@@ -72,15 +72,18 @@ time); a name several deliveries share is refused with their IDs.`}
 			if d.Reason != "" {
 				app.Printf("Reason:   %s\n", d.Reason)
 			}
+			// What the scheduler's resume itself tests, not a copy.
+			auto, err := svc.SchedulerResumeOf(ctx, d.ID)
+			if err != nil {
+				return err
+			}
 			if !d.ResumeAfter.IsZero() {
 				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
-				// What the scheduler's resume itself tests, not a copy.
-				auto, err := svc.ResumedByScheduler(ctx, d.ID)
-				if err != nil {
-					return err
-				}
 				switch {
-				case !auto:
+				case auto == nil:
+				case auto.Retrying:
+					app.Printf("The scheduler's resume of it has failed since %s for a reason that may pass (the network, the mail server): it tries again at %s, and if it still fails at %s it stops trying and alerts ('bluemoon deliveries pause %d' keeps it waiting for you).\n",
+						app.when(auto.FailingSince), app.when(auto.At), app.when(auto.GiveUpAt), d.ID)
 				case d.Cause == delivery.CauseSchedulerStopped:
 					app.Printf("It stopped with the scheduler sending it: bluemoon serve (or the console's scheduler) resumes it by itself when it runs next ('bluemoon deliveries pause %d' keeps it waiting for you).\n", d.ID)
 				default:
@@ -90,7 +93,12 @@ time); a name several deliveries share is refused with their IDs.`}
 			app.Printf("List:     %s (%d rows, %d duplicates dropped)\nSubject:  %s\n", d.Source, d.Rows, d.Duplicates, d.Subject)
 			app.Printf("Sent %d, failed %d, deferred %d, pending %d, sending %d, unknown %d, skipped %d, suppressed %d, cancelled %d\n",
 				c.Sent, c.Failed, c.Deferred, c.Pending, c.Sending, c.Unknown, c.Skipped, c.Suppressed, c.Cancelled)
-			if d.Status == delivery.StatusInterrupted || d.Status == delivery.StatusPaused {
+			switch {
+			case auto != nil:
+				// The scheduler goes on with it: resuming is a person's
+				// choice, not the next step.
+				app.Printf("To go on yourself instead: 'bluemoon deliveries resume %d'.\n", d.ID)
+			case d.Status == delivery.StatusInterrupted || d.Status == delivery.StatusPaused:
 				app.Printf("Go on with 'bluemoon deliveries resume %d'.\n", d.ID)
 			}
 			return nil

@@ -159,7 +159,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 				case s.LastInterrupted:
 					last = app.when(s.LastRunAt) + " interrupted"
 				default:
-					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit) + lastCauseText(s)
+					last = fmt.Sprintf("%s exit %d", app.when(s.LastRunAt), s.LastExit) + lastCauseText(app, s)
 				}
 				tw.Row(s.Name, s.Kind, s.Target, when, s.TZ, app.nextText(s), last)
 			}
@@ -173,7 +173,7 @@ func scheduleListCmd(app *App) *cobra.Command {
 // lastCauseText says how the delivery a schedule's last run left paused
 // for the scheduler to resume stands now: still paused for it, or gone on
 // since (the resume or a person finished, cancelled or paused it).
-func lastCauseText(s *core.ScheduleInfo) string {
+func lastCauseText(a *App, s *core.ScheduleInfo) string {
 	resumes := func(cause string) string {
 		switch cause {
 		case core.CauseSchedulerStopped:
@@ -193,6 +193,9 @@ func lastCauseText(s *core.ScheduleInfo) string {
 	}
 	switch ld.State {
 	case core.LastDeliveryResumes:
+		if !ld.RetryAt.IsZero() {
+			return fmt.Sprintf(", delivery %d %s; the scheduler's resume of it failed, it tries again at %s", ld.ID, paused, a.when(ld.RetryAt))
+		}
 		return resumes(ld.Cause)
 	case core.LastDeliverySending:
 		return fmt.Sprintf(", delivery %d %s, being resumed now", ld.ID, paused)

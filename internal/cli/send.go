@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -156,6 +157,10 @@ func (p *sendPrinter) done(res *core.SendResult) {
 	switch {
 	case out.SignIn:
 		a.Printf("Sign in again, then run 'bluemoon deliveries resume %d'.\n", out.ID)
+	case res.SchedulerResume != nil:
+		// serve's job: the scheduler that ran it goes on with it, so a
+		// person is told how to stop that, not to do it.
+		a.Printf("%s ('bluemoon deliveries pause %d' keeps it waiting for you).\n", schedulerResumeText(a, res.SchedulerResume), out.ID)
 	case out.Status == delivery.StatusPaused:
 		a.Printf("Go on with 'bluemoon deliveries resume %d'.\n", out.ID)
 	}
@@ -172,4 +177,16 @@ func quiet(err error) error {
 		return exitWith(oe.ExitCode())
 	}
 	return err
+}
+
+// schedulerResumeText says when the scheduler goes on with a delivery by
+// itself, as a sentence without its full stop.
+func schedulerResumeText(a *App, r *core.SchedulerResume) string {
+	switch {
+	case r.Retrying:
+		return fmt.Sprintf("The scheduler could not resume it (see the reason); it tries again at %s", a.when(r.At))
+	case r.Cause == core.CauseSchedulerStopped:
+		return "The scheduler resumes it by itself when it runs next"
+	}
+	return fmt.Sprintf("The scheduler resumes it by itself after %s", a.when(r.At))
 }

@@ -121,6 +121,13 @@ type SendResult struct {
 	// outcome short of every recipient sent also comes back as an
 	// *OutcomeError carrying its exit code.
 	Outcome *delivery.Outcome
+	// SchedulerResume: the run was the scheduler's own job (serve's, the
+	// console's scheduler) and left the delivery paused for the scheduler
+	// to go on with by itself — the daily limit, the scheduler's stop, a
+	// resume failing for a while — so nobody need resume it; nil when a
+	// person must, or the run was not the scheduler's (whether one runs
+	// is not known then).
+	SchedulerResume *SchedulerResume
 }
 
 // prepared is a delivery checked and stored (unless a dry run), with the
@@ -278,8 +285,26 @@ func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendR
 	}
 	defer unlock()
 	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, engineRun{dailyWait: in.DailyWait, scheduled: in.scheduled}, ev.Progress)
+	s.leftForScheduler(ctx, res, in.scheduled)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
+}
+
+// leftForScheduler sets res.SchedulerResume when the scheduler's job
+// (scheduled) left its delivery paused for the scheduler to go on with.
+// A failure to read it leaves it nil: the person is told to resume, which
+// is never wrong, only needless.
+func (s *Service) leftForScheduler(ctx context.Context, res *SendResult, scheduled bool) {
+	res.SchedulerResume = nil
+	if !scheduled || res.Outcome == nil || res.Outcome.Status != delivery.StatusPaused {
+		return
+	}
+	r, err := s.SchedulerResumeOf(context.WithoutCancel(ctx), res.Outcome.ID)
+	if err != nil {
+		s.log.Warn("cannot read whether the scheduler resumes the delivery", "delivery", res.Outcome.ID, "err", err)
+		return
+	}
+	res.SchedulerResume = r
 }
 
 func (ev SendEvents) done(res *SendResult) {
@@ -319,6 +344,7 @@ func (s *Service) resumeLocked(ctx context.Context, acct *account.Account, d *de
 		return res, err
 	}
 	res.Outcome, err = s.runEngine(ctx, acct, id, dial, engineRun{dailyWait: in.DailyWait, onlyCause: in.onlyCause, scheduled: in.scheduled}, ev.Progress)
+	s.leftForScheduler(ctx, res, in.scheduled)
 	ev.done(res)
 	return res, outcomeErr(res.Outcome, err)
 }

@@ -50,8 +50,42 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, er
 // stored, whose reason only reads as a daily limit, is not resumed so: a
 // person resumes it.
 func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error) {
+	r, err := s.SchedulerResumeOf(ctx, id)
+	return r != nil, err
+}
+
+// SchedulerResume is how the scheduler goes on with a paused delivery by
+// itself (SchedulerResumeOf).
+type SchedulerResume struct {
+	// Cause is what it waits on: CauseDailyLimit or CauseSchedulerStopped.
+	Cause string
+	// At is when it is due: the daily limit's window reopening, or (one
+	// stopped with the scheduler) the moment it stopped, due at once —
+	// or, Retrying, the next try.
+	At time.Time
+	// Retrying: the scheduler's resume of it failed for a reason that
+	// may pass (the network, the server), since FailingSince; it tries
+	// again at At, and gives up at GiveUpAt (an hour of failures), then
+	// alerts and leaves it to a person. Nobody need act before.
+	Retrying     bool
+	FailingSince time.Time
+	GiveUpAt     time.Time
+}
+
+// SchedulerResumeOf says how the scheduler resumes delivery id by itself,
+// nil when it does not (a person resumes it). It is the scheduler's own
+// due test (delivery.StillDue), asked of a time after any window, so that
+// no face words a guess of its own.
+func (s *Service) SchedulerResumeOf(ctx context.Context, id int64) (*SchedulerResume, error) {
 	d, err := delivery.StillDue(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
-	return d != nil, err
+	if d == nil || err != nil {
+		return nil, err
+	}
+	r := &SchedulerResume{Cause: d.Cause, At: d.At}
+	if !d.FailingSince.IsZero() {
+		r.Retrying, r.FailingSince, r.GiveUpAt = true, d.FailingSince, d.FailingSince.Add(resumeGiveUp)
+	}
+	return r, nil
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
@@ -99,8 +133,11 @@ type Progress struct {
 	Reason      string
 	ResumeAfter time.Time
 	// SchedulerResumes: the scheduler resumes it by itself, after
-	// ResumeAfter (ResumedByScheduler).
+	// ResumeAfter (ResumedByScheduler); Scheduler says how (nil when it
+	// does not): after a window, when it runs next, or — its resume
+	// failing for a while — at its next try.
 	SchedulerResumes bool
+	Scheduler        *SchedulerResume
 	Counts           delivery.Counts
 	Total            int           // recipients to send to (all but skipped and suppressed)
 	Done             int           // sent + failed
@@ -128,9 +165,10 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 		Counts: c, Total: c.Pending + c.Sending + c.Sent + c.Failed + c.Deferred + c.Unknown + c.Cancelled,
 		Done: c.Sent + c.Failed, StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
 	if d.Status == delivery.StatusPaused {
-		if p.SchedulerResumes, err = s.ResumedByScheduler(ctx, id); err != nil {
+		if p.Scheduler, err = s.SchedulerResumeOf(ctx, id); err != nil {
 			return nil, err
 		}
+		p.SchedulerResumes = p.Scheduler != nil
 	}
 	if d.Status != delivery.StatusRunning {
 		return p, nil

@@ -78,6 +78,8 @@
 //	Progress.Cause / delivery.Summary.Cause   // why it stopped short (delivery.Cause…), stored where the run stops;
 //	core.PauseCause(status, cause, reason)    // also reads the English reason of deliveries stopped before causes were kept
 //	svc.ResumedByScheduler(ctx, id) / Progress.SchedulerResumes   // the scheduler's own test: it resumes this one by itself
+//	svc.SchedulerResumeOf(ctx, id) / Progress.Scheduler           // …and how: when, or (Retrying) its resume failing, next try, give-up time
+//	SendResult.SchedulerResume                // the scheduler's job left it for the scheduler: say so, not "resume it"
 //	DeliveryCheck.Preflight.Problems / Notes  // each with Code (delivery.Code…), Value, Got, Want for a face's own words
 //	svc.Preview(ctx, in)                 // the .eml one row would get
 //

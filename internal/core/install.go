@@ -38,7 +38,7 @@ func (p *InstallPlan) Text(goos string) (string, error) {
 	}
 	t, err := p.Install.Instructions(goos, schedule.Places{SystemdDir: p.SystemdDir, LaunchDir: p.LaunchDir, TaskXMLPath: p.TaskXMLPath})
 	if err != nil {
-		return "", fieldErr("os", CodeInvalid, "%w", err)
+		return "", flagError(err)
 	}
 	return t, nil
 }
@@ -58,7 +58,7 @@ func (s *Service) PlanInstall(in schedule.Install) (*InstallPlan, error) {
 		in.Bin = bin
 	}
 	if _, _, err := in.ClockTime(); err != nil {
-		return nil, fieldErr("at", CodeInvalid, "%w", err)
+		return nil, flagError(err)
 	}
 	p := &InstallPlan{Install: in, Crontab: in.Crontab(), SystemdDir: userDir("linux", ".config/systemd/user"), SystemdUnits: in.SystemdUnits(),
 		SystemdEnable: in.SystemdEnable(), LaunchDir: userDir("darwin", "Library/LaunchAgents"), LaunchdPlist: in.LaunchdPlist(),

@@ -56,6 +56,10 @@ type LastDelivery struct {
 	// Unsent: recipients of a finished delivery that failed or whose
 	// outcome is unknown (its report says which).
 	Unsent int `json:"unsent,omitempty"`
+	// RetryAt (LastDeliveryResumes): the scheduler's resume of it failed
+	// for a reason that may pass, and it tries again then (zero while
+	// its resumes do not fail).
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 // States of a LastDelivery.
@@ -86,8 +90,11 @@ func (s *Service) lastDelivery(ctx context.Context, sc *schedule.Schedule) (*Las
 	switch p.Status {
 	case delivery.StatusPaused:
 		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
-		if p.SchedulerResumes {
+		if r := p.Scheduler; r != nil {
 			ld.State = LastDeliveryResumes
+			if r.Retrying {
+				ld.RetryAt = r.At.UTC()
+			}
 		}
 	case StatusInterrupted:
 		ld.State, ld.Cause = LastDeliveryPaused, p.Cause
@@ -227,18 +234,16 @@ func (s *Service) scheduleOf(ctx context.Context, in *ScheduleInput, isNew bool)
 	return sc, nil
 }
 
-// flagError makes a schedule error that names its flag ("--tz …") a
-// *FieldError for that input.
+// flagError makes a setting internal/schedule refused (a
+// *schedule.InputError) a *FieldError for the input it names, its message
+// unchanged. Any other error (the database, a damaged schedule) is no
+// input's and comes back as it is.
 func flagError(err error) error {
-	msg := err.Error()
-	field := "name"
-	if rest, ok := strings.CutPrefix(msg, "--"); ok {
-		flag, _, _ := strings.Cut(rest, " ")
-		field = strings.ReplaceAll(strings.TrimSuffix(flag, ":"), "-", "_")
-	} else if strings.Contains(msg, "--cron") {
-		field = "cron"
+	var ie *schedule.InputError
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return &FieldError{Field: field, Code: CodeInvalid, Message: msg, Err: err}
+	return &FieldError{Field: strings.ReplaceAll(ie.Flag, "-", "_"), Code: CodeInvalid, Message: err.Error(), Err: err}
 }
 
 func (s *Service) schedules() *schedule.Store { return &schedule.Store{DB: s.db.DB} }

@@ -216,6 +216,20 @@ func (s *Service) runResume(ctx context.Context, target string, scheduled bool, 
 		return d.Account, err
 	}
 	defer unqueue()
+	// The run's end is told once this resume has decided what becomes of
+	// the delivery: one whose run could not reach the server is paused
+	// for a person until resumeFailed leaves it due for another try, and
+	// the summary must not send a person to resume it meanwhile.
+	if done := ev.Done; done != nil {
+		var ended *SendResult
+		ev.Done = func(res *SendResult) { ended = res }
+		defer func() {
+			if ended != nil {
+				s.leftForScheduler(ctx, ended, scheduled)
+				done(ended)
+			}
+		}()
+	}
 	// Read even if the scheduler is stopping meanwhile: what follows
 	// leaves the delivery so, quietly.
 	due, err := delivery.StillDue(context.WithoutCancel(ctx), s.db.DB, id, s.now())

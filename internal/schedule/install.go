@@ -45,7 +45,7 @@ func (in Install) ClockTime() (hour, minute int, err error) {
 	}
 	t, err := time.Parse("15:04", at)
 	if err != nil {
-		return 0, 0, fmt.Errorf("--at %q: give a time of day such as 07:00", in.At)
+		return 0, 0, inputErr("at", "--at %q: give a time of day such as 07:00", in.At)
 	}
 	return t.Hour(), t.Minute(), nil
 }

@@ -42,7 +42,7 @@ func (in Install) Instructions(goos string, p Places) (string, error) {
 		b.WriteString("\n")
 		in.windows(&b, p, "Windows: ")
 	default:
-		return "", fmt.Errorf("--os %q: use linux, darwin (macOS), windows or all", goos)
+		return "", inputErr("os", "--os %q: use linux, darwin (macOS), windows or all", goos)
 	}
 	return b.String(), nil
 }

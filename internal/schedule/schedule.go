@@ -6,7 +6,6 @@
 package schedule
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -104,7 +103,7 @@ func LoadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("--tz %q is not a time zone name (use an IANA name such as Asia/Tokyo, Europe/London or UTC): %w", name, err)
+		return nil, inputErr("tz", "--tz %q is not a time zone name (use an IANA name such as Asia/Tokyo, Europe/London or UTC): %w", name, err)
 	}
 	return loc, nil
 }
@@ -113,11 +112,11 @@ func LoadLocation(name string) (*time.Location, error) {
 // @hourly, @every 6h…) evaluated in loc.
 func ParseCron(expr string, loc *time.Location) (cron.Schedule, error) {
 	if strings.Contains(expr, "TZ=") {
-		return nil, fmt.Errorf("--cron %q: give the time zone with --tz, not inside the expression", expr)
+		return nil, inputErr("cron", "--cron %q: give the time zone with --tz, not inside the expression", expr)
 	}
 	sch, err := parser.Parse(expr)
 	if err != nil {
-		return nil, fmt.Errorf("--cron %q: %w (five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"; or @daily, @hourly)", expr, err)
+		return nil, inputErr("cron", "--cron %q: %w (five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"; or @daily, @hourly)", expr, err)
 	}
 	if spec, ok := sch.(*cron.SpecSchedule); ok {
 		spec.Location = loc
@@ -162,7 +161,7 @@ func NameFrom(text string) string {
 // rule now refuses can still be changed, paused and removed).
 func (s *Schedule) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
-		return fmt.Errorf("schedule name %q: give a name", s.Name)
+		return inputErr("name", "schedule name %q: give a name", s.Name)
 	}
 	switch s.Kind {
 	case KindDelivery, KindKeepAlive:
@@ -170,14 +169,14 @@ func (s *Schedule) Validate() error {
 		return fmt.Errorf("schedule %s: unknown kind %q", s.Name, s.Kind)
 	}
 	if s.Target == "" {
-		return fmt.Errorf("schedule %s: nothing to run (--run SAVED_DELIVERY)", s.Name)
+		return inputErr("run", "schedule %s: nothing to run (--run SAVED_DELIVERY)", s.Name)
 	}
 	loc, err := s.Location()
 	if err != nil {
 		return err
 	}
 	if (s.Cron == "") == s.At.IsZero() {
-		return errors.New("give exactly one of --cron EXPR and --at TIME")
+		return inputErr("cron", "give exactly one of --cron EXPR and --at TIME")
 	}
 	if s.Cron != "" {
 		if _, err := ParseCron(s.Cron, loc); err != nil {
@@ -187,12 +186,17 @@ func (s *Schedule) Validate() error {
 	switch s.Missed {
 	case MissedRunOnce, MissedSkip:
 	default:
-		return fmt.Errorf("--missed %q: use run-once or skip", s.Missed)
+		return inputErr("missed", "--missed %q: use run-once or skip", s.Missed)
 	}
 	if s.Preflight < 0 {
-		return fmt.Errorf("--preflight %v: must not be negative (0 turns it off)", s.Preflight)
+		return inputErr("preflight", "--preflight %v: must not be negative (0 turns it off)", s.Preflight)
 	}
-	return s.Alert.Validate()
+	if err := s.Alert.Validate(); err != nil {
+		// A bad address, or one without its account: a form shows
+		// either at the address.
+		return &InputError{Flag: "notify-email", Err: err}
+	}
+	return nil
 }
 
 // Next returns the first occurrence strictly after t, or the zero time when
@@ -234,5 +238,5 @@ func ParseAt(v string, loc *time.Location) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--at %q: use \"2026-12-01 09:00\" (in --tz) or RFC 3339 \"2026-12-01T09:00:00+09:00\"", v)
+	return time.Time{}, inputErr("at", "--at %q: use \"2026-12-01 09:00\" (in --tz) or RFC 3339 \"2026-12-01T09:00:00+09:00\"", v)
 }

@@ -199,6 +199,12 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 				pv.Next = v.T("progress.next.scheduler_stopped_auto")
 			}
 		}
+		if r := p.Scheduler; r != nil && r.Retrying {
+			// Its resume failed for a reason that may pass: the stored
+			// cause is still the one it waits on, but the next step is
+			// the scheduler's retry.
+			pv.Next = v.T("progress.next.retrying", v.When(r.At), v.When(r.GiveUpAt))
+		}
 		if cause == core.CauseSignIn {
 			pv.SignIn = "/accounts/" + url.PathEscape(p.Account) + "/oauth"
 		}

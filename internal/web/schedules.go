@@ -119,6 +119,10 @@ func (s *Server) scheduleRow(v *view, sc *core.ScheduleInfo) *scheduleRow {
 		switch ld.State {
 		case core.LastDeliveryResumes:
 			row.Resumes = ld.Cause
+			if !ld.RetryAt.IsZero() {
+				// Still the scheduler's, but its resume is failing.
+				row.Resumes, key = "", "schedule.last.since.retrying"
+			}
 		case core.LastDeliveryDone:
 			class = "badge-ok"
 			if ld.Unsent > 0 {
@@ -131,6 +135,9 @@ func (s *Server) scheduleRow(v *view, sc *core.ScheduleInfo) *scheduleRow {
 			row.Since = &lastSince{ID: ld.ID, Badge: v.T(key), Class: class, Note: v.T(key + ".note")}
 			if ld.Unsent > 0 {
 				row.Since.Note = v.T(key+".note", ld.Unsent)
+			}
+			if !ld.RetryAt.IsZero() {
+				row.Since.Note = v.T(key+".note", v.When(ld.RetryAt))
 			}
 			if ld.State == core.LastDeliveryRemoved {
 				row.Since.ID = 0 // no page to open

@@ -34,14 +34,7 @@ func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
+	done := waitInBackground(t, cmd, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
 	time.Sleep(500 * time.Millisecond) // it waits for the next minute now
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {

@@ -74,14 +74,7 @@ func startScheduledResume(t *testing.T, h *oauthHome) (cmd *exec.Cmd, in io.Writ
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done = make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	done = waitInBackground(t, cmd, func() { cmd.Process.Kill() })
 	waitFor(t, "the job's first message", func() bool { return len(h.smtp.Messages()) == 2 })
 	return cmd, in, out, done
 }

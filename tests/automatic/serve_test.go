@@ -25,19 +25,38 @@ func startServe(t *testing.T, home string, args ...string) *served {
 	}
 	cmd := exec.Command(binary(t), append([]string{"--home", home, "serve", "--poll", "200ms"}, args...)...)
 	cmd.Env, _ = env(t)
-	s := &served{cmd: cmd, errb: &testbin.Buffer{}, done: make(chan error, 1)}
+	s := &served{cmd: cmd, errb: &testbin.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.errb, s.errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.done <- cmd.Wait() }()
+	s.done = waitInBackground(t, cmd, func() { cmd.Process.Kill() })
+	return s
+}
+
+// waitInBackground waits for cmd, started, in a goroutine: the channel it
+// returns gets its end. One still running when the test ends (a test that
+// failed first) is stopped with kill and waited for. The cleanup learns
+// whether it ended from a channel the waiting goroutine closes, never
+// from cmd.ProcessState, which that goroutine's Wait writes: read
+// unsynchronised it raced with Wait when the job had ended, unread, by
+// the time a failed test cleaned up.
+func waitInBackground(t *testing.T, cmd *exec.Cmd, kill func()) chan error {
+	t.Helper()
+	done, ended := make(chan error, 1), make(chan struct{})
+	go func() {
+		done <- cmd.Wait()
+		close(ended)
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-s.done
+		select {
+		case <-ended:
+		default:
+			kill()
+			<-ended
 		}
 	})
-	return s
+	return done
 }
 
 // stop sends SIGTERM and returns serve's exit code and output.
