@@ -20,8 +20,11 @@ type rowWriter struct {
 	id   int64
 	tx   *sql.Tx
 
-	one, many, pending, manyRet *sql.Stmt
-	sup                         *sql.Stmt
+	one, manyRet, sup *sql.Stmt
+	// The common chunks go through the driver itself (rawConn), prepared
+	// once for every transaction of the import.
+	raw           rawConn
+	many, pending rawStmt
 
 	buf   []importRow
 	arena []byte // the buffered rows' fields
@@ -94,7 +97,8 @@ func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error)
 		conn.Close()
 		return nil, err
 	}
-	w.conn = conn
+	w.conn, w.raw.conn = conn, conn
+	w.many.sql, w.pending.sql = insertMany(insertChunk), insertPending(insertChunk)
 	if err := w.begin(); err != nil {
 		w.release()
 		return nil, err
@@ -106,6 +110,7 @@ func newRowWriter(ctx context.Context, db *sql.DB, id int64) (*rowWriter, error)
 // closes it for good if they are not (the pragma does nothing inside a
 // transaction a failed commit left open).
 func (w *rowWriter) release() {
+	w.raw.close(&w.many, &w.pending)
 	on := 0
 	if _, err := w.conn.ExecContext(w.ctx, `PRAGMA foreign_keys = ON`); err == nil {
 		w.conn.QueryRowContext(w.ctx, `PRAGMA foreign_keys`).Scan(&on)
@@ -127,8 +132,6 @@ func (w *rowWriter) begin() error {
 		sql string
 	}{
 		{&w.one, insertCols + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
-		{&w.many, insertMany(insertChunk)},
-		{&w.pending, insertPending(insertChunk)},
 		// Which rows a chunk with suppressed addresses stored: a repeat
 		// dropped is not counted as suppressed.
 		{&w.manyRet, insertMany(insertChunk) + ` RETURNING CASE state WHEN 'pending' THEN 0 WHEN 'suppressed' THEN 1 ELSE 2 END`},
@@ -254,17 +257,13 @@ func (w *rowWriter) flush(now int64) error {
 	w.args = args[:0]
 	first, last := rows[0].row, rows[len(rows)-1].row
 	if suppressed == 0 {
-		st := w.many
+		st := &w.many
 		if allPending {
-			st = w.pending
+			st = &w.pending
 		}
-		res, err := st.ExecContext(w.ctx, args...)
+		n, err := w.raw.exec(w.ctx, st, args)
 		if err != nil {
 			return fmt.Errorf("store rows %d to %d: %w", first, last, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
 		}
 		// Rows without a key are always stored: the others missing are repeats.
 		stored := int(n) - (len(rows) - keyed)

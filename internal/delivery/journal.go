@@ -66,19 +66,20 @@ func (l *ledger) open(ctx context.Context) error {
 			return err
 		}
 	}
+	raw := &rawConn{conn: conn}
 	// Most outcomes are "sent": their statement binds 5 values a row, not 7.
 	// An empty via (never handed to a server) keeps the row's.
-	l.st.sent = batchStmt{conn: conn, per: 5, sql: func(n int) string {
+	l.st.sent = batchStmt{raw: raw, per: 5, sql: func(n int) string {
 		return `UPDATE delivery_recipients SET state = 'sent', reply = v.column2, attempts = v.column3, next_try = 0, updated_at = v.column4,
 			via = COALESCE(NULLIF(v.column5, ''), delivery_recipients.via)
 			FROM (VALUES ` + placeholders(n, 5) + `) AS v WHERE delivery_recipients.id = v.column1`
 	}}
-	l.st.outcomes = batchStmt{conn: conn, per: 7, sql: func(n int) string {
+	l.st.outcomes = batchStmt{raw: raw, per: 7, sql: func(n int) string {
 		return `UPDATE delivery_recipients SET state = v.column2, reply = v.column3, attempts = v.column4, next_try = v.column5, updated_at = v.column6,
 			via = COALESCE(NULLIF(v.column7, ''), delivery_recipients.via)
 			FROM (VALUES ` + placeholders(n, 7) + `) AS v WHERE delivery_recipients.id = v.column1`
 	}}
-	l.st.claim = batchStmt{conn: conn, per: 1, sql: func(n int) string {
+	l.st.claim = batchStmt{raw: raw, per: 1, sql: func(n int) string {
 		return `UPDATE delivery_recipients SET state = 'sending' WHERE id IN (` + placeholders(n, 1) + `) AND state IN ('pending', 'deferred')`
 	}}
 	return nil
@@ -103,10 +104,10 @@ func (l *ledger) close(ctx context.Context) {
 // 16, 8, 4, 2 and 1 rows, each size prepared when first needed: a window
 // of any length costs a few statements and binds no padding.
 type batchStmt struct {
-	conn  *sql.Conn
+	raw   *rawConn
 	per   int // values bound per row
 	sql   func(rows int) string
-	stmts [6]*sql.Stmt // by log2 of the rows
+	stmts [6]rawStmt // by log2 of the rows
 }
 
 // exec runs the statement over args (per values a row) and returns the
@@ -118,19 +119,11 @@ func (b *batchStmt) exec(ctx context.Context, args []any) (int64, error) {
 		for 1<<k > rows {
 			k--
 		}
-		if b.stmts[k] == nil {
-			st, err := b.conn.PrepareContext(ctx, b.sql(1<<k))
-			if err != nil {
-				return changed, err
-			}
-			b.stmts[k] = st
+		if b.stmts[k].sql == "" {
+			b.stmts[k].sql = b.sql(1 << k)
 		}
 		n := (1 << k) * b.per
-		res, err := b.stmts[k].ExecContext(ctx, args[:n]...)
-		if err != nil {
-			return changed, err
-		}
-		c, err := res.RowsAffected()
+		c, err := b.raw.exec(ctx, &b.stmts[k], args[:n])
 		if err != nil {
 			return changed, err
 		}
@@ -141,10 +134,11 @@ func (b *batchStmt) exec(ctx context.Context, args []any) (int64, error) {
 }
 
 func (b *batchStmt) close() {
-	for _, st := range b.stmts {
-		if st != nil {
-			st.Close()
-		}
+	if b.raw == nil {
+		return
+	}
+	for i := range b.stmts {
+		b.raw.close(&b.stmts[i])
 	}
 }
 

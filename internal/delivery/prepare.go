@@ -177,7 +177,7 @@ func Prepare(ctx context.Context, db *sql.DB, plan Plan) (*Preflight, error) {
 		return nil, err
 	}
 	defer w.close()
-	rnd := tpl.NewRenderer()
+	rnd := tpl.NewRenderer().Transient() // each row is composed before the next is rendered
 	var content merge.Content
 	var msg bytes.Buffer
 	var blob []byte

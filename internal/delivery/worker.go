@@ -42,7 +42,7 @@ type sender struct {
 
 func (r *run) worker() {
 	w := &sender{r: r, perConn: r.o.Limits.PerConnection}
-	w.rnd = r.tpl.NewRenderer()
+	w.rnd = r.tpl.NewRenderer().Transient() // each message is composed before the next is rendered
 	w.fields = make([]string, len(r.tpl.Columns()))
 	w.headers = map[string]string{"X-Bluemoon-Delivery": strconv.FormatInt(r.id, 10)}
 	for k, v := range r.o.Headers {

@@ -123,7 +123,7 @@ func uncertainError(addr string, err error) *Error {
 // the first refusal (which fails the message), and a network error (which
 // ends the session).
 func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string, refused, netErr error) {
-	addr := c.cfg.Addr()
+	addr := c.cfg.Addr // only a refusal names the server: no string a message
 	note := func(op, rcpt string, err error) {
 		var pe *textproto.Error
 		if !errors.As(err, &pe) {
@@ -133,7 +133,7 @@ func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string
 			return
 		}
 		if refused == nil {
-			e := replyError(addr, op, err)
+			e := replyError(addr(), op, err)
 			e.Recipient = rcpt
 			refused = e
 		}
@@ -163,7 +163,7 @@ func (c *Conn) replies(m *Envelope, reset bool, want int) (code int, text string
 			return
 		}
 		if refused == nil {
-			refused = replyError(addr, "DATA", err)
+			refused = replyError(addr(), "DATA", err)
 		}
 		code = -1 // refused: no 354 / no acceptance
 	}

@@ -150,12 +150,19 @@ func parseReply(code int, text string) Reply {
 	return r
 }
 
+// isEnhanced reports whether s is three numbers joined by dots, as an
+// enhanced status code ("2.0.0") is. It is asked of every reply, so it
+// splits s without making a slice.
 func isEnhanced(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
+	class, rest, ok := strings.Cut(s, ".")
+	if !ok {
 		return false
 	}
-	for _, p := range parts {
+	subject, detail, ok := strings.Cut(rest, ".")
+	if !ok {
+		return false
+	}
+	for _, p := range [...]string{class, subject, detail} {
 		if _, err := strconv.Atoi(p); err != nil || p == "" {
 			return false
 		}
