@@ -64,18 +64,18 @@ time); a name several deliveries share is refused with their IDs.`}
 			if err != nil {
 				return err
 			}
+			// What the scheduler's resume itself tests, not a copy.
+			auto, err := svc.SchedulerResumeOf(ctx, d.ID)
+			if err != nil {
+				return err
+			}
 			if showJSON {
-				return app.PrintJSON(d)
+				return app.PrintJSON(deliveryView{Summary: d, Scheduler: auto})
 			}
 			c := d.Counts
 			app.Printf("Delivery %d: %s\nAccount:  %s\nStatus:   %s\n", d.ID, d.Name, d.Account, d.Status)
 			if d.Reason != "" {
 				app.Printf("Reason:   %s\n", d.Reason)
-			}
-			// What the scheduler's resume itself tests, not a copy.
-			auto, err := svc.SchedulerResumeOf(ctx, d.ID)
-			if err != nil {
-				return err
 			}
 			if !d.ResumeAfter.IsZero() {
 				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
@@ -112,6 +112,14 @@ time); a name several deliveries share is refused with their IDs.`}
 	cmd.AddCommand(list, show, pause, resumeCmd(app), cancel, reportCmd(app),
 		deliveriesSaveCmd(app), deliveriesSavedCmd(app)) // saved.go
 	return cmd
+}
+
+// deliveryView is `deliveries show --json`: the delivery, and how the
+// scheduler goes on with it by itself (omitted when a person must), as the
+// text output says it.
+type deliveryView struct {
+	*delivery.Summary
+	Scheduler *core.SchedulerResume `json:"scheduler,omitempty"`
 }
 
 func resumeCmd(app *App) *cobra.Command {
