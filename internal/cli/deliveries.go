@@ -40,13 +40,23 @@ time); a name several deliveries share is refused with their IDs.`}
 			if asJSON {
 				return app.PrintJSON(ds)
 			}
+			// The scheduler's own due test, as 'deliveries show' asks it.
+			auto, err := svc.SchedulerResumes(ctx)
+			if err != nil {
+				return err
+			}
 			tw := newTable(app.Stdout, "ID", "NAME", "ACCOUNT", "STATUS", "SENT", "FAILED", "LEFT", "CREATED")
 			for _, d := range ds {
 				c := d.Counts
 				status := d.Status
-				if d.Status == delivery.StatusPaused && delivery.ResumedByScheduler(d.Cause) {
-					// Whether a scheduler runs now is not known here: which
-					// one resumes it, and when, 'deliveries show' says.
+				switch r := auto[d.ID]; {
+				case r == nil:
+				case r.Retrying:
+					status += " (the scheduler retries its resume at " + app.when(r.At) + ")"
+				default:
+					// Whether a scheduler runs now is not known here:
+					// which one resumes it, and when, 'deliveries show'
+					// says.
 					status += " (the scheduler resumes it)"
 				}
 				tw.Row(d.ID, d.Name, d.Account, status, c.Sent, c.Failed,

@@ -80,15 +80,37 @@ type SchedulerResume struct {
 // due test (delivery.StillDue), asked of a time after any window, so that
 // no face words a guess of its own.
 func (s *Service) SchedulerResumeOf(ctx context.Context, id int64) (*SchedulerResume, error) {
-	d, err := delivery.StillDue(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
+	d, err := delivery.StillDue(ctx, s.db.DB, id, afterAnyWindow)
 	if d == nil || err != nil {
 		return nil, err
 	}
+	return schedulerResumeOf(d), nil
+}
+
+// SchedulerResumes is SchedulerResumeOf of every delivery at once, by ID
+// (a listing): the deliveries the scheduler resumes by itself, and how.
+func (s *Service) SchedulerResumes(ctx context.Context) (map[int64]*SchedulerResume, error) {
+	due, err := delivery.AllStillDue(ctx, s.db.DB, afterAnyWindow)
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[int64]*SchedulerResume, len(due))
+	for id, d := range due {
+		all[id] = schedulerResumeOf(d)
+	}
+	return all, nil
+}
+
+// afterAnyWindow is the time SchedulerResumeOf asks the scheduler's due
+// test of: whatever time a delivery waits for, it has come.
+var afterAnyWindow = time.UnixMilli(math.MaxInt64)
+
+func schedulerResumeOf(d *delivery.Due) *SchedulerResume {
 	r := &SchedulerResume{Cause: d.Cause, At: d.At.UTC()}
 	if !d.FailingSince.IsZero() {
 		r.Retrying, r.FailingSince, r.GiveUpAt = true, d.FailingSince.UTC(), d.FailingSince.Add(resumeGiveUp).UTC()
 	}
-	return r, nil
+	return r
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or
