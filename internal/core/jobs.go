@@ -208,7 +208,7 @@ func outcomeID(err error) int64 {
 func (r *SchedulerResume) Sentence() string {
 	switch {
 	case r.Retrying:
-		return fmt.Sprintf("its resume by the scheduler failed; the scheduler tries again at %s, and stops trying and alerts if it still fails at %s",
+		return fmt.Sprintf("paused; the scheduler's resume of it failed, it tries again at %s, and stops trying and alerts if it still fails at %s",
 			r.At.Local().Format(sentenceTime), r.GiveUpAt.Local().Format(sentenceTime))
 	case r.Cause == delivery.CauseSchedulerStopped:
 		return "stopped with the scheduler; the scheduler resumes it when it runs next"
