@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 	"github.com/bluemoon-mail/bluemoon/internal/exitcode"
@@ -52,6 +53,27 @@ func TestScheduledJobPausedByTheDailyLimitIsNotLoggedAsAFailure(t *testing.T) {
 			t.Errorf("the scheduler's job's result says %q; want the scheduler's plan", msg)
 		case !scheduled && (!strings.Contains(log, "did not succeed") || strings.Contains(log+a, said)):
 			t.Errorf("a person's run is said to be resumed by the scheduler:\n%s\nalert %s", log, a)
+		}
+	}
+}
+
+// Each plan the scheduler may have for a delivery reads after "delivery
+// 12 " in serve's note and the alert, with its times.
+func TestSchedulerResumeSentence(t *testing.T) {
+	at := time.Date(2026, 12, 4, 9, 35, 0, 0, time.UTC)
+	since := at.Add(-20 * time.Minute)
+	for _, c := range []struct {
+		r    SchedulerResume
+		want string
+	}{
+		{SchedulerResume{Cause: delivery.CauseDailyLimit, At: at}, "paused by the daily limit; the scheduler resumes it after " + at.Local().Format(sentenceTime)},
+		{SchedulerResume{Cause: delivery.CauseSchedulerStopped, At: at}, "stopped with the scheduler; the scheduler resumes it when it runs next"},
+		{SchedulerResume{Cause: delivery.CauseDailyLimit, At: at, Retrying: true, FailingSince: since, GiveUpAt: since.Add(resumeGiveUp)},
+			"paused; the scheduler's resume of it failed, it tries again at " + at.Local().Format(sentenceTime) +
+				", and stops trying and alerts if it still fails at " + since.Add(resumeGiveUp).Local().Format(sentenceTime)},
+	} {
+		if got := c.r.Sentence(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.r, got, c.want)
 		}
 	}
 }
