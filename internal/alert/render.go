@@ -20,7 +20,7 @@ var titles = map[Kind]string{
 var advice = map[Kind]string{
 	SignInNeeded:    "Sign in again on a machine with a browser: bluemoon login %s (add --paste or --device on a server without one).",
 	PreflightFailed: "Fix the problem before the delivery is due; 'bluemoon schedule list' shows when that is.",
-	DeliveryPaused:  "See 'bluemoon deliveries list'; 'bluemoon deliveries resume ID' carries on.",
+	DeliveryPaused:  "'bluemoon deliveries show ID' says whether the scheduler goes on with it by itself or you do ('bluemoon deliveries resume ID').",
 	DeliveryFailed:  "See 'bluemoon deliveries report ID' for each recipient's outcome.",
 	KeepAliveFailed: "Run 'bluemoon keepalive %s' by hand to see the whole message.",
 	TokenExpiring:   "Run 'bluemoon keepalive %s' or send with the account before then, or sign in again.",

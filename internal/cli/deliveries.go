@@ -40,13 +40,23 @@ time); a name several deliveries share is refused with their IDs.`}
 			if asJSON {
 				return app.PrintJSON(ds)
 			}
+			// The scheduler's own due test, as 'deliveries show' asks it.
+			auto, err := svc.SchedulerResumes(ctx)
+			if err != nil {
+				return err
+			}
 			tw := newTable(app.Stdout, "ID", "NAME", "ACCOUNT", "STATUS", "SENT", "FAILED", "LEFT", "CREATED")
 			for _, d := range ds {
 				c := d.Counts
 				status := d.Status
-				if d.Status == delivery.StatusPaused && delivery.ResumedByScheduler(d.Cause) {
-					// Whether a scheduler runs now is not known here: which
-					// one resumes it, and when, 'deliveries show' says.
+				switch r := auto[d.ID]; {
+				case r == nil:
+				case r.Retrying:
+					status += " (the scheduler retries its resume at " + app.when(r.At) + ")"
+				default:
+					// Whether a scheduler runs now is not known here:
+					// which one resumes it, and when, 'deliveries show'
+					// says.
 					status += " (the scheduler resumes it)"
 				}
 				tw.Row(d.ID, d.Name, d.Account, status, c.Sent, c.Failed,
@@ -64,18 +74,18 @@ time); a name several deliveries share is refused with their IDs.`}
 			if err != nil {
 				return err
 			}
+			// What the scheduler's resume itself tests, not a copy.
+			auto, err := svc.SchedulerResumeOf(ctx, d.ID)
+			if err != nil {
+				return err
+			}
 			if showJSON {
-				return app.PrintJSON(d)
+				return app.PrintJSON(deliveryView{Summary: d, Scheduler: auto})
 			}
 			c := d.Counts
 			app.Printf("Delivery %d: %s\nAccount:  %s\nStatus:   %s\n", d.ID, d.Name, d.Account, d.Status)
 			if d.Reason != "" {
 				app.Printf("Reason:   %s\n", d.Reason)
-			}
-			// What the scheduler's resume itself tests, not a copy.
-			auto, err := svc.SchedulerResumeOf(ctx, d.ID)
-			if err != nil {
-				return err
 			}
 			if !d.ResumeAfter.IsZero() {
 				app.Printf("Can go on after: %s\n", app.when(d.ResumeAfter))
@@ -112,6 +122,14 @@ time); a name several deliveries share is refused with their IDs.`}
 	cmd.AddCommand(list, show, pause, resumeCmd(app), cancel, reportCmd(app),
 		deliveriesSaveCmd(app), deliveriesSavedCmd(app)) // saved.go
 	return cmd
+}
+
+// deliveryView is `deliveries show --json`: the delivery, and how the
+// scheduler goes on with it by itself (omitted when a person must), as the
+// text output says it.
+type deliveryView struct {
+	*delivery.Summary
+	Scheduler *core.SchedulerResume `json:"scheduler,omitempty"`
 }
 
 func resumeCmd(app *App) *cobra.Command {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -320,7 +321,17 @@ paused again by the limit, no alert).`,
 				// serve keeps on the schedule whether the scheduler goes
 				// on with the delivery by itself.
 				end := jobEnd{Cause: core.ResumedCause(err), Delivery: core.ResumedDelivery(err)}
-				if core.QuietEnd(kind, err) == "" {
+				switch quietEnd, left := core.QuietEnd(kind, err), core.LeftForScheduler(err); {
+				case quietEnd != "":
+					end.Note = oneLine(quietEnd)
+				case left != nil:
+					// Paused for the scheduler to go on with: not a
+					// failure for serve to say; the job's own line
+					// (on serve's output too) says what comes next.
+					var oe *core.OutcomeError
+					errors.As(err, &oe)
+					end.Note = oneLine(fmt.Sprintf("delivery %d %s", oe.Outcome.ID, left.Sentence()))
+				default:
 					end.Error = oneLine(err.Error())
 				}
 				if werr := writeJobEnd(errorFile, end); werr == nil || end.Error == "" {
@@ -354,7 +365,11 @@ paused again by the limit, no alert).`,
 // told), and the cause its delivery paused for when the scheduler resumes
 // it by itself (core.ResumedCause).
 type jobEnd struct {
-	Error    string `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Note: instead of Error, for an end that needs nobody told (the
+	// scheduler goes on with its delivery): what serve records and logs
+	// as the job's result instead of its bare exit status.
+	Note     string `json:"note,omitempty"`
 	Cause    string `json:"cause,omitempty"`
 	Delivery int64  `json:"delivery,omitempty"` // with Cause: which delivery (schedule.Result.Delivery)
 }

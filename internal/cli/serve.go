@@ -142,7 +142,11 @@ func (r *childRunner) Run(ctx context.Context, job schedule.Job) schedule.Result
 			end = readJobEnd(errName)
 			r.sayError(job, ee.ExitCode(), end.Error)
 		}
-		return schedule.Result{ExitCode: ee.ExitCode(), Message: fmt.Sprintf("exit status %d (see the log)", ee.ExitCode()), Cause: end.Cause, Delivery: end.Delivery}
+		msg := fmt.Sprintf("exit status %d (see the log)", ee.ExitCode())
+		if end.Note != "" {
+			msg = end.Note
+		}
+		return schedule.Result{ExitCode: ee.ExitCode(), Message: msg, Cause: end.Cause, Delivery: end.Delivery}
 	case ctx.Err() != nil && cmd.Process == nil && job.Schedule.Kind == schedule.KindDelivery && !job.Preflight:
 		// serve stopped before the job could start: it sent nothing.
 		return schedule.Result{ExitCode: exitcode.Paused, Message: schedule.InterruptedMessage, Interrupted: true}

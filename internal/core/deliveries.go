@@ -287,7 +287,7 @@ func (s *Service) Send(ctx context.Context, in SendInput, ev SendEvents) (*SendR
 	res.Outcome, err = s.runEngine(ctx, p.acct, res.DeliveryID, p.dial, engineRun{dailyWait: in.DailyWait, scheduled: in.scheduled}, ev.Progress)
 	s.leftForScheduler(ctx, res, in.scheduled)
 	ev.done(res)
-	return res, outcomeErr(res.Outcome, err)
+	return res, res.err(err)
 }
 
 // leftForScheduler sets res.SchedulerResume when the scheduler's job
@@ -346,7 +346,7 @@ func (s *Service) resumeLocked(ctx context.Context, acct *account.Account, d *de
 	res.Outcome, err = s.runEngine(ctx, acct, id, dial, engineRun{dailyWait: in.DailyWait, onlyCause: in.onlyCause, scheduled: in.scheduled}, ev.Progress)
 	s.leftForScheduler(ctx, res, in.scheduled)
 	ev.done(res)
-	return res, outcomeErr(res.Outcome, err)
+	return res, res.err(err)
 }
 
 func (s *Service) deliveryAccount(ctx context.Context, id int64) (*account.Account, *delivery.Summary, error) {
@@ -422,6 +422,18 @@ func (s *Service) engine(acct *account.Account, dial delivery.Dialer, dailyWait 
 		dailyWait = time.Nanosecond
 	}
 	return &delivery.Engine{DB: s.db.DB, Dial: dial, Opts: delivery.Options{Limits: delivery.LimitsOf(acct), Progress: progress, MaxDailyWait: dailyWait}}
+}
+
+// err is the error the run of res that ended with err stands for, with
+// the scheduler's plan for its delivery: the job's log line and alert
+// say it from there as the summary does.
+func (res *SendResult) err(err error) error {
+	err = outcomeErr(res.Outcome, err)
+	var oe *OutcomeError
+	if errors.As(err, &oe) {
+		oe.Scheduler = res.SchedulerResume
+	}
+	return err
 }
 
 // outcomeErr is the error a finished run stands for.

@@ -56,20 +56,23 @@ func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error
 
 // SchedulerResume is how the scheduler goes on with a paused delivery by
 // itself (SchedulerResumeOf).
+//
+// Its JSON is what `deliveries show --json` gives as "scheduler", times in
+// UTC as the delivery's own.
 type SchedulerResume struct {
 	// Cause is what it waits on: CauseDailyLimit or CauseSchedulerStopped.
-	Cause string
+	Cause string `json:"cause"`
 	// At is when it is due: the daily limit's window reopening, or (one
 	// stopped with the scheduler) the moment it stopped, due at once —
 	// or, Retrying, the next try.
-	At time.Time
+	At time.Time `json:"at"`
 	// Retrying: the scheduler's resume of it failed for a reason that
 	// may pass (the network, the server), since FailingSince; it tries
 	// again at At, and gives up at GiveUpAt (an hour of failures), then
 	// alerts and leaves it to a person. Nobody need act before.
-	Retrying     bool
-	FailingSince time.Time
-	GiveUpAt     time.Time
+	Retrying     bool      `json:"retrying"`
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	GiveUpAt     time.Time `json:"give_up_at,omitzero"`
 }
 
 // SchedulerResumeOf says how the scheduler resumes delivery id by itself,
@@ -77,15 +80,37 @@ type SchedulerResume struct {
 // due test (delivery.StillDue), asked of a time after any window, so that
 // no face words a guess of its own.
 func (s *Service) SchedulerResumeOf(ctx context.Context, id int64) (*SchedulerResume, error) {
-	d, err := delivery.StillDue(ctx, s.db.DB, id, time.UnixMilli(math.MaxInt64))
+	d, err := delivery.StillDue(ctx, s.db.DB, id, afterAnyWindow)
 	if d == nil || err != nil {
 		return nil, err
 	}
-	r := &SchedulerResume{Cause: d.Cause, At: d.At}
-	if !d.FailingSince.IsZero() {
-		r.Retrying, r.FailingSince, r.GiveUpAt = true, d.FailingSince, d.FailingSince.Add(resumeGiveUp)
+	return schedulerResumeOf(d), nil
+}
+
+// SchedulerResumes is SchedulerResumeOf of every delivery at once, by ID
+// (a listing): the deliveries the scheduler resumes by itself, and how.
+func (s *Service) SchedulerResumes(ctx context.Context) (map[int64]*SchedulerResume, error) {
+	due, err := delivery.AllStillDue(ctx, s.db.DB, afterAnyWindow)
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	all := make(map[int64]*SchedulerResume, len(due))
+	for id, d := range due {
+		all[id] = schedulerResumeOf(d)
+	}
+	return all, nil
+}
+
+// afterAnyWindow is the time SchedulerResumeOf asks the scheduler's due
+// test of: whatever time a delivery waits for, it has come.
+var afterAnyWindow = time.UnixMilli(math.MaxInt64)
+
+func schedulerResumeOf(d *delivery.Due) *SchedulerResume {
+	r := &SchedulerResume{Cause: d.Cause, At: d.At.UTC()}
+	if !d.FailingSince.IsZero() {
+		r.Retrying, r.FailingSince, r.GiveUpAt = true, d.FailingSince.UTC(), d.FailingSince.Add(resumeGiveUp).UTC()
+	}
+	return r
 }
 
 // FindDelivery returns the ID of the delivery a person named by its ID or

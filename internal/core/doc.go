@@ -79,7 +79,9 @@
 //	core.PauseCause(status, cause, reason)    // also reads the English reason of deliveries stopped before causes were kept
 //	svc.ResumedByScheduler(ctx, id) / Progress.SchedulerResumes   // the scheduler's own test: it resumes this one by itself
 //	svc.SchedulerResumeOf(ctx, id) / Progress.Scheduler           // …and how: when, or (Retrying) its resume failing, next try, give-up time
+//	svc.SchedulerResumes(ctx)                 // the same of every delivery at once, by ID (a listing)
 //	SendResult.SchedulerResume                // the scheduler's job left it for the scheduler: say so, not "resume it"
+//	core.LeftForScheduler(err) / SchedulerResume.Sentence()   // the same from the job's error: its log line, alert, serve's note
 //	DeliveryCheck.Preflight.Problems / Notes  // each with Code (delivery.Code…), Value, Got, Want for a face's own words
 //	svc.Preview(ctx, in)                 // the .eml one row would get
 //

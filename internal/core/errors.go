@@ -131,7 +131,13 @@ func (e *SignInCheckError) ExitCode() int { return exitcode.For(e.Err) }
 // OutcomeError: a delivery ran and stopped short of every recipient
 // having the message: some failed or are unknown (exit 3), it paused or
 // was cancelled (5), or a sign-in is needed (4). The outcome says which.
-type OutcomeError struct{ Outcome *delivery.Outcome }
+type OutcomeError struct {
+	Outcome *delivery.Outcome
+	// Scheduler: the run was the scheduler's own job and left the
+	// delivery paused for the scheduler to go on with by itself
+	// (SendResult.SchedulerResume, the same value); nil otherwise.
+	Scheduler *SchedulerResume
+}
 
 func (e *OutcomeError) Error() string {
 	o := e.Outcome

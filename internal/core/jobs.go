@@ -130,11 +130,17 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 	if j.ErrorShown {
 		failedLog, failed.Log = log.With(logfile.FileOnly()), failed.Log.With(logfile.FileOnly())
 	}
+	left := LeftForScheduler(err)
 	switch {
 	case code == exitcode.OK:
 		log.Info(what+" done", "target", j.Target)
 	case quiet != "":
 		log.Info(what+": "+quiet, "target", j.Target)
+	case left != nil:
+		// Not a failure: the scheduler goes on with it. Said on every
+		// output, as a quiet end is; the alert below still tells of
+		// the pause, as the docs promise for a delivery's first one.
+		log.Info(what+": "+left.Sentence(), "target", j.Target, "id", outcomeID(err))
 	default:
 		failedLog.Error(what+" did not succeed", "target", j.Target, "exit", code, "err", errText(err, what, j.Target))
 	}
@@ -172,6 +178,47 @@ func QuietEnd(kind schedule.Kind, err error) string {
 	}
 	return ""
 }
+
+// LeftForScheduler says how the scheduler goes on by itself with the
+// delivery that err, the end of the scheduler's own job (Job.Scheduled),
+// left paused: its daily limit's window, its stop, or its failing resume's
+// next try (SendResult.SchedulerResume, from the scheduler's due test).
+// nil when a person must go on with it, or err is no such end. RunJob
+// then logs no failure and its alert says so; serve's line says so.
+func LeftForScheduler(err error) *SchedulerResume {
+	var oe *OutcomeError
+	if errors.As(err, &oe) {
+		return oe.Scheduler
+	}
+	return nil
+}
+
+// outcomeID is the delivery an *OutcomeError err ended, 0 for another err.
+func outcomeID(err error) int64 {
+	var oe *OutcomeError
+	if errors.As(err, &oe) {
+		return oe.Outcome.ID
+	}
+	return 0
+}
+
+// Sentence says in English, for a log line, an alert and a schedule's
+// last message, what the scheduler does next with the delivery: "paused
+// by the daily limit; the scheduler resumes it after …".
+func (r *SchedulerResume) Sentence() string {
+	switch {
+	case r.Retrying:
+		return fmt.Sprintf("paused; the scheduler's resume of it failed, it tries again at %s, and stops trying and alerts if it still fails at %s",
+			r.At.Local().Format(sentenceTime), r.GiveUpAt.Local().Format(sentenceTime))
+	case r.Cause == delivery.CauseSchedulerStopped:
+		return "stopped with the scheduler; the scheduler resumes it when it runs next"
+	}
+	return "paused by the daily limit; the scheduler resumes it after " + r.At.Local().Format(sentenceTime)
+}
+
+// sentenceTime is how Sentence gives a time: as the daily limit's reason
+// does ("it can go on after 2026-12-04 09:12 JST").
+const sentenceTime = "2006-01-02 15:04 MST"
 
 // ResumedCause says, of err ending a job, whether its delivery paused for
 // a cause the scheduler resumes by itself: stopped with the scheduler, or
@@ -304,6 +351,10 @@ func errText(err error, what, target string) string {
 	var oe *OutcomeError
 	if errors.As(err, &gave) || !errors.As(err, &oe) {
 		return err.Error()
+	}
+	if left := oe.Scheduler; left != nil {
+		return fmt.Sprintf("%s %s (delivery %d) %s; 'bluemoon deliveries pause %d' keeps it waiting for you instead",
+			what, target, oe.Outcome.ID, left.Sentence(), oe.Outcome.ID)
 	}
 	switch code := oe.ExitCode(); code {
 	case exitcode.Failures:

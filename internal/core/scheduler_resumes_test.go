@@ -37,7 +37,14 @@ func TestResumedBySchedulerIsTheSchedulersOwnTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	all, err := svc.SchedulerResumes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, want := range map[int64]bool{stored: true, old: false, byHand: false, noTime: false} {
+		if (all[id] != nil) != want {
+			t.Errorf("delivery %d: the listing's SchedulerResumes says %+v, ResumedByScheduler %v", id, all[id], want)
+		}
 		got, err := svc.ResumedByScheduler(ctx, id)
 		if err != nil || got != want {
 			t.Errorf("delivery %d: ResumedByScheduler %v (%v), want %v", id, got, err, want)

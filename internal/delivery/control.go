@@ -227,14 +227,42 @@ type Due struct {
 // resume by now, and why: what DueForResume listed may have been paused
 // by hand, cancelled or resumed by someone else since.
 func StillDue(ctx context.Context, db *sql.DB, id int64, now time.Time) (*Due, error) {
-	var d Due
-	var since, at int64
-	err := db.QueryRowContext(ctx, `SELECT cause, reason, resume_failing_since, resume_after FROM deliveries WHERE id = ? AND `+dueForResume,
-		id, now.UnixMilli()).Scan(&d.Cause, &d.Reason, &since, &at)
+	d, err := scanDue(db.QueryRowContext(ctx, `SELECT `+dueColumns+` FROM deliveries WHERE id = ? AND `+dueForResume, id, now.UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
+	return d, err
+}
+
+// AllStillDue is StillDue of every delivery at once (a listing), by ID:
+// the same test, one query.
+func AllStillDue(ctx context.Context, db *sql.DB, now time.Time) (map[int64]*Due, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, `+dueColumns+` FROM deliveries WHERE `+dueForResume, now.UnixMilli())
 	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	all := map[int64]*Due{}
+	for rows.Next() {
+		var id int64
+		d, err := scanDue(rows, &id)
+		if err != nil {
+			return nil, err
+		}
+		all[id] = d
+	}
+	return all, rows.Err()
+}
+
+// dueColumns are what scanDue reads, in its order.
+const dueColumns = `cause, reason, resume_failing_since, resume_after`
+
+// scanDue reads a Due from the row (dueColumns, after the columns first
+// receives).
+func scanDue(row interface{ Scan(...any) error }, first ...any) (*Due, error) {
+	var d Due
+	var since, at int64
+	if err := row.Scan(append(first, &d.Cause, &d.Reason, &since, &at)...); err != nil {
 		return nil, err
 	}
 	if since > 0 {
