@@ -60,6 +60,7 @@ func dialAuth(ctx context.Context, cfg Config, token string) (conn *Conn, err er
 	if err != nil {
 		return nil, newNetError(addr, "connect", err)
 	}
+	raw = fastReads(raw) // below TLS too: every read of the session
 	defer func() {
 		if err != nil {
 			raw.Close()

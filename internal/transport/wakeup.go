@@ -54,7 +54,9 @@ const (
 // watchLowWater gives l a low-water mark when raw is a TCP connection on
 // a system that has one.
 func watchLowWater(l *replyLimiter, raw net.Conn) {
-	tc, ok := raw.(*net.TCPConn)
+	tc, ok := raw.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
 	if !ok || !lowWaterSupported {
 		return
 	}
