@@ -1,21 +1,22 @@
 package transport
 
 import (
-	"os"
+	"errors"
 	"syscall"
-	"unsafe"
 )
 
 const lowWaterSupported = true
 
-// setLowWater sets the mark with a raw setsockopt(2): it is set as a
-// read starts, and goes around the runtime's system call path for the
-// reason fastConn's reads do.
+// setLowWater sets the mark as a read starts, with a raw setsockopt(2)
+// where the system has that call (rawSetLowWater), going around the
+// runtime's system call path for the reason fastConn's reads do.
 func setLowWater(fd uintptr, n int) error {
-	v := int32(n)
-	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, fd, syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v), 0)
-	if e != 0 {
-		return os.NewSyscallError("setsockopt", e)
+	if err := rawSetLowWater(fd, n); err != errNoRawSetsockopt {
+		return err
 	}
-	return nil
+	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, n)
 }
+
+// errNoRawSetsockopt: 32-bit x86 Linux reaches setsockopt through
+// socketcall(2) only; the mark is set the runtime's way there.
+var errNoRawSetsockopt = errors.New("no raw setsockopt on this system")

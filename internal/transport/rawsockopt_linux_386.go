@@ -1,0 +1,3 @@
+package transport
+
+func rawSetLowWater(fd uintptr, n int) error { return errNoRawSetsockopt }
