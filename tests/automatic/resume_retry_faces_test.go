@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 	"github.com/bluemoon-mail/bluemoon/internal/store"
 )
 
@@ -16,11 +15,7 @@ import (
 // resume it as the next step.
 func TestShowAndScheduleListSayTheSchedulerRetriesAFailingResume(t *testing.T) {
 	needSh(t)
-	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
-	addSchedule(t, h.home, &schedule.Schedule{Name: "monthly", Kind: schedule.KindDelivery, Target: "news",
-		At: time.Now().Add(-10 * time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-time.Minute)})
+	h, _ := dueOverTheDailyLimit(t)
 	if r := run(t, h.home, "serve", "--once"); r.Code != 0 || len(h.smtp.Messages()) != 1 {
 		t.Fatalf("first day: serve exit %d, %d sent; want 0, 1 sent\n%s", r.Code, len(h.smtp.Messages()), r.Stderr)
 	}

@@ -14,11 +14,7 @@ import (
 // a person's action would.
 func TestServeJobPausedForTheSchedulerDoesNotSendAPersonToResume(t *testing.T) {
 	needSh(t)
-	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	saveNews(t, h.home)
-	addSchedule(t, h.home, &schedule.Schedule{Name: "monthly", Kind: schedule.KindDelivery, Target: "news",
-		At: time.Now().Add(-10 * time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-time.Minute)})
+	h, _ := dueOverTheDailyLimit(t)
 
 	r := run(t, h.home, "serve", "--once")
 	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "daily_limit" {
@@ -61,4 +57,18 @@ func TestServeStoppedMidSendDoesNotSendAPersonToResume(t *testing.T) {
 	if !strings.Contains(out, "The scheduler resumes it by itself when it runs next ('bluemoon deliveries pause 1' keeps it waiting for you).") {
 		t.Errorf("serve's output does not say the next scheduler resumes it:\n%s", out)
 	}
+}
+
+// dueOverTheDailyLimit is an OAuth home whose account sends one message a
+// day and whose schedule "monthly", due now (missed runs skipped), runs
+// the saved delivery "news" of three recipients; alerts is where its
+// alerts go (saveNews).
+func dueOverTheDailyLimit(t *testing.T) (h *oauthHome, alerts string) {
+	t.Helper()
+	h = newOAuthHome(t)
+	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
+	alerts = saveNews(t, h.home)
+	addSchedule(t, h.home, &schedule.Schedule{Name: "monthly", Kind: schedule.KindDelivery, Target: "news",
+		At: time.Now().Add(-10 * time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-time.Minute)})
+	return h, alerts
 }

@@ -6,10 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bluemoon-mail/bluemoon/internal/alert"
-	"github.com/bluemoon-mail/bluemoon/internal/schedule"
 )
 
 // A scheduled delivery whose job pauses on the daily limit is the
@@ -21,11 +19,7 @@ import (
 // says the same instead of a bare exit status.
 func TestServeSaysAJobPausedByTheDailyLimitIsResumedNotFailed(t *testing.T) {
 	needSh(t)
-	h := newOAuthHome(t)
-	mustRun(t, h.home, "account", "edit", "sales", "--per-day", "1")
-	alerts := saveNews(t, h.home)
-	addSchedule(t, h.home, &schedule.Schedule{Name: "monthly", Kind: schedule.KindDelivery, Target: "news",
-		At: time.Now().Add(-10 * time.Second), TZ: "UTC", Missed: schedule.MissedSkip, CreatedAt: time.Now().Add(-time.Minute)})
+	h, alerts := dueOverTheDailyLimit(t)
 
 	r := run(t, h.home, "serve", "--once")
 	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "daily_limit" {
