@@ -32,11 +32,14 @@ func main() {
 	// process at once (only the messages then with the server are left
 	// unknown) — except in a job serve started, which serve and the
 	// terminal both stop with a SIGINT: it keeps SIGINT caught, and says
-	// so rather than offer a quit that does not come.
-	line, secondQuits := cli.FirstInterrupt(os.Args[1:])
+	// so rather than offer a quit that does not come. Which it is, is
+	// asked when the signal comes (SIGINT stays caught meanwhile), not at
+	// every start: reading the arguments as the command will builds the
+	// whole command tree.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	go func() {
 		<-ctx.Done()
+		line, secondQuits := cli.FirstInterrupt(os.Args[1:])
 		if secondQuits {
 			stop()
 		}

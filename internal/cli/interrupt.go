@@ -16,9 +16,10 @@ const (
 
 // FirstInterrupt says what the first Ctrl-C (SIGINT) to `bluemoon args`
 // does: the line to print, and whether a second one ends the process at
-// once. main asks before the command starts, so that a job serve started
-// (schedule run --scheduled) keeps SIGINT caught from its first moment:
-// the terminal's Ctrl-C and serve's own may both come while it starts.
+// once. main asks when the first SIGINT comes, with SIGINT still caught,
+// so that a job serve started (schedule run --scheduled) keeps it caught
+// from its first moment: the terminal's Ctrl-C and serve's own may both
+// come while it starts.
 func FirstInterrupt(args []string) (line string, secondQuits bool) {
 	if scheduledJob(args) {
 		return scheduledInterruptLine, false
