@@ -42,18 +42,6 @@ func (s *Service) Delivery(ctx context.Context, id int64) (*delivery.Summary, er
 	return d, deliveryNotFound(id, err)
 }
 
-// ResumedByScheduler reports whether the scheduler (bluemoon serve, or the
-// console's) resumes delivery id by itself: once its daily limit's window
-// reopens, or (stopped with the scheduler that ran it) when a scheduler
-// runs next. It is the very test its resume makes (delivery.StillDue),
-// asked of a time after any window. A delivery paused before causes were
-// stored, whose reason only reads as a daily limit, is not resumed so: a
-// person resumes it.
-func (s *Service) ResumedByScheduler(ctx context.Context, id int64) (bool, error) {
-	r, err := s.SchedulerResumeOf(ctx, id)
-	return r != nil, err
-}
-
 // SchedulerResume is how the scheduler goes on with a paused delivery by
 // itself (SchedulerResumeOf).
 //
@@ -157,12 +145,10 @@ type Progress struct {
 	Cause       string // why it stopped short: a Cause… (see PauseCause)
 	Reason      string
 	ResumeAfter time.Time
-	// SchedulerResumes: the scheduler resumes it by itself, after
-	// ResumeAfter (ResumedByScheduler); Scheduler says how (nil when it
-	// does not): after a window, when it runs next, or — its resume
-	// failing for a while — at its next try.
-	SchedulerResumes bool
-	Scheduler        *SchedulerResume
+	// Scheduler: the scheduler resumes it by itself (SchedulerResumeOf),
+	// and how: after a window, when it runs next, or — its resume failing
+	// for a while — at its next try; nil when a person resumes it.
+	Scheduler *SchedulerResume
 	Counts           delivery.Counts
 	Total            int           // recipients to send to (all but skipped and suppressed)
 	Done             int           // sent + failed
@@ -193,7 +179,6 @@ func (s *Service) DeliveryProgress(ctx context.Context, id int64) (*Progress, er
 		if p.Scheduler, err = s.SchedulerResumeOf(ctx, id); err != nil {
 			return nil, err
 		}
-		p.SchedulerResumes = p.Scheduler != nil
 	}
 	if d.Status != delivery.StatusRunning {
 		return p, nil

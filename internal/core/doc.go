@@ -77,8 +77,7 @@
 //	svc.ReportCSV(ctx, id, w)            // the CSV export, formulas made text (csvsafe)
 //	Progress.Cause / delivery.Summary.Cause   // why it stopped short (delivery.Cause…), stored where the run stops;
 //	core.PauseCause(status, cause, reason)    // also reads the English reason of deliveries stopped before causes were kept
-//	svc.ResumedByScheduler(ctx, id) / Progress.SchedulerResumes   // the scheduler's own test: it resumes this one by itself
-//	svc.SchedulerResumeOf(ctx, id) / Progress.Scheduler           // …and how: when, or (Retrying) its resume failing, next try, give-up time
+//	svc.SchedulerResumeOf(ctx, id) / Progress.Scheduler           // the scheduler's own test: non-nil when it resumes this one by itself, and how (when; Retrying: next try, give-up time)
 //	svc.SchedulerResumes(ctx)                 // the same of every delivery at once, by ID (a listing)
 //	SendResult.SchedulerResume                // the scheduler's job left it for the scheduler: say so, not "resume it"
 //	core.LeftForScheduler(err) / SchedulerResume.Sentence()   // the same from the job's error: its log line, alert, serve's note

@@ -59,7 +59,7 @@ func TestScheduledResumeThatCannotConnectTellsItsRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Scheduler; !p.SchedulerResumes || got == nil || !got.Retrying || !got.At.Equal(r.At) ||
+	if got := p.Scheduler; got == nil || !got.Retrying || !got.At.Equal(r.At) ||
 		got.FailingSince.IsZero() || !got.GiveUpAt.Equal(got.FailingSince.Add(resumeGiveUp)) {
 		t.Fatalf("progress says the scheduler resumes it as %+v; want retrying at %s, giving up %s after the first failure", got, r.At, resumeGiveUp)
 	}

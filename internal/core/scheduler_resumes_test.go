@@ -9,7 +9,7 @@ import (
 	"github.com/bluemoon-mail/bluemoon/internal/delivery"
 )
 
-// ResumedByScheduler says yes exactly for the deliveries the scheduler's
+// SchedulerResumeOf answers exactly for the deliveries the scheduler's
 // resume takes once their window reopens: paused by a daily limit stored
 // as such, with a time to go on. Not one paused before causes were stored
 // (its reason the limit's), nor one paused by hand; DeliveryProgress
@@ -43,18 +43,18 @@ func TestResumedBySchedulerIsTheSchedulersOwnTest(t *testing.T) {
 	}
 	for id, want := range map[int64]bool{stored: true, old: false, byHand: false, noTime: false} {
 		if (all[id] != nil) != want {
-			t.Errorf("delivery %d: the listing's SchedulerResumes says %+v, ResumedByScheduler %v", id, all[id], want)
+			t.Errorf("delivery %d: the listing's SchedulerResumes says %+v, want one: %v", id, all[id], want)
 		}
-		got, err := svc.ResumedByScheduler(ctx, id)
-		if err != nil || got != want {
-			t.Errorf("delivery %d: ResumedByScheduler %v (%v), want %v", id, got, err, want)
+		got, err := svc.SchedulerResumeOf(ctx, id)
+		if err != nil || (got != nil) != want {
+			t.Errorf("delivery %d: SchedulerResumeOf %+v (%v), want one: %v", id, got, err, want)
 		}
 		if slices.Contains(due, id) != want {
-			t.Errorf("delivery %d: the scheduler's list after the window says %v, ResumedByScheduler %v", id, !want, want)
+			t.Errorf("delivery %d: the scheduler's list after the window says %v, want %v", id, !want, want)
 		}
 		p, err := svc.DeliveryProgress(ctx, id)
-		if err != nil || p.SchedulerResumes != want {
-			t.Errorf("delivery %d: progress says the scheduler resumes it: %v (%v), want %v", id, p.SchedulerResumes, err, want)
+		if err != nil || (p.Scheduler != nil) != want {
+			t.Errorf("delivery %d: progress says the scheduler resumes it: %+v (%v), want %v", id, p.Scheduler, err, want)
 		}
 	}
 	if p, _ := svc.DeliveryProgress(ctx, old); p.Cause != CauseDailyLimit {

@@ -174,7 +174,7 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 	pv.Final = !p.Live && p.Status != delivery.StatusRunning
 	// Paused by a daily limit or stopped with the scheduler, it goes on by
 	// itself under the scheduler: Pause makes it wait for a person instead.
-	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.SchedulerResumes
+	pv.CanPause = p.Status == delivery.StatusRunning && p.Live || p.Scheduler != nil
 	pv.CanCancel = p.Status != delivery.StatusDone && p.Status != delivery.StatusCancelled
 	pv.CanResume = !p.Live && (p.Status == delivery.StatusPaused || p.Status == delivery.StatusReady || p.Status == core.StatusInterrupted)
 	if cause := p.Cause; cause != "" {
@@ -184,7 +184,7 @@ func (s *Server) progressView(v *view, p *core.Progress) *progressView {
 		pv.Detail = p.Reason
 		switch {
 		case cause != core.CauseDailyLimit || p.ResumeAfter.IsZero():
-		case !p.SchedulerResumes:
+		case p.Scheduler == nil:
 			// Paused before causes were stored: its reason reads as a
 			// daily limit, but the scheduler leaves it to a person.
 			pv.Next = v.T("progress.next.daily_limit_at_hand", v.When(p.ResumeAfter))
