@@ -163,7 +163,7 @@ func (s *Service) RunJob(ctx context.Context, j Job, ev SendEvents) error {
 // raises no alert.
 func QuietEnd(kind schedule.Kind, err error) string {
 	if stoppedWithTheScheduler(err) {
-		return "stopped with the scheduler; the scheduler resumes it when it runs next"
+		return stoppedWithTheSchedulerSentence
 	}
 	var ir *InterruptedRunError
 	if errors.As(err, &ir) {
@@ -186,17 +186,24 @@ func QuietEnd(kind schedule.Kind, err error) string {
 // nil when a person must go on with it, or err is no such end. RunJob
 // then logs no failure and its alert says so; serve's line says so.
 func LeftForScheduler(err error) *SchedulerResume {
+	if oe := outcomeError(err); oe != nil {
+		return oe.Scheduler
+	}
+	return nil
+}
+
+// outcomeError is err's *OutcomeError, nil when it has none.
+func outcomeError(err error) *OutcomeError {
 	var oe *OutcomeError
 	if errors.As(err, &oe) {
-		return oe.Scheduler
+		return oe
 	}
 	return nil
 }
 
 // outcomeID is the delivery an *OutcomeError err ended, 0 for another err.
 func outcomeID(err error) int64 {
-	var oe *OutcomeError
-	if errors.As(err, &oe) {
+	if oe := outcomeError(err); oe != nil {
 		return oe.Outcome.ID
 	}
 	return 0
@@ -211,10 +218,14 @@ func (r *SchedulerResume) Sentence() string {
 		return fmt.Sprintf("paused; the scheduler's resume of it failed, it tries again at %s, and stops trying and alerts if it still fails at %s",
 			r.At.Local().Format(sentenceTime), r.GiveUpAt.Local().Format(sentenceTime))
 	case r.Cause == delivery.CauseSchedulerStopped:
-		return "stopped with the scheduler; the scheduler resumes it when it runs next"
+		return stoppedWithTheSchedulerSentence
 	}
 	return "paused by the daily limit; the scheduler resumes it after " + r.At.Local().Format(sentenceTime)
 }
+
+// stoppedWithTheSchedulerSentence is what happens to a delivery stopped
+// with the scheduler that ran it, as QuietEnd and Sentence say it.
+const stoppedWithTheSchedulerSentence = "stopped with the scheduler; the scheduler resumes it when it runs next"
 
 // sentenceTime is how Sentence gives a time: as the daily limit's reason
 // does ("it can go on after 2026-12-04 09:12 JST").
@@ -227,8 +238,8 @@ const sentenceTime = "2006-01-02 15:04 MST"
 // the schedule records of its last run (schedule.Result.Cause), for its
 // faces to say the scheduler goes on with it, not that a person must.
 func ResumedCause(err error) string {
-	var oe *OutcomeError
-	if !errors.As(err, &oe) || oe.Outcome.Status != delivery.StatusPaused {
+	oe := outcomeError(err)
+	if oe == nil || oe.Outcome.Status != delivery.StatusPaused {
 		return ""
 	}
 	switch c := oe.Outcome.Cause; {
@@ -243,11 +254,10 @@ func ResumedCause(err error) string {
 // schedule (schedule.Result.Delivery) so that its faces can say what
 // became of it since.
 func ResumedDelivery(err error) int64 {
-	var oe *OutcomeError
-	if ResumedCause(err) == "" || !errors.As(err, &oe) {
+	if ResumedCause(err) == "" {
 		return 0
 	}
-	return oe.Outcome.ID
+	return outcomeID(err)
 }
 
 // runSaved runs (or preflights) a saved delivery. A run waits for any
