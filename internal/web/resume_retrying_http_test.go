@@ -62,25 +62,8 @@ func TestSchedulesPageSaysTheSchedulerRetriesAFailingResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for lang, want := range map[string][]string{
+	schedulesPageSays(t, c, map[string][]string{
 		"en": {"Resume failing: retrying", "the scheduler", "resume of it failed", "it tries again at " + retry.Local().Format("2 Jan 2006 15:04 MST"), "Open delivery 1"},
 		"ja": {"再開に失敗（再試行中）", "スケジューラーによる再開が失敗しました", retry.Local().Format("2006年1月2日 15:04 (MST)") + " にもう一度試します"},
-	} {
-		s := c.session()
-		s.hc.Transport = langTransport{lang}
-		_, page := s.get("/schedules")
-		for _, w := range want {
-			if !strings.Contains(page, w) {
-				t.Errorf("%s: the page does not say %q:\n%s", lang, w, page)
-			}
-		}
-		for _, not := range []string{"once the limit resets", "上限がリセットされると", "Paused: waits for you", "一時停止（再開待ち）"} {
-			if strings.Contains(page, not) {
-				t.Errorf("%s: the page says %q", lang, not)
-			}
-		}
-		if missingKey.MatchString(page) {
-			t.Errorf("%s: a message key is missing: %s", lang, missingKey.FindString(page))
-		}
-	}
+	}, "once the limit resets", "上限がリセットされると", "Paused: waits for you", "一時停止（再開待ち）")
 }

@@ -18,10 +18,17 @@ import (
 // page".
 func TestSchedulesPageSaysTheSchedulerResumesARunPausedByTheLimit(t *testing.T) {
 	c, _, _ := pausedByTheLimitOnSchedule(t)
-	for lang, want := range map[string][]string{
+	schedulesPageSays(t, c, map[string][]string{
 		"en": {"Paused: daily limit", "the scheduler resumes the delivery by itself once the limit resets"},
 		"ja": {"一時停止（1 日の上限）", "上限がリセットされると、スケジューラーが配信を自動で再開します"},
-	} {
+	}, "Did not succeed", "resume it on its page", "失敗（終了コード", "配信のページで再開してください")
+}
+
+// schedulesPageSays checks the schedules page in each language of want:
+// it says all of want[lang], none of not, and has no missing message.
+func schedulesPageSays(t *testing.T, c *console, want map[string][]string, not ...string) {
+	t.Helper()
+	for lang, want := range want {
 		s := c.session()
 		s.hc.Transport = langTransport{lang}
 		_, page := s.get("/schedules")
@@ -30,10 +37,13 @@ func TestSchedulesPageSaysTheSchedulerResumesARunPausedByTheLimit(t *testing.T) 
 				t.Errorf("%s: the page does not say %q:\n%s", lang, w, page)
 			}
 		}
-		for _, not := range []string{"Did not succeed", "resume it on its page", "失敗（終了コード", "配信のページで再開してください"} {
-			if strings.Contains(page, not) {
-				t.Errorf("%s: the page says %q", lang, not)
+		for _, n := range not {
+			if strings.Contains(page, n) {
+				t.Errorf("%s: the page says %q", lang, n)
 			}
+		}
+		if missingKey.MatchString(page) {
+			t.Errorf("%s: a message key is missing: %s", lang, missingKey.FindString(page))
 		}
 	}
 }
@@ -83,24 +93,7 @@ func TestSchedulesPageSaysWhatBecameOfTheDeliveryTheSchedulerResumed(t *testing.
 			if tc.name == "the scheduler resumed it to the end" && len(ms.smtp.Messages()) != 2 {
 				t.Fatalf("%d sent, want 2 (the resume sent the rest)", len(ms.smtp.Messages()))
 			}
-			for lang, want := range tc.want {
-				s := c.session()
-				s.hc.Transport = langTransport{lang}
-				_, page := s.get("/schedules")
-				for _, w := range want {
-					if !strings.Contains(page, w) {
-						t.Errorf("%s: the page does not say %q:\n%s", lang, w, page)
-					}
-				}
-				for _, not := range []string{"Paused: daily limit", "the scheduler resumes the delivery by itself", "一時停止（1 日の上限）", "スケジューラーが配信を自動で再開します"} {
-					if strings.Contains(page, not) {
-						t.Errorf("%s: the page still says %q", lang, not)
-					}
-				}
-				if missingKey.MatchString(page) {
-					t.Errorf("%s: a message key is missing: %s", lang, missingKey.FindString(page))
-				}
-			}
+			schedulesPageSays(t, c, tc.want, "Paused: daily limit", "the scheduler resumes the delivery by itself", "一時停止（1 日の上限）", "スケジューラーが配信を自動で再開します")
 		})
 	}
 }
