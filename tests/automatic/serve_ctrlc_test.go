@@ -56,15 +56,7 @@ func TestCtrlCToServeInATerminalPausesItsJobForTheNextServe(t *testing.T) {
 	if !strings.Contains(out.String(), stoppingWithTheScheduler) {
 		t.Errorf("the job did not say it stops with the scheduler\n%s", out)
 	}
-	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
-	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
-	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
-		t.Fatalf("after the next serve: %s (%s); want done", status, cause)
-	}
-	eachOnce(t, h)
-	if evs := readEvents(t, alerts); len(evs) != 0 {
-		t.Fatalf("alerts: %+v; want none", evs)
-	}
+	nextServeFinishesQuietly(t, h, alerts)
 }
 
 // The same at the job alone, the second SIGINT (serve's) once the job

@@ -27,13 +27,5 @@ func TestServeOnceBesideARunningServeSendsNothingTwice(t *testing.T) {
 	if code, out := s.stop(t); code != 0 {
 		t.Fatalf("serve exit %d\n%s", code, out)
 	}
-	mustRun(t, h.home, "account", "edit", "sales", "--per-minute", "600")
-	mustRun(t, h.home, "serve", "--once", "--notify-cmd", "cat >> "+alerts)
-	if status, cause := deliveryCause(t, h.home, 1); status != "done" {
-		t.Fatalf("after the next serve: %s (%s); want done", status, cause)
-	}
-	eachOnce(t, h)
-	if evs := readEvents(t, alerts); len(evs) != 0 {
-		t.Fatalf("alerts: %+v; want none", evs)
-	}
+	nextServeFinishesQuietly(t, h, alerts)
 }
