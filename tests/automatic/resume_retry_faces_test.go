@@ -21,9 +21,7 @@ func TestShowAndScheduleListSayTheSchedulerRetriesAFailingResume(t *testing.T) {
 	}
 	// An access token that has expired, as it would have a day later: the
 	// resume must refresh it, and the token endpoint is down.
-	h.auth.SetAccessTTL(time.Second)
-	mustRun(t, h.home, "keepalive", "sales")
-	time.Sleep(1100 * time.Millisecond)
+	accessTokenExpired(t, h)
 	dayPasses(t, h.home)
 	h.auth.Close()
 	log := mustRun(t, h.home, "serve", "--once").Stderr

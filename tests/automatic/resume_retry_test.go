@@ -29,9 +29,7 @@ func TestServeOnceRetriesAResumeWhoseTokenEndpointIsDown(t *testing.T) {
 	}
 	// An access token that has expired, as it would have a day later:
 	// the resume must refresh it.
-	h.auth.SetAccessTTL(time.Second)
-	mustRun(t, h.home, "keepalive", "sales")
-	time.Sleep(1100 * time.Millisecond)
+	accessTokenExpired(t, h)
 	dayPasses(t, h.home)
 	h.auth.Close()
 
@@ -73,4 +71,13 @@ func TestServeOnceRetriesAResumeWhoseTokenEndpointIsDown(t *testing.T) {
 	if status, cause := deliveryCause(t, h.home, 1); status != "paused" || cause != "connect" {
 		t.Fatalf("after giving up: %s (%s); want paused, the server unreachable", status, cause)
 	}
+}
+
+// accessTokenExpired leaves account sales with an access token that has
+// expired, as it would be a day later: the next sign-in must refresh it.
+func accessTokenExpired(t *testing.T, h *oauthHome) {
+	t.Helper()
+	h.auth.SetAccessTTL(time.Second)
+	mustRun(t, h.home, "keepalive", "sales")
+	time.Sleep(1100 * time.Millisecond)
 }

@@ -23,9 +23,7 @@ func TestServeStoppedWhileAResumeSignsInIsQuiet(t *testing.T) {
 		t.Fatalf("first day: exit %d\n%s", r.Code, r.Stderr)
 	}
 	// The resume must refresh the access token, a day later.
-	h.auth.SetAccessTTL(time.Second)
-	mustRun(t, h.home, "keepalive", "sales")
-	time.Sleep(1100 * time.Millisecond)
+	accessTokenExpired(t, h)
 	dayPasses(t, h.home)
 	// The token endpoint takes the connection and does not answer.
 	port := h.auth.Port()
