@@ -40,22 +40,12 @@ func TestLazyOpensTheFileOnFirstLine(t *testing.T) {
 // the mark itself is printed nowhere.
 func TestFileOnlyLinesStayOffStderr(t *testing.T) {
 	for _, teed := range []bool{false, true} {
-		home := t.TempDir()
-		var stderr bytes.Buffer
-		p := &Process{Home: func() (string, error) { return home, nil }, Stderr: &stderr}
-		if teed {
-			p.TeeStderr()
-		}
-		log := slog.New(Lazy(p.Logger)).With("delivery", "news")
-		log.Info("starting")
-		log.Error("delivery did not succeed", FileOnly(), "exit", 2)
-		log.With(FileOnly()).Warn("alert", "kind", "delivery_failed")
-		p.Close()
-		raw, err := os.ReadFile(filepath.Join(home, "logs", Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		file, out := string(raw), stderr.String()
+		file, out := logged(t, teed, func(log *slog.Logger) {
+			log = log.With("delivery", "news")
+			log.Info("starting")
+			log.Error("delivery did not succeed", FileOnly(), "exit", 2)
+			log.With(FileOnly()).Warn("alert", "kind", "delivery_failed")
+		})
 		if !strings.Contains(out, "msg=starting delivery=news") || strings.Contains(out, "did not succeed") || strings.Contains(out, "alert") {
 			t.Errorf("teed %v: stderr:\n%s", teed, out)
 		}
@@ -74,22 +64,12 @@ func TestFileOnlyLinesStayOffStderr(t *testing.T) {
 // not; the mark itself is printed nowhere.
 func TestStderrOnlyLinesStayOutOfTheFile(t *testing.T) {
 	for _, teed := range []bool{false, true} {
-		home := t.TempDir()
-		var stderr bytes.Buffer
-		p := &Process{Home: func() (string, error) { return home, nil }, Stderr: &stderr}
-		if teed {
-			p.TeeStderr()
-		}
-		log := slog.New(Lazy(p.Logger)).With("schedule", "monthly")
-		log.Info("starting")
-		log.Error("job did not succeed", StderrOnly(), "exit", 5)
-		log.With(StderrOnly()).Warn("again")
-		p.Close()
-		raw, err := os.ReadFile(filepath.Join(home, "logs", Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		file, out := string(raw), stderr.String()
+		file, out := logged(t, teed, func(log *slog.Logger) {
+			log = log.With("schedule", "monthly")
+			log.Info("starting")
+			log.Error("job did not succeed", StderrOnly(), "exit", 5)
+			log.With(StderrOnly()).Warn("again")
+		})
 		if !strings.Contains(file, "msg=starting schedule=monthly") || strings.Contains(file, "did not succeed") || strings.Contains(file, "again") {
 			t.Errorf("teed %v: file:\n%s", teed, file)
 		}
@@ -102,4 +82,23 @@ func TestStderrOnlyLinesStayOutOfTheFile(t *testing.T) {
 			t.Errorf("teed %v: the mark was printed:\n%s\n%s", teed, file, out)
 		}
 	}
+}
+
+// logged runs write on a process's logger, its lines teed to stderr or
+// not, and returns what the log file and stderr got.
+func logged(t *testing.T, teed bool, write func(*slog.Logger)) (file, stderr string) {
+	t.Helper()
+	home := t.TempDir()
+	var out bytes.Buffer
+	p := &Process{Home: func() (string, error) { return home, nil }, Stderr: &out}
+	if teed {
+		p.TeeStderr()
+	}
+	write(slog.New(Lazy(p.Logger)))
+	p.Close()
+	raw, err := os.ReadFile(filepath.Join(home, "logs", Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw), out.String()
 }
