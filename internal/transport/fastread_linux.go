@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -23,6 +24,15 @@ import (
 type fastConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
+
+	// The read under way: Read hands rc.Read the method value readFd,
+	// bound once, and these fields, so that a read allocates nothing.
+	// mu keeps concurrent Reads (net.Conn allows them) apart.
+	mu     sync.Mutex
+	readFd func(fd uintptr) bool
+	p      []byte
+	n      int
+	errno  syscall.Errno
 }
 
 // fastReads returns c with fast reads when it is a TCP connection, else c.
@@ -35,7 +45,9 @@ func fastReads(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	return &fastConn{TCPConn: tc, rc: rc}
+	f := &fastConn{TCPConn: tc, rc: rc}
+	f.readFd = f.readOnce
+	return f
 }
 
 // Read reads as net.TCPConn.Read does, and fails as it does: io.EOF at
@@ -45,31 +57,45 @@ func (c *fastConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // the poller waits for more
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
-	var oe *net.OpError
+	c.mu.Lock()
+	c.p, c.n, c.errno = p, 0, 0
+	err := c.rc.Read(c.readFd)
+	n, errno := c.n, c.errno
+	c.p = nil
+	c.mu.Unlock()
 	switch {
-	case errors.As(err, &oe):
-		err = oe.Err // the poller's, as "raw-read": said as a read below
-	case err == nil && errno != 0:
-		err = os.NewSyscallError("read", errno)
-	case err == nil && n == 0:
+	case err != nil:
+		return 0, c.readError(err)
+	case errno != 0:
+		return 0, c.readError(os.NewSyscallError("read", errno))
+	case n == 0:
 		return 0, io.EOF
-	case err == nil:
-		return n, nil
 	}
-	return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	return n, nil
+}
+
+// readOnce is one read(2) into c.p; false when nothing is there yet (the
+// poller then waits for more).
+func (c *fastConn) readOnce(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.p[0])), uintptr(len(c.p)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		c.n, c.errno = int(r), e
+		return true
+	}
+}
+
+// readError is err as TCPConn.Read gives it: the poller's (which
+// RawConn.Read wraps as a "raw-read") or the system call's, in a "read".
+func (c *fastConn) readError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	return &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

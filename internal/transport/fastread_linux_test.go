@@ -123,3 +123,20 @@ func TestDialledSessionsReadFast(t *testing.T) {
 		}
 	}
 }
+
+// A fast read of what has come allocates nothing: it runs for every few
+// replies of a bulk send.
+func TestFastReadAllocatesNothing(t *testing.T) {
+	ours, theirs := pair(t, true)
+	buf := make([]byte, 64)
+	reply := []byte("250 2.0.0 Ok\r\n")
+	allocs := testing.AllocsPerRun(50, func() {
+		theirs.Write(reply)
+		if n, err := io.ReadFull(ours, buf[:len(reply)]); err != nil || n != len(reply) {
+			t.Fatalf("read %d, %v", n, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a read allocates %v times, want none", allocs)
+	}
+}
