@@ -148,14 +148,14 @@ type Progress struct {
 	// Scheduler: the scheduler resumes it by itself (SchedulerResumeOf),
 	// and how: after a window, when it runs next, or — its resume failing
 	// for a while — at its next try; nil when a person resumes it.
-	Scheduler *SchedulerResume
-	Counts           delivery.Counts
-	Total            int           // recipients to send to (all but skipped and suppressed)
-	Done             int           // sent + failed
-	Rate             float64       // messages a second, lately
-	ETA              time.Duration // at that rate, for what is left; 0 when unknown
-	StartedAt        time.Time
-	FinishedAt       time.Time
+	Scheduler  *SchedulerResume
+	Counts     delivery.Counts
+	Total      int           // recipients to send to (all but skipped and suppressed)
+	Done       int           // sent + failed
+	Rate       float64       // messages a second, lately
+	ETA        time.Duration // at that rate, for what is left; 0 when unknown
+	StartedAt  time.Time
+	FinishedAt time.Time
 }
 
 // rateWindow is how far back a process that does not run a delivery looks
